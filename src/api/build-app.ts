@@ -1,0 +1,91 @@
+/**
+ * Builds the Fastify app from its dependencies without listening, so tests drive it with
+ * inject() and the CLI decides where it listens. Routes only translate HTTP; services decide.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { InsightsService } from '../services/insights.service.ts';
+import type { ClassificationsService } from '../services/classifications.service.ts';
+import type { JobsService } from '../services/jobs.service.ts';
+import type { TaxonomiesService } from '../services/taxonomies.service.ts';
+import { registerErrorHandling } from './plugins/errors.ts';
+import { classificationRoutes } from './routes/classifications.ts';
+import { documentRoutes } from './routes/documents.ts';
+import { folderRoutes } from './routes/folders.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { legacyRoutes } from './routes/legacy.ts';
+import { taxonomyRoutes } from './routes/taxonomies.ts';
+
+export interface AppDeps {
+  version: string;
+  mode: { database: 'embedded' | 'external'; queue: 'postgres' | 'bullmq' };
+  authRequired: boolean;
+  logger: Logger;
+  jobs: JobsService;
+  insights: InsightsService;
+  taxonomies: TaxonomiesService;
+  /** Answers 503 provider_not_configured while no LLM provider is configured. */
+  classifications: ClassificationsService;
+  /** How often the job events stream reads the job (default 500 ms). */
+  eventsPollMs?: number;
+  pingDatabase(): Promise<void>;
+  pingQueue(): Promise<void>;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    // Folder names can be long; the path limit is enforced by the schemas.
+    routerOptions: { maxParamLength: 4200 },
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app as unknown as FastifyInstance);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'docsight',
+        version: deps.version,
+        description:
+          'What is in your document folders and what each document is about. Heavy work runs in jobs: POST answers at once with a job to poll.',
+      },
+      tags: [
+        { name: 'jobs', description: 'Start scans, follow jobs' },
+        { name: 'folders', description: 'Folder insights and document listings' },
+        { name: 'documents', description: 'One document' },
+        { name: 'classification', description: 'Tags, category and summary per document, by an LLM' },
+        { name: 'taxonomies', description: 'Tag sets for classification, versioned' },
+        { name: 'health', description: 'Liveness and readiness' },
+        { name: 'original design', description: 'Routes of the original design, same paths and fields' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(deps));
+  await app.register(jobRoutes(deps));
+  await app.register(folderRoutes(deps));
+  await app.register(documentRoutes(deps));
+  await app.register(taxonomyRoutes(deps));
+  await app.register(classificationRoutes(deps));
+  await app.register(legacyRoutes(deps));
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,121 @@
+/**
+ * The `docsight` command. Service commands: start (API + workers + embedded database, one
+ * process), api, worker, migrate. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { openStore, startRuntime, type Roles } from './container.ts';
+import { AppError } from './domain/errors.ts';
+import { createLogger } from './logger.ts';
+import { migrateToLatest } from './store/migrate.ts';
+import { VERSION } from './version.ts';
+
+const USAGE = `docsight ${VERSION}: what is in your document folders, and what each document is about
+
+Usage: docsight <command>
+
+Service
+  start      API and workers in one process (embedded PostgreSQL unless DATABASE_URL is set)
+  api        the HTTP API only (needs DATABASE_URL; REDIS_URL for BullMQ)
+  worker     a worker only (needs DATABASE_URL; REDIS_URL for BullMQ)
+  migrate    apply database migrations and exit
+
+Configuration comes from the environment and a .env file; see the README.
+`;
+
+async function serve(config: Config, roles: Roles): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const runtime = await startRuntime(config, roles, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new work, finishing or releasing in-flight jobs');
+    runtime
+      .stop()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error({ err: String(err) }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function migrate(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const store = await openStore(config, log, { allowEmbedded: true, poolSize: 2 });
+  try {
+    const r = await migrateToLatest(store.handle.db);
+    const applied = r.results?.filter((m) => m.status === 'Success').map((m) => m.migrationName) ?? [];
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+  } finally {
+    await store.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+  });
+  const [command] = positionals;
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!command || values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  switch (command) {
+    case 'start':
+      await serve(config, { api: true, worker: true });
+      return -1; // keeps running
+    case 'api':
+      await serve(config, { api: true, worker: false });
+      return -1;
+    case 'worker':
+      await serve(config, { api: false, worker: true });
+      return -1;
+    case 'migrate':
+      await migrate(config);
+      return 0;
+    default:
+      process.stderr.write(`Unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof AppError) {
+      process.stderr.write(`docsight: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`docsight: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
