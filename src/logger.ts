@@ -1,0 +1,13 @@
+import { pino, type Logger } from 'pino';
+
+/** Structured JSON logs. Secrets never reach them: config values are not logged, keys are redacted. */
+export function createLogger(level: string, name = 'docsight'): Logger {
+  return pino({
+    name,
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'apiKey', 'key', 'password', 'config.llm.apiKey'],
+      censor: '[redacted]',
+    },
+  });
+}
