@@ -1,0 +1,372 @@
+/** Jobs, their batches and per-document failures: the one place that writes job progress. */
+import { type Transaction, sql } from 'kysely';
+import type { Db } from './database.ts';
+import type { Database, JobKind, JobStatus } from './schema.ts';
+
+export interface JobRow {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  parentId: string | null;
+  folderPath: string | null;
+  params: Record<string, unknown>;
+  total: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  discoveryDone: boolean;
+  stats: Record<string, unknown>;
+  errorCode: string | null;
+  errorMessage: string | null;
+  requestId: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface NewJob {
+  kind: JobKind;
+  folderPath: string | null;
+  params: Record<string, unknown>;
+  /** Identical active requests share one job (see jobs_active_dedupe_idx). */
+  dedupeKey: string | null;
+  requestId?: string | null;
+  parentId?: string | null;
+}
+
+export interface BatchOutcome {
+  done: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface FailureRow {
+  documentId: string;
+  path: string;
+  code: string;
+  message: string;
+}
+
+type Executor = Db | Transaction<Database>;
+
+const columns = [
+  'id',
+  'kind',
+  'status',
+  'parent_id',
+  'folder_path',
+  'params',
+  'total',
+  'done',
+  'failed',
+  'skipped',
+  'discovery_done',
+  'stats',
+  'error_code',
+  'error_message',
+  'request_id',
+  'input_tokens',
+  'output_tokens',
+  'cost_usd',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'updated_at',
+] as const;
+
+type RawJob = {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  parent_id: string | null;
+  folder_path: string | null;
+  params: Record<string, unknown>;
+  total: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  discovery_done: boolean;
+  stats: Record<string, unknown>;
+  error_code: string | null;
+  error_message: string | null;
+  request_id: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+};
+
+function toJob(r: RawJob): JobRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    status: r.status,
+    parentId: r.parent_id,
+    folderPath: r.folder_path,
+    params: r.params,
+    total: r.total,
+    done: r.done,
+    failed: r.failed,
+    skipped: r.skipped,
+    discoveryDone: r.discovery_done,
+    stats: r.stats,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    requestId: r.request_id,
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    costUsd: Number(r.cost_usd),
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function createJobsRepository(db: Db) {
+  const completeIfDone = async (ex: Executor, jobId: string) => {
+    await ex
+      .updateTable('jobs')
+      .set({ status: 'completed', finished_at: sql`now()`, updated_at: sql`now()` })
+      .where('id', '=', jobId)
+      .where('status', '=', 'running')
+      .where('discovery_done', '=', true)
+      .where(sql<boolean>`done + failed + skipped >= total`)
+      .execute();
+  };
+
+  return {
+    /** Create a job, or return the identical one already queued or running. */
+    async createOrFind(job: NewJob): Promise<{ job: JobRow; created: boolean }> {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const inserted = await db
+          .insertInto('jobs')
+          .values({
+            kind: job.kind,
+            folder_path: job.folderPath,
+            params: JSON.stringify(job.params),
+            dedupe_key: job.dedupeKey,
+            request_id: job.requestId ?? null,
+            parent_id: job.parentId ?? null,
+          })
+          .onConflict((oc) =>
+            oc.column('dedupe_key').where('status', 'in', ['queued', 'running']).doNothing(),
+          )
+          .returning(columns)
+          .executeTakeFirst();
+        if (inserted) return { job: toJob(inserted as RawJob), created: true };
+        const existing = await db
+          .selectFrom('jobs')
+          .select(columns)
+          .where('dedupe_key', '=', job.dedupeKey)
+          .where('status', 'in', ['queued', 'running'])
+          .executeTakeFirst();
+        if (existing) return { job: toJob(existing as RawJob), created: false };
+        // The active twin finished between our insert and select: try again.
+      }
+      throw new Error('Could not create or find an active job after 3 attempts');
+    },
+
+    async findById(id: string): Promise<JobRow | undefined> {
+      const r = await db.selectFrom('jobs').select(columns).where('id', '=', id).executeTakeFirst();
+      return r ? toJob(r as RawJob) : undefined;
+    },
+
+    async list(q: {
+      status?: JobStatus;
+      kind?: JobKind;
+      folder?: string;
+      before?: { createdAt: Date; id: string };
+      limit: number;
+    }): Promise<JobRow[]> {
+      let query = db.selectFrom('jobs').select(columns).where('parent_id', 'is', null);
+      if (q.status) query = query.where('status', '=', q.status);
+      if (q.kind) query = query.where('kind', '=', q.kind);
+      if (q.folder !== undefined) query = query.where('folder_path', '=', q.folder);
+      if (q.before) {
+        const b = q.before;
+        query = query.where(sql<boolean>`(created_at, id) < (${b.createdAt}, ${b.id}::uuid)`);
+      }
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(q.limit)
+        .execute();
+      return rows.map((r) => toJob(r as RawJob));
+    },
+
+    /**
+     * Mark a job running (keeping the first start time across retries). Returns the job, or
+     * undefined when it is no longer runnable (cancelled, finished).
+     */
+    async markRunning(id: string): Promise<JobRow | undefined> {
+      const r = await db
+        .updateTable('jobs')
+        .set({
+          status: 'running',
+          started_at: sql`coalesce(started_at, now())`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', id)
+        .where('status', 'in', ['queued', 'running'])
+        .returning(columns)
+        .executeTakeFirst();
+      return r ? toJob(r as RawJob) : undefined;
+    },
+
+    /**
+     * Open a batch: counted into the job's total (and its scan-time skips) exactly once.
+     * Returns false when the batch already existed (a retried scan), true when new.
+     */
+    async openBatch(jobId: string, batchNo: number, total: number, skipped: number): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('job_batches')
+          .values({ job_id: jobId, batch_no: batchNo, total, skipped })
+          .onConflict((oc) => oc.columns(['job_id', 'batch_no']).doNothing())
+          .returning('batch_no')
+          .executeTakeFirst();
+        if (!row) return false;
+        await trx
+          .updateTable('jobs')
+          .set({
+            total: sql`total + ${total}`,
+            skipped: sql`skipped + ${skipped}`,
+            updated_at: sql`now()`,
+          })
+          .where('id', '=', jobId)
+          .execute();
+        // A batch with nothing left to do is complete at birth.
+        if (total === skipped) {
+          await trx
+            .updateTable('job_batches')
+            .set({ completed_at: sql`now()` })
+            .where('job_id', '=', jobId)
+            .where('batch_no', '=', batchNo)
+            .execute();
+        }
+        return true;
+      });
+    },
+
+    async isBatchCompleted(jobId: string, batchNo: number): Promise<boolean> {
+      const r = await db
+        .selectFrom('job_batches')
+        .select('completed_at')
+        .where('job_id', '=', jobId)
+        .where('batch_no', '=', batchNo)
+        .executeTakeFirst();
+      return r?.completed_at != null;
+    },
+
+    /**
+     * Complete a batch inside the caller's transaction (the one that wrote its documents), so its
+     * outcome is counted exactly once. Returns false if it was already completed.
+     */
+    async completeBatch(
+      trx: Transaction<Database>,
+      jobId: string,
+      batchNo: number,
+      outcome: BatchOutcome,
+      failures: FailureRow[],
+    ): Promise<boolean> {
+      const row = await trx
+        .updateTable('job_batches')
+        .set({
+          done: outcome.done,
+          failed: outcome.failed,
+          skipped: sql`skipped + ${outcome.skipped}`,
+          completed_at: sql`now()`,
+        })
+        .where('job_id', '=', jobId)
+        .where('batch_no', '=', batchNo)
+        .where('completed_at', 'is', null)
+        .returning('batch_no')
+        .executeTakeFirst();
+      if (!row) return false;
+      if (failures.length > 0) {
+        await trx
+          .insertInto('job_failures')
+          .values(
+            failures.map((f) => ({
+              job_id: jobId,
+              document_id: f.documentId,
+              path: f.path,
+              code: f.code,
+              message: f.message,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['job_id', 'document_id']).doNothing())
+          .execute();
+      }
+      await trx
+        .updateTable('jobs')
+        .set({
+          done: sql`done + ${outcome.done}`,
+          failed: sql`failed + ${outcome.failed}`,
+          skipped: sql`skipped + ${outcome.skipped}`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', jobId)
+        .execute();
+      await completeIfDone(trx, jobId);
+      return true;
+    },
+
+    /** Every batch is known: the job completes when the last one does (or now, if all are). */
+    async finishDiscovery(jobId: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('jobs')
+          .set({ discovery_done: true, updated_at: sql`now()` })
+          .where('id', '=', jobId)
+          .execute();
+        await completeIfDone(trx, jobId);
+      });
+    },
+
+    /** Add keys to a job's params (e.g. the child scan it waits for). */
+    async mergeParams(jobId: string, extra: Record<string, unknown>): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({ params: sql`params || ${JSON.stringify(extra)}::jsonb`, updated_at: sql`now()` })
+        .where('id', '=', jobId)
+        .execute();
+    },
+
+    async fail(jobId: string, code: string, message: string): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({
+          status: 'failed',
+          error_code: code,
+          error_message: message,
+          finished_at: sql`now()`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', jobId)
+        .where('status', 'in', ['queued', 'running'])
+        .execute();
+    },
+
+    async failures(jobId: string, limit: number): Promise<FailureRow[]> {
+      const rows = await db
+        .selectFrom('job_failures')
+        .select(['document_id', 'path', 'code', 'message'])
+        .where('job_id', '=', jobId)
+        .orderBy('path')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ documentId: r.document_id, path: r.path, code: r.code, message: r.message }));
+    },
+  };
+}
+
+export type JobsRepository = ReturnType<typeof createJobsRepository>;

@@ -1,0 +1,146 @@
+/** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export type DocumentStatus = 'pending' | 'extracted' | 'unsupported' | 'failed';
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobKind = 'scan' | 'classify';
+
+export interface DocumentsTable {
+  id: Generated<string>;
+  path: string;
+  folder: string;
+  name: string;
+  extension: string;
+  size: ColumnType<string, number | string, number | string>;
+  mtime: Timestamp;
+  sha256: string | null;
+  mime_type: string | null;
+  format: string | null;
+  status: Generated<DocumentStatus>;
+  error_code: string | null;
+  error_message: string | null;
+  title: string | null;
+  author: string | null;
+  doc_created: Timestamp | null;
+  doc_modified: Timestamp | null;
+  language: string | null;
+  page_count: number | null;
+  word_count: number | null;
+  metadata: JSONColumnType<Record<string, unknown>, string | undefined, string>;
+  text: string | null;
+  text_truncated: Generated<boolean>;
+  extraction_count: Generated<number>;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  extracted_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+  updated_at: Generated<Date>;
+  classification_id: string | null;
+}
+
+export interface FoldersTable {
+  path: string;
+  parent_path: string | null;
+  last_scan_job_id: string | null;
+  last_scanned_at: Timestamp | null;
+  first_seen_at: Generated<Date>;
+}
+
+export interface JobsTable {
+  id: Generated<string>;
+  kind: JobKind;
+  status: Generated<JobStatus>;
+  parent_id: string | null;
+  folder_path: string | null;
+  params: JSONColumnType<Record<string, unknown>, string | undefined, string>;
+  dedupe_key: string | null;
+  total: Generated<number>;
+  done: Generated<number>;
+  failed: Generated<number>;
+  skipped: Generated<number>;
+  discovery_done: Generated<boolean>;
+  stats: JSONColumnType<Record<string, unknown>, string | undefined, string>;
+  error_code: string | null;
+  error_message: string | null;
+  request_id: string | null;
+  created_at: CreatedAt;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  updated_at: Generated<Date>;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  cost_usd: ColumnType<number, never, number | string>;
+}
+
+export interface JobBatchesTable {
+  job_id: string;
+  batch_no: number;
+  total: number;
+  done: Generated<number>;
+  failed: Generated<number>;
+  skipped: Generated<number>;
+  created_at: Generated<Date>;
+  completed_at: Timestamp | null;
+}
+
+export interface JobFailuresTable {
+  job_id: string;
+  document_id: string;
+  path: string;
+  code: string;
+  message: string;
+  created_at: Generated<Date>;
+}
+
+export interface TaxonomiesTable {
+  id: Generated<string>;
+  name: string;
+  description: string | null;
+  current_version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface TaxonomyVersionsTable {
+  taxonomy_id: string;
+  version: number;
+  labels: JSONColumnType<{ name: string; description?: string }[], string, string>;
+  created_at: CreatedAt;
+}
+
+export interface ClassificationsTable {
+  id: Generated<string>;
+  document_id: string;
+  content_sha256: string;
+  taxonomy_id: string;
+  taxonomy_version: number;
+  model: string;
+  prompt_version: string;
+  summary_language: string;
+  tags: JSONColumnType<{ label: string; confidence: number; needsReview: boolean }[], string, string>;
+  primary_category: string;
+  summary: string;
+  language: string | null;
+  strategy: string;
+  chunks: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: ColumnType<number, number | string | undefined, number | string>;
+  needs_review: Generated<boolean>;
+  job_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  documents: DocumentsTable;
+  folders: FoldersTable;
+  jobs: JobsTable;
+  job_batches: JobBatchesTable;
+  job_failures: JobFailuresTable;
+  taxonomies: TaxonomiesTable;
+  taxonomy_versions: TaxonomyVersionsTable;
+  classifications: ClassificationsTable;
+}
