@@ -1,0 +1,42 @@
+/**
+ * The interface every format module implements, and the context it receives. Extractors get
+ * everything explicitly (bytes, limits, what detection already learned) and read nothing global.
+ */
+import type { DocumentFormat, ExtractLimits, ExtractionResult } from './types.ts';
+import type { OleFile } from './ole.ts';
+import type { ExtractionError } from './types.ts';
+import type { ZipArchive } from './zip.ts';
+
+export interface Detection {
+  format: DocumentFormat;
+  mimeType: string;
+  /** The opened archive when detection had to look inside a zip (so it is parsed once). */
+  zip?: ZipArchive;
+  /** The opened compound file for OLE formats. */
+  ole?: OleFile;
+  /** Password-protected OOXML (an OLE container holding EncryptedPackage). */
+  encrypted?: boolean;
+  /** The container is damaged: detection fell back on the name; extraction reports this error. */
+  error?: ExtractionError;
+  /** Why detection decided as it did, when content and name disagree. */
+  note?: string;
+}
+
+export interface ExtractInput {
+  bytes: Uint8Array;
+  fileName: string;
+  limits: ExtractLimits;
+  detection: Detection;
+}
+
+/** What an extractor returns; language, counts and truncation are filled in by the engine. */
+export type ExtractorOutput = Omit<ExtractionResult, 'mimeType' | 'format' | 'textTruncated' | 'language'> & {
+  textTruncated?: boolean;
+  mimeType?: string;
+};
+
+export interface Extractor {
+  /** Formats this module handles (the registry key). */
+  readonly formats: readonly DocumentFormat[];
+  extract(input: ExtractInput): Promise<ExtractorOutput> | ExtractorOutput;
+}

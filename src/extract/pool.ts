@@ -1,0 +1,56 @@
+/**
+ * A pool of worker threads that run extract/thread.ts, with a wall-clock limit per document:
+ * a document that passes it fails with `timeout`, and its thread is terminated and replaced, so
+ * a parser that spins forever cannot block the worker.
+ */
+import { Piscina } from 'piscina';
+import type { ThreadOutcome, ThreadTask } from './thread.ts';
+
+export interface ExtractionPool {
+  run(task: ThreadTask): Promise<ThreadOutcome>;
+  readonly threads: number;
+  close(): Promise<void>;
+}
+
+/** Worker threads need the TypeScript loader too when we run from sources (tsx). */
+function loaderArgs(): string[] {
+  const hasLoader = process.execArgv.some((a) => a.includes('tsx'));
+  if (hasLoader || !import.meta.url.endsWith('.ts')) return process.execArgv;
+  return [...process.execArgv, '--import', import.meta.resolve('tsx')];
+}
+
+export function createExtractionPool(threads: number): ExtractionPool {
+  const piscina = new Piscina({
+    filename: new URL('./thread.ts', import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    execArgv: loaderArgs(),
+    // Text can be large; keep the per-thread heap bounded but roomy for big spreadsheets.
+    resourceLimits: { maxOldGenerationSizeMb: 1024 },
+  });
+  return {
+    threads,
+    async run(task) {
+      const signal = AbortSignal.timeout(task.limits.timeoutMs);
+      try {
+        return (await piscina.run(task, { signal })) as ThreadOutcome;
+      } catch (err) {
+        if (signal.aborted) {
+          return {
+            kind: 'failed',
+            size: 0,
+            mtimeMs: 0,
+            sha256: null,
+            code: 'timeout',
+            message: `Extraction took longer than ${task.limits.timeoutMs} ms`,
+          };
+        }
+        // The thread died (out of memory on a hostile file, a native crash): this file fails alone.
+        const message = err instanceof Error ? err.message : String(err);
+        return { kind: 'failed', size: 0, mtimeMs: 0, sha256: null, code: 'corrupt', message: `Extraction crashed: ${message}` };
+      }
+    },
+    close: () => piscina.destroy(),
+  };
+}

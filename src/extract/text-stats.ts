@@ -1,0 +1,111 @@
+/**
+ * Facts computed from the extracted text itself, because the counts producers store (app.xml,
+ * meta.xml) are often stale, zero or missing.
+ */
+import { franc } from 'franc';
+
+/** franc needs a reasonable sample; its cost grows with distinct trigrams, and 500 chars tell major languages apart. */
+const LANGUAGE_SAMPLE_CHARS = 500;
+const LANGUAGE_MIN_CHARS = 20;
+
+/**
+ * Languages organisations actually write documents in. Without this list franc happily answers
+ * Scots or Low German for short English or German text; restricting it is far more accurate.
+ */
+const LIKELY_LANGUAGES = [
+  'eng', 'deu', 'fra', 'spa', 'ita', 'nld', 'por', 'rus', 'ukr', 'bel', 'pol', 'ces', 'slk', 'hun', 'ron', 'bul',
+  'hrv', 'srp', 'bos', 'slv', 'mkd', 'swe', 'nob', 'nno', 'dan', 'fin', 'est', 'lav', 'lit', 'ell', 'tur', 'ara',
+  'heb', 'pes', 'hin', 'ben', 'urd', 'cmn', 'jpn', 'kor', 'tha', 'vie', 'ind', 'zlm', 'cat', 'glg', 'eus', 'afr',
+  'isl', 'gle', 'cym', 'tgl', 'swh', 'kaz', 'aze', 'uzb', 'kat', 'hye', 'tam', 'tel', 'mar', 'guj', 'pan', 'npi',
+];
+
+export function detectLanguage(text: string): string {
+  const sample = text.length > LANGUAGE_SAMPLE_CHARS ? text.slice(0, LANGUAGE_SAMPLE_CHARS) : text;
+  return franc(sample, { minLength: LANGUAGE_MIN_CHARS, only: LIKELY_LANGUAGES });
+}
+
+export interface TextCounts {
+  words: number;
+  /** Characters excluding whitespace (what Word calls "Characters"). */
+  characters: number;
+  charactersWithSpaces: number;
+  /** Non-empty lines; extractors that know real paragraphs override it. */
+  paragraphs: number;
+}
+
+export function countText(text: string): TextCounts {
+  let words = 0;
+  let characters = 0;
+  let paragraphs = 0;
+  let inWord = false;
+  let lineHasText = false;
+  let newlines = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Low surrogates belong to the character before them.
+    if (c >= 0xdc00 && c <= 0xdfff) continue;
+    const space = c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0 || c === 12 || c === 11 || (c >= 0x2000 && c <= 0x200b) || c === 0x3000;
+    if (c === 10) {
+      newlines++;
+      if (lineHasText) paragraphs++;
+      lineHasText = false;
+    }
+    if (space) {
+      inWord = false;
+    } else {
+      characters++;
+      lineHasText = true;
+      if (!inWord) {
+        words++;
+        inWord = true;
+      }
+    }
+  }
+  if (lineHasText) paragraphs++;
+  let codePoints = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xdc00 || c > 0xdfff) codePoints++;
+  }
+  return { words, characters, charactersWithSpaces: codePoints - newlines, paragraphs };
+}
+
+/** Appends text up to a limit; the builder remembers whether anything was dropped. */
+export class TextBuilder {
+  private readonly chunks: string[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly maxChars: number) {}
+
+  get length(): number {
+    return this.size;
+  }
+
+  get full(): boolean {
+    return this.size >= this.maxChars;
+  }
+
+  add(s: string): void {
+    if (s.length === 0) return;
+    if (this.size + s.length > this.maxChars) {
+      const room = this.maxChars - this.size;
+      if (room > 0) this.chunks.push(s.slice(0, room));
+      this.size = this.maxChars;
+      this.truncated = true;
+      return;
+    }
+    this.chunks.push(s);
+    this.size += s.length;
+  }
+
+  /** The last character added ('' when empty); used to avoid doubled separators. */
+  lastChar(): string {
+    const last = this.chunks[this.chunks.length - 1];
+    return last ? last.charAt(last.length - 1) : '';
+  }
+
+  toString(): string {
+    return this.chunks.join('');
+  }
+}

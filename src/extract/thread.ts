@@ -1,0 +1,70 @@
+/**
+ * Runs inside a worker thread of the extraction pool: reads one file, hashes it and, unless its
+ * content is unchanged, parses it. CPU-heavy parsing never runs on a worker's event loop, and a
+ * file that hangs the parser only costs this thread (the pool terminates it on timeout).
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { extractFromBytes } from './index.ts';
+import { ExtractionError, type ExtractionFailureCode, type ExtractLimits, type ExtractionResult } from './types.ts';
+
+export interface ThreadTask {
+  path: string;
+  /** Hash of the content last extracted: when it matches, parsing is skipped. */
+  previousSha256: string | null;
+  limits: ExtractLimits;
+}
+
+export type ThreadOutcome =
+  | { kind: 'extracted'; size: number; mtimeMs: number; sha256: string; result: ExtractionResult }
+  | { kind: 'unchanged'; size: number; mtimeMs: number; sha256: string }
+  | { kind: 'failed'; size: number; mtimeMs: number; sha256: string | null; code: ExtractionFailureCode; message: string }
+  | { kind: 'missing' };
+
+export default async function extractInThread(task: ThreadTask): Promise<ThreadOutcome> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(task.path, 'r');
+  } catch {
+    return { kind: 'missing' };
+  }
+  try {
+    const st = await handle.stat();
+    const size = st.size;
+    const mtimeMs = Math.floor(st.mtimeMs);
+    if (size > task.limits.maxFileBytes) {
+      return {
+        kind: 'failed',
+        size,
+        mtimeMs,
+        sha256: null,
+        code: 'too_large',
+        message: `File is ${size} bytes; the limit is ${task.limits.maxFileBytes}`,
+      };
+    }
+    const bytes = new Uint8Array(size);
+    let read = 0;
+    while (read < size) {
+      const { bytesRead } = await handle.read(bytes, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    const data = read === size ? bytes : bytes.subarray(0, read);
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    if (task.previousSha256 === sha256) return { kind: 'unchanged', size: read, mtimeMs, sha256 };
+    try {
+      const name = task.path.slice(task.path.lastIndexOf('/') + 1);
+      const result = await extractFromBytes(data, name, task.limits);
+      return { kind: 'extracted', size: read, mtimeMs, sha256, result };
+    } catch (err) {
+      if (err instanceof ExtractionError) {
+        return { kind: 'failed', size: read, mtimeMs, sha256, code: err.code, message: err.message };
+      }
+      // A parser bug on hostile input is this document's failure, not the batch's.
+      const message = err instanceof Error ? err.message : String(err);
+      return { kind: 'failed', size: read, mtimeMs, sha256, code: 'corrupt', message: `Parser error: ${message}` };
+    }
+  } finally {
+    await handle.close();
+  }
+}
