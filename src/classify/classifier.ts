@@ -1,0 +1,271 @@
+/**
+ * Classifying one document: plan within the token budget, book the shared rate limit, call the
+ * provider, validate (one repair), and add up usage. Free of database and configuration: every
+ * setting is a parameter, so the worker, the CLI and the benchmark share it unchanged.
+ */
+import {
+  type BudgetSettings,
+  expectedFinalOutputTokens,
+  expectedPartialOutputTokens,
+  finalMaxOutputTokens,
+  groupBySize,
+  partialMaxOutputTokens,
+  planDocument,
+  REPAIR_ECHO_TOKENS,
+  REPAIR_PROBLEM_TOKENS,
+  REPAIR_RESERVE_TOKENS,
+  requestTokens,
+} from './budget.ts';
+import { mapWithConcurrency } from './concurrency.ts';
+import { DEFAULT_PRICES, estimateCost, type PriceTable } from './cost.ts';
+import { cancelledError, ClassifyInputError, ProviderError } from './errors.ts';
+import { finalAnswerSchema, type FinalAnswer, partialAnswerSchema, toOutputSchema, validateAnswer } from './output-schema.ts';
+import {
+  buildCombineMessages,
+  buildMapMessages,
+  buildReduceMessages,
+  buildRepairMessages,
+  buildSingleMessages,
+  NOTES_MAX_WORDS,
+  type PartialResult,
+  PROMPT_VERSION,
+  renderPartial,
+} from './prompt.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
+import type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Usage } from './types.ts';
+import type { z } from 'zod';
+
+export interface ClassifierOptions {
+  provider: LlmProvider;
+  /** Shared limit on requests and tokens; absent: no client-side limit. */
+  rateLimiter?: RateLimiter;
+  /** Upper bound on every request's prompt tokens (messages and schema), repairs included. */
+  maxInputTokens: number;
+  /** Summary length when the input does not say. Default 150. */
+  summaryMaxWords?: number;
+  /** Tokens repeated between consecutive chunks. Default 100. */
+  chunkOverlapTokens?: number;
+  /** Map requests in flight at once for one long document. Default 4. */
+  mapConcurrency?: number;
+  /** A document needing more chunks fails with `document_too_long` instead of running up a bill. Default 200. */
+  maxChunks?: number;
+  /** Default: DEFAULT_PRICES. */
+  prices?: PriceTable;
+}
+
+export interface ClassificationEstimate {
+  strategy: ClassificationStrategy;
+  chunks: number;
+  requests: number;
+  inputTokens: number;
+  /** A generous guess: answers are not known before they are given. */
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface Classifier {
+  readonly providerName: string;
+  readonly model: string;
+  readonly promptVersion: string;
+  /** Throws ProviderError or ClassifyInputError (see `classificationFailure` in errors.ts). */
+  classify(input: ClassifyInput, opts?: { signal?: AbortSignal }): Promise<ClassificationResult>;
+  /** The same planning as `classify`, without calling the model (dry runs, budgets). Throws ClassifyInputError. */
+  estimate(input: ClassifyInput): ClassificationEstimate;
+}
+
+export function createClassifier(opts: ClassifierOptions): Classifier {
+  const { provider, rateLimiter } = opts;
+  const defaultWords = opts.summaryMaxWords ?? 150;
+  const overlapTokens = opts.chunkOverlapTokens ?? 100;
+  const mapConcurrency = opts.mapConcurrency ?? 4;
+  const maxChunks = opts.maxChunks ?? 200;
+  const prices = opts.prices ?? DEFAULT_PRICES;
+  const maxInputTokens = opts.maxInputTokens;
+  if (!(maxInputTokens > 0)) throw new RangeError('maxInputTokens must be positive');
+
+  const settingsFor = (input: ClassifyInput): BudgetSettings => ({
+    maxInputTokens,
+    summaryMaxWords: input.summaryMaxWords ?? defaultWords,
+    overlapTokens,
+    maxChunks,
+  });
+
+  const prepare = (input: ClassifyInput) => {
+    checkInput(input);
+    const finalZod = finalAnswerSchema(input.taxonomy);
+    const partialZod = partialAnswerSchema(input.taxonomy);
+    const schemas = { final: toOutputSchema('document_classification', finalZod), partial: toOutputSchema('partial_classification', partialZod) };
+    const settings = settingsFor(input);
+    return { finalZod, partialZod, schemas, settings, plan: planDocument(input, settings, schemas) };
+  };
+
+  async function classify(input: ClassifyInput, callOpts: { signal?: AbortSignal } = {}): Promise<ClassificationResult> {
+    const { signal } = callOpts;
+    const { finalZod, partialZod, schemas, settings, plan } = prepare(input);
+    const usage: Usage = { inputTokens: 0, outputTokens: 0, requests: 0 };
+    const words = settings.summaryMaxWords;
+
+    /** One request, then at most one repair; every request checked against the budget before it leaves. */
+    async function ask<T>(messages: ChatMessage[], zod: z.ZodType<T>, output: OutputSchema, maxOutputTokens: number, expectedOutput: number, sig?: AbortSignal): Promise<T> {
+      const first = await send(messages, output, maxOutputTokens, expectedOutput, sig);
+      const v1 = validateAnswer(first.content, zod, input.taxonomy);
+      if (v1.ok) return v1.value;
+      const problem = first.truncated ? `it was cut off at the output limit, so keep it shorter (${v1.problem})` : v1.problem;
+      const repair = [
+        ...messages,
+        ...buildRepairMessages(headTokens(first.content, REPAIR_ECHO_TOKENS), headTokens(problem, REPAIR_PROBLEM_TOKENS)),
+      ];
+      const second = await send(repair, output, maxOutputTokens, expectedOutput, sig);
+      const v2 = validateAnswer(second.content, zod, input.taxonomy);
+      if (v2.ok) return v2.value;
+      throw new ProviderError('invalid_output', `The model's answer was invalid, and again after a repair request: ${v2.problem}`);
+    }
+
+    async function send(messages: ChatMessage[], output: OutputSchema, maxOutputTokens: number, expectedOutput: number, sig?: AbortSignal) {
+      if (sig?.aborted) throw cancelledError(sig);
+      const promptTokens = requestTokens(messages, output);
+      if (promptTokens > maxInputTokens) {
+        // Planning keeps this from happening; if it ever does, refusing beats a silent overrun.
+        throw new ClassifyInputError('budget_too_small', `A request of ${promptTokens} prompt tokens would exceed maxInputTokens ${maxInputTokens}`);
+      }
+      // Providers count the prompt and the expected completion against the token limit.
+      await rateLimiter?.acquire(promptTokens + expectedOutput, sig);
+      usage.requests += 1;
+      const response = await provider.complete({ messages, output, maxOutputTokens }, sig ? { signal: sig } : {});
+      usage.inputTokens += response.usage?.inputTokens ?? countMessageTokens(messages);
+      usage.outputTokens += response.usage?.outputTokens ?? countTokens(response.content);
+      return response;
+    }
+
+    let answer: FinalAnswer;
+    if (plan.strategy === 'single') {
+      const messages = buildSingleMessages(input, plan.chunks[0] ?? '', words);
+      answer = await ask(messages, finalZod, schemas.final, finalMaxOutputTokens(words), expectedFinalOutputTokens(words), signal);
+    } else {
+      const partials = await mapWithConcurrency(
+        plan.chunks,
+        mapConcurrency,
+        (chunk, i, sig) =>
+          ask(buildMapMessages(input, chunk, i, plan.chunks.length), partialZod, schemas.partial, partialMaxOutputTokens(), expectedPartialOutputTokens(), sig),
+        signal,
+      );
+      answer = await reduce(partials.map(clipNotes));
+    }
+
+    /** Final answer from the parts; when they do not fit one request, merge neighbours first (a tree). */
+    async function reduce(parts: PartialResult[]): Promise<FinalAnswer> {
+      let level = parts;
+      for (;;) {
+        const finalMessages = buildReduceMessages(input, level, words);
+        if (requestTokens(finalMessages, schemas.final) + REPAIR_RESERVE_TOKENS <= maxInputTokens) {
+          return ask(finalMessages, finalZod, schemas.final, finalMaxOutputTokens(words), expectedFinalOutputTokens(words), signal);
+        }
+        const overhead = requestTokens(buildCombineMessages(input, []), schemas.partial) + REPAIR_RESERVE_TOKENS + 16;
+        // Per-part sizes with a margin, since BPE counts are not exactly additive over joins.
+        const sizes = level.map((p, i) => Math.ceil(countTokens(renderPartial(p, i)) * 1.02) + 2);
+        const groups = groupBySize(sizes, maxInputTokens - overhead);
+        if (groups.length >= level.length) {
+          throw new ClassifyInputError('budget_too_small', `maxInputTokens ${maxInputTokens} cannot hold two partial results of this document together`);
+        }
+        let start = 0;
+        const slices = groups.map((n) => level.slice(start, (start += n)));
+        level = await mapWithConcurrency(
+          slices,
+          mapConcurrency,
+          async (group, _i, sig) =>
+            group.length === 1 && group[0]
+              ? group[0]
+              : clipNotes(await ask(buildCombineMessages(input, group), partialZod, schemas.partial, partialMaxOutputTokens(), expectedPartialOutputTokens(), sig)),
+          signal,
+        );
+      }
+    }
+
+    const result: ClassificationResult = {
+      tags: normaliseTags(answer.tags),
+      primaryCategory: answer.primaryCategory,
+      summary: answer.summary.trim(),
+      summaryLanguage: input.summaryLanguage ?? (answer.summaryLanguage.trim().toLowerCase() || input.documentLanguage || 'und'),
+      strategy: plan.strategy,
+      chunks: plan.chunks.length,
+      usage,
+      costUsd: estimateCost(provider.model, usage.inputTokens, usage.outputTokens, prices),
+      model: provider.model,
+      promptVersion: PROMPT_VERSION,
+    };
+    return result;
+  }
+
+  function estimate(input: ClassifyInput): ClassificationEstimate {
+    const { schemas, settings, plan } = prepare(input);
+    const words = settings.summaryMaxWords;
+    let requests = 0;
+    let inputTokens = 0;
+    let outputTokens = 0;
+    if (plan.strategy === 'single') {
+      requests = 1;
+      inputTokens = requestTokens(buildSingleMessages(input, plan.chunks[0] ?? '', words), schemas.final);
+      outputTokens = expectedFinalOutputTokens(words);
+    } else {
+      plan.chunks.forEach((chunk, i) => {
+        requests += 1;
+        inputTokens += requestTokens(buildMapMessages(input, chunk, i, plan.chunks.length), schemas.partial);
+        outputTokens += expectedPartialOutputTokens();
+      });
+      // Reduce: parts assumed to be as long as their expected answers.
+      const partTokens = expectedPartialOutputTokens() + 20;
+      const finalOverhead = requestTokens(buildReduceMessages(input, [], words), schemas.final) + REPAIR_RESERVE_TOKENS;
+      const combineOverhead = requestTokens(buildCombineMessages(input, []), schemas.partial) + REPAIR_RESERVE_TOKENS + 16;
+      let parts = plan.chunks.length;
+      while (finalOverhead + parts * partTokens > maxInputTokens) {
+        const groups = groupBySize(new Array<number>(parts).fill(partTokens), maxInputTokens - combineOverhead);
+        if (groups.length >= parts) break;
+        for (const n of groups) {
+          if (n < 2) continue;
+          requests += 1;
+          inputTokens += combineOverhead + n * partTokens;
+          outputTokens += expectedPartialOutputTokens();
+        }
+        parts = groups.length;
+      }
+      requests += 1;
+      inputTokens += finalOverhead + parts * partTokens;
+      outputTokens += expectedFinalOutputTokens(words);
+    }
+    return {
+      strategy: plan.strategy,
+      chunks: plan.chunks.length,
+      requests,
+      inputTokens,
+      outputTokens,
+      costUsd: estimateCost(provider.model, inputTokens, outputTokens, prices),
+    };
+  }
+
+  return { providerName: provider.name, model: provider.model, promptVersion: PROMPT_VERSION, classify, estimate };
+}
+
+/** Notes longer than asked for would crowd the reduce step; they are model output, not the document. */
+function clipNotes(p: PartialResult): PartialResult {
+  return { ...p, notes: headTokens(p.notes, 3 * NOTES_MAX_WORDS) };
+}
+
+/** Unique labels (highest confidence kept), highest confidence first. */
+function normaliseTags(tags: readonly TagScore[]): TagScore[] {
+  const best = new Map<string, number>();
+  for (const t of tags) best.set(t.label, Math.max(best.get(t.label) ?? 0, t.confidence));
+  return [...best].map(([label, confidence]) => ({ label, confidence })).sort((a, b) => b.confidence - a.confidence || a.label.localeCompare(b.label));
+}
+
+function checkInput(input: ClassifyInput): void {
+  if (input.text.trim() === '') throw new ClassifyInputError('empty_document', 'The document has no text to classify');
+  const names = input.taxonomy.labels.map((l) => l.name.trim().toLowerCase());
+  if (names.length === 0) throw new ClassifyInputError('invalid_taxonomy', `Taxonomy ${input.taxonomy.name} has no labels`);
+  if (new Set(names).size !== names.length || names.includes('')) {
+    throw new ClassifyInputError('invalid_taxonomy', `Taxonomy ${input.taxonomy.name} has empty or duplicate labels`);
+  }
+  if (input.summaryMaxWords !== undefined && !(input.summaryMaxWords > 0)) {
+    throw new ClassifyInputError('invalid_input', 'summaryMaxWords must be positive');
+  }
+}

@@ -1,0 +1,13 @@
+/** The classification library's public surface: callers import from here, not from the files. */
+export type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, CompletionRequest, CompletionResponse, LlmProvider, OutputSchema, TagScore, Taxonomy, TaxonomyLabel, Usage } from './types.ts';
+export { type ClassificationFailure, type ClassificationFailureCode, classificationFailure, ClassifyInputError, type ClassifyInputErrorCode, ProviderError, type ProviderErrorCode, RateLimiterUnavailableError } from './errors.ts';
+export { DEFAULT_TAXONOMY_LABELS } from './default-taxonomy.ts';
+export { PROMPT_VERSION } from './prompt.ts';
+export { countTokens } from './tokens.ts';
+export { splitIntoChunks } from './chunking.ts';
+export { DEFAULT_PRICES, estimateCost, findPrice, type ModelPrice, type PriceTable, priceTable } from './cost.ts';
+export type { RateLimiter, RateLimitOptions } from './rate-limit.ts';
+export { createMemoryRateLimiter, type MemoryRateLimiterOptions } from './memory-rate-limiter.ts';
+export { createRedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter.ts';
+export { createOpenAIProvider, type OpenAIProviderOptions } from './openai.provider.ts';
+export { type ClassificationEstimate, type Classifier, type ClassifierOptions, createClassifier } from './classifier.ts';

@@ -1,0 +1,105 @@
+/**
+ * The classification library's vocabulary. Nothing here knows about the database, the queue or
+ * configuration: every setting reaches the library as a parameter.
+ */
+
+/** One label of a taxonomy. The description goes into the prompt, so it steers the model. */
+export interface TaxonomyLabel {
+  name: string;
+  description?: string;
+}
+
+/** A versioned set of labels. Results record `id` and `version`, so an edit never rewrites history. */
+export interface Taxonomy {
+  id: string;
+  version: number;
+  name: string;
+  labels: TaxonomyLabel[];
+}
+
+export interface ClassifyInput {
+  /** Extracted document text. Untrusted: it is only ever data inside the prompt. */
+  text: string;
+  title?: string;
+  fileName: string;
+  /** The document's language as detected at extraction (ISO 639-1 or 639-3), if known. */
+  documentLanguage?: string;
+  taxonomy: Taxonomy;
+  /** Language of the summary (e.g. "nl"); absent: the document's own language. */
+  summaryLanguage?: string;
+  /** Upper bound on the summary's length; absent: the classifier's default. */
+  summaryMaxWords?: number;
+}
+
+export interface TagScore {
+  /** Always one of the taxonomy's label names (validated). */
+  label: string;
+  /** 0..1 */
+  confidence: number;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Logical requests sent (map, reduce and repair requests each count; SDK-level retries do not). */
+  requests: number;
+}
+
+export type ClassificationStrategy = 'single' | 'map-reduce';
+
+export interface ClassificationResult {
+  /** Sorted by confidence, highest first; labels unique. */
+  tags: TagScore[];
+  /** One of the taxonomy's labels; always also present in `tags`. */
+  primaryCategory: string;
+  summary: string;
+  /** The requested language, or the language code the model reported for the document. */
+  summaryLanguage: string;
+  strategy: ClassificationStrategy;
+  chunks: number;
+  usage: Usage;
+  /** Estimated from the price table; 0 for unknown or local models. */
+  costUsd: number;
+  model: string;
+  promptVersion: string;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A JSON schema for structured output, in the shape `response_format.json_schema` expects. */
+export interface OutputSchema {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+export interface CompletionRequest {
+  messages: ChatMessage[];
+  output: OutputSchema;
+  /** Upper bound on generated tokens for this call. */
+  maxOutputTokens: number;
+}
+
+export interface CompletionResponse {
+  /** The raw assistant text: expected to be JSON, but not trusted until validated. */
+  content: string;
+  /** True when generation stopped at the output limit (the JSON is then likely cut off). */
+  truncated: boolean;
+  /** As reported by the server; absent when it reports none (the classifier then counts itself). */
+  usage?: { inputTokens: number; outputTokens: number };
+  /** The model that actually answered (a server may resolve an alias to a dated snapshot). */
+  model: string;
+}
+
+/**
+ * The one thing a provider does: a single structured chat call. Prompt building, chunking,
+ * validation and repair are shared code above it, so a second provider cannot drift in behaviour.
+ * Implementations throw `ProviderError` (errors.ts) for every failure.
+ */
+export interface LlmProvider {
+  readonly name: string;
+  readonly model: string;
+  complete(request: CompletionRequest, opts?: { signal?: AbortSignal }): Promise<CompletionResponse>;
+}

@@ -1,0 +1,453 @@
+/**
+ * A fake OpenAI-compatible server for tests and benchmarks: a real HTTP server on 127.0.0.1 (random
+ * port) speaking the chat completions wire format, so the production code path (the official SDK,
+ * its retries and timeouts) is what gets exercised.
+ *
+ * Answers to structured-output requests are built from the request's own JSON schema: label enums
+ * are read from it, and labels are picked deterministically by matching their words in the document
+ * text (else "Miscellaneous"). Faults (429 with Retry-After, 500, hangs, malformed JSON, labels outside
+ * the taxonomy, cut-off answers) come from a script consumed one per request, then from seeded rates.
+ *
+ *   const fake = await startFakeOpenAI({ latencyMs: 50 });
+ *   const provider = createOpenAIProvider({ baseURL: fake.url, model: 'gpt-4o-mini', apiKey: 'test' });
+ *   fake.set({ script: ['rate-limit', 'ok'] });
+ *   fake.stats.requests; fake.requests[0].body; await fake.close();
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+
+/** What the fake does with one request. */
+export type FakeOutcome =
+  | 'ok'
+  | 'rate-limit'
+  | 'server-error'
+  /** Never answers (the client's timeout fires). */
+  | 'hang'
+  /** 200 with content that is not JSON. */
+  | 'malformed'
+  /** 200 with valid JSON whose tag and primaryCategory are outside the schema's enum. */
+  | 'out-of-taxonomy'
+  /** 200 with finish_reason "length" and JSON cut in the middle. */
+  | 'truncated';
+
+export interface FakeOpenAIBehaviour {
+  /** Delay before every answer (errors included), ms. */
+  latencyMs: number;
+  /** Outcomes consumed one per request, before the rates below apply. */
+  script: FakeOutcome[];
+  /** Fractions of requests (after the script), drawn from a seeded generator. */
+  rateLimitRate: number;
+  serverErrorRate: number;
+  hangRate: number;
+  malformedRate: number;
+  outOfTaxonomyRate: number;
+  /** Retry-After header on 429s, seconds (may be fractional). */
+  retryAfterSeconds: number;
+  /** Also send `retry-after-ms` (OpenAI's own header, which the SDK prefers). */
+  retryAfterMs?: number;
+  /** Seed of the fault generator (reset by `set` when given). */
+  seed: number;
+  /** Model id reported in answers and /v1/models. */
+  model: string;
+  /** When set, requests without `Authorization: Bearer <apiKey>` get 401. */
+  apiKey?: string;
+  /** Prompts with more tokens than this get OpenAI's 400 context_length_exceeded. */
+  maxContextTokens?: number;
+  /** How many requests `requests` keeps (oldest dropped first). */
+  recordLimit: number;
+}
+
+export interface FakeChatMessage {
+  role: string;
+  content: string;
+}
+
+export interface RecordedRequest {
+  /** The parsed request body, as the client sent it. */
+  body: Record<string, unknown>;
+  messages: FakeChatMessage[];
+  /** `response_format.json_schema.schema`, when structured outputs were requested. */
+  schema?: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  /** Prompt tokens as counted here (o200k, messages only). */
+  promptTokens: number;
+  outcome: FakeOutcome | 'context-length' | 'unauthorized' | 'bad-request';
+  receivedAt: number;
+}
+
+export interface FakeOpenAIStats {
+  /** Chat completion requests received (all outcomes). */
+  requests: number;
+  byOutcome: Record<RecordedRequest['outcome'], number>;
+  inFlight: number;
+  maxInFlight: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface FakeOpenAI {
+  /** Base URL ending in /v1, for `baseURL`. */
+  readonly url: string;
+  readonly stats: Readonly<FakeOpenAIStats>;
+  readonly requests: readonly RecordedRequest[];
+  /** Changes behaviour from the next request on. */
+  set(patch: Partial<FakeOpenAIBehaviour>): void;
+  /** Clears stats, recorded requests and the script. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const DEFAULTS: FakeOpenAIBehaviour = {
+  latencyMs: 0,
+  script: [],
+  rateLimitRate: 0,
+  serverErrorRate: 0,
+  hangRate: 0,
+  malformedRate: 0,
+  outOfTaxonomyRate: 0,
+  retryAfterSeconds: 1,
+  seed: 1,
+  model: 'gpt-4o-mini',
+  recordLimit: 1000,
+};
+
+const OUTCOMES: RecordedRequest['outcome'][] = ['ok', 'rate-limit', 'server-error', 'hang', 'malformed', 'out-of-taxonomy', 'truncated', 'context-length', 'unauthorized', 'bad-request'];
+
+function emptyStats(): FakeOpenAIStats {
+  return {
+    requests: 0,
+    byOutcome: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<RecordedRequest['outcome'], number>,
+    inFlight: 0,
+    maxInFlight: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
+}
+
+/** mulberry32: small, seeded, good enough to make fault patterns reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}): Promise<FakeOpenAI> {
+  let behaviour: FakeOpenAIBehaviour = { ...DEFAULTS, ...initial, script: [...(initial.script ?? [])] };
+  let random = seeded(behaviour.seed);
+  let stats = emptyStats();
+  let requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  let completionSeq = 0;
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A bug in the fake must fail the test loudly, not look like a provider outage.
+      process.emitWarning(`fake-openai handler failed: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) sendJson(res, 599, { error: { message: 'fake-openai internal failure' } });
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/models') {
+      sendJson(res, 200, { object: 'list', data: [{ id: behaviour.model, object: 'model', created: 1700000000, owned_by: 'fake-openai' }] });
+      return;
+    }
+    if (req.method !== 'POST' || path !== '/v1/chat/completions') {
+      sendJson(res, 404, { error: { message: `No route ${req.method ?? ''} ${path ?? ''}`, type: 'invalid_request_error' } });
+      return;
+    }
+
+    stats.requests += 1;
+    stats.inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    let counted = true;
+    const done = () => {
+      if (counted) stats.inFlight -= 1;
+      counted = false;
+    };
+    res.on('close', done);
+
+    const raw = await readBody(req);
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('body is not an object');
+      body = parsed as Record<string, unknown>;
+    } catch (error) {
+      record({ body: {}, messages: [], headers: req.headers, promptTokens: 0, outcome: 'bad-request', receivedAt: Date.now() });
+      sendJson(res, 400, { error: { message: `Invalid JSON body: ${String(error)}`, type: 'invalid_request_error' } });
+      return;
+    }
+    const messages = readMessages(body.messages);
+    const schema = readSchema(body.response_format);
+    const promptTokens = 3 + messages.reduce((sum, m) => sum + 4 + countTokens(m.content), 0);
+    const entry: RecordedRequest = { body, messages, headers: req.headers, promptTokens, outcome: 'ok', receivedAt: Date.now() };
+    if (schema) entry.schema = schema;
+
+    if (behaviour.apiKey !== undefined && req.headers.authorization !== `Bearer ${behaviour.apiKey}`) {
+      entry.outcome = 'unauthorized';
+      record(entry);
+      sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      return;
+    }
+    if (messages.length === 0) {
+      entry.outcome = 'bad-request';
+      record(entry);
+      sendJson(res, 400, { error: { message: "'messages' must be a non-empty array", type: 'invalid_request_error' } });
+      return;
+    }
+    if (behaviour.maxContextTokens !== undefined && promptTokens > behaviour.maxContextTokens) {
+      entry.outcome = 'context-length';
+      record(entry);
+      sendJson(res, 400, {
+        error: {
+          message: `This model's maximum context length is ${behaviour.maxContextTokens} tokens. However, your messages resulted in ${promptTokens} tokens.`,
+          type: 'invalid_request_error',
+          code: 'context_length_exceeded',
+        },
+      });
+      return;
+    }
+
+    const outcome = nextOutcome();
+    entry.outcome = outcome;
+    record(entry);
+    if (outcome === 'hang') return; // the socket stays open until the client gives up or close()
+    const b = behaviour;
+    if (b.latencyMs > 0) await new Promise((r) => setTimeout(r, b.latencyMs));
+    if (res.destroyed) return;
+
+    if (outcome === 'rate-limit') {
+      const headers: Record<string, string> = { 'retry-after': String(b.retryAfterSeconds) };
+      if (b.retryAfterMs !== undefined) headers['retry-after-ms'] = String(b.retryAfterMs);
+      sendJson(res, 429, { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } }, headers);
+      return;
+    }
+    if (outcome === 'server-error') {
+      sendJson(res, 500, { error: { message: 'The server had an error while processing your request.', type: 'server_error' } });
+      return;
+    }
+
+    const text = documentText(messages);
+    const answer = JSON.stringify(buildAnswer(schema, text, messages[0]?.content ?? ''));
+    let content = answer;
+    let finish = 'stop';
+    if (outcome === 'malformed') content = `${answer.slice(0, Math.max(1, Math.floor(answer.length / 2)))} <- not JSON`;
+    if (outcome === 'out-of-taxonomy') content = JSON.stringify(outOfTaxonomy(JSON.parse(answer) as unknown));
+    if (outcome === 'truncated') {
+      content = answer.slice(0, Math.max(1, Math.floor(answer.length / 3)));
+      finish = 'length';
+    }
+    const completionTokens = countTokens(content);
+    stats.promptTokens += promptTokens;
+    stats.completionTokens += completionTokens;
+    completionSeq += 1;
+    sendJson(res, 200, {
+      id: `chatcmpl-fake-${completionSeq}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: b.model,
+      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish }],
+      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    });
+  }
+
+  function nextOutcome(): FakeOutcome {
+    const scripted = behaviour.script.shift();
+    if (scripted) return scripted;
+    const r = random();
+    const b = behaviour;
+    let edge = b.rateLimitRate;
+    if (r < edge) return 'rate-limit';
+    if (r < (edge += b.serverErrorRate)) return 'server-error';
+    if (r < (edge += b.hangRate)) return 'hang';
+    if (r < (edge += b.malformedRate)) return 'malformed';
+    if (r < (edge += b.outOfTaxonomyRate)) return 'out-of-taxonomy';
+    return 'ok';
+  }
+
+  function record(entry: RecordedRequest): void {
+    stats.byOutcome[entry.outcome] += 1;
+    requests.push(entry);
+    if (requests.length > behaviour.recordLimit) requests = requests.slice(requests.length - behaviour.recordLimit);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    get stats() {
+      return stats;
+    },
+    get requests() {
+      return requests;
+    },
+    set(patch) {
+      behaviour = { ...behaviour, ...patch, script: patch.script ? [...patch.script] : behaviour.script };
+      if (patch.seed !== undefined) random = seeded(patch.seed);
+    },
+    reset() {
+      stats = emptyStats();
+      requests = [];
+      behaviour.script = [];
+    },
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        for (const socket of sockets) socket.destroy();
+        server.close((error) => (error ? reject(error) : resolve()));
+      });
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function readMessages(value: unknown): FakeChatMessage[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((m: unknown) => {
+    if (typeof m !== 'object' || m === null) return [];
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string') return [];
+    if (typeof content === 'string') return [{ role, content }];
+    // Content parts: keep the text ones.
+    if (Array.isArray(content)) {
+      const text = content.map((p: unknown) => (typeof p === 'object' && p !== null && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
+      return [{ role, content: text }];
+    }
+    return [{ role, content: '' }];
+  });
+}
+
+function readSchema(format: unknown): Record<string, unknown> | undefined {
+  if (typeof format !== 'object' || format === null) return undefined;
+  const js = (format as { json_schema?: unknown }).json_schema;
+  if (typeof js !== 'object' || js === null) return undefined;
+  const schema = (js as { schema?: unknown }).schema;
+  return typeof schema === 'object' && schema !== null ? (schema as Record<string, unknown>) : undefined;
+}
+
+/** The document: what sits between <text> and </text> in the first user message, else all user text. */
+function documentText(messages: readonly FakeChatMessage[]): string {
+  const user = messages.find((m) => m.role === 'user')?.content ?? '';
+  const match = /<text>\n?([\s\S]*?)\n?<\/text>/.exec(user);
+  return match?.[1] ?? user;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+interface AnswerContext {
+  tags: { label: string; confidence: number }[];
+  primary: string;
+  summary: string;
+  language: string;
+}
+
+function buildAnswer(schema: Record<string, unknown> | undefined, text: string, system: string): Json {
+  const labels = findLabelEnum(schema) ?? ['Miscellaneous'];
+  const tags = pickLabels(labels, text);
+  const ctx: AnswerContext = {
+    tags,
+    primary: tags[0]?.label ?? labels[0] ?? 'Miscellaneous',
+    summary: `Fake summary: ${text.split(/\s+/).filter(Boolean).slice(0, 25).join(' ')}`,
+    // The language the system prompt asks for, e.g. "Write it in Dutch (nl)".
+    language: /Write it in [^(\n]*\(([A-Za-z-]+)\)/.exec(system)?.[1] ?? 'en',
+  };
+  if (!schema) return { tags, primaryCategory: ctx.primary, summary: ctx.summary, summaryLanguage: ctx.language };
+  return generate(schema, '', ctx);
+}
+
+function generate(node: unknown, key: string, ctx: AnswerContext): Json {
+  if (typeof node !== 'object' || node === null) return null;
+  const n = node as { type?: unknown; properties?: Record<string, unknown>; items?: unknown; enum?: unknown[]; anyOf?: unknown[] };
+  if (Array.isArray(n.anyOf) && n.anyOf.length > 0) return generate(n.anyOf[0], key, ctx);
+  const type = Array.isArray(n.type) ? n.type[0] : n.type;
+  if (type === 'object' || n.properties) {
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(n.properties ?? {})) out[k] = generate(v, k, ctx);
+    return out;
+  }
+  if (type === 'array') {
+    const items = n.items as { properties?: Record<string, unknown> } | undefined;
+    if (items?.properties && 'label' in items.properties) return ctx.tags.map((t) => ({ ...t }));
+    return [];
+  }
+  if (Array.isArray(n.enum)) {
+    if (key === 'primaryCategory' && n.enum.includes(ctx.primary)) return ctx.primary;
+    return (n.enum[0] as Json) ?? null;
+  }
+  if (type === 'string') {
+    if (key === 'summary' || key === 'notes') return ctx.summary;
+    if (/language/i.test(key)) return ctx.language;
+    return '';
+  }
+  if (type === 'number') return 0.5;
+  if (type === 'integer') return 1;
+  if (type === 'boolean') return false;
+  return null;
+}
+
+/** The enum of tag labels: tags.items.properties.label.enum, else primaryCategory.enum. */
+function findLabelEnum(schema: Record<string, unknown> | undefined): string[] | undefined {
+  const props = (schema?.properties ?? {}) as Record<string, { items?: { properties?: Record<string, { enum?: unknown[] }> }; enum?: unknown[] }>;
+  const fromTags = props.tags?.items?.properties?.label?.enum ?? props.primaryCategory?.enum;
+  return fromTags?.filter((v): v is string => typeof v === 'string');
+}
+
+/** Deterministic: labels whose words (4+ letters, as word prefixes) occur in the text, most hits first. */
+function pickLabels(labels: readonly string[], text: string): { label: string; confidence: number }[] {
+  const lower = text.toLowerCase();
+  const scored = labels
+    .map((label) => {
+      const words = label.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 4);
+      const hits = words.reduce((sum, w) => sum + (lower.match(new RegExp(`\\b${escapeRegExp(w)}`, 'g'))?.length ?? 0), 0);
+      return { label, hits };
+    })
+    .filter((s) => s.hits > 0)
+    .sort((a, b) => b.hits - a.hits || a.label.localeCompare(b.label))
+    .slice(0, 3)
+    .map((s) => ({ label: s.label, confidence: Math.min(0.95, 0.5 + 0.1 * s.hits) }));
+  if (scored.length > 0) return scored;
+  const fallback = labels.find((l) => l.toLowerCase() === 'miscellaneous') ?? labels[0];
+  return fallback === undefined ? [] : [{ label: fallback, confidence: 0.5 }];
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function outOfTaxonomy(answer: unknown): Json {
+  const invented = 'Invented Category';
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return { tags: [{ label: invented, confidence: 0.9 }] };
+  const out = { ...(answer as Record<string, Json>) };
+  out.tags = [{ label: invented, confidence: 0.9 }];
+  if ('primaryCategory' in out) out.primaryCategory = invented;
+  return out;
+}
