@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../build-app.ts';
+import { DocumentDetailSchema, documentDetail, ErrorSchema } from '../schemas.ts';
+
+export const documentRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/v1/documents/:id',
+      {
+        schema: {
+          tags: ['documents'],
+          summary: 'One document: file facts, normalised and raw (Tika-keyed) metadata, text preview, latest classification and history',
+          params: z.object({ id: z.uuid() }),
+          response: { 200: DocumentDetailSchema, 400: ErrorSchema, 404: ErrorSchema },
+        },
+      },
+      async (req) => {
+        const { doc, history } = await deps.insights.getDocument(req.params.id);
+        return documentDetail(doc, history);
+      },
+    );
+  };

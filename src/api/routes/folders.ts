@@ -1,0 +1,91 @@
+/**
+ * Folder routes. A folder path may hold slashes: `/v1/folders/Company%20A%2FProject%201/insights`
+ * (documented form) and `/v1/folders/Company%20A/Project%201/insights` both work; the second is
+ * served by a wildcard route that splits the action off the end.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { badRequest, notFound } from '../../domain/errors.ts';
+import type { ListDocumentsInput } from '../../services/insights.service.ts';
+import type { AppDeps } from '../build-app.ts';
+import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema } from '../schemas.ts';
+
+const ListQuery = z.strictObject({
+  sort: z.enum(['path', 'name', 'size', 'mtime', 'modified', 'title']).default('path'),
+  order: z.enum(['asc', 'desc']).default('asc'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(2000).optional(),
+  status: z.enum(['pending', 'extracted', 'unsupported', 'failed']).optional(),
+  format: z.string().max(50).optional(),
+  extension: z.string().max(50).optional(),
+  author: z.string().max(500).optional(),
+  tag: z.string().max(80).optional().describe('Only documents whose latest classification has this tag'),
+  modifiedFrom: z.coerce.date().optional(),
+  modifiedTo: z.coerce.date().optional(),
+});
+
+const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
+
+export const folderRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const insights = async (path: string) => {
+      const r = await deps.insights.folderInsights(path);
+      return {
+        ...r,
+        oldestModified: r.oldestModified?.toISOString() ?? null,
+        newestModified: r.newestModified?.toISOString() ?? null,
+      };
+    };
+    const list = async (path: string, q: z.infer<typeof ListQuery>) => {
+      const input: ListDocumentsInput = { path, ...q };
+      const page = await deps.insights.listDocuments(input);
+      return { folder: page.folder, items: page.items.map((d) => documentItem(d)), nextCursor: page.nextCursor };
+    };
+
+    app.get(
+      '/v1/folders/:path/insights',
+      {
+        schema: {
+          tags: ['folders'],
+          summary: 'Folder insights: document count (with subfolders), breakdowns, size, dates, failures',
+          params: z.object({ path: FolderPathParam }),
+          response: { 200: InsightsSchema, 400: ErrorSchema, 404: ErrorSchema },
+        },
+      },
+      async (req) => insights(req.params.path),
+    );
+
+    app.get(
+      '/v1/folders/:path/documents',
+      {
+        schema: {
+          tags: ['folders'],
+          summary: 'Documents in a folder and its subfolders, with metadata (cursor pagination, sort, filters)',
+          params: z.object({ path: FolderPathParam }),
+          querystring: ListQuery,
+          response: { 200: ListResponse, 400: ErrorSchema, 404: ErrorSchema },
+        },
+      },
+      async (req) => list(req.params.path, req.query),
+    );
+
+    // Same routes with literal slashes in the folder path.
+    app.get(
+      '/v1/folders/*',
+      { schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) } },
+      async (req) => {
+        const raw = req.params['*'];
+        const cut = raw.lastIndexOf('/');
+        const action = raw.slice(cut + 1);
+        const path = cut < 0 ? '' : raw.slice(0, cut);
+        if (action === 'insights') return insights(path);
+        if (action === 'documents') {
+          const q = ListQuery.safeParse(req.query);
+          if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });
+          return list(path, q.data);
+        }
+        throw notFound(`No route for GET ${req.url.split('?')[0]}`);
+      },
+    );
+  };

@@ -1,0 +1,89 @@
+/**
+ * The original design's four GET routes, same paths and response fields, so its callers can
+ * switch. Differences on purpose: "inside folder X" never matches "X2"; classification scans
+ * first when needed (no need to call get_folder_files_metadata before); errors are JSON.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { notFound } from '../../domain/errors.ts';
+import type { AppDeps } from '../build-app.ts';
+
+const Wildcard = z.object({ '*': z.string().max(4200) });
+
+function splitAction(raw: string): { folder: string; action: string } {
+  const cut = raw.lastIndexOf('/');
+  return cut < 0 ? { folder: '', action: raw } : { folder: raw.slice(0, cut), action: raw.slice(cut + 1) };
+}
+
+export const legacyRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/folder-insights/*',
+      {
+        schema: {
+          tags: ['original design'],
+          summary: 'GET /folder-insights/{folder_path}/count_files | get_folder_files_metadata',
+          description:
+            'count_files → {folder_path, document_count}; get_folder_files_metadata?limit=10 → {folder_path, files}. ' +
+            'When the folder was never scanned, a scan starts and the answer is 202 {folder_path, job_id, status}.',
+          params: Wildcard,
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(10) }),
+        },
+      },
+      async (req, reply) => {
+        const { folder, action } = splitAction(req.params['*']);
+        if (action !== 'count_files' && action !== 'get_folder_files_metadata') {
+          throw notFound(`No route for GET ${req.url.split('?')[0]}`);
+        }
+        const count = await deps.insights.countDocuments(folder);
+        if (!count.scanned) {
+          const { job } = await deps.jobs.startScan({ path: folder, requestId: req.id });
+          return reply.status(202).send({
+            folder_path: count.folder,
+            job_id: job.id,
+            status: action === 'count_files' ? 'Job started to count documents' : 'Jobs started to insert document metadata',
+          });
+        }
+        if (action === 'count_files') return { folder_path: count.folder, document_count: count.count };
+        const page = await deps.insights.listDocuments({ path: folder, sort: 'mtime', order: 'desc', limit: req.query.limit });
+        return {
+          folder_path: page.folder,
+          files: page.items.map((d) => ({
+            id: d.id,
+            path: d.path,
+            filename: d.name,
+            size_kb: Math.round(d.size / 1024),
+            modified: d.mtime.toISOString(),
+            tags: (d.tags ?? []).map((t) => t.label),
+            title: d.title,
+            author: d.author,
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/document-classification/*',
+      {
+        schema: {
+          tags: ['original design'],
+          summary: 'GET /document-classification/{folder_path}/tag_documents | summarize_documents',
+          description: 'Starts classification of the folder (scanning it first when needed): 202 {folder_path, job_id, status}.',
+          params: Wildcard,
+        },
+      },
+      async (req, reply) => {
+        const { folder, action } = splitAction(req.params['*']);
+        if (action !== 'tag_documents' && action !== 'summarize_documents') {
+          throw notFound(`No route for GET ${req.url.split('?')[0]}`);
+        }
+        const { job } = await deps.classifications.start({ path: folder, requestId: req.id });
+        return reply.status(202).send({
+          folder_path: job.folder ?? folder,
+          job_id: job.id,
+          status: action === 'tag_documents' ? 'Job started to tag documents' : 'Job started to summarize documents',
+        });
+      },
+    );
+  };

@@ -1,0 +1,200 @@
+/** Response and shared request schemas (zod): the single source of validation and OpenAPI. */
+import { z } from 'zod';
+import type { ClassificationView } from '../store/classifications.repository.ts';
+import type { DocumentDetail } from '../store/documents.repository.ts';
+import type { DocumentListItem } from '../store/insights.repository.ts';
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
+  .meta({ id: 'Error' });
+
+export const JobSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['scan', 'classify']),
+    status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+    folder: z.string().nullable(),
+    params: z.record(z.string(), z.unknown()),
+    progress: z.object({
+      total: z.number().int(),
+      done: z.number().int(),
+      failed: z.number().int(),
+      skipped: z.number().int(),
+      percent: z.number(),
+    }),
+    rate: z.number().nullable().describe('Documents finished per second since the job started'),
+    etaSeconds: z.number().nullable(),
+    createdAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    stats: z.record(z.string(), z.unknown()),
+    usage: z
+      .object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() })
+      .describe('LLM tokens and estimated cost (classification jobs)'),
+    failures: z
+      .array(z.object({ documentId: z.string(), path: z.string(), code: z.string(), message: z.string() }))
+      .optional(),
+  })
+  .meta({ id: 'Job' });
+
+export const BucketSchema = z.object({ key: z.string().nullable(), count: z.number().int(), size: z.number() });
+
+export const InsightsSchema = z
+  .object({
+    folder: z.string(),
+    lastScannedAt: z.string().nullable(),
+    documentCount: z.number().int().describe('Documents in the folder and all its subfolders'),
+    totalSize: z.number(),
+    oldestModified: z.string().nullable(),
+    newestModified: z.string().nullable(),
+    byStatus: z.array(BucketSchema),
+    byFormat: z.array(BucketSchema),
+    byExtension: z.array(BucketSchema),
+    byAuthor: z.array(BucketSchema),
+    byYear: z.array(BucketSchema),
+    byLanguage: z.array(BucketSchema),
+    failuresByCode: z.array(BucketSchema),
+    subfolders: z.array(BucketSchema),
+    classification: z.object({
+      classified: z.number().int(),
+      classifiable: z.number().int(),
+      coverage: z.number(),
+      needsReview: z.number().int(),
+      byTag: z.array(BucketSchema),
+      byCategory: z.array(BucketSchema),
+      costUsd: z.number(),
+      inputTokens: z.number(),
+      outputTokens: z.number(),
+    }),
+  })
+  .meta({ id: 'FolderInsights' });
+
+export const ClassificationSchema = z
+  .object({
+    id: z.uuid(),
+    taxonomyId: z.uuid(),
+    taxonomyVersion: z.number().int(),
+    model: z.string(),
+    promptVersion: z.string(),
+    summaryLanguage: z.string(),
+    tags: z.array(z.object({ label: z.string(), confidence: z.number(), needsReview: z.boolean() })),
+    primaryCategory: z.string(),
+    summary: z.string(),
+    language: z.string().nullable(),
+    strategy: z.string(),
+    chunks: z.number().int(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    costUsd: z.number(),
+    needsReview: z.boolean(),
+    jobId: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Classification' });
+
+const documentFields = {
+  id: z.uuid(),
+  path: z.string(),
+  name: z.string(),
+  folder: z.string(),
+  extension: z.string(),
+  size: z.number(),
+  mtime: z.string(),
+  sha256: z.string().nullable(),
+  mimeType: z.string().nullable(),
+  format: z.string().nullable(),
+  status: z.enum(['pending', 'extracted', 'unsupported', 'failed']),
+  error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
+  title: z.string().nullable(),
+  author: z.string().nullable(),
+  created: z.string().nullable(),
+  modified: z.string().nullable(),
+  language: z.string().nullable(),
+  pageCount: z.number().nullable(),
+  wordCount: z.number().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  tags: z
+    .array(z.object({ label: z.string(), confidence: z.number(), needsReview: z.boolean() }))
+    .nullable()
+    .describe('Tags of the latest classification (null: not classified)'),
+  primaryCategory: z.string().nullable(),
+};
+
+export const DocumentItemSchema = z.object(documentFields).meta({ id: 'DocumentSummary' });
+
+export const DocumentDetailSchema = z
+  .object({
+    ...documentFields,
+    textLength: z.number().int(),
+    textPreview: z.string().nullable(),
+    textTruncated: z.boolean(),
+    extractionCount: z.number().int(),
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+    extractedAt: z.string().nullable(),
+    deletedAt: z.string().nullable(),
+    classification: ClassificationSchema.nullable().describe('The latest classification'),
+    classificationHistory: z.array(ClassificationSchema).describe('Every classification, newest first (up to 20)'),
+  })
+  .meta({ id: 'Document' });
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function documentItem(
+  d: DocumentListItem | DocumentDetail,
+  latest: { tags: DocumentListItem['tags']; primaryCategory: string | null } = 'tags' in d ? d : { tags: null, primaryCategory: null },
+): z.infer<typeof DocumentItemSchema> {
+  return {
+    id: d.id,
+    path: d.path,
+    name: d.name,
+    folder: d.folder,
+    extension: d.extension,
+    size: d.size,
+    mtime: d.mtime.toISOString(),
+    sha256: d.sha256,
+    mimeType: d.mimeType,
+    format: d.format,
+    status: d.status,
+    error: d.errorCode ? { code: d.errorCode, message: d.errorMessage } : null,
+    title: d.title,
+    author: d.author,
+    created: iso(d.docCreated),
+    modified: iso(d.docModified),
+    language: d.language,
+    pageCount: d.pageCount,
+    wordCount: d.wordCount,
+    metadata: d.metadata,
+    tags: latest.tags,
+    primaryCategory: latest.primaryCategory,
+  };
+}
+
+export function classificationView(c: ClassificationView): z.infer<typeof ClassificationSchema> {
+  return { ...c, createdAt: c.createdAt.toISOString() };
+}
+
+export function documentDetail(d: DocumentDetail, history: ClassificationView[]): z.infer<typeof DocumentDetailSchema> {
+  const latest = history.find((c) => c.id === d.classificationId) ?? null;
+  return {
+    ...documentItem(d, latest ?? { tags: null, primaryCategory: null }),
+    textLength: d.textLength,
+    textPreview: d.textPreview,
+    textTruncated: d.textTruncated,
+    extractionCount: d.extractionCount,
+    firstSeenAt: d.firstSeenAt.toISOString(),
+    lastSeenAt: d.lastSeenAt.toISOString(),
+    extractedAt: iso(d.extractedAt),
+    deletedAt: iso(d.deletedAt),
+    classification: latest ? classificationView(latest) : null,
+    classificationHistory: history.map(classificationView),
+  };
+}
+
+/** The `{path}` parameter: a folder relative to the documents root; '.' is the root. */
+export const FolderPathParam = z
+  .string()
+  .max(4096)
+  .describe('Folder relative to the documents root ("." for the root). URL-encode it; "/" may be written as-is or as %2F.');

@@ -1,0 +1,268 @@
+/**
+ * The composition root: builds the database, queue, repositories, services, worker and API from
+ * the config, for the roles this process plays (`start`: both; `api`; `worker`).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { buildApp } from './api/build-app.ts';
+import type { Config } from './config.ts';
+import { Redis } from 'ioredis';
+import {
+  createClassifier,
+  createMemoryRateLimiter,
+  createOpenAIProvider,
+  createRedisRateLimiter,
+  priceTable,
+  type RateLimiter,
+} from './classify/index.ts';
+import { createExtractionPool } from './extract/pool.ts';
+import { type JobName, type JobPayloads, queueJobId } from './jobs/definitions.ts';
+import { createPipelineHandler } from './jobs/pipeline.ts';
+import { createQueue } from './queue/index.ts';
+import type { JobQueue } from './queue/types.ts';
+import { AppError } from './domain/errors.ts';
+import { DocsRoot } from './services/docs-root.ts';
+import { createInsightsService } from './services/insights.service.ts';
+import { createJobsService } from './services/jobs.service.ts';
+import { createTaxonomiesService } from './services/taxonomies.service.ts';
+import { createClassificationsService } from './services/classifications.service.ts';
+import { createClassifyService } from './services/classify.service.ts';
+import { createClassificationsRepository } from './store/classifications.repository.ts';
+import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
+import { createDatabase, type DatabaseHandle } from './store/database.ts';
+import { createDocumentsRepository } from './store/documents.repository.ts';
+import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
+import { createFoldersRepository } from './store/folders.repository.ts';
+import { createInsightsRepository } from './store/insights.repository.ts';
+import { createJobsRepository } from './store/jobs.repository.ts';
+import { migrateToLatest } from './store/migrate.ts';
+import { migrations } from './store/migrations/index.ts';
+import { VERSION } from './version.ts';
+
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface Runtime {
+  app?: FastifyInstance;
+  /** Base URL the API listens on, when it does. */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface Store {
+  handle: DatabaseHandle;
+  mode: 'embedded' | 'external';
+  close(): Promise<void>;
+}
+
+/** Connect to DATABASE_URL, or start the embedded PostgreSQL under DATA_DIR. */
+export async function openStore(config: Config, log: Logger, opts: { allowEmbedded: boolean; poolSize?: number }): Promise<Store> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    if (!opts.allowEmbedded) {
+      throw new AppError(
+        'bad_request',
+        'DATABASE_URL is not set. Separate api and worker processes share one PostgreSQL server; use `docsight start` for the embedded single-process mode.',
+      );
+    }
+    log.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'starting embedded PostgreSQL');
+    // Loaded only here: the package hooks process signals when imported.
+    const { startEmbeddedPostgres } = await import('./store/embedded-postgres.ts');
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      port: config.embeddedPgPort,
+      onLog: (line) => log.debug({ pg: line }, 'embedded postgres'),
+    });
+    url = embedded.url;
+  }
+  const handle = createDatabase(url, { max: opts.poolSize ?? 20 });
+  return {
+    handle,
+    mode: embedded ? 'embedded' : 'external',
+    async close() {
+      await handle.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Workers do not migrate (only `migrate`, `start` and `api` do); they wait for the schema. */
+async function waitForSchema(store: Store, log: Logger, timeoutMs = 120_000): Promise<void> {
+  const latest = Object.keys(migrations).sort().at(-1);
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await sql<{ name: string }>`select name from docsight_migrations order by name desc limit 1`.execute(store.handle.db);
+      if (r.rows[0]?.name === latest) return;
+    } catch {
+      // table not there yet
+    }
+    if (Date.now() > deadline) throw new Error(`Database schema is not at ${latest}: run \`docsight migrate\``);
+    if (i === 0) log.info('waiting for migrations (run `docsight migrate` or start the api)');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * The LLM stack when a provider is configured: the OpenAI-compatible provider, the shared rate
+ * limit (Redis in Redis mode, so every worker on every machine shares it; in process otherwise)
+ * and the classifier.
+ */
+function createLlm(config: Config, closers: (() => Promise<void>)[]) {
+  if (!config.llm.configured) return undefined;
+  const provider = createOpenAIProvider({
+    model: config.llm.model,
+    apiKey: config.llm.apiKey,
+    baseURL: config.llm.baseUrl,
+    timeoutMs: config.llm.timeoutMs,
+    maxRetries: config.llm.maxRetries,
+  });
+  const limits = { requestsPerWindow: config.llm.rpm, tokensPerWindow: config.llm.tpm, windowMs: 60_000 };
+  let rateLimiter: RateLimiter;
+  if (config.redisUrl) {
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+    redis.on('error', () => undefined); // reconnects by itself; acquire() reports the outage
+    closers.push(async () => {
+      redis.disconnect();
+    });
+    rateLimiter = createRedisRateLimiter({ ...limits, redis, keyPrefix: `docsight:${config.queueName}:llm` });
+  } else {
+    rateLimiter = createMemoryRateLimiter(limits);
+  }
+  const prices = priceTable(
+    Object.fromEntries(
+      Object.entries(config.llm.prices).map(([model, p]) => [model, { inputPerMillion: p.input, outputPerMillion: p.output }]),
+    ),
+  );
+  const classifier = createClassifier({
+    provider,
+    rateLimiter,
+    maxInputTokens: config.llm.maxInputTokens,
+    summaryMaxWords: config.llm.summaryMaxWords,
+    prices,
+  });
+  return { classifier, rateLimiter, prices };
+}
+
+export async function startRuntime(config: Config, roles: Roles, log: Logger): Promise<Runtime> {
+  const allInOne = roles.api && roles.worker;
+  if (!existsSync(config.docsRoot)) {
+    mkdirSync(config.docsRoot, { recursive: true });
+    log.warn({ docsRoot: config.docsRoot }, 'documents root did not exist: created it empty');
+  }
+  const store = await openStore(config, log, { allowEmbedded: allInOne });
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const stop = async () => {
+    for (const close of closers.reverse()) {
+      await close().catch((err: unknown) => log.error({ err: String(err) }, 'error while stopping'));
+    }
+  };
+  try {
+    const { db, pool } = store.handle;
+    if (roles.api) await migrateToLatest(db);
+    else await waitForSchema(store, log);
+
+    const queue: JobQueue = createQueue({ redisUrl: config.redisUrl, pool, queueName: config.queueName, logger: log });
+    closers.push(() => queue.close());
+    const enqueue = async <N extends JobName>(name: N, payload: JobPayloads[N], opts: { delayMs?: number } = {}) => {
+      try {
+        await queue.add(name, payload, { jobId: queueJobId[name](payload as never), attempts: config.worker.jobAttempts, ...opts });
+      } catch (err) {
+        log.warn({ err: String(err) }, 'queue unavailable');
+        throw new AppError('unavailable', 'The job queue is unavailable; try again shortly');
+      }
+    };
+    const llm = createLlm(config, closers);
+    const docsRoot = new DocsRoot(config.docsRoot);
+    const jobs = createJobsRepository(db);
+    const documents = createDocumentsRepository(db);
+    const folders = createFoldersRepository(db);
+    const insightsRepo = createInsightsRepository(db);
+    const classificationsRepo = createClassificationsRepository(db);
+    const taxonomiesRepo = createTaxonomiesRepository(db);
+
+    if (roles.worker) {
+      const pipelinePool = createExtractionPool(config.worker.extractThreads);
+      closers.push(() => pipelinePool.close());
+      const handler = createPipelineHandler({
+        db,
+        jobs,
+        documents,
+        folders,
+        docsRoot,
+        pool: pipelinePool,
+        limits: config.limits,
+        batchSize: config.worker.batchSize,
+        log: log.child({ role: 'worker' }),
+        enqueue,
+        classifications: classificationsRepo,
+        taxonomies: taxonomiesRepo,
+        classifier: llm
+          ? createClassifyService({
+              classifier: llm.classifier,
+              reviewThreshold: config.llm.reviewThreshold,
+              concurrency: config.llm.concurrency,
+              summaryMaxWords: config.llm.summaryMaxWords,
+            })
+          : undefined,
+        classifyBatchSize: config.worker.classifyBatchSize,
+      });
+      const worker = queue.work(handler, { concurrency: config.worker.concurrency });
+      closers.push(() => worker.close(config.worker.shutdownTimeoutMs));
+      log.info(
+        { queue: queue.kind, concurrency: config.worker.concurrency, threads: pipelinePool.threads },
+        'worker started',
+      );
+    }
+
+    if (!roles.api) return { stop };
+
+    const jobsService = createJobsService({ jobs, docsRoot, enqueue });
+    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot });
+    const taxonomies = createTaxonomiesService(taxonomiesRepo);
+    const classifications = createClassificationsService({
+      classifier: llm?.classifier,
+      prices: llm?.prices ?? priceTable(),
+      summaryMaxWords: config.llm.summaryMaxWords,
+      jobs,
+      classifications: classificationsRepo,
+      folders,
+      taxonomies,
+      docsRoot,
+      enqueue,
+    });
+    const app = await buildApp({
+      version: VERSION,
+      mode: { database: store.mode, queue: queue.kind },
+      authRequired: config.authRequired,
+      logger: log,
+      jobs: jobsService,
+      insights,
+      taxonomies,
+      classifications,
+      pingDatabase: async () => {
+        await sql`select 1`.execute(db);
+      },
+      pingQueue: () => queue.ping(),
+    });
+    closers.push(() => app.close());
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    log.info(
+      { url, docs: `${url}/docs`, docsRoot: config.docsRoot, database: store.mode, queue: queue.kind, auth: config.authRequired ? 'required' : 'open' },
+      `docsight listening on ${url} (API docs at ${url}/docs)`,
+    );
+    return { app, url, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

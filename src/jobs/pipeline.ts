@@ -1,0 +1,88 @@
+/**
+ * The pipeline's job handlers, keyed by job name (a Record over JobPayloads, so a job without a
+ * handler does not compile), and the one place that decides retry-or-not for a failed run.
+ */
+import type { Logger } from 'pino';
+import type { ExtractionPool } from '../extract/pool.ts';
+import type { ExtractLimits } from '../extract/types.ts';
+import type { QueueJob } from '../queue/types.ts';
+import { PermanentJobError } from '../queue/types.ts';
+import type { DocsRoot } from '../services/docs-root.ts';
+import type { Db } from '../store/database.ts';
+import type { DocumentsRepository } from '../store/documents.repository.ts';
+import type { FoldersRepository } from '../store/folders.repository.ts';
+import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
+import type { JobName, JobPayloads } from './definitions.ts';
+import { type ClassifyDeps, runClassifyBatch, runClassifyPlan } from './classify.handler.ts';
+import { runExtract } from './extract.handler.ts';
+import { runScan } from './scan.handler.ts';
+
+export interface PipelineMetrics {
+  documentsProcessed(done: number, failures: FailureRow[], skipped: number): void;
+}
+
+export interface PipelineDeps extends ClassifyDeps {
+  db: Db;
+  jobs: JobsRepository;
+  documents: DocumentsRepository;
+  folders: FoldersRepository;
+  docsRoot: DocsRoot;
+  pool: ExtractionPool;
+  limits: ExtractLimits;
+  batchSize: number;
+  log: Logger;
+  enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts?: { delayMs?: number }): Promise<void>;
+  metrics?: PipelineMetrics;
+  /** Documents per classification job. */
+  classifyBatchSize: number;
+}
+
+type Handlers = { [N in JobName]: (deps: PipelineDeps, payload: JobPayloads[N], job: QueueJob) => Promise<void> };
+
+const handlers: Handlers = {
+  scan: (deps, payload, job) => runScan(deps, payload, job.signal),
+  extract: (deps, payload) => runExtract(deps, payload),
+  'classify-plan': (deps, payload) => runClassifyPlan({ ...deps, batchSize: deps.classifyBatchSize }, payload),
+  classify: (deps, payload, job) => runClassifyBatch(deps, payload, job.attempt, job.maxAttempts, job.signal),
+};
+
+async function failBatch(deps: PipelineDeps, p: { jobId: string; batchNo: number; documentIds: string[] }, message: string) {
+  const docs = await deps.documents.loadForExtraction(p.documentIds);
+  const failures = docs.map((d) => ({ documentId: d.id, path: d.path, code: 'internal', message }));
+  await deps.db.transaction().execute((trx) =>
+    deps.jobs.completeBatch(trx, p.jobId, p.batchNo, { done: 0, failed: failures.length, skipped: p.documentIds.length - docs.length }, failures),
+  );
+}
+
+/** What to record when a job has used its last attempt, so its folder job still ends. */
+const onGiveUp: { [N in JobName]: (deps: PipelineDeps, payload: JobPayloads[N], message: string) => Promise<void> } = {
+  scan: (deps, p, message) => deps.jobs.fail(p.jobId, 'scan_failed', message),
+  extract: failBatch,
+  'classify-plan': (deps, p, message) => deps.jobs.fail(p.jobId, 'classify_failed', message),
+  classify: failBatch,
+};
+
+function isJobName(name: string): name is JobName {
+  return Object.hasOwn(handlers, name);
+}
+
+/** The queue handler: dispatch by name; give up cleanly on the last attempt. */
+export function createPipelineHandler(deps: PipelineDeps) {
+  return async (job: QueueJob): Promise<void> => {
+    if (!isJobName(job.name)) throw new PermanentJobError(`No handler for job "${job.name}"`);
+    const name = job.name;
+    try {
+      await (handlers[name] as Handlers[JobName])(deps, job.payload as never, job);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const last = err instanceof PermanentJobError || job.attempt >= job.maxAttempts;
+      deps.log.warn({ job: job.id, name, attempt: job.attempt, last, err: message }, 'job run failed');
+      if (last && !job.signal.aborted) {
+        await (onGiveUp[name] as (typeof onGiveUp)[JobName])(deps, job.payload as never, message).catch((e: unknown) =>
+          deps.log.error({ job: job.id, err: String(e) }, 'could not record the failure of a job'),
+        );
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Starting classifications: validate the request, pin the taxonomy version, estimate (dry run) or
+ * create the folder-level job (or find the identical active one) and enqueue its plan.
+ */
+import { createHash } from 'node:crypto';
+import { type Classifier, estimateCost, type PriceTable } from '../classify/index.ts';
+import { AppError, badRequest } from '../domain/errors.ts';
+import type { ClassifyJobParams } from '../jobs/classify.handler.ts';
+import type { JobName, JobPayloads } from '../jobs/definitions.ts';
+import type { ClassificationsRepository } from '../store/classifications.repository.ts';
+import type { FoldersRepository } from '../store/folders.repository.ts';
+import type { JobsRepository } from '../store/jobs.repository.ts';
+import type { DocsRoot } from './docs-root.ts';
+import { type JobView, toJobView } from './jobs.service.ts';
+import type { TaxonomiesService } from './taxonomies.service.ts';
+
+export interface ClassificationRequest {
+  path?: string;
+  documentIds?: string[];
+  taxonomy?: string;
+  summaryLanguage?: string;
+  force?: boolean;
+  budgetUsd?: number;
+  requestId?: string;
+}
+
+export interface DryRunEstimate {
+  dryRun: true;
+  documents: number;
+  estimatedInputTokens: number;
+  estimatedOutputTokens: number;
+  estimatedCostUsd: number;
+  model: string;
+  taxonomy: { id: string; name: string; version: number };
+  /** The folder was never scanned: documents found by the scan are not in this estimate. */
+  folderNotScanned: boolean;
+}
+
+export const PROVIDER_NOT_CONFIGURED =
+  'No LLM provider is configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server such as Ollama or vLLM) and LLM_MODEL';
+
+export interface ClassificationsServiceDeps {
+  /** Absent when no provider is configured. */
+  classifier?: Classifier;
+  prices: PriceTable;
+  summaryMaxWords: number;
+  jobs: JobsRepository;
+  classifications: ClassificationsRepository;
+  folders: FoldersRepository;
+  taxonomies: TaxonomiesService;
+  docsRoot: DocsRoot;
+  enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
+}
+
+export function createClassificationsService(deps: ClassificationsServiceDeps) {
+  async function prepare(req: ClassificationRequest) {
+    const classifier = deps.classifier;
+    if (!classifier) throw new AppError('provider_not_configured', PROVIDER_NOT_CONFIGURED);
+    if ((req.path === undefined) === (req.documentIds === undefined)) {
+      throw badRequest('Give exactly one of "path" or "documentIds"');
+    }
+    let path: string | undefined;
+    if (req.path !== undefined) path = (await deps.docsRoot.resolveFolder(req.path)).rel;
+    const taxonomy = await deps.taxonomies.resolve(req.taxonomy);
+    const params: ClassifyJobParams = {
+      ...(path !== undefined ? { path } : {}),
+      ...(req.documentIds ? { documentIds: [...new Set(req.documentIds)].sort() } : {}),
+      taxonomyId: taxonomy.id,
+      taxonomyVersion: taxonomy.version,
+      summaryLanguage: req.summaryLanguage?.toLowerCase() ?? null,
+      force: req.force ?? false,
+      ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+    };
+    return { classifier, taxonomy, params };
+  }
+
+  return {
+    configured: deps.classifier !== undefined,
+
+    async start(req: ClassificationRequest): Promise<{ job: JobView; created: boolean }> {
+      const { params } = await prepare(req);
+      const dedupeKey = `classify:${createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 32)}`;
+      const { job, created } = await deps.jobs.createOrFind({
+        kind: 'classify',
+        folderPath: params.path ?? null,
+        params: params as unknown as Record<string, unknown>,
+        dedupeKey,
+        requestId: req.requestId ?? null,
+      });
+      await deps.enqueue('classify-plan', { jobId: job.id });
+      return { job: toJobView(job), created };
+    },
+
+    /** What a run would send, without calling the model: documents, tokens, cost. */
+    async dryRun(req: ClassificationRequest): Promise<DryRunEstimate> {
+      const { classifier, taxonomy, params } = await prepare(req);
+      const scope = params.documentIds ? { ids: params.documentIds } : { folder: params.path ?? '' };
+      const stats = await deps.classifications.textStats(scope);
+      // The fixed part of a request (instructions, labels, schema) from the planner, plus the text
+      // at ~4 characters a token: close enough to budget with, no need to tokenize every document.
+      const probe = classifier.estimate({
+        text: 'x',
+        fileName: 'probe.txt',
+        taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels },
+        summaryMaxWords: deps.summaryMaxWords,
+        ...(params.summaryLanguage ? { summaryLanguage: params.summaryLanguage } : {}),
+      });
+      const inputTokens = stats.documents * probe.inputTokens + Math.ceil(stats.chars / 4);
+      const outputTokens = stats.documents * probe.outputTokens;
+      const folderNotScanned = params.path !== undefined && !(await deps.folders.find(params.path))?.lastScannedAt;
+      return {
+        dryRun: true,
+        documents: stats.documents,
+        estimatedInputTokens: inputTokens,
+        estimatedOutputTokens: outputTokens,
+        estimatedCostUsd: Math.round(estimateCost(classifier.model, inputTokens, outputTokens, deps.prices) * 1e6) / 1e6,
+        model: classifier.model,
+        taxonomy: { id: taxonomy.id, name: taxonomy.name, version: taxonomy.version },
+        folderNotScanned,
+      };
+    },
+  };
+}
+
+export type ClassificationsService = ReturnType<typeof createClassificationsService>;
+

@@ -1,0 +1,96 @@
+/**
+ * Classification as the pipeline uses it: the library's classifier behind a per-process limit on
+ * requests in flight (LLM_CONCURRENCY), with confidence review flags, and failures as values.
+ */
+import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
+import type { StoredTag } from '../store/classifications.repository.ts';
+
+export interface StoredResult {
+  tags: StoredTag[];
+  primaryCategory: string;
+  summary: string;
+  language: string | null;
+  strategy: string;
+  chunks: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  needsReview: boolean;
+}
+
+export type ClassifyOutcome =
+  | { ok: true; result: StoredResult }
+  | { ok: false; code: string; message: string; retryable: boolean };
+
+export interface ClassifyService {
+  readonly model: string;
+  readonly promptVersion: string;
+  readonly providerName: string;
+  /** Estimated cost in USD of classifying this input (0 when it cannot be planned). */
+  estimateCostUsd(input: ClassifyInput): number;
+  classify(input: ClassifyInput, signal?: AbortSignal): Promise<ClassifyOutcome>;
+}
+
+/** A counting semaphore: at most `limit` holders at once, FIFO. */
+export function semaphore(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export function createClassifyService(opts: {
+  classifier: Classifier;
+  /** Tags under this confidence are kept but flagged for review. */
+  reviewThreshold: number;
+  /** Requests in flight in this process. */
+  concurrency: number;
+  summaryMaxWords: number;
+}): ClassifyService {
+  const { classifier } = opts;
+  const limit = semaphore(opts.concurrency);
+  return {
+    model: classifier.model,
+    promptVersion: classifier.promptVersion,
+    providerName: classifier.providerName,
+    estimateCostUsd(input) {
+      try {
+        return classifier.estimate({ summaryMaxWords: opts.summaryMaxWords, ...input }).costUsd;
+      } catch {
+        return 0;
+      }
+    },
+    async classify(input, signal) {
+      try {
+        const r = await limit(() => classifier.classify({ summaryMaxWords: opts.summaryMaxWords, ...input }, { signal }));
+        const tags = r.tags.map((t) => ({ label: t.label, confidence: t.confidence, needsReview: t.confidence < opts.reviewThreshold }));
+        return {
+          ok: true,
+          result: {
+            tags,
+            primaryCategory: r.primaryCategory,
+            summary: r.summary,
+            language: r.summaryLanguage,
+            strategy: r.strategy,
+            chunks: r.chunks,
+            inputTokens: r.usage.inputTokens,
+            outputTokens: r.usage.outputTokens,
+            costUsd: r.costUsd,
+            needsReview: tags.some((t) => t.needsReview),
+          },
+        };
+      } catch (err) {
+        const f = classificationFailure(err);
+        return { ok: false, code: f.code, message: f.message, retryable: f.retryable };
+      }
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/** Folder insights and document listings: read models over what the pipeline stored. */
+import { z } from 'zod';
+import { notFound } from '../domain/errors.ts';
+import { normalizeRelativePath } from '../domain/paths.ts';
+import type { ClassificationsRepository, ClassificationView } from '../store/classifications.repository.ts';
+import type { DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
+import type { FoldersRepository } from '../store/folders.repository.ts';
+import type { DocumentListItem, DocumentSort, FolderAggregates, InsightsRepository } from '../store/insights.repository.ts';
+import type { DocumentStatus } from '../store/schema.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { DocsRoot } from './docs-root.ts';
+
+export interface FolderInsights extends FolderAggregates {
+  folder: string;
+  /** When this folder was last walked to the end (null: never scanned). */
+  lastScannedAt: string | null;
+}
+
+export interface ListDocumentsInput {
+  path: string;
+  sort: DocumentSort;
+  order: 'asc' | 'desc';
+  limit: number;
+  cursor?: string;
+  status?: DocumentStatus;
+  format?: string;
+  extension?: string;
+  author?: string;
+  tag?: string;
+  modifiedFrom?: Date;
+  modifiedTo?: Date;
+}
+
+const ListCursor = z.tuple([z.union([z.string(), z.number(), z.null()]), z.uuid()]);
+
+export interface InsightsServiceDeps {
+  insights: InsightsRepository;
+  folders: FoldersRepository;
+  documents: DocumentsRepository;
+  classifications: ClassificationsRepository;
+  docsRoot: DocsRoot;
+}
+
+export function createInsightsService(deps: InsightsServiceDeps) {
+  /**
+   * A folder is known when a scan recorded it, or when it exists on disk (not scanned yet: its
+   * insights are empty). Anything else is 404; escaping paths are refused first.
+   */
+  async function knownFolder(input: string): Promise<{ rel: string; lastScannedAt: Date | null }> {
+    const rel = normalizeRelativePath(input);
+    const row = await deps.folders.find(rel);
+    if (row) return { rel, lastScannedAt: row.lastScannedAt };
+    const onDisk = await deps.docsRoot.resolveFolder(rel);
+    return { rel: onDisk.rel, lastScannedAt: null };
+  }
+
+  return {
+    knownFolder,
+
+    async folderInsights(path: string): Promise<FolderInsights> {
+      const folder = await knownFolder(path);
+      const agg = await deps.insights.folderAggregates(folder.rel);
+      return { folder: folder.rel, lastScannedAt: folder.lastScannedAt?.toISOString() ?? null, ...agg };
+    },
+
+    async countDocuments(path: string): Promise<{ folder: string; count: number; scanned: boolean }> {
+      const folder = await knownFolder(path);
+      const count = await deps.insights.countDocuments(folder.rel);
+      return { folder: folder.rel, count, scanned: folder.lastScannedAt !== null };
+    },
+
+    async listDocuments(q: ListDocumentsInput): Promise<{ folder: string; items: DocumentListItem[]; nextCursor: string | null }> {
+      const folder = await knownFolder(q.path);
+      const after = q.cursor ? decodeCursor(q.cursor, ListCursor) : undefined;
+      const page = await deps.insights.listDocuments({
+        folder: folder.rel,
+        sort: q.sort,
+        order: q.order,
+        limit: q.limit,
+        after: after ? { value: after[0], id: after[1] } : undefined,
+        status: q.status,
+        format: q.format,
+        extension: q.extension,
+        author: q.author,
+        tag: q.tag,
+        modifiedFrom: q.modifiedFrom,
+        modifiedTo: q.modifiedTo,
+      });
+      return {
+        folder: folder.rel,
+        items: page.items,
+        nextCursor: page.last ? encodeCursor([page.last.value, page.last.id]) : null,
+      };
+    },
+
+    async getDocument(id: string): Promise<{ doc: DocumentDetail; history: ClassificationView[] }> {
+      const doc = await deps.documents.findById(id);
+      if (!doc) throw notFound(`Document not found: ${id}`);
+      return { doc, history: await deps.classifications.forDocument(id) };
+    },
+  };
+}
+
+export type InsightsService = ReturnType<typeof createInsightsService>;

@@ -1,0 +1,123 @@
+/** Starting and reading jobs: the use cases behind POST /v1/scans and GET /v1/jobs. */
+import { z } from 'zod';
+import { notFound } from '../domain/errors.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { JobName, JobPayloads } from '../jobs/definitions.ts';
+import type { FailureRow, JobRow, JobsRepository } from '../store/jobs.repository.ts';
+import type { JobKind, JobStatus } from '../store/schema.ts';
+import type { DocsRoot } from './docs-root.ts';
+
+export interface JobView {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  folder: string | null;
+  params: Record<string, unknown>;
+  progress: { total: number; done: number; failed: number; skipped: number; percent: number };
+  /** Documents finished per second since the job started. */
+  rate: number | null;
+  /** Estimated seconds left at the current rate (null until known). */
+  etaSeconds: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: { code: string; message: string } | null;
+  stats: Record<string, unknown>;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  failures?: FailureRow[];
+}
+
+export function toJobView(j: JobRow, now = new Date()): JobView {
+  const finished = j.done + j.failed + j.skipped;
+  const end = j.finishedAt ?? now;
+  const elapsed = j.startedAt ? (end.getTime() - j.startedAt.getTime()) / 1000 : null;
+  const rate = elapsed && elapsed > 0 ? Math.round((finished / elapsed) * 10) / 10 : null;
+  const open = j.status === 'queued' || j.status === 'running';
+  const left = Math.max(0, j.total - finished);
+  return {
+    id: j.id,
+    kind: j.kind,
+    status: j.status,
+    folder: j.folderPath,
+    params: j.params,
+    progress: {
+      total: j.total,
+      done: j.done,
+      failed: j.failed,
+      skipped: j.skipped,
+      percent: j.total > 0 ? Math.floor((finished / j.total) * 1000) / 10 : j.status === 'completed' ? 100 : 0,
+    },
+    rate,
+    etaSeconds: open && rate && rate > 0 && j.discoveryDone ? Math.ceil(left / rate) : null,
+    createdAt: j.createdAt.toISOString(),
+    startedAt: j.startedAt?.toISOString() ?? null,
+    finishedAt: j.finishedAt?.toISOString() ?? null,
+    durationMs: j.startedAt ? end.getTime() - j.startedAt.getTime() : null,
+    error: j.errorCode ? { code: j.errorCode, message: j.errorMessage ?? '' } : null,
+    stats: j.stats,
+    usage: { inputTokens: j.inputTokens, outputTokens: j.outputTokens, costUsd: j.costUsd },
+  };
+}
+
+export interface JobsServiceDeps {
+  jobs: JobsRepository;
+  docsRoot: DocsRoot;
+  enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
+}
+
+export function createJobsService(deps: JobsServiceDeps) {
+  const { jobs, docsRoot } = deps;
+  return {
+    /**
+     * Start a scan of a folder, or return the identical scan already queued or running.
+     * The folder must exist inside the documents root.
+     */
+    async startScan(input: { path: string; requestId?: string }): Promise<{ job: JobView; created: boolean }> {
+      const folder = await docsRoot.resolveFolder(input.path);
+      const { job, created } = await jobs.createOrFind({
+        kind: 'scan',
+        folderPath: folder.rel,
+        params: {},
+        dedupeKey: `scan:${folder.rel}`,
+        requestId: input.requestId ?? null,
+      });
+      // Enqueue after the row is committed, so the worker always finds it. A queue outage here
+      // leaves a queued job row: the caller gets 503 and the same request later finds this job,
+      // whose scan is enqueued again (the queue id is deterministic).
+      await deps.enqueue('scan', { jobId: job.id });
+      return { job: toJobView(job), created };
+    },
+
+    async get(id: string, opts: { failures?: number } = {}): Promise<JobView> {
+      const job = await jobs.findById(id);
+      if (!job) throw notFound(`Job not found: ${id}`);
+      const view = toJobView(job);
+      if (opts.failures) view.failures = await jobs.failures(id, opts.failures);
+      return view;
+    },
+
+    async list(q: { status?: JobStatus; kind?: JobKind; folder?: string; cursor?: string; limit: number }) {
+      const before = q.cursor ? decodeJobCursor(q.cursor) : undefined;
+      const rows = await jobs.list({ ...q, before, limit: q.limit });
+      const last = rows.at(-1);
+      return {
+        items: rows.map((r) => toJobView(r)),
+        nextCursor: last && rows.length === q.limit ? encodeJobCursor(last) : null,
+      };
+    },
+  };
+}
+
+const JobCursor = z.tuple([z.iso.datetime(), z.uuid()]);
+
+function encodeJobCursor(j: JobRow): string {
+  return encodeCursor([j.createdAt.toISOString(), j.id]);
+}
+
+function decodeJobCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = decodeCursor(cursor, JobCursor);
+  return { createdAt: new Date(at), id };
+}
+
+export type JobsService = ReturnType<typeof createJobsService>;
