@@ -1,0 +1,52 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../build-app.ts';
+import { ErrorSchema, JobSchema } from '../schemas.ts';
+
+const DryRunSchema = z
+  .object({
+    dryRun: z.literal(true),
+    documents: z.number().int(),
+    estimatedInputTokens: z.number().int(),
+    estimatedOutputTokens: z.number().int(),
+    estimatedCostUsd: z.number(),
+    model: z.string(),
+    taxonomy: z.object({ id: z.string(), name: z.string(), version: z.number().int() }),
+    folderNotScanned: z.boolean(),
+  })
+  .meta({ id: 'ClassificationEstimate' });
+
+export const classificationRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/v1/classifications',
+      {
+        schema: {
+          tags: ['classification'],
+          summary: 'Classify a folder (or documents): tags from a taxonomy, a primary category and a summary per document',
+          description:
+            'Answers at once with a job (202; 200 with the identical active job). The folder is scanned first. Documents whose content already has a result under the same taxonomy version, model, prompt and summary language are skipped unless `force`. `dryRun` answers with the estimate without calling the model. `budgetUsd` stops the job cleanly before the estimate would pass it.',
+          body: z.strictObject({
+            path: z.string().max(4096).optional(),
+            documentIds: z.array(z.uuid()).min(1).max(10_000).optional(),
+            taxonomy: z.string().max(100).optional().describe('Taxonomy id or name (default: internal-documents)'),
+            summaryLanguage: z
+              .string()
+              .regex(/^[A-Za-z]{2,3}(-[A-Za-z]{2,4})?$/, 'a language code such as "nl" or "en"')
+              .optional(),
+            force: z.boolean().default(false),
+            dryRun: z.boolean().default(false),
+            budgetUsd: z.number().positive().max(1_000_000).optional(),
+          }),
+          response: { 200: z.union([JobSchema, DryRunSchema]), 202: JobSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },
+        },
+      },
+      async (req, reply) => {
+        const { dryRun, ...rest } = req.body;
+        if (dryRun) return deps.classifications.dryRun(rest);
+        const { job, created } = await deps.classifications.start({ ...rest, requestId: req.id });
+        return reply.status(created ? 202 : 200).send(job);
+      },
+    );
+  };

@@ -1,0 +1,249 @@
+/** Classification results: stored per document under the key that produced them. */
+import { type Transaction, sql } from 'kysely';
+import { descendantRange } from '../domain/paths.ts';
+import type { Db } from './database.ts';
+import type { Database } from './schema.ts';
+
+export interface ResultKey {
+  taxonomyId: string;
+  taxonomyVersion: number;
+  model: string;
+  promptVersion: string;
+  /** 'auto' when summaries follow each document's own language. */
+  summaryLanguage: string;
+}
+
+export interface StoredTag {
+  label: string;
+  confidence: number;
+  needsReview: boolean;
+}
+
+export interface NewClassification extends ResultKey {
+  documentId: string;
+  contentSha256: string;
+  tags: StoredTag[];
+  primaryCategory: string;
+  summary: string;
+  language: string | null;
+  strategy: string;
+  chunks: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  needsReview: boolean;
+  jobId: string;
+}
+
+export interface ClassificationView {
+  id: string;
+  taxonomyId: string;
+  taxonomyVersion: number;
+  model: string;
+  promptVersion: string;
+  summaryLanguage: string;
+  tags: StoredTag[];
+  primaryCategory: string;
+  summary: string;
+  language: string | null;
+  strategy: string;
+  chunks: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  needsReview: boolean;
+  jobId: string | null;
+  createdAt: Date;
+}
+
+export interface ClassifyCandidate {
+  id: string;
+  path: string;
+  sha256: string;
+}
+
+export interface ClassifyInputRow {
+  id: string;
+  path: string;
+  name: string;
+  sha256: string | null;
+  title: string | null;
+  language: string | null;
+  text: string | null;
+}
+
+export function createClassificationsRepository(db: Db) {
+  return {
+    /**
+     * Extracted documents to classify, a page at a time in path order: those inside `folder`, or
+     * the listed ids.
+     */
+    async candidates(
+      scope: { folder: string } | { ids: string[] },
+      after: string | null,
+      limit: number,
+    ): Promise<ClassifyCandidate[]> {
+      let q = db
+        .selectFrom('documents')
+        .select(['id', 'path', 'sha256'])
+        .where('status', '=', 'extracted')
+        .where('deleted_at', 'is', null)
+        .where('sha256', 'is not', null);
+      if ('ids' in scope) {
+        if (scope.ids.length === 0) return [];
+        q = q.where('id', 'in', scope.ids);
+      } else {
+        const range = descendantRange(scope.folder);
+        if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
+      }
+      if (after !== null) q = q.where('path', '>', after);
+      const rows = await q.orderBy('path').limit(limit).execute();
+      return rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' }));
+    },
+
+    /** Which of these documents already have a result for their current content under this key. */
+    async existing(docs: ClassifyCandidate[], key: ResultKey): Promise<Map<string, string | null>> {
+      if (docs.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('classifications')
+        .select(['document_id', 'content_sha256', 'job_id'])
+        .where('document_id', 'in', docs.map((d) => d.id))
+        .where('taxonomy_id', '=', key.taxonomyId)
+        .where('taxonomy_version', '=', key.taxonomyVersion)
+        .where('model', '=', key.model)
+        .where('prompt_version', '=', key.promptVersion)
+        .where('summary_language', '=', key.summaryLanguage)
+        .execute();
+      const sha = new Map(docs.map((d) => [d.id, d.sha256]));
+      const out = new Map<string, string | null>();
+      for (const r of rows) if (sha.get(r.document_id) === r.content_sha256) out.set(r.document_id, r.job_id);
+      return out;
+    },
+
+    async inputs(ids: string[]): Promise<ClassifyInputRow[]> {
+      if (ids.length === 0) return [];
+      return db
+        .selectFrom('documents')
+        .select(['id', 'path', 'name', 'sha256', 'title', 'language', 'text'])
+        .where('id', 'in', ids)
+        .execute();
+    },
+
+    /**
+     * Store one result as soon as it arrives (a rerun of the batch then skips it) and make it the
+     * document's latest. A forced rerun replaces the result under the same key.
+     */
+    async save(c: NewClassification): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('classifications')
+          .values({
+            document_id: c.documentId,
+            content_sha256: c.contentSha256,
+            taxonomy_id: c.taxonomyId,
+            taxonomy_version: c.taxonomyVersion,
+            model: c.model,
+            prompt_version: c.promptVersion,
+            summary_language: c.summaryLanguage,
+            tags: JSON.stringify(c.tags),
+            primary_category: c.primaryCategory,
+            summary: c.summary,
+            language: c.language,
+            strategy: c.strategy,
+            chunks: c.chunks,
+            input_tokens: c.inputTokens,
+            output_tokens: c.outputTokens,
+            cost_usd: c.costUsd,
+            needs_review: c.needsReview,
+            job_id: c.jobId,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'])
+              .doUpdateSet((eb) => ({
+                tags: eb.ref('excluded.tags'),
+                primary_category: eb.ref('excluded.primary_category'),
+                summary: eb.ref('excluded.summary'),
+                language: eb.ref('excluded.language'),
+                strategy: eb.ref('excluded.strategy'),
+                chunks: eb.ref('excluded.chunks'),
+                input_tokens: eb.ref('excluded.input_tokens'),
+                output_tokens: eb.ref('excluded.output_tokens'),
+                cost_usd: eb.ref('excluded.cost_usd'),
+                needs_review: eb.ref('excluded.needs_review'),
+                job_id: eb.ref('excluded.job_id'),
+                created_at: sql`now()`,
+              })),
+          )
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx.updateTable('documents').set({ classification_id: row.id }).where('id', '=', c.documentId).execute();
+      });
+    },
+
+    /** Tokens and cost of a job's results among these documents (summed once, at batch completion). */
+    async usage(trx: Transaction<Database>, jobId: string, documentIds: string[]) {
+      if (documentIds.length === 0) return { inputTokens: 0, outputTokens: 0, costUsd: 0, count: 0 };
+      const r = await trx
+        .selectFrom('classifications')
+        .select([
+          sql<number>`coalesce(sum(input_tokens), 0)::bigint`.as('i'),
+          sql<number>`coalesce(sum(output_tokens), 0)::bigint`.as('o'),
+          sql<number>`coalesce(sum(cost_usd), 0)`.as('c'),
+          sql<number>`count(*)::int`.as('n'),
+        ])
+        .where('job_id', '=', jobId)
+        .where('document_id', 'in', documentIds)
+        .executeTakeFirstOrThrow();
+      return { inputTokens: Number(r.i), outputTokens: Number(r.o), costUsd: Number(r.c), count: Number(r.n) };
+    },
+
+    async forDocument(documentId: string, limit = 20): Promise<ClassificationView[]> {
+      const rows = await db
+        .selectFrom('classifications')
+        .selectAll()
+        .where('document_id', '=', documentId)
+        .orderBy('created_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        taxonomyId: r.taxonomy_id,
+        taxonomyVersion: r.taxonomy_version,
+        model: r.model,
+        promptVersion: r.prompt_version,
+        summaryLanguage: r.summary_language,
+        tags: r.tags,
+        primaryCategory: r.primary_category,
+        summary: r.summary,
+        language: r.language,
+        strategy: r.strategy,
+        chunks: r.chunks,
+        inputTokens: r.input_tokens,
+        outputTokens: r.output_tokens,
+        costUsd: Number(r.cost_usd),
+        needsReview: r.needs_review,
+        jobId: r.job_id,
+        createdAt: r.created_at,
+      }));
+    },
+
+    /** Sum of text lengths and count of classifiable documents, for dry-run estimates. */
+    async textStats(scope: { folder: string } | { ids: string[] }): Promise<{ documents: number; chars: number }> {
+      let q = db
+        .selectFrom('documents')
+        .select([sql<number>`count(*)::int`.as('n'), sql<number>`coalesce(sum(length(text)), 0)::bigint`.as('chars')])
+        .where('status', '=', 'extracted')
+        .where('deleted_at', 'is', null);
+      if ('ids' in scope) q = q.where('id', 'in', scope.ids.length ? scope.ids : ['00000000-0000-0000-0000-000000000000']);
+      else {
+        const range = descendantRange(scope.folder);
+        if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
+      }
+      const r = await q.executeTakeFirstOrThrow();
+      return { documents: Number(r.n), chars: Number(r.chars) };
+    },
+  };
+}
+
+export type ClassificationsRepository = ReturnType<typeof createClassificationsRepository>;
