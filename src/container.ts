@@ -25,7 +25,7 @@ import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
-import { createJobsService } from './services/jobs.service.ts';
+import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
 import { createClassifyService } from './services/classify.service.ts';
@@ -251,6 +251,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       pingQueue: () => queue.ping(),
     });
     closers.push(() => app.close());
+    // Job history retention: hourly, in API processes (any replica may do it; deletes are idempotent).
+    const retention = setInterval(() => {
+      applyJobRetention(jobs, config.jobRetentionDays).catch((err: unknown) => log.warn({ err: String(err) }, 'job retention failed'));
+    }, 3_600_000);
+    retention.unref();
+    closers.push(async () => clearInterval(retention));
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -44,6 +44,24 @@ export class TransientBatchError extends Error {
   override name = 'TransientBatchError';
 }
 
+/** Is the job cancelled? Read at most every 500 ms, however many documents ask. */
+function cancellationCheck(isActive: () => Promise<boolean>): () => Promise<boolean> {
+  let checkedAt = 0;
+  let pending: Promise<boolean> | undefined;
+  let last = false;
+  return async () => {
+    if (last) return true;
+    if (Date.now() - checkedAt > 500) {
+      checkedAt = Date.now();
+      pending = isActive().then((active) => {
+        last = !active;
+        return last;
+      });
+    }
+    return pending ? pending : last;
+  };
+}
+
 export function resultKey(p: ClassifyJobParams, model: string, promptVersion: string): ResultKey {
   return {
     taxonomyId: p.taxonomyId,
@@ -116,7 +134,7 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
 
 export async function runClassifyBatch(deps: ClassifyDeps, payload: JobPayloads['classify'], attempt: number, maxAttempts: number, signal: AbortSignal): Promise<void> {
   const { jobs, classifications } = deps;
-  if (await jobs.isBatchCompleted(payload.jobId, payload.batchNo)) return;
+  if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) return;
   const job = await jobs.findById(payload.jobId);
   if (!job) return;
   const params = job.params as unknown as ClassifyJobParams;
@@ -136,10 +154,13 @@ export async function runClassifyBatch(deps: ClassifyDeps, payload: JobPayloads[
     key,
   );
   let spent = job.costUsd;
+  const cancelled = cancellationCheck(() => jobs.isActive(job.id));
   await Promise.all(
     rows.map(async (doc) => {
       // Done by an earlier run of this batch: keep it.
       if (already.get(doc.id) === job.id) return;
+      // A cancelled job sends nothing more; the batch is left open (the job is over anyway).
+      if (await cancelled()) return;
       if (!doc.sha256 || doc.text === null) {
         failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
         return;
@@ -174,6 +195,7 @@ export async function runClassifyBatch(deps: ClassifyDeps, payload: JobPayloads[
       else failures.push({ documentId: doc.id, path: doc.path, code: outcome.code, message: outcome.message });
     }),
   );
+  if (await cancelled()) return;
   if (transient.length > 0) {
     // Results so far are saved; the rerun (with the queue's backoff) only sends what is left.
     throw new TransientBatchError(`${transient.length} document(s) hit a transient provider error; retrying the batch`);

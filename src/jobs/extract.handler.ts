@@ -65,7 +65,7 @@ function toUpdate(id: string, size: number, mtime: Date, sha256: string, r: Extr
 
 export async function runExtract(deps: PipelineDeps, payload: JobPayloads['extract']): Promise<void> {
   const { jobs, documents, pool, limits } = deps;
-  if (await jobs.isBatchCompleted(payload.jobId, payload.batchNo)) return;
+  if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) return;
   const targets = await documents.loadForExtraction(payload.documentIds);
   const updates: DocumentUpdate[] = [];
   const failures: FailureRow[] = [];

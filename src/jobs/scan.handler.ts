@@ -24,6 +24,17 @@ export async function runScan(deps: PipelineDeps, payload: JobPayloads['scan'], 
     return;
   }
   const startedAt = job.startedAt ?? new Date();
+  const retryIds = Array.isArray(job.params.documentIds) ? (job.params.documentIds as string[]) : undefined;
+  if (retryIds) {
+    // A retry: extract again exactly the documents that failed, no walk.
+    for (let i = 0, no = 0; i < retryIds.length; i += deps.batchSize, no++) {
+      const ids = retryIds.slice(i, i + deps.batchSize);
+      await jobs.openBatch(job.id, no, ids.length, 0);
+      await deps.enqueue('extract', { jobId: job.id, batchNo: no, documentIds: ids });
+    }
+    await jobs.finishDiscovery(job.id);
+    return;
+  }
   let batchNo = 0;
   let batch: WalkedFile[] = [];
   let seenFolders: string[] = [];
@@ -62,7 +73,11 @@ export async function runScan(deps: PipelineDeps, payload: JobPayloads['scan'], 
   })) {
     if (signal.aborted) throw new Error('Scan interrupted by shutdown; it resumes on another worker');
     batch.push(file);
-    if (batch.length >= deps.batchSize) await flush();
+    if (batch.length >= deps.batchSize) {
+      await flush();
+      // Cancelled: stop walking at this safe point (every batch so far is whole).
+      if (!(await jobs.isActive(job.id))) return;
+    }
   }
   await flush();
   const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt);

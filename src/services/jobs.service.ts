@@ -1,6 +1,6 @@
 /** Starting and reading jobs: the use cases behind POST /v1/scans and GET /v1/jobs. */
 import { z } from 'zod';
-import { notFound } from '../domain/errors.ts';
+import { AppError, notFound } from '../domain/errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { JobName, JobPayloads } from '../jobs/definitions.ts';
 import type { FailureRow, JobRow, JobsRepository } from '../store/jobs.repository.ts';
@@ -66,6 +66,12 @@ export interface JobsServiceDeps {
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
 }
 
+/** Drop finished job history older than `days` (0 keeps it forever). */
+export async function applyJobRetention(jobs: JobsRepository, days: number, now = new Date()): Promise<number> {
+  if (days <= 0) return 0;
+  return jobs.deleteFinishedBefore(new Date(now.getTime() - days * 86_400_000));
+}
+
 export function createJobsService(deps: JobsServiceDeps) {
   const { jobs, docsRoot } = deps;
   return {
@@ -87,6 +93,42 @@ export function createJobsService(deps: JobsServiceDeps) {
       // whose scan is enqueued again (the queue id is deterministic).
       await deps.enqueue('scan', { jobId: job.id });
       return { job: toJobView(job), created };
+    },
+
+    /** Cancel a queued or running job (and its child jobs). 409 when it has already ended. */
+    async cancel(id: string): Promise<JobView> {
+      const job = await jobs.findById(id);
+      if (!job) throw notFound(`Job not found: ${id}`);
+      if (!(await jobs.cancel(id))) {
+        throw new AppError('conflict', `Job ${id} has already ended (${job.status}); nothing to cancel`);
+      }
+      return this.get(id);
+    },
+
+    /**
+     * Run the failed documents of an ended job again, as a new job of the same kind (the same
+     * request twice returns the same retry job while it runs). 409 when there is nothing to retry.
+     */
+    async retry(id: string, requestId?: string): Promise<{ job: JobView; created: boolean }> {
+      const job = await jobs.findById(id);
+      if (!job) throw notFound(`Job not found: ${id}`);
+      if (job.status === 'queued' || job.status === 'running') {
+        throw new AppError('conflict', `Job ${id} is still ${job.status}; retry it once it has ended`);
+      }
+      const failed = await jobs.failedDocumentIds(id);
+      if (failed.length === 0) throw new AppError('conflict', `Job ${id} has no failed documents to retry`);
+      const { scanJobId: _scan, path: _path, ...kept } = job.params;
+      const params = { ...kept, documentIds: failed, retryOf: id, ...(job.kind === 'classify' ? { force: true } : {}) };
+      const created = await jobs.createOrFind({
+        kind: job.kind,
+        folderPath: job.folderPath,
+        params,
+        dedupeKey: `retry:${id}`,
+        requestId: requestId ?? null,
+      });
+      if (job.kind === 'scan') await deps.enqueue('scan', { jobId: created.job.id });
+      else await deps.enqueue('classify-plan', { jobId: created.job.id });
+      return { job: toJobView(created.job), created: created.created };
     },
 
     async get(id: string, opts: { failures?: number } = {}): Promise<JobView> {

@@ -256,14 +256,18 @@ export function createJobsRepository(db: Db) {
       });
     },
 
-    async isBatchCompleted(jobId: string, batchNo: number): Promise<boolean> {
+    /**
+     * Should this batch run? Not when it already completed (a rerun of its queue job) and not when
+     * its job was cancelled or has ended.
+     */
+    async shouldRunBatch(jobId: string, batchNo: number): Promise<boolean> {
       const r = await db
-        .selectFrom('job_batches')
-        .select('completed_at')
-        .where('job_id', '=', jobId)
-        .where('batch_no', '=', batchNo)
+        .selectFrom('jobs')
+        .leftJoin('job_batches', (j) => j.onRef('job_batches.job_id', '=', 'jobs.id').on('job_batches.batch_no', '=', batchNo))
+        .select(['jobs.status', 'job_batches.completed_at'])
+        .where('jobs.id', '=', jobId)
         .executeTakeFirst();
-      return r?.completed_at != null;
+      return !!r && (r.status === 'queued' || r.status === 'running') && r.completed_at == null;
     },
 
     /**
@@ -330,6 +334,44 @@ export function createJobsRepository(db: Db) {
           .execute();
         await completeIfDone(trx, jobId);
       });
+    },
+
+    /**
+     * Cancel a queued or running job and its children. Work already queued becomes a no-op when
+     * it runs; batches in flight finish their transaction (nothing is half-written) and stop there.
+     */
+    async cancel(jobId: string): Promise<boolean> {
+      const rows = await db
+        .updateTable('jobs')
+        .set({ status: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()`, error_code: 'cancelled', error_message: 'Cancelled on request' })
+        .where((eb) => eb.or([eb('id', '=', jobId), eb('parent_id', '=', jobId)]))
+        .where('status', 'in', ['queued', 'running'])
+        .returning('id')
+        .execute();
+      return rows.some((r) => r.id === jobId);
+    },
+
+    /** Is the job still queued or running (not cancelled, not finished)? */
+    async isActive(jobId: string): Promise<boolean> {
+      const r = await db.selectFrom('jobs').select('status').where('id', '=', jobId).executeTakeFirst();
+      return r?.status === 'queued' || r?.status === 'running';
+    },
+
+    /** Every failed document of a job (for retry). */
+    async failedDocumentIds(jobId: string): Promise<string[]> {
+      const rows = await db.selectFrom('job_failures').select('document_id').where('job_id', '=', jobId).orderBy('path').execute();
+      return rows.map((r) => r.document_id);
+    },
+
+    /** Job history retention: drop top-level jobs that finished before `before` (children cascade). */
+    async deleteFinishedBefore(before: Date): Promise<number> {
+      const r = await db
+        .deleteFrom('jobs')
+        .where('parent_id', 'is', null)
+        .where('status', 'in', ['completed', 'failed', 'cancelled'])
+        .where('finished_at', '<', before)
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
 
     /** Add keys to a job's params (e.g. the child scan it waits for). */

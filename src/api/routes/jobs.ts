@@ -101,6 +101,35 @@ export const jobRoutes =
       },
     );
 
+    app.post(
+      '/v1/jobs/:id/cancel',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'Cancel a job: queued work stops at once, in-flight work at its next safe point (a whole batch)',
+          params: z.object({ id: z.uuid() }),
+          response: { 200: JobSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+        },
+      },
+      async (req) => deps.jobs.cancel(req.params.id),
+    );
+
+    app.post(
+      '/v1/jobs/:id/retry',
+      {
+        schema: {
+          tags: ['jobs'],
+          summary: 'Run the failed documents of an ended job again, as a new job (202; 200 with the retry already running)',
+          params: z.object({ id: z.uuid() }),
+          response: { 200: JobSchema, 202: JobSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
+        },
+      },
+      async (req, reply) => {
+        const { job, created } = await deps.jobs.retry(req.params.id, req.id);
+        return reply.status(created ? 202 : 200).send(job);
+      },
+    );
+
     app.get(
       '/v1/jobs/:id',
       {
