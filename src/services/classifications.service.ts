@@ -11,7 +11,7 @@ import type { ClassificationsRepository } from '../store/classifications.reposit
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
 import type { DocsRoot } from './docs-root.ts';
-import { type JobView, toJobView } from './jobs.service.ts';
+import { enqueueOrFail, type JobView, toJobView } from './jobs.service.ts';
 import type { TaxonomiesService } from './taxonomies.service.ts';
 
 export interface ClassificationRequest {
@@ -87,7 +87,7 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
         dedupeKey,
         requestId: req.requestId ?? null,
       });
-      await deps.enqueue('classify-plan', { jobId: job.id });
+      await enqueueOrFail(deps.jobs, job.id, created, () => deps.enqueue('classify-plan', { jobId: job.id }));
       return { job: toJobView(job), created };
     },
 

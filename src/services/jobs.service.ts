@@ -66,6 +66,20 @@ export interface JobsServiceDeps {
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
 }
 
+/**
+ * Enqueue a job's first queue job. If the queue is down, a job this request created is marked
+ * failed (`queue_unavailable`) rather than left queued forever, and the caller gets the 503; the
+ * same request later starts afresh. A found (already active) job is left as it is.
+ */
+export async function enqueueOrFail(jobs: JobsRepository, jobId: string, created: boolean, enqueue: () => Promise<void>): Promise<void> {
+  try {
+    await enqueue();
+  } catch (err) {
+    if (created) await jobs.fail(jobId, 'queue_unavailable', 'The job queue was unavailable when the job was submitted');
+    throw err;
+  }
+}
+
 /** Drop finished job history older than `days` (0 keeps it forever). */
 export async function applyJobRetention(jobs: JobsRepository, days: number, now = new Date()): Promise<number> {
   if (days <= 0) return 0;
@@ -88,10 +102,8 @@ export function createJobsService(deps: JobsServiceDeps) {
         dedupeKey: `scan:${folder.rel}`,
         requestId: input.requestId ?? null,
       });
-      // Enqueue after the row is committed, so the worker always finds it. A queue outage here
-      // leaves a queued job row: the caller gets 503 and the same request later finds this job,
-      // whose scan is enqueued again (the queue id is deterministic).
-      await deps.enqueue('scan', { jobId: job.id });
+      // Enqueue after the row is committed, so the worker always finds it.
+      await enqueueOrFail(jobs, job.id, created, () => deps.enqueue('scan', { jobId: job.id }));
       return { job: toJobView(job), created };
     },
 
@@ -126,8 +138,9 @@ export function createJobsService(deps: JobsServiceDeps) {
         dedupeKey: `retry:${id}`,
         requestId: requestId ?? null,
       });
-      if (job.kind === 'scan') await deps.enqueue('scan', { jobId: created.job.id });
-      else await deps.enqueue('classify-plan', { jobId: created.job.id });
+      await enqueueOrFail(jobs, created.job.id, created.created, () =>
+        job.kind === 'scan' ? deps.enqueue('scan', { jobId: created.job.id }) : deps.enqueue('classify-plan', { jobId: created.job.id }),
+      );
       return { job: toJobView(created.job), created: created.created };
     },
 
