@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openStore, startRuntime, type Roles } from './container.ts';
+import { CLIENT_USAGE, isClientCommand, runClientCommand } from './cli/index.ts';
 import { AppError } from './domain/errors.ts';
 import { createLogger } from './logger.ts';
 import { migrateToLatest } from './store/migrate.ts';
@@ -20,6 +21,7 @@ Service
   worker     a worker only (needs DATABASE_URL; REDIS_URL for BullMQ)
   migrate    apply database migrations and exit
 
+${CLIENT_USAGE}
 Configuration comes from the environment and a .env file; see the README.
 `;
 
@@ -69,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
   });
   const [command] = positionals;
+  // Client commands need no server configuration: they talk HTTP to a server.
+  if (isClientCommand(command)) return runClientCommand(command, argv.filter((a, i) => i !== argv.indexOf(command)), process.env);
   if (values.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;

@@ -19,6 +19,7 @@ import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { classificationRoutes } from './routes/classifications.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { folderRoutes } from './routes/folders.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -87,5 +88,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(legacyRoutes(deps));
+  await app.register(dashboardRoutes());
   return app as unknown as FastifyInstance;
 }

@@ -1,0 +1,226 @@
+/**
+ * The client commands: scan and classify (start a job and follow it), insights, jobs. Each
+ * returns its exit code; errors are thrown and mapped to exit codes once, in index.ts.
+ */
+import { folderPath } from './client.ts';
+import type { Context } from './context.ts';
+import { EXIT, UsageError } from './context.ts';
+import { followJob } from './follow.ts';
+import { bytes, createProgress, day, duration, folderName, minute, num, pairs, table } from './render.ts';
+import type { Bucket, ClassificationEstimate, FolderInsights, JobStatus, JobView } from './types.ts';
+
+const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+
+/** Exit code of a finished job: anything but a clean completion is 1. */
+export const jobExitCode = (j: JobView) => (j.status === 'completed' && j.progress.failed === 0 ? EXIT.ok : EXIT.jobFailures);
+
+function json(ctx: Context, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Follow a started job with a progress display on stderr, then print the summary (or JSON). */
+async function runJob(ctx: Context, started: JobView, detach: boolean): Promise<number> {
+  const what = `${started.kind === 'scan' ? 'Scan' : 'Classification'} of ${folderName(started.folder)}`;
+  if (detach) {
+    if (ctx.json) json(ctx, started);
+    else ctx.stdout.write(`${what}: ${started.status} (job ${started.id})\nFollow it with: docsight jobs ${started.id}\n`);
+    return EXIT.ok;
+  }
+  // Scripts asking for JSON get no progress noise unless a person is watching stderr.
+  const showProgress = !ctx.json || ctx.stderr.isTTY === true;
+  const progress = createProgress(ctx.stderr, ctx.stderr.isTTY ? started.kind === 'scan' ? 'Scanning' : 'Classifying' : `${started.kind} ${started.id.slice(0, 8)}`);
+  if (showProgress && !ctx.stderr.isTTY) ctx.stderr.write(`${what} started (job ${started.id})\n`);
+  const onSigint = () => {
+    progress.done();
+    ctx.stderr.write(`\nStopped following; the job goes on on the server. Follow it again with: docsight jobs ${started.id}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  let final: JobView;
+  try {
+    final = await followJob(ctx.client, started.id, (j) => showProgress && progress.update(j), {
+      onFallback: (reason) => {
+        if (showProgress) ctx.stderr.write(`${ctx.stderr.isTTY ? '\n' : ''}(live events unavailable: ${reason}; polling every second)\n`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.done();
+  }
+  if (ctx.json) json(ctx, final);
+  else ctx.stdout.write(jobSummary(final));
+  return jobExitCode(final);
+}
+
+export function jobSummary(j: JobView): string {
+  const what = `${j.kind === 'scan' ? 'Scan' : 'Classification'} of ${folderName(j.folder)}`;
+  const took = j.durationMs !== null ? ` in ${duration(j.durationMs / 1000)}` : '';
+  const p = j.progress;
+  const rows: [string, string][] = [
+    ['job', j.id],
+    ['documents', num(p.total)],
+    ['done', num(p.done)],
+    ['skipped', `${num(p.skipped)}${j.kind === 'scan' ? ' (unchanged since the last scan)' : ' (already classified)'}`],
+    ['failed', num(p.failed)],
+    ['rate', j.rate !== null ? `${j.rate} documents/s` : '–'],
+  ];
+  if (j.kind === 'classify') {
+    rows.push(['tokens', `${num(j.usage.inputTokens)} in, ${num(j.usage.outputTokens)} out`], ['cost', `$${j.usage.costUsd.toFixed(4)}`]);
+  }
+  let out = `\n${what}: ${j.status}${took}\n\n${pairs(rows)}`;
+  if (j.error) out += `\n  error: ${j.error.message} (${j.error.code})\n`;
+  const failures = j.failures ?? [];
+  if (failures.length) {
+    out += `\nFailed documents${p.failed > failures.length ? ` (first ${failures.length} of ${num(p.failed)})` : ''}\n`;
+    out += table(
+      ['PATH', 'REASON', 'MESSAGE'],
+      failures.map((f) => [f.path, f.code, f.message.length > 80 ? `${f.message.slice(0, 79)}…` : f.message]),
+    );
+  }
+  return out;
+}
+
+export async function scan(ctx: Context, folder: string, opts: { detach: boolean }): Promise<number> {
+  const { body } = await ctx.client.request<JobView>('POST', '/v1/scans', { path: folder });
+  return runJob(ctx, body, opts.detach);
+}
+
+export interface ClassifyOptions {
+  taxonomy?: string;
+  summaryLanguage?: string;
+  force: boolean;
+  dryRun: boolean;
+  budgetUsd?: number;
+  detach: boolean;
+}
+
+export async function classify(ctx: Context, folder: string, o: ClassifyOptions): Promise<number> {
+  const body = {
+    path: folder,
+    ...(o.taxonomy ? { taxonomy: o.taxonomy } : {}),
+    ...(o.summaryLanguage ? { summaryLanguage: o.summaryLanguage } : {}),
+    ...(o.budgetUsd !== undefined ? { budgetUsd: o.budgetUsd } : {}),
+    force: o.force,
+    dryRun: o.dryRun,
+  };
+  if (o.dryRun) {
+    const { body: est } = await ctx.client.request<ClassificationEstimate>('POST', '/v1/classifications', body);
+    if (ctx.json) json(ctx, est);
+    else {
+      ctx.stdout.write(`Classification of ${folderName(folder)} would cost about $${est.estimatedCostUsd.toFixed(4)} (nothing was sent to the model)\n\n`);
+      ctx.stdout.write(
+        pairs([
+          ['documents', num(est.documents)],
+          ['model', est.model],
+          ['taxonomy', `${est.taxonomy.name} (version ${est.taxonomy.version})`],
+          ['input tokens', `~${num(est.estimatedInputTokens)}`],
+          ['output tokens', `~${num(est.estimatedOutputTokens)}`],
+          ['cost', `~$${est.estimatedCostUsd.toFixed(4)}`],
+        ]),
+      );
+      if (est.folderNotScanned) ctx.stdout.write('\n  The folder has not been scanned yet: it is scanned first, so the count may grow.\n');
+    }
+    return EXIT.ok;
+  }
+  const { body: job } = await ctx.client.request<JobView>('POST', '/v1/classifications', body);
+  return runJob(ctx, job, o.detach);
+}
+
+function breakdown(title: string, buckets: Bucket[], total: number, label = (k: string | null) => k ?? '(none)', limit = 15): string {
+  if (!buckets.length) return '';
+  const shown = buckets.slice(0, limit);
+  const rows = shown.map((b) => [label(b.key), num(b.count), bytes(b.size), total ? `${Math.round((b.count / total) * 100)}%` : '–']);
+  const rest = buckets.slice(limit);
+  if (rest.length) {
+    const n = rest.reduce((s, b) => s + b.count, 0);
+    rows.push([`… ${rest.length} more`, num(n), bytes(rest.reduce((s, b) => s + b.size, 0)), total ? `${Math.round((n / total) * 100)}%` : '–']);
+  }
+  return `\n${title}\n${table(['VALUE', 'DOCS', 'SIZE', 'SHARE'], rows, [1, 2, 3])}`;
+}
+
+export async function insights(ctx: Context, folder: string): Promise<number> {
+  const { body: r } = await ctx.client.request<FolderInsights>('GET', folderPath(folder, 'insights'));
+  if (ctx.json) {
+    json(ctx, r);
+    return EXIT.ok;
+  }
+  const c = r.classification;
+  const failed = r.byStatus.find((b) => b.key === 'failed')?.count ?? 0;
+  let out = `${folderName(r.folder)}\n\n`;
+  out += pairs([
+    ['documents', `${num(r.documentCount)} (with subfolders)`],
+    ['total size', bytes(r.totalSize)],
+    ['modified', r.oldestModified ? `${day(r.oldestModified)} … ${day(r.newestModified)}` : '–'],
+    ['last scanned', r.lastScannedAt ? minute(r.lastScannedAt) : 'never (run: docsight scan <folder>)'],
+    ['failed', num(failed)],
+    ['classified', `${num(c.classified)} of ${num(c.classifiable)} (${Math.round(c.coverage * 100)}%)${c.needsReview ? `, ${num(c.needsReview)} need review` : ''}`],
+  ]);
+  const n = r.documentCount;
+  out += breakdown('By type', r.byFormat, n);
+  out += breakdown('By extension', r.byExtension, n);
+  out += breakdown('By author', r.byAuthor, n);
+  out += breakdown('By year modified', [...r.byYear].sort((a, b) => String(a.key).localeCompare(String(b.key))), n, undefined, 50);
+  out += breakdown('By language', r.byLanguage, n);
+  out += breakdown('By status', r.byStatus, n);
+  out += breakdown('Failures by reason', r.failuresByCode, failed);
+  out += breakdown('By tag', c.byTag, c.classified);
+  out += breakdown('By category', c.byCategory, c.classified);
+  out += breakdown('Subfolders', r.subfolders, n, (k) => k ?? '', 50);
+  if (c.costUsd > 0) out += `\nClassification so far: ${num(c.inputTokens)} input and ${num(c.outputTokens)} output tokens, $${c.costUsd.toFixed(4)}\n`;
+  ctx.stdout.write(out);
+  return EXIT.ok;
+}
+
+export interface JobsOptions {
+  status?: string;
+  kind?: string;
+  folder?: string;
+  limit: number;
+}
+
+export async function jobs(ctx: Context, o: JobsOptions): Promise<number> {
+  if (o.status && !JOB_STATUSES.includes(o.status as JobStatus)) throw new UsageError(`--status must be one of ${JOB_STATUSES.join(', ')}`);
+  if (o.kind && o.kind !== 'scan' && o.kind !== 'classify') throw new UsageError('--kind must be scan or classify');
+  const q = new URLSearchParams({ limit: String(o.limit) });
+  if (o.status) q.set('status', o.status);
+  if (o.kind) q.set('kind', o.kind);
+  if (o.folder !== undefined) q.set('folder', o.folder === '.' ? '' : o.folder);
+  const { body } = await ctx.client.request<{ items: JobView[]; nextCursor: string | null }>('GET', `/v1/jobs?${q}`);
+  if (ctx.json) {
+    json(ctx, body);
+    return EXIT.ok;
+  }
+  if (!body.items.length) {
+    ctx.stdout.write('No jobs.\n');
+    return EXIT.ok;
+  }
+  ctx.stdout.write(
+    table(
+      ['ID', 'KIND', 'STATUS', 'FOLDER', 'PROGRESS', 'DOCS', 'FAILED', 'CREATED', 'TOOK'],
+      body.items.map((j) => [
+        j.id,
+        j.kind,
+        j.status,
+        folderName(j.folder),
+        `${j.progress.percent}%`,
+        num(j.progress.total),
+        num(j.progress.failed),
+        minute(j.createdAt),
+        j.durationMs !== null ? duration(j.durationMs / 1000) : '–',
+      ]),
+      [4, 5, 6],
+      '',
+    ),
+  );
+  if (body.nextCursor) ctx.stdout.write(`(more jobs: raise --limit, up to 200)\n`);
+  return EXIT.ok;
+}
+
+/** One job (with its failed documents); `--follow` waits for it like scan does. */
+export async function job(ctx: Context, id: string, follow: boolean): Promise<number> {
+  const j = await ctx.client.getJob(id);
+  if (follow && !['completed', 'failed', 'cancelled'].includes(j.status)) return runJob(ctx, j, false);
+  if (ctx.json) json(ctx, j);
+  else ctx.stdout.write(jobSummary(j).replace(/^\n/, ''));
+  return EXIT.ok;
+}

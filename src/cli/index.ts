@@ -1,0 +1,139 @@
+/**
+ * `docsight scan | classify | insights | jobs`: client commands that talk HTTP to a docsight
+ * server (default the local one on PORT, or --server URL with --key KEY). Exit codes: 0 ok,
+ * 1 the job had failures (or the server could not do it), 2 bad usage (including requests the
+ * server refused as invalid: unknown folder, bad key), 3 server unreachable.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ApiError, ServerUnreachable } from './client.ts';
+import * as commands from './commands.ts';
+import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
+
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs'] as const;
+export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
+
+export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
+
+export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
+  scan <folder>        scan a folder and follow the job: progress, then a summary
+  classify <folder>    classify a folder's documents [--taxonomy X] [--summary-language nl] [--force] [--dry-run]
+  insights <folder>    counts and breakdowns of a folder
+  jobs [<id>]          recent jobs [--status s] [--kind k] [--folder f] [--limit n], or one job [--follow]
+
+  Folders are relative to the server's documents root ("." is the root).
+  Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
+  --json (machine-readable output on stdout). scan and classify: --detach (start, print the job, do not wait).
+  Exit codes: 0 ok, 1 failures in the job, 2 bad usage, 3 server unreachable.
+`;
+
+const COMMON = {
+  server: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const OPTIONS = {
+  scan: { ...COMMON, detach: { type: 'boolean' } },
+  classify: {
+    ...COMMON,
+    detach: { type: 'boolean' },
+    taxonomy: { type: 'string' },
+    'summary-language': { type: 'string' },
+    force: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    budget: { type: 'string' },
+  },
+  insights: COMMON,
+  jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
+} as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
+
+const USAGE_LINE: Record<ClientCommand, string> = {
+  scan: 'docsight scan <folder> [--detach] [--json] [--server URL] [--key KEY]',
+  classify:
+    'docsight classify <folder> [--taxonomy X] [--summary-language nl] [--force] [--dry-run] [--budget USD] [--detach] [--json] [--server URL] [--key KEY]',
+  insights: 'docsight insights <folder> [--json] [--server URL] [--key KEY]',
+  jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
+};
+
+function oneFolder(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'give one folder (quote names with spaces)' : 'which folder? give a path relative to the documents root ("." for the root)');
+  const folder = (positionals[0] as string).replace(/\/+$/, '');
+  return folder === '' ? '.' : folder;
+}
+
+function positiveNumber(name: string, v: string | undefined, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`--${name} must be a number above 0 and at most ${max}`);
+  return n;
+}
+
+async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS[command], allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.replace(/\. To specify a positional.*$/s, '') : String(err));
+  }
+  const { values: v, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  if (v.help) {
+    io.stdout.write(`Usage: ${USAGE_LINE[command]}\n\n${CLIENT_USAGE}`);
+    return EXIT.ok;
+  }
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const flag = (k: string) => v[k] === true;
+  const ctx = makeContext({ server: str('server'), key: str('key'), json: flag('json') }, withDotEnv(env), io);
+  switch (command) {
+    case 'scan':
+      return commands.scan(ctx, oneFolder(positionals), { detach: flag('detach') });
+    case 'classify': {
+      const lang = str('summary-language');
+      if (lang !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z]{2,4})?$/.test(lang)) throw new UsageError('--summary-language must be a language code such as nl or en');
+      return commands.classify(ctx, oneFolder(positionals), {
+        taxonomy: str('taxonomy'),
+        summaryLanguage: lang,
+        force: flag('force'),
+        dryRun: flag('dry-run'),
+        budgetUsd: positiveNumber('budget', str('budget'), 1_000_000),
+        detach: flag('detach'),
+      });
+    }
+    case 'insights':
+      return commands.insights(ctx, oneFolder(positionals));
+    case 'jobs': {
+      if (positionals.length > 1) throw new UsageError('give at most one job id');
+      const limit = positiveNumber('limit', str('limit'), 200) ?? 20;
+      if (!Number.isInteger(limit)) throw new UsageError('--limit must be a whole number');
+      if (positionals[0]) return commands.job(ctx, positionals[0], flag('follow'));
+      return commands.jobs(ctx, { status: str('status'), kind: str('kind'), folder: str('folder'), limit });
+    }
+  }
+}
+
+/** Run a client command; never throws: every failure becomes a message on stderr and an exit code. */
+export async function runClientCommand(
+  command: ClientCommand,
+  args: string[],
+  env: Env,
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  try {
+    return await dispatch(command, args, env, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`docsight ${command}: ${err.message}\nUsage: ${USAGE_LINE[command]}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof ServerUnreachable) {
+      io.stderr.write(`docsight ${command}: ${err.message}\nIs it running? Start it with \`npm start\`, or point to another one with --server URL.\n`);
+      return EXIT.unreachable;
+    }
+    if (err instanceof ApiError) {
+      const hint = err.status === 401 ? ' (give an API key with --key or DOCSIGHT_API_KEY)' : '';
+      io.stderr.write(`docsight ${command}: ${err.message}${hint} [${err.code}]\n`);
+      return err.status >= 400 && err.status < 500 ? EXIT.usage : EXIT.jobFailures;
+    }
+    throw err;
+  }
+}

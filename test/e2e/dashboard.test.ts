@@ -1,0 +1,245 @@
+/**
+ * The web dashboard in headless Chromium against a real `docsight start` with a generated
+ * folder: it is served at `/` without shadowing the API, the counts it shows equal the API's, a
+ * scan started from the page shows its progress live up to 100%, a document opens, the key
+ * prompt appears on a 401, and screenshots of the main pages land in test-output/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
+import { generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
+import { api, enc } from '../support/http.ts';
+import { freePort, type Proc, REPO, startDocsight, waitForHttp } from '../support/processes.ts';
+
+const SHOTS = path.join(REPO, 'test-output', 'screenshots');
+const skip = chromiumMissing();
+if (skip) console.warn(`dashboard e2e skipped: ${skip}`);
+
+interface Insights {
+  documentCount: number;
+  byAuthor: { key: string; count: number }[];
+  byYear: { key: string; count: number }[];
+  subfolders: { key: string; count: number }[];
+}
+
+const fmt = (n: number) => n.toLocaleString('en-GB');
+
+describe('web dashboard (headless Chromium)', { skip }, () => {
+  let dir: string;
+  let base: string;
+  let server: Proc;
+  let browser: Browser;
+  let page: Page;
+  let generated: GeneratedDoc[];
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string) => {
+    // From the top: the sticky sidebar and header would otherwise be drawn mid-page.
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const text = async (testId: string) => (await page.getByTestId(testId).first().textContent())?.trim();
+  /**
+   * Wait until the element's text is `want` (pages reload their numbers when a job ends). Polled
+   * from here rather than in the page, so the test needs no DOM types.
+   */
+  const waitText = async (target: string | { css: string }, want: string, timeout = 30_000) => {
+    const selector = typeof target === 'string' ? `[data-testid="${target}"]` : target.css;
+    const loc = page.locator(selector).first();
+    const deadline = Date.now() + timeout;
+    let last: string | undefined;
+    while (Date.now() < deadline) {
+      last = (await loc.textContent({ timeout }).catch(() => null))?.trim();
+      if (last === want) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`${selector}: expected "${want}", still "${last}" after ${timeout} ms`);
+  };
+
+  before(async () => {
+    if (!existsSync(path.join(REPO, 'web', 'dist', 'index.html'))) {
+      execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'], { cwd: REPO, stdio: 'ignore' });
+    }
+    await mkdir(SHOTS, { recursive: true });
+    dir = await mkdtemp(path.join(tmpdir(), 'docsight-dash-'));
+    // As root, embedded PostgreSQL runs as a `postgres` user, which must be able to reach DATA_DIR.
+    await chmod(dir, 0o755);
+    generated = await generateDocxFolder(path.join(dir, 'documents'), 72, { targetKb: 8 });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = startDocsight(
+      ['start'],
+      {
+        PORT: String(port),
+        EMBEDDED_PG_PORT: String(await freePort()),
+        DATA_DIR: path.join(dir, 'data'),
+        DOCS_ROOT: path.join(dir, 'documents'),
+        LOG_LEVEL: 'warn',
+      },
+      dir,
+    );
+    await waitForHttp(`${base}/ready`, server);
+    browser = await launchBrowser({ width: 1440, height: 900 });
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is served at / with long-cached assets, and leaves the API, docs and health routes alone', async () => {
+    const html = await fetch(`${base}/`);
+    assert.equal(html.status, 200);
+    assert.match(html.headers.get('content-type') ?? '', /text\/html/);
+    assert.equal(html.headers.get('cache-control'), 'no-cache');
+    const body = await html.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(body)?.[1];
+    assert.ok(asset, body);
+    assert.doesNotMatch(body, /https?:\/\//, 'no external CDN or fonts');
+    const js = await fetch(`${base}${asset}`);
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get('cache-control') ?? '', /max-age=31536000.*immutable/);
+    await js.arrayBuffer();
+
+    // Client routes answer the app; everything else keeps its owner.
+    for (const p of ['/folders', '/folders/Company%20A/Project%201', '/jobs', '/taxonomies', '/documents/x']) {
+      const r = await fetch(`${base}${p}`);
+      assert.equal(r.status, 200, p);
+      assert.match(await r.text(), /<div id="root">/, p);
+    }
+    assert.equal(((await api<{ status: string }>(base, 'GET', '/health')).body).status, 'ok');
+    assert.ok((await api<{ paths: object }>(base, 'GET', '/openapi.json')).body.paths);
+    assert.match(await (await fetch(`${base}/docs`)).text(), /swagger/i);
+    assert.ok(Array.isArray((await api<{ items: unknown[] }>(base, 'GET', '/v1/jobs')).body.items));
+    const missing = await api<{ error: { code: string } }>(base, 'GET', '/no-such-page');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.error.code, 'not_found');
+  });
+
+  it('starts a scan from the page and shows its progress live up to 100%', async () => {
+    await page.goto(`${base}/`);
+    await page.getByText('This folder has not been scanned yet').waitFor();
+    await shot('01-empty-root');
+    await page.getByTestId('scan-button').click();
+    const progress = page.getByTestId('job-progress').first();
+    await progress.waitFor();
+    await page.locator('[data-testid="job-progress"][data-status="completed"]').waitFor({ timeout: 120_000 });
+    assert.equal(await text('job-percent'), '100%');
+    assert.equal(await progress.getByRole('progressbar').getAttribute('aria-valuenow'), '100');
+    assert.match((await progress.textContent()) ?? '', new RegExp(`${generated.length} / ${generated.length} documents`));
+  });
+
+  it('shows the same counts as the API: summary cards, tree, authors, years', async () => {
+    const ins = (await api<Insights>(base, 'GET', '/v1/folders/./insights')).body;
+    assert.equal(ins.documentCount, generated.length);
+    // The page reloads its numbers when the scan ends.
+    await waitText('stat-documents', fmt(ins.documentCount));
+    for (const sub of ins.subfolders) await waitText(`tree-count-${sub.key}`, fmt(sub.count));
+    const authors = page.getByTestId('chart-author').locator('tbody tr');
+    assert.equal(await authors.count(), ins.byAuthor.length);
+    for (const [i, a] of ins.byAuthor.entries()) {
+      const cells = await authors.nth(i).locator('th, td').allTextContents();
+      assert.deepEqual(cells.slice(0, 2), [a.key, fmt(a.count)]);
+    }
+    const years = await page.getByTestId('chart-year').locator('tbody tr th').allTextContents();
+    assert.deepEqual(years, ins.byYear.map((y) => y.key).sort());
+    assert.match((await text('docs-range')) ?? '', new RegExp(`^1–50 of ${generated.length}$`));
+    await shot('02-folder-root');
+  });
+
+  it('browses into a folder with the tree; the table sorts and pages by cursor', async () => {
+    const folder = 'Company A';
+    const ins = (await api<Insights>(base, 'GET', `/v1/folders/${enc(folder)}/insights`)).body;
+    await page.getByRole('link', { name: new RegExp(`^${folder}`) }).click();
+    await page.waitForURL(`${base}/folders/Company%20A`);
+    await waitText('stat-documents', fmt(ins.documentCount));
+    assert.equal(await page.getByRole('navigation', { name: 'Breadcrumb' }).textContent(), `Documents root${folder}`);
+    await page.getByRole('button', { name: 'Expand Company A' }).waitFor();
+
+    // Sort by size, largest first: the first row is the API's largest.
+    const largest = (await api<{ items: { name: string }[] }>(base, 'GET', `/v1/folders/${enc(folder)}/documents?sort=size&order=desc&limit=1`)).body.items[0];
+    await page.getByRole('button', { name: /^Size/ }).click();
+    await page.locator('th[aria-sort="descending"]').waitFor();
+    await waitText({ css: 'table.docs tbody tr td a' }, largest?.name ?? '?');
+    await shot('03-folder-company-a');
+
+    // 72 documents at the root: page 2 holds the last 22.
+    await page.goto(`${base}/folders`);
+    await waitText('docs-range', `1–50 of ${generated.length}`);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await waitText('docs-range', `51–${generated.length} of ${generated.length}`);
+    assert.equal(await page.locator('table.docs tbody tr').count(), generated.length - 50);
+  });
+
+  it('opens a document page with its metadata', async () => {
+    const first = (await api<{ items: { id: string; name: string; author: string; title: string }[] }>(base, 'GET', '/v1/folders/./documents?limit=1')).body.items[0];
+    assert.ok(first);
+    await page.goto(`${base}/folders`);
+    await page.getByRole('link', { name: first.name, exact: true }).click();
+    await page.waitForURL(`${base}/documents/${first.id}`);
+    assert.equal(await text('document-name'), first.name);
+    const props = (await page.getByRole('region', { name: 'Properties' }).textContent()) ?? '';
+    assert.match(props, new RegExp(first.author));
+    assert.match(props, new RegExp(first.title));
+    await page.getByText('Not classified yet.').waitFor();
+    await shot('04-document');
+  });
+
+  it('explains that classification needs an LLM when none is configured', async () => {
+    await page.goto(`${base}/folders`);
+    await page.getByRole('button', { name: 'Classify…' }).click();
+    await page.getByRole('button', { name: 'Start classification' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? '', /Classification is not set up on this server.*OPENAI_API_KEY/);
+    await shot('05-classify-not-configured');
+  });
+
+  it('lists jobs and edits taxonomies', async () => {
+    await page.goto(`${base}/jobs`);
+    await page.getByTestId('jobs-table').getByText('completed').first().waitFor();
+    await shot('06-jobs');
+    await page.goto(`${base}/taxonomies`);
+    await page.getByRole('button', { name: /Save as version/ }).waitFor();
+    await shot('07-taxonomies');
+  });
+
+  it('asks for an API key when the API answers 401, keeps it for the session and sends it', async () => {
+    let sawKey = false;
+    await page.route('**/v1/taxonomies', async (route) => {
+      if (route.request().headers().authorization === 'Bearer test-key-123') {
+        sawKey = true;
+        return route.continue();
+      }
+      return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unauthorized', message: 'API key required' } }) });
+    });
+    await page.goto(`${base}/taxonomies`);
+    const dialog = page.getByRole('dialog', { name: 'API key' });
+    await dialog.waitFor();
+    await shot('08-key-prompt');
+    await dialog.getByLabel('Key').fill('test-key-123');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    assert.equal(await page.evaluate("sessionStorage.getItem('docsight.apiKey')"), 'test-key-123');
+    await page.reload();
+    await page.getByRole('button', { name: /Save as version/ }).waitFor();
+    assert.ok(sawKey, 'the key went out as a Bearer header');
+    await page.unroute('**/v1/taxonomies');
+  });
+
+  it('is keyboard reachable: the first Tab lands on the skip link', async () => {
+    await page.goto(`${base}/folders`);
+    await page.getByTestId('stat-documents').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content');
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -1,0 +1,81 @@
+/** Routes of the dashboard (client side; the API serves index.html for each of them). */
+import { type ReactNode, useCallback, useEffect, useState } from 'react';
+import { KeyDialog } from './components/KeyDialog.tsx';
+import { Layout, type Section } from './components/Layout.tsx';
+import type { Crumbs } from './components/Breadcrumb.tsx';
+import { onUnauthorized } from './lib/api.ts';
+import { folderFromPath, useLocation } from './lib/router.tsx';
+import type { DocumentDetail } from './lib/types.ts';
+import { DocumentPage } from './pages/DocumentPage.tsx';
+import { FolderPage } from './pages/FolderPage.tsx';
+import { JobPage } from './pages/JobPage.tsx';
+import { JobsPage } from './pages/JobsPage.tsx';
+import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
+
+export function App() {
+  const { pathname } = useLocation();
+  const [keyDialog, setKeyDialog] = useState<{ open: boolean; reason: string | null }>({ open: false, reason: null });
+  const [docCrumbs, setDocCrumbs] = useState<{ id: string; folder: string; name: string } | null>(null);
+
+  useEffect(
+    () =>
+      onUnauthorized(() =>
+        setKeyDialog({ open: true, reason: 'The server asked for an API key (or did not accept the one entered).' }),
+      ),
+    [],
+  );
+  const onDocLoaded = useCallback((d: DocumentDetail) => setDocCrumbs({ id: d.id, folder: d.folder, name: d.name }), []);
+
+  let section: Section = 'other';
+  let crumbs: Crumbs = { folder: null };
+  let treeFolder: string | null = null;
+  let page: ReactNode;
+  const docMatch = /^\/documents\/([^/]+)$/.exec(pathname);
+  const jobMatch = /^\/jobs\/([^/]+)$/.exec(pathname);
+
+  if (pathname === '/' || pathname === '/folders' || pathname.startsWith('/folders/')) {
+    const folder = folderFromPath(pathname);
+    section = 'folders';
+    crumbs = { folder };
+    treeFolder = folder;
+    page = <FolderPage folder={folder} />;
+  } else if (docMatch?.[1]) {
+    const id = decodeURIComponent(docMatch[1]);
+    const known = docCrumbs?.id === id ? docCrumbs : null;
+    section = 'folders';
+    crumbs = known ? { folder: known.folder, leaf: known.name } : { folder: null, leaf: 'Document' };
+    treeFolder = known?.folder ?? null;
+    page = <DocumentPage id={id} onLoaded={onDocLoaded} />;
+  } else if (pathname === '/jobs') {
+    section = 'jobs';
+    crumbs = { folder: null, leaf: 'Jobs' };
+    page = <JobsPage />;
+  } else if (jobMatch?.[1]) {
+    section = 'jobs';
+    crumbs = { folder: null, leaf: 'Job' };
+    page = <JobPage id={decodeURIComponent(jobMatch[1])} />;
+  } else if (pathname === '/taxonomies') {
+    section = 'taxonomies';
+    crumbs = { folder: null, leaf: 'Taxonomies' };
+    page = <TaxonomiesPage />;
+  } else {
+    crumbs = { folder: null, leaf: 'Not found' };
+    page = (
+      <div className="page">
+        <h1>Page not found</h1>
+        <p>
+          Nothing lives at <code>{pathname}</code>. <a href="/folders">Go to the documents root</a>.
+        </p>
+      </div>
+    );
+  }
+
+  return (
+    <>
+      <Layout section={section} crumbs={crumbs} treeFolder={treeFolder} onKey={() => setKeyDialog({ open: true, reason: null })}>
+        {page}
+      </Layout>
+      <KeyDialog open={keyDialog.open} reason={keyDialog.reason} onClose={() => setKeyDialog({ open: false, reason: null })} />
+    </>
+  );
+}
