@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openStore, startRuntime, type Roles } from './container.ts';
 import { CLIENT_USAGE, isClientCommand, runClientCommand } from './cli/index.ts';
 import { AppError } from './domain/errors.ts';
+import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { createLogger } from './logger.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { VERSION } from './version.ts';
@@ -20,7 +21,7 @@ Service
   api        the HTTP API only (needs DATABASE_URL; REDIS_URL for BullMQ)
   worker     a worker only (needs DATABASE_URL; REDIS_URL for BullMQ)
   migrate    apply database migrations and exit
-
+${KEYS_USAGE}
 ${CLIENT_USAGE}
 Configuration comes from the environment and a .env file; see the README.
 `;
@@ -104,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'migrate':
       await migrate(config);
       return 0;
+    case 'keys':
+      return keysCommand(config, argv.slice(argv.indexOf('keys') + 1));
     default:
       process.stderr.write(`Unknown command: ${command}\n\n${USAGE}`);
       return 2;

@@ -91,6 +91,18 @@ const EnvSchema = z.object({
 
   /** Require API keys even on loopback. Default: required unless HOST is loopback. */
   AUTH_REQUIRED: optionalString.pipe(bool.optional()),
+  /** Requests per minute per API key (0 = no limit); shared by all API replicas in Redis mode. */
+  RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(1200),
+  /** Requests per minute per IP address for requests without a key (0 = no limit). */
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(0, 10_000_000).default(300),
+  /** Origins allowed to call the API from a browser (comma-separated); empty: CORS off. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url())),
+  /** Read files with more than one hard link (they may be the same file as one outside the root). */
+  ALLOW_HARDLINKS: optionalString.pipe(bool.optional()),
   /** Days of finished job history to keep (0 = forever). */
   JOB_RETENTION_DAYS: int(0, 36_500).default(30),
 });
@@ -140,6 +152,9 @@ export interface Config {
     configured: boolean;
   };
   authRequired: boolean;
+  rateLimit: { perKeyPerMinute: number; anonymousPerMinute: number };
+  corsOrigins: string[];
+  allowHardlinks: boolean;
   jobRetentionDays: number;
 }
 
@@ -225,6 +240,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       configured: Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL),
     },
     authRequired: e.AUTH_REQUIRED ?? !isLoopback(e.HOST),
+    rateLimit: { perKeyPerMinute: e.RATE_LIMIT_PER_MINUTE, anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+    corsOrigins: e.CORS_ORIGINS,
+    allowHardlinks: e.ALLOW_HARDLINKS ?? false,
     jobRetentionDays: e.JOB_RETENTION_DAYS,
   };
 }

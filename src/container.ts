@@ -25,7 +25,10 @@ import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
+import { memoryRateLimitStore, type RateLimitStore, redisRateLimitStore } from './api/plugins/security.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
+import { createKeysService } from './services/keys.service.ts';
+import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
 import { createClassifyService } from './services/classify.service.ts';
@@ -198,6 +201,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         pool: pipelinePool,
         limits: config.limits,
         batchSize: config.worker.batchSize,
+        allowHardlinks: config.allowHardlinks,
         log: log.child({ role: 'worker' }),
         enqueue,
         classifications: classificationsRepo,
@@ -223,6 +227,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     if (!roles.api) return { stop };
 
     const jobsService = createJobsService({ jobs, docsRoot, enqueue });
+    const keys = createKeysService(createKeysRepository(db));
+    let rateStore: RateLimitStore = memoryRateLimitStore();
+    if (config.redisUrl) {
+      const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      redis.on('error', () => undefined); // counted as an outage below: requests pass unlimited
+      closers.push(async () => {
+        redis.disconnect();
+      });
+      const shared = redisRateLimitStore(redis, `docsight:${config.queueName}:rate`);
+      const local = rateStore;
+      // A Redis outage must not take the API down with it: fall back to this replica's own count.
+      rateStore = { hit: (key, windowMs) => shared.hit(key, windowMs).catch(() => local.hit(key, windowMs)) };
+    }
     const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const classifications = createClassificationsService({
@@ -245,6 +262,14 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       insights,
       taxonomies,
       classifications,
+      keys,
+      security: {
+        store: rateStore,
+        perKeyPerMinute: config.rateLimit.perKeyPerMinute,
+        // Without auth (loopback) a keyless caller is the machine's own user: no per-IP limit.
+        anonymousPerMinute: config.authRequired ? config.rateLimit.anonymousPerMinute : 0,
+        corsOrigins: config.corsOrigins,
+      },
       pingDatabase: async () => {
         await sql`select 1`.execute(db);
       },
@@ -266,6 +291,9 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       { url, docs: `${url}/docs`, docsRoot: config.docsRoot, database: store.mode, queue: queue.kind, auth: config.authRequired ? 'required' : 'open' },
       `docsight listening on ${url} (API docs at ${url}/docs)`,
     );
+    if (!config.authRequired) {
+      log.warn('API keys are not required (auth is open because the API listens on loopback): anyone on this machine can use it');
+    }
     return { app, url, stop };
   } catch (err) {
     await stop();

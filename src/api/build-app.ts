@@ -17,7 +17,11 @@ import type { InsightsService } from '../services/insights.service.ts';
 import type { ClassificationsService } from '../services/classifications.service.ts';
 import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
+import type { KeysService } from '../services/keys.service.ts';
+import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
+import { registerSecurity, type SecurityOptions } from './plugins/security.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { classificationRoutes } from './routes/classifications.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { documentRoutes } from './routes/documents.ts';
@@ -35,6 +39,8 @@ export interface AppDeps {
   jobs: JobsService;
   insights: InsightsService;
   taxonomies: TaxonomiesService;
+  keys: KeysService;
+  security: SecurityOptions;
   /** Answers 503 provider_not_configured while no LLM provider is configured. */
   classifications: ClassificationsService;
   /** How often the job events stream reads the job (default 500 ms). */
@@ -55,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app as unknown as FastifyInstance);
+  registerAuth(app as unknown as FastifyInstance, { keys: deps.keys, required: deps.authRequired });
+  registerSecurity(app as unknown as FastifyInstance, deps.security);
 
   await app.register(swagger, {
     openapi: {
@@ -72,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'classification', description: 'Tags, category and summary per document, by an LLM' },
         { name: 'taxonomies', description: 'Tag sets for classification, versioned' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'access', description: 'API keys, roles, scopes and the audit log' },
         { name: 'original design', description: 'Routes of the original design, same paths and fields' },
       ],
     },
@@ -79,12 +88,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(deps));
   await app.register(jobRoutes(deps));
   await app.register(folderRoutes(deps));
   await app.register(documentRoutes(deps));
+  await app.register(keyRoutes(deps));
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(legacyRoutes(deps));

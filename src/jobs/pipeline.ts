@@ -30,6 +30,8 @@ export interface PipelineDeps extends ClassifyDeps {
   pool: ExtractionPool;
   limits: ExtractLimits;
   batchSize: number;
+  /** Read files with several hard links (off: they could be a file outside the root). */
+  allowHardlinks: boolean;
   log: Logger;
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts?: { delayMs?: number }): Promise<void>;
   metrics?: PipelineMetrics;

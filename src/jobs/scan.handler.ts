@@ -70,6 +70,7 @@ export async function runScan(deps: PipelineDeps, payload: JobPayloads['scan'], 
     onIgnored: () => {
       ignored++;
     },
+    allowHardlinks: deps.allowHardlinks,
   })) {
     if (signal.aborted) throw new Error('Scan interrupted by shutdown; it resumes on another worker');
     batch.push(file);

@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { type Classifier, estimateCost, type PriceTable } from '../classify/index.ts';
-import { AppError, badRequest } from '../domain/errors.ts';
+import { assertFolderVisible, canSee, isScoped, type Principal } from '../domain/access.ts';
+import { AppError, badRequest, notFound } from '../domain/errors.ts';
+import { normalizeRelativePath } from '../domain/paths.ts';
 import type { ClassifyJobParams } from '../jobs/classify.handler.ts';
 import type { JobName, JobPayloads } from '../jobs/definitions.ts';
 import type { ClassificationsRepository } from '../store/classifications.repository.ts';
@@ -22,6 +24,7 @@ export interface ClassificationRequest {
   force?: boolean;
   budgetUsd?: number;
   requestId?: string;
+  access: Principal;
 }
 
 export interface DryRunEstimate {
@@ -60,7 +63,17 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
       throw badRequest('Give exactly one of "path" or "documentIds"');
     }
     let path: string | undefined;
-    if (req.path !== undefined) path = (await deps.docsRoot.resolveFolder(req.path)).rel;
+    if (req.path !== undefined) {
+      assertFolderVisible(req.access, normalizeRelativePath(req.path));
+      path = (await deps.docsRoot.resolveFolder(req.path)).rel;
+    }
+    if (req.documentIds && isScoped(req.access)) {
+      // A scoped key may only name documents it can see; others are "not found".
+      const paths = await deps.classifications.paths(req.documentIds);
+      if (paths.length !== new Set(req.documentIds).size || paths.some((p) => !canSee(req.access, p))) {
+        throw notFound('One or more documents not found');
+      }
+    }
     const taxonomy = await deps.taxonomies.resolve(req.taxonomy);
     const params: ClassifyJobParams = {
       ...(path !== undefined ? { path } : {}),
@@ -86,6 +99,7 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
         params: params as unknown as Record<string, unknown>,
         dedupeKey,
         requestId: req.requestId ?? null,
+        createdBy: req.access.keyId,
       });
       await enqueueOrFail(deps.jobs, job.id, created, () => deps.enqueue('classify-plan', { jobId: job.id }));
       return { job: toJobView(job), created };

@@ -1,5 +1,6 @@
 /** Folder insights and document listings: read models over what the pipeline stored. */
 import { z } from 'zod';
+import { assertFolderVisible, canSee, type Principal } from '../domain/access.ts';
 import { notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
 import type { ClassificationsRepository, ClassificationView } from '../store/classifications.repository.ts';
@@ -46,8 +47,9 @@ export function createInsightsService(deps: InsightsServiceDeps) {
    * A folder is known when a scan recorded it, or when it exists on disk (not scanned yet: its
    * insights are empty). Anything else is 404; escaping paths are refused first.
    */
-  async function knownFolder(input: string): Promise<{ rel: string; lastScannedAt: Date | null }> {
+  async function knownFolder(input: string, access: Principal): Promise<{ rel: string; lastScannedAt: Date | null }> {
     const rel = normalizeRelativePath(input);
+    assertFolderVisible(access, rel);
     const row = await deps.folders.find(rel);
     if (row) return { rel, lastScannedAt: row.lastScannedAt };
     const onDisk = await deps.docsRoot.resolveFolder(rel);
@@ -57,20 +59,20 @@ export function createInsightsService(deps: InsightsServiceDeps) {
   return {
     knownFolder,
 
-    async folderInsights(path: string): Promise<FolderInsights> {
-      const folder = await knownFolder(path);
+    async folderInsights(path: string, access: Principal): Promise<FolderInsights> {
+      const folder = await knownFolder(path, access);
       const agg = await deps.insights.folderAggregates(folder.rel);
       return { folder: folder.rel, lastScannedAt: folder.lastScannedAt?.toISOString() ?? null, ...agg };
     },
 
-    async countDocuments(path: string): Promise<{ folder: string; count: number; scanned: boolean }> {
-      const folder = await knownFolder(path);
+    async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {
+      const folder = await knownFolder(path, access);
       const count = await deps.insights.countDocuments(folder.rel);
       return { folder: folder.rel, count, scanned: folder.lastScannedAt !== null };
     },
 
-    async listDocuments(q: ListDocumentsInput): Promise<{ folder: string; items: DocumentListItem[]; nextCursor: string | null }> {
-      const folder = await knownFolder(q.path);
+    async listDocuments(q: ListDocumentsInput, access: Principal): Promise<{ folder: string; items: DocumentListItem[]; nextCursor: string | null }> {
+      const folder = await knownFolder(q.path, access);
       const after = q.cursor ? decodeCursor(q.cursor, ListCursor) : undefined;
       const page = await deps.insights.listDocuments({
         folder: folder.rel,
@@ -93,9 +95,9 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       };
     },
 
-    async getDocument(id: string): Promise<{ doc: DocumentDetail; history: ClassificationView[] }> {
+    async getDocument(id: string, access: Principal): Promise<{ doc: DocumentDetail; history: ClassificationView[] }> {
       const doc = await deps.documents.findById(id);
-      if (!doc) throw notFound(`Document not found: ${id}`);
+      if (!doc || !canSee(access, doc.path)) throw notFound(`Document not found: ${id}`);
       return { doc, history: await deps.classifications.forDocument(id) };
     },
   };

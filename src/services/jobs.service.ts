@@ -1,6 +1,8 @@
 /** Starting and reading jobs: the use cases behind POST /v1/scans and GET /v1/jobs. */
 import { z } from 'zod';
+import { assertFolderVisible, canSeeJob, isScoped, type Principal } from '../domain/access.ts';
 import { AppError, notFound } from '../domain/errors.ts';
+import { normalizeRelativePath } from '../domain/paths.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { JobName, JobPayloads } from '../jobs/definitions.ts';
 import type { FailureRow, JobRow, JobsRepository } from '../store/jobs.repository.ts';
@@ -88,12 +90,19 @@ export async function applyJobRetention(jobs: JobsRepository, days: number, now 
 
 export function createJobsService(deps: JobsServiceDeps) {
   const { jobs, docsRoot } = deps;
+  /** A job the caller may see; anything else is not found (existence does not leak). */
+  const visibleJob = async (id: string, access: Principal) => {
+    const job = await jobs.findById(id);
+    if (!job || !canSeeJob(access, job)) throw notFound(`Job not found: ${id}`);
+    return job;
+  };
   return {
     /**
      * Start a scan of a folder, or return the identical scan already queued or running.
      * The folder must exist inside the documents root.
      */
-    async startScan(input: { path: string; requestId?: string }): Promise<{ job: JobView; created: boolean }> {
+    async startScan(input: { path: string; requestId?: string; access: Principal }): Promise<{ job: JobView; created: boolean }> {
+      assertFolderVisible(input.access, normalizeRelativePath(input.path));
       const folder = await docsRoot.resolveFolder(input.path);
       const { job, created } = await jobs.createOrFind({
         kind: 'scan',
@@ -101,6 +110,7 @@ export function createJobsService(deps: JobsServiceDeps) {
         params: {},
         dedupeKey: `scan:${folder.rel}`,
         requestId: input.requestId ?? null,
+        createdBy: input.access.keyId,
       });
       // Enqueue after the row is committed, so the worker always finds it.
       await enqueueOrFail(jobs, job.id, created, () => deps.enqueue('scan', { jobId: job.id }));
@@ -108,22 +118,20 @@ export function createJobsService(deps: JobsServiceDeps) {
     },
 
     /** Cancel a queued or running job (and its child jobs). 409 when it has already ended. */
-    async cancel(id: string): Promise<JobView> {
-      const job = await jobs.findById(id);
-      if (!job) throw notFound(`Job not found: ${id}`);
+    async cancel(id: string, access: Principal): Promise<JobView> {
+      const job = await visibleJob(id, access);
       if (!(await jobs.cancel(id))) {
         throw new AppError('conflict', `Job ${id} has already ended (${job.status}); nothing to cancel`);
       }
-      return this.get(id);
+      return this.get(id, {}, access);
     },
 
     /**
      * Run the failed documents of an ended job again, as a new job of the same kind (the same
      * request twice returns the same retry job while it runs). 409 when there is nothing to retry.
      */
-    async retry(id: string, requestId?: string): Promise<{ job: JobView; created: boolean }> {
-      const job = await jobs.findById(id);
-      if (!job) throw notFound(`Job not found: ${id}`);
+    async retry(id: string, access: Principal, requestId?: string): Promise<{ job: JobView; created: boolean }> {
+      const job = await visibleJob(id, access);
       if (job.status === 'queued' || job.status === 'running') {
         throw new AppError('conflict', `Job ${id} is still ${job.status}; retry it once it has ended`);
       }
@@ -137,6 +145,7 @@ export function createJobsService(deps: JobsServiceDeps) {
         params,
         dedupeKey: `retry:${id}`,
         requestId: requestId ?? null,
+        createdBy: access.keyId,
       });
       await enqueueOrFail(jobs, created.job.id, created.created, () =>
         job.kind === 'scan' ? deps.enqueue('scan', { jobId: created.job.id }) : deps.enqueue('classify-plan', { jobId: created.job.id }),
@@ -144,17 +153,23 @@ export function createJobsService(deps: JobsServiceDeps) {
       return { job: toJobView(created.job), created: created.created };
     },
 
-    async get(id: string, opts: { failures?: number } = {}): Promise<JobView> {
-      const job = await jobs.findById(id);
-      if (!job) throw notFound(`Job not found: ${id}`);
+    async get(id: string, opts: { failures?: number }, access: Principal): Promise<JobView> {
+      const job = await visibleJob(id, access);
       const view = toJobView(job);
       if (opts.failures) view.failures = await jobs.failures(id, opts.failures);
       return view;
     },
 
-    async list(q: { status?: JobStatus; kind?: JobKind; folder?: string; cursor?: string; limit: number }) {
+    async list(q: { status?: JobStatus; kind?: JobKind; folder?: string; cursor?: string; limit: number }, access: Principal) {
       const before = q.cursor ? decodeJobCursor(q.cursor) : undefined;
-      const rows = await jobs.list({ ...q, before, limit: q.limit });
+      const folder = q.folder === undefined ? undefined : normalizeRelativePath(q.folder);
+      const rows = await jobs.list({
+        ...q,
+        folder,
+        before,
+        limit: q.limit,
+        ...(isScoped(access) ? { visibleTo: { scopes: access.scopes, keyId: access.keyId } } : {}),
+      });
       const last = rows.at(-1);
       return {
         items: rows.map((r) => toJobView(r)),

@@ -20,7 +20,12 @@ export interface WalkEvents {
   /** A directory entered (relative path). */
   onFolder?(rel: string): void;
   /** A file passed over (hidden, lock file, symlink, special file) and why. */
-  onIgnored?(rel: string, reason: 'ignored_name' | 'symlink' | 'not_a_file' | 'unreadable'): void;
+  onIgnored?(rel: string, reason: 'ignored_name' | 'symlink' | 'hardlink' | 'not_a_file' | 'unreadable'): void;
+  /**
+   * Files with more than one hard link may be the same file as one outside the root; they are
+   * passed over unless this says otherwise.
+   */
+  allowHardlinks?: boolean;
 }
 
 export async function* walkFiles(
@@ -72,6 +77,10 @@ export async function* walkFiles(
       const st = await lstat(abs).catch(() => null);
       if (!st?.isFile()) {
         events.onIgnored?.(rel, 'unreadable');
+        continue;
+      }
+      if (st.nlink > 1 && !events.allowHardlinks) {
+        events.onIgnored?.(rel, 'hardlink');
         continue;
       }
       yield { rel, abs, name, size: st.size, mtime: st.mtime };

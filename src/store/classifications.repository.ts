@@ -120,6 +120,13 @@ export function createClassificationsRepository(db: Db) {
       return out;
     },
 
+    /** Paths of the documents with these ids (those that exist). */
+    async paths(ids: string[]): Promise<string[]> {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('documents').select('path').where('id', 'in', ids).execute();
+      return rows.map((r) => r.path);
+    },
+
     async inputs(ids: string[]): Promise<ClassifyInputRow[]> {
       if (ids.length === 0) return [];
       return db

@@ -19,6 +19,7 @@ export interface JobRow {
   errorCode: string | null;
   errorMessage: string | null;
   requestId: string | null;
+  createdBy: string | null;
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
@@ -36,6 +37,8 @@ export interface NewJob {
   dedupeKey: string | null;
   requestId?: string | null;
   parentId?: string | null;
+  /** The API key that started it (null when auth is open and no key was sent). */
+  createdBy?: string | null;
 }
 
 export interface BatchOutcome {
@@ -69,6 +72,7 @@ const columns = [
   'error_code',
   'error_message',
   'request_id',
+  'created_by',
   'input_tokens',
   'output_tokens',
   'cost_usd',
@@ -94,6 +98,7 @@ type RawJob = {
   error_code: string | null;
   error_message: string | null;
   request_id: string | null;
+  created_by: string | null;
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
@@ -120,6 +125,7 @@ function toJob(r: RawJob): JobRow {
     errorCode: r.error_code,
     errorMessage: r.error_message,
     requestId: r.request_id,
+    createdBy: r.created_by,
     inputTokens: Number(r.input_tokens),
     outputTokens: Number(r.output_tokens),
     costUsd: Number(r.cost_usd),
@@ -155,6 +161,7 @@ export function createJobsRepository(db: Db) {
             dedupe_key: job.dedupeKey,
             request_id: job.requestId ?? null,
             parent_id: job.parentId ?? null,
+            created_by: job.createdBy ?? null,
           })
           .onConflict((oc) =>
             oc.column('dedupe_key').where('status', 'in', ['queued', 'running']).doNothing(),
@@ -185,11 +192,24 @@ export function createJobsRepository(db: Db) {
       folder?: string;
       before?: { createdAt: Date; id: string };
       limit: number;
+      /** A scoped caller: only jobs on folders in its scopes, or that it started. */
+      visibleTo?: { scopes: string[]; keyId: string | null };
     }): Promise<JobRow[]> {
       let query = db.selectFrom('jobs').select(columns).where('parent_id', 'is', null);
       if (q.status) query = query.where('status', '=', q.status);
       if (q.kind) query = query.where('kind', '=', q.kind);
       if (q.folder !== undefined) query = query.where('folder_path', '=', q.folder);
+      if (q.visibleTo) {
+        const v = q.visibleTo;
+        query = query.where((eb) =>
+          eb.or([
+            ...(v.keyId ? [eb('created_by', '=', v.keyId)] : []),
+            ...v.scopes.map((s) =>
+              eb.or([eb('folder_path', '=', s), eb.and([eb('folder_path', '>=', `${s}/`), eb('folder_path', '<', `${s}0`)])]),
+            ),
+          ]),
+        );
+      }
       if (q.before) {
         const b = q.before;
         query = query.where(sql<boolean>`(created_at, id) < (${b.createdAt}, ${b.id}::uuid)`);

@@ -73,6 +73,7 @@ export interface JobsTable {
   input_tokens: Generated<number>;
   output_tokens: Generated<number>;
   cost_usd: ColumnType<number, never, number | string>;
+  created_by: string | null;
 }
 
 export interface JobBatchesTable {
@@ -134,6 +135,31 @@ export interface ClassificationsTable {
   created_at: CreatedAt;
 }
 
+export type Role = 'viewer' | 'editor' | 'admin';
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  role: Role;
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: CreatedAt;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  key_id: string | null;
+  action: string;
+  target: string | null;
+  status: number | null;
+  ip: string | null;
+  request_id: string | null;
+}
+
 export interface Database {
   documents: DocumentsTable;
   folders: FoldersTable;
@@ -143,4 +169,6 @@ export interface Database {
   taxonomies: TaxonomiesTable;
   taxonomy_versions: TaxonomyVersionsTable;
   classifications: ClassificationsTable;
+  api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
 }

@@ -22,6 +22,7 @@ export const classificationRoutes =
     app.post(
       '/v1/classifications',
       {
+        config: { audit: 'classification.start' },
         schema: {
           tags: ['classification'],
           summary: 'Classify a folder (or documents): tags from a taxonomy, a primary category and a summary per document',
@@ -44,8 +45,8 @@ export const classificationRoutes =
       },
       async (req, reply) => {
         const { dryRun, ...rest } = req.body;
-        if (dryRun) return deps.classifications.dryRun(rest);
-        const { job, created } = await deps.classifications.start({ ...rest, requestId: req.id });
+        if (dryRun) return deps.classifications.dryRun({ ...rest, access: req.principal });
+        const { job, created } = await deps.classifications.start({ ...rest, requestId: req.id, access: req.principal });
         return reply.status(created ? 202 : 200).send(job);
       },
     );

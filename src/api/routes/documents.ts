@@ -17,7 +17,7 @@ export const documentRoutes =
         },
       },
       async (req) => {
-        const { doc, history } = await deps.insights.getDocument(req.params.id);
+        const { doc, history } = await deps.insights.getDocument(req.params.id, req.principal);
         return documentDetail(doc, history);
       },
     );

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../domain/errors.ts';
+import type { Principal } from '../../domain/access.ts';
 import type { ListDocumentsInput } from '../../services/insights.service.ts';
 import type { AppDeps } from '../build-app.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema } from '../schemas.ts';
@@ -29,17 +30,17 @@ const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemS
 export const folderRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    const insights = async (path: string) => {
-      const r = await deps.insights.folderInsights(path);
+    const insights = async (path: string, access: Principal) => {
+      const r = await deps.insights.folderInsights(path, access);
       return {
         ...r,
         oldestModified: r.oldestModified?.toISOString() ?? null,
         newestModified: r.newestModified?.toISOString() ?? null,
       };
     };
-    const list = async (path: string, q: z.infer<typeof ListQuery>) => {
+    const list = async (path: string, q: z.infer<typeof ListQuery>, access: Principal) => {
       const input: ListDocumentsInput = { path, ...q };
-      const page = await deps.insights.listDocuments(input);
+      const page = await deps.insights.listDocuments(input, access);
       return { folder: page.folder, items: page.items.map((d) => documentItem(d)), nextCursor: page.nextCursor };
     };
 
@@ -53,7 +54,7 @@ export const folderRoutes =
           response: { 200: InsightsSchema, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
-      async (req) => insights(req.params.path),
+      async (req) => insights(req.params.path, req.principal),
     );
 
     app.get(
@@ -67,7 +68,7 @@ export const folderRoutes =
           response: { 200: ListResponse, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
-      async (req) => list(req.params.path, req.query),
+      async (req) => list(req.params.path, req.query, req.principal),
     );
 
     // Same routes with literal slashes in the folder path.
@@ -79,11 +80,11 @@ export const folderRoutes =
         const cut = raw.lastIndexOf('/');
         const action = raw.slice(cut + 1);
         const path = cut < 0 ? '' : raw.slice(0, cut);
-        if (action === 'insights') return insights(path);
+        if (action === 'insights') return insights(path, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);
           if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });
-          return list(path, q.data);
+          return list(path, q.data, req.principal);
         }
         throw notFound(`No route for GET ${req.url.split('?')[0]}`);
       },

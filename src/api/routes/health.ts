@@ -10,6 +10,7 @@ export const healthRoutes =
     app.get(
       '/health',
       {
+        config: { public: true },
         schema: {
           tags: ['health'],
           summary: 'Liveness: the process answers',
@@ -34,6 +35,7 @@ export const healthRoutes =
     app.get(
       '/ready',
       {
+        config: { public: true },
         schema: {
           tags: ['health'],
           summary: 'Readiness: database and queue answer',

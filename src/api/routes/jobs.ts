@@ -9,6 +9,7 @@ export const jobRoutes =
     app.post(
       '/v1/scans',
       {
+        config: { audit: 'scan.start' },
         schema: {
           tags: ['jobs'],
           summary: 'Scan a folder (recursively): record its documents and extract their metadata and text',
@@ -19,7 +20,7 @@ export const jobRoutes =
         },
       },
       async (req, reply) => {
-        const { job, created } = await deps.jobs.startScan({ path: req.body.path, requestId: req.id });
+        const { job, created } = await deps.jobs.startScan({ path: req.body.path, requestId: req.id, access: req.principal });
         return reply.status(created ? 202 : 200).send(job);
       },
     );
@@ -40,7 +41,7 @@ export const jobRoutes =
           response: { 200: z.object({ items: z.array(JobSchema), nextCursor: z.string().nullable() }), 400: ErrorSchema },
         },
       },
-      async (req) => deps.jobs.list(req.query),
+      async (req) => deps.jobs.list(req.query, req.principal),
     );
 
     app.get(
@@ -56,7 +57,7 @@ export const jobRoutes =
         },
       },
       async (req, reply) => {
-        let job = await deps.jobs.get(req.params.id);
+        let job = await deps.jobs.get(req.params.id, {}, req.principal);
         const raw = reply.raw;
         reply.hijack();
         raw.writeHead(200, {
@@ -80,7 +81,7 @@ export const jobRoutes =
         while (!closed && !final(job.status)) {
           await new Promise((r) => setTimeout(r, deps.eventsPollMs ?? 500));
           try {
-            job = await deps.jobs.get(req.params.id);
+            job = await deps.jobs.get(req.params.id, {}, req.principal);
           } catch (err) {
             req.log.warn({ err: String(err) }, 'job events: read failed; retrying');
             continue;
@@ -104,6 +105,7 @@ export const jobRoutes =
     app.post(
       '/v1/jobs/:id/cancel',
       {
+        config: { audit: 'job.cancel' },
         schema: {
           tags: ['jobs'],
           summary: 'Cancel a job: queued work stops at once, in-flight work at its next safe point (a whole batch)',
@@ -111,12 +113,13 @@ export const jobRoutes =
           response: { 200: JobSchema, 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema },
         },
       },
-      async (req) => deps.jobs.cancel(req.params.id),
+      async (req) => deps.jobs.cancel(req.params.id, req.principal),
     );
 
     app.post(
       '/v1/jobs/:id/retry',
       {
+        config: { audit: 'job.retry' },
         schema: {
           tags: ['jobs'],
           summary: 'Run the failed documents of an ended job again, as a new job (202; 200 with the retry already running)',
@@ -125,7 +128,7 @@ export const jobRoutes =
         },
       },
       async (req, reply) => {
-        const { job, created } = await deps.jobs.retry(req.params.id, req.id);
+        const { job, created } = await deps.jobs.retry(req.params.id, req.principal, req.id);
         return reply.status(created ? 202 : 200).send(job);
       },
     );
@@ -140,6 +143,6 @@ export const jobRoutes =
           response: { 200: JobSchema, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
-      async (req) => deps.jobs.get(req.params.id, { failures: 100 }),
+      async (req) => deps.jobs.get(req.params.id, { failures: 100 }, req.principal),
     );
   };

@@ -36,9 +36,9 @@ export const legacyRoutes =
         if (action !== 'count_files' && action !== 'get_folder_files_metadata') {
           throw notFound(`No route for GET ${req.url.split('?')[0]}`);
         }
-        const count = await deps.insights.countDocuments(folder);
+        const count = await deps.insights.countDocuments(folder, req.principal);
         if (!count.scanned) {
-          const { job } = await deps.jobs.startScan({ path: folder, requestId: req.id });
+          const { job } = await deps.jobs.startScan({ path: folder, requestId: req.id, access: req.principal });
           return reply.status(202).send({
             folder_path: count.folder,
             job_id: job.id,
@@ -46,7 +46,7 @@ export const legacyRoutes =
           });
         }
         if (action === 'count_files') return { folder_path: count.folder, document_count: count.count };
-        const page = await deps.insights.listDocuments({ path: folder, sort: 'mtime', order: 'desc', limit: req.query.limit });
+        const page = await deps.insights.listDocuments({ path: folder, sort: 'mtime', order: 'desc', limit: req.query.limit }, req.principal);
         return {
           folder_path: page.folder,
           files: page.items.map((d) => ({
@@ -66,6 +66,8 @@ export const legacyRoutes =
     app.get(
       '/document-classification/*',
       {
+        // Starts work, although it is a GET (the original design's contract): editors only.
+        config: { role: 'editor', audit: 'classification.start' },
         schema: {
           tags: ['original design'],
           summary: 'GET /document-classification/{folder_path}/tag_documents | summarize_documents',
@@ -78,7 +80,7 @@ export const legacyRoutes =
         if (action !== 'tag_documents' && action !== 'summarize_documents') {
           throw notFound(`No route for GET ${req.url.split('?')[0]}`);
         }
-        const { job } = await deps.classifications.start({ path: folder, requestId: req.id });
+        const { job } = await deps.classifications.start({ path: folder, requestId: req.id, access: req.principal });
         return reply.status(202).send({
           folder_path: job.folder ?? folder,
           job_id: job.id,

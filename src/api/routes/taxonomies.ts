@@ -45,6 +45,7 @@ export const taxonomyRoutes =
     app.post(
       '/v1/taxonomies',
       {
+        config: { audit: 'taxonomy.create' },
         schema: {
           tags: ['taxonomies'],
           summary: 'Create a taxonomy: labels with descriptions (the descriptions go into the prompt)',
@@ -57,6 +58,7 @@ export const taxonomyRoutes =
     app.put(
       '/v1/taxonomies/:id',
       {
+        config: { audit: 'taxonomy.update' },
         schema: {
           tags: ['taxonomies'],
           summary: 'Edit a taxonomy: makes a new version (results keep the version they used)',
