@@ -61,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app as unknown as FastifyInstance);
-  registerAuth(app as unknown as FastifyInstance, { keys: deps.keys, required: deps.authRequired });
+  registerAuth(app as unknown as FastifyInstance, { keys: deps.keys, required: deps.authRequired, rateLimit: deps.security });
   registerSecurity(app as unknown as FastifyInstance, deps.security);
 
   await app.register(swagger, {

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OPEN_ACCESS, type Principal, type Role, roleAllows } from '../../domain/access.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { KeysService } from '../../services/keys.service.ts';
+import { enforceRateLimit, type RateLimitOptions } from './security.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,18 +49,26 @@ function isPublic(req: FastifyRequest): boolean {
   return req.method === 'GET' && !path.startsWith('/v1') && !path.startsWith('/folder-insights') && !path.startsWith('/document-classification') && path !== '/metrics' && DASHBOARD_PAGES.test(path);
 }
 
-export function registerAuth(app: FastifyInstance, opts: { keys: KeysService; required: boolean }): void {
+export function registerAuth(app: FastifyInstance, opts: { keys: KeysService; required: boolean; rateLimit: RateLimitOptions }): void {
   app.decorateRequest('principal', null as unknown as Principal);
 
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     req.principal = OPEN_ACCESS;
-    const key = presentedKey(req);
-    if (key !== undefined) {
-      const p = await opts.keys.authenticate(key);
-      req.principal = { keyId: p.keyId, role: p.role, scopes: p.scopes };
-    } else if (opts.required && !isPublic(req)) {
-      throw new AppError('unauthorized', 'An API key is required: send "Authorization: Bearer <key>"');
+    let key: string | undefined;
+    try {
+      key = presentedKey(req);
+      if (key !== undefined) {
+        const p = await opts.keys.authenticate(key);
+        req.principal = { keyId: p.keyId, role: p.role, scopes: p.scopes };
+      } else if (opts.required && !isPublic(req)) {
+        throw new AppError('unauthorized', 'An API key is required: send "Authorization: Bearer <key>"');
+      }
+    } catch (err) {
+      // Failed attempts count against the caller's IP: guessing keys is rate-limited too.
+      if (err instanceof AppError && err.code === 'unauthorized') await enforceRateLimit(opts.rateLimit, reply, { ip: req.ip });
+      throw err;
     }
+    await enforceRateLimit(opts.rateLimit, reply, req.principal.keyId ? { keyId: req.principal.keyId } : { ip: req.ip });
     if (isPublic(req)) return;
     const needs: Role = req.routeOptions.config?.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'editor');
     if (!roleAllows(req.principal.role, needs)) {

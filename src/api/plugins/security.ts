@@ -2,7 +2,7 @@
  * Abuse resistance at the edge: per-key (or per-IP) rate limits shared across replicas through
  * Redis when there is one, security headers on every answer, and CORS only for configured origins.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../domain/errors.ts';
 
@@ -42,20 +42,40 @@ return {n, redis.call('PTTL', KEYS[1])}`;
   };
 }
 
-export interface SecurityOptions {
+export interface RateLimitOptions {
   store: RateLimitStore;
   /** Requests per minute per key (0: no limit). */
   perKeyPerMinute: number;
-  /** Requests per minute per IP without a key (0: no limit). */
+  /** Requests per minute per IP without a valid key, failed attempts included (0: no limit). */
   anonymousPerMinute: number;
+}
+
+export interface SecurityOptions extends RateLimitOptions {
   corsOrigins: string[];
+}
+
+/**
+ * Count one request against its bucket: a valid key's own budget, or else the caller's IP (so
+ * guessing keys is limited too). Over the limit: 429 with Retry-After.
+ */
+export async function enforceRateLimit(
+  opts: RateLimitOptions,
+  reply: FastifyReply,
+  bucket: { keyId: string } | { ip: string },
+): Promise<void> {
+  const limit = 'keyId' in bucket ? opts.perKeyPerMinute : opts.anonymousPerMinute;
+  if (limit <= 0) return;
+  const { count, resetMs } = await opts.store.hit('keyId' in bucket ? `key:${bucket.keyId}` : `ip:${bucket.ip}`, 60_000);
+  void reply.header('x-ratelimit-limit', String(limit)).header('x-ratelimit-remaining', String(Math.max(0, limit - count)));
+  if (count > limit) {
+    throw new AppError('rate_limited', `Too many requests: ${limit} a minute`, { retryAfterSeconds: Math.ceil(resetMs / 1000) });
+  }
 }
 
 const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
 const PAGE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): void {
-  // After auth (registered before this), so the principal is known.
   app.addHook('onRequest', async (req, reply) => {
     const origin = req.headers.origin;
     if (typeof origin === 'string' && opts.corsOrigins.includes(origin)) {
@@ -68,14 +88,6 @@ export function registerSecurity(app: FastifyInstance, opts: SecurityOptions): v
           .status(204)
           .send();
       }
-    }
-    const keyed = req.principal?.keyId ?? null;
-    const limit = keyed ? opts.perKeyPerMinute : opts.anonymousPerMinute;
-    if (limit <= 0) return;
-    const { count, resetMs } = await opts.store.hit(keyed ? `key:${keyed}` : `ip:${req.ip}`, 60_000);
-    void reply.header('x-ratelimit-limit', String(limit)).header('x-ratelimit-remaining', String(Math.max(0, limit - count)));
-    if (count > limit) {
-      throw new AppError('rate_limited', `Too many requests: ${limit} a minute`, { retryAfterSeconds: Math.ceil(resetMs / 1000) });
     }
   });
 
