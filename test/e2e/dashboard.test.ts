@@ -215,8 +215,12 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
 
   it('asks for an API key when the API answers 401, keeps it for the session and sends it', async () => {
     let sawKey = false;
+    // A real key (the server runs open on loopback, so this request needs none); the server checks
+    // any key it is sent, so a made-up one would be refused everywhere.
+    const made = await api<{ key: string }>(base, 'POST', '/v1/keys', { name: 'dashboard test', role: 'editor' });
+    const key = made.body.key;
     await page.route('**/v1/taxonomies', async (route) => {
-      if (route.request().headers().authorization === 'Bearer test-key-123') {
+      if (route.request().headers().authorization === `Bearer ${key}`) {
         sawKey = true;
         return route.continue();
       }
@@ -226,13 +230,14 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
     const dialog = page.getByRole('dialog', { name: 'API key' });
     await dialog.waitFor();
     await shot('08-key-prompt');
-    await dialog.getByLabel('Key').fill('test-key-123');
+    await dialog.getByLabel('Key').fill(key);
     await dialog.getByRole('button', { name: 'Save' }).click();
-    assert.equal(await page.evaluate("sessionStorage.getItem('docsight.apiKey')"), 'test-key-123');
+    assert.equal(await page.evaluate("sessionStorage.getItem('docsight.apiKey')"), key);
     await page.reload();
     await page.getByRole('button', { name: /Save as version/ }).waitFor();
     assert.ok(sawKey, 'the key went out as a Bearer header');
     await page.unroute('**/v1/taxonomies');
+    await page.evaluate("sessionStorage.removeItem('docsight.apiKey')");
   });
 
   it('is keyboard reachable: the first Tab lands on the skip link', async () => {
