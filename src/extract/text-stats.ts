@@ -19,7 +19,47 @@ const LIKELY_LANGUAGES = [
   'isl', 'gle', 'cym', 'tgl', 'swh', 'kaz', 'aze', 'uzb', 'kat', 'hye', 'tam', 'tel', 'mar', 'guj', 'pan', 'npi',
 ];
 
+/**
+ * Function words of the languages most business folders are written in. Running text is full of
+ * them, so counting them settles most documents in one cheap pass; franc (trigram statistics,
+ * ~0.3 ms a document) is asked only when the count is thin or close.
+ */
+const FUNCTION_WORDS: Record<string, string[]> = {
+  eng: 'the and of to is in that for with this are be on it as was by not or have from which will'.split(' '),
+  nld: 'de het een en van is dat die niet op te zijn voor met ook als bij aan er wordt naar worden deze wij'.split(' '),
+  deu: 'der die und das ist nicht ein eine zu den mit sich auf für von dem des auch wird werden wir'.split(' '),
+  fra: 'le la les des et est une un du en que qui dans pour pas sur au par sont avec nous'.split(' '),
+  spa: 'el la los las de que y en un una es por con para se del al lo como más'.split(' '),
+  ita: 'il di che la per un una non sono della del con gli le nel alla anche è'.split(' '),
+  por: 'o a os as de que e do da em um uma para com não dos das se por no na'.split(' '),
+};
+const WORD_LANGS = new Map<string, string[]>();
+for (const [lang, words] of Object.entries(FUNCTION_WORDS)) {
+  for (const w of words) WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), lang]);
+}
+const FUNCTION_SAMPLE_CHARS = 3000;
+
+function byFunctionWords(text: string): string | undefined {
+  const sample = text.length > FUNCTION_SAMPLE_CHARS ? text.slice(0, FUNCTION_SAMPLE_CHARS) : text;
+  const scores = new Map<string, number>();
+  let hits = 0;
+  for (const m of sample.toLowerCase().matchAll(/[a-zà-ÿ]+/g)) {
+    const langs = WORD_LANGS.get(m[0]);
+    if (!langs) continue;
+    hits++;
+    for (const l of langs) scores.set(l, (scores.get(l) ?? 0) + 1 / langs.length);
+  }
+  if (hits < 8) return undefined;
+  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1]);
+  const [first, second] = ranked;
+  if (!first) return undefined;
+  // A clear winner only: close calls (Dutch/Afrikaans-like text, mixed languages) go to franc.
+  return first[1] >= 2 * (second?.[1] ?? 0) ? first[0] : undefined;
+}
+
 export function detectLanguage(text: string): string {
+  const quick = byFunctionWords(text);
+  if (quick) return quick;
   const sample = text.length > LANGUAGE_SAMPLE_CHARS ? text.slice(0, LANGUAGE_SAMPLE_CHARS) : text;
   return franc(sample, { minLength: LANGUAGE_MIN_CHARS, only: LIKELY_LANGUAGES });
 }
