@@ -1,21 +1,22 @@
 /**
  * Benchmark: scan + extract + persist a generated folder of N .docx files through the whole
- * service (HTTP POST /v1/scans, queue, worker threads, PostgreSQL), in embedded mode (embedded
- * PostgreSQL + Postgres queue) and in Redis mode (the machine's PostgreSQL + BullMQ), each in one
- * process. Also measures the floor: reading every file and inflating the parts extraction needs.
+ * service as a user runs it (`docsight start` in a child process: HTTP POST /v1/scans, queue,
+ * worker threads, PostgreSQL), in embedded mode (embedded PostgreSQL + Postgres queue) and in Redis
+ * mode (the machine's PostgreSQL + BullMQ). Peak RSS is the service process's own high-water mark
+ * (VmHWM, worker threads included; the embedded PostgreSQL server is a separate process). Also
+ * measures the floor: reading every file and inflating the parts extraction needs.
  *
  *   npm run bench:pipeline            (BENCH_DOCS=10000 by default; BENCH_MODES=embedded,redis)
  */
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import pg from 'pg';
-import { pino } from 'pino';
-import { parseConfig } from '../src/config.ts';
-import { startRuntime } from '../src/container.ts';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
-import { envInt, machine, rssSampler, table } from './support.ts';
+import { freePort, startDocsight, waitForHttp } from '../test/support/processes.ts';
+import { envInt, machine, table } from './support.ts';
 
 const N = envInt('BENCH_DOCS', 10_000);
 const MODES = (process.env.BENCH_MODES ?? 'embedded,redis').split(',');
@@ -31,48 +32,51 @@ async function floor(root: string, files: string[]): Promise<number> {
   return performance.now() - t0;
 }
 
+const vmHwmMb = (pid: number) => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+};
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: PG_SERVER });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+
 async function runMode(mode: string, root: string, work: string): Promise<Record<string, string | number>> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = { DOCS_ROOT: root, PORT: String(port), LOG_LEVEL: 'warn', QUEUE_NAME: `bench${Date.now().toString(36)}` };
   let dbName: string | undefined;
-  const env: Record<string, string> = {
-    DOCS_ROOT: root,
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    QUEUE_NAME: `bench${Date.now().toString(36)}`,
-  };
   if (mode === 'embedded') {
     env.DATA_DIR = path.join(work, 'data-embedded');
-    env.EMBEDDED_PG_PORT = String(54000 + Math.floor(Math.random() * 900));
+    env.EMBEDDED_PG_PORT = String(await freePort());
   } else {
     dbName = `docsight_bench_${Date.now().toString(36)}`;
-    const admin = new pg.Client({ connectionString: PG_SERVER });
-    await admin.connect();
-    await admin.query(`create database ${dbName}`);
-    await admin.end();
+    await admin(`create database ${dbName}`);
     const u = new URL(PG_SERVER);
     u.pathname = `/${dbName}`;
     env.DATABASE_URL = u.toString();
     env.REDIS_URL = REDIS_URL;
   }
-  const runtime = await startRuntime(parseConfig(env), { api: true, worker: true }, pino({ level: 'warn' }));
+  // The same V8 heap cap as `npm start` (package.json): GC keeps the heap near its live set.
+  const proc = startDocsight(['start'], env, work, ['--max-old-space-size=256']);
   try {
-    const rss = rssSampler();
+    await waitForHttp(`${base}/ready`, proc);
+    const startRss = vmHwmMb(proc.child.pid ?? 0);
     const t0 = performance.now();
-    const res = await fetch(`${runtime.url}/v1/scans`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ path: '.' }),
-    });
+    const res = await fetch(`${base}/v1/scans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '.' }) });
     const job = (await res.json()) as { id: string };
     let status = 'queued';
     let progress = { done: 0, failed: 0 };
     while (status === 'queued' || status === 'running') {
       await new Promise((r) => setTimeout(r, 100));
-      const j = (await (await fetch(`${runtime.url}/v1/jobs/${job.id}`)).json()) as { status: string; progress: typeof progress };
+      const j = (await (await fetch(`${base}/v1/jobs/${job.id}`)).json()) as { status: string; progress: typeof progress };
       status = j.status;
       progress = j.progress;
     }
     const ms = performance.now() - t0;
-    const peak = rss.stop();
     return {
       mode: mode === 'embedded' ? 'embedded (PG queue)' : 'redis (BullMQ)',
       documents: N,
@@ -80,16 +84,12 @@ async function runMode(mode: string, root: string, work: string): Promise<Record
       failed: progress.failed,
       seconds: (ms / 1000).toFixed(2),
       'docs/s': Math.round(N / (ms / 1000)),
-      'peak RSS MB': peak,
+      'RSS at start MB': startRss,
+      'peak RSS MB': vmHwmMb(proc.child.pid ?? 0),
     };
   } finally {
-    await runtime.stop();
-    if (dbName) {
-      const admin = new pg.Client({ connectionString: PG_SERVER });
-      await admin.connect();
-      await admin.query(`drop database if exists ${dbName} with (force)`);
-      await admin.end();
-    }
+    await proc.stop('SIGTERM');
+    if (dbName) await admin(`drop database if exists ${dbName} with (force)`);
   }
 }
 
@@ -112,6 +112,7 @@ async function main() {
         failed: 0,
         seconds: (floorMs / 1000).toFixed(2),
         'docs/s': Math.round(N / (floorMs / 1000)),
+        'RSS at start MB': '-',
         'peak RSS MB': '-',
       },
     ];

@@ -4,7 +4,7 @@
  * separated by a form feed, as pdftotext does). Eval of embedded code is disabled; the pool's
  * wall-clock limit covers a parser that spins.
  */
-import { getDocumentProxy } from 'unpdf';
+import type { getDocumentProxy } from 'unpdf';
 import { pdfHeaderOffset } from './detect.ts';
 import type { Extractor, ExtractInput, ExtractorOutput } from './extractor.ts';
 import { TextBuilder } from './text-stats.ts';
@@ -39,7 +39,9 @@ export const pdfExtractor: Extractor = {
     const encrypted = hasEncryptDictionary(bytes);
     let pdf: PdfDocument;
     try {
-      pdf = await getDocumentProxy(data, { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 });
+      // pdf.js is large: load it in a thread only when that thread meets its first PDF.
+      const { getDocumentProxy: open } = await import('unpdf');
+      pdf = await open(data, { isEvalSupported: false, disableFontFace: true, useSystemFonts: false, stopAtErrors: false, verbosity: 0 });
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
       const message = err instanceof Error ? err.message : String(err);

@@ -14,9 +14,11 @@ export interface ExtractionPool {
 
 /** Worker threads need the TypeScript loader too when we run from sources (tsx). */
 function loaderArgs(): string[] {
-  const hasLoader = process.execArgv.some((a) => a.includes('tsx'));
-  if (hasLoader || !import.meta.url.endsWith('.ts')) return process.execArgv;
-  return [...process.execArgv, '--import', import.meta.resolve('tsx')];
+  // Heap flags are per isolate: threads get theirs from resourceLimits (and refuse these).
+  const inherited = process.execArgv.filter((a) => !/^--max-(old|semi)-space-size/.test(a));
+  const hasLoader = inherited.some((a) => a.includes('tsx'));
+  if (hasLoader || !import.meta.url.endsWith('.ts')) return inherited;
+  return [...inherited, '--import', import.meta.resolve('tsx')];
 }
 
 export function createExtractionPool(threads: number): ExtractionPool {
@@ -26,8 +28,9 @@ export function createExtractionPool(threads: number): ExtractionPool {
     maxThreads: threads,
     idleTimeout: 60_000,
     execArgv: loaderArgs(),
-    // Text can be large; keep the per-thread heap bounded but roomy for big spreadsheets.
-    resourceLimits: { maxOldGenerationSizeMb: 1024 },
+    // Bounded heaps keep the service's memory flat; a document that needs more fails alone
+    // (the thread dies and is replaced) instead of growing the process.
+    resourceLimits: { maxOldGenerationSizeMb: 384, maxYoungGenerationSizeMb: 32 },
   });
   return {
     threads,

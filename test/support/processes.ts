@@ -30,8 +30,8 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
-export function startDocsight(args: string[], env: Record<string, string>, cwd: string): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function startDocsight(args: string[], env: Record<string, string>, cwd: string, nodeArgs: string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
