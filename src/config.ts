@@ -61,6 +61,11 @@ const EnvSchema = z.object({
   JOB_ATTEMPTS: int(1, 100).default(5),
   /** How long a stopping worker waits for in-flight work before releasing it, in ms. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(20_000),
+  /**
+   * Port of a separate listener answering `GET /metrics` without a key (on HOST), for Prometheus;
+   * the only way to scrape worker-only processes. Unset: off. Keep it off the public network.
+   */
+  METRICS_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   /** pino log level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -109,6 +114,9 @@ const EnvSchema = z.object({
 
 export type Env = z.input<typeof EnvSchema>;
 
+/** Every variable docsight reads (the deployment files are tested against this list). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export interface Config {
   port: number;
   host: string;
@@ -135,6 +143,8 @@ export interface Config {
     timeoutMs: number;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Port of the key-less metrics listener; undefined: off. */
+  metricsPort: number | undefined;
   llm: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -224,6 +234,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.EXTRACT_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
     llm: {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,

@@ -92,6 +92,7 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
         params: {},
         dedupeKey: `scan:${params.path}`,
         parentId: job.id,
+        requestId: job.requestId,
       });
       scanId = scan.id;
       await jobs.mergeParams(job.id, { scanJobId: scanId });

@@ -19,6 +19,8 @@ import { runScan } from './scan.handler.ts';
 
 export interface PipelineMetrics {
   documentsProcessed(done: number, failures: FailureRow[], skipped: number): void;
+  /** One run of a queue job ended: `retrying` when it failed and the queue will run it again. */
+  jobFinished?(kind: JobName, seconds: number, outcome: 'completed' | 'retrying' | 'failed'): void;
 }
 
 export interface PipelineDeps extends ClassifyDeps {
@@ -68,16 +70,43 @@ function isJobName(name: string): name is JobName {
   return Object.hasOwn(handlers, name);
 }
 
+/**
+ * The request id of the HTTP request that started a folder job, so worker log lines can be joined
+ * with the API's. Cached (it never changes): a folder job has many batches.
+ */
+function requestIds(jobs: Pick<JobsRepository, 'findById'>) {
+  const cache = new Map<string, string | null>();
+  return async (jobId: string): Promise<string | null> => {
+    const known = cache.get(jobId);
+    if (known !== undefined) return known;
+    const row = await jobs.findById(jobId).catch(() => null);
+    // Not cached when the database did not answer: the next run asks again.
+    if (row === null) return null;
+    const id = row?.requestId ?? null;
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(jobId, id);
+    return id;
+  };
+}
+
 /** The queue handler: dispatch by name; give up cleanly on the last attempt. */
-export function createPipelineHandler(deps: PipelineDeps) {
+export function createPipelineHandler(base: PipelineDeps) {
+  const requestIdOf = requestIds(base.jobs);
   return async (job: QueueJob): Promise<void> => {
     if (!isJobName(job.name)) throw new PermanentJobError(`No handler for job "${job.name}"`);
     const name = job.name;
+    const jobId = (job.payload as { jobId?: unknown } | null)?.jobId;
+    const requestId = typeof jobId === 'string' ? await requestIdOf(jobId) : null;
+    const deps: PipelineDeps = { ...base, log: base.log.child({ jobId, requestId, queueJob: job.id }) };
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       await (handlers[name] as Handlers[JobName])(deps, job.payload as never, job);
+      deps.metrics?.jobFinished?.(name, seconds(), 'completed');
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const last = err instanceof PermanentJobError || job.attempt >= job.maxAttempts;
+      deps.metrics?.jobFinished?.(name, seconds(), last ? 'failed' : 'retrying');
       deps.log.warn({ job: job.id, name, attempt: job.attempt, last, err: message }, 'job run failed');
       if (last && !job.signal.aborted) {
         await (onGiveUp[name] as (typeof onGiveUp)[JobName])(deps, job.payload as never, message).catch((e: unknown) =>

@@ -1,0 +1,195 @@
+/**
+ * Operations, end to end in one process on the machine's PostgreSQL (and Redis for the queue
+ * dashboard): a scan moves the Prometheus counters an operator watches, the request id of the
+ * POST that started it shows up in the worker's log lines, a classification (against the fake
+ * OpenAI server, one 429 on the way) moves the LLM counters, the key-less METRICS_PORT listener
+ * answers, and bull-board answers on /admin/queues to loopback callers only.
+ */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config.ts';
+import { startRuntime, type Runtime } from '../../src/container.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { makeTestRoot, type TestRoot } from '../support/documents-root.ts';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { api, waitForJob } from '../support/http.ts';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Sum of a metric's samples whose labels include every given label (Prometheus text format). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  let seen = false;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const body = m[2] ?? '';
+    if (!Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) continue;
+    sum += Number(m[3]);
+    seen = true;
+  }
+  return seen ? sum : Number.NaN;
+}
+
+/** A pino logger whose JSON lines the test can read. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: 'debug' }, stream), lines };
+}
+
+describe('metrics, request ids and the metrics listener', () => {
+  let db: TestDatabase;
+  let tree: TestRoot;
+  let runtime: Runtime;
+  let base: string;
+  let fake: FakeOpenAI;
+  const logs = capturingLogger();
+  const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+
+  before(async () => {
+    db = await createTestDatabase({ migrate: false });
+    tree = await makeTestRoot(12);
+    fake = await startFakeOpenAI({ latencyMs: 5, script: ['rate-limit'], retryAfterSeconds: 0 });
+    const config = parseConfig({
+      OPENAI_BASE_URL: fake.url,
+      DATABASE_URL: db.url,
+      QUEUE_NAME: `m${Date.now().toString(36)}`,
+      DOCS_ROOT: tree.root,
+      PORT: '0',
+      METRICS_PORT: String(metricsPort),
+      WORKER_CONCURRENCY: '2',
+      EXTRACT_THREADS: '2',
+      SCAN_BATCH_SIZE: '5',
+    });
+    runtime = await startRuntime(config, { api: true, worker: true }, logs.log);
+    base = runtime.url ?? '';
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    await fake?.close();
+    await db?.drop();
+    if (tree) await rm(tree.root, { recursive: true, force: true });
+  });
+
+  it('counts requests by route pattern, documents by outcome and job runs by kind after a scan', async () => {
+    const requestId = `test-${Date.now()}`;
+    const start = await api<{ id: string }>(base, 'POST', '/v1/scans', { path: '.' }, { 'x-request-id': requestId });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    const job = await waitForJob(base, start.body.id);
+    assert.equal(job.status, 'completed');
+    assert.ok(job.progress.done > 0 && job.progress.failed > 0, JSON.stringify(job.progress));
+
+    const r = await fetch(`${base}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await r.text();
+
+    assert.equal(sample(text, 'docsight_documents_extracted_total'), job.progress.done);
+    assert.equal(sample(text, 'docsight_document_failures_total', { stage: 'extract' }), job.progress.failed);
+    for (const f of job.failures ?? []) assert.ok(sample(text, 'docsight_document_failures_total', { reason: f.code }) >= 1, f.code);
+    assert.equal(sample(text, 'docsight_http_requests_total', { method: 'POST', route: '/v1/scans', status: '202' }), 1);
+    assert.ok(sample(text, 'docsight_http_requests_total', { method: 'GET', route: '/v1/jobs/:id', status: '200' }) >= 1);
+    assert.ok(sample(text, 'docsight_http_request_duration_seconds_count', { route: '/v1/jobs/:id' }) >= 1);
+    // Route patterns, never raw URLs: the job id must not become a label value.
+    assert.ok(!text.includes(start.body.id), 'a job id leaked into a label');
+    assert.equal(sample(text, 'docsight_job_duration_seconds_count', { kind: 'scan', outcome: 'completed' }), 1);
+    assert.ok(sample(text, 'docsight_job_duration_seconds_count', { kind: 'extract', outcome: 'completed' }) >= Math.ceil(job.progress.total / 5));
+    // Read at scrape time from the queue: the scan is over, nothing waits.
+    assert.equal(sample(text, 'docsight_queue_jobs', { state: 'waiting' }), 0);
+    assert.ok(sample(text, 'process_cpu_seconds_total') >= 0);
+
+    const unmatched = await fetch(`${base}/v1/no-such-route/${start.body.id}`);
+    assert.equal(unmatched.status, 404);
+    const after404 = await (await fetch(`${base}/metrics`)).text();
+    assert.equal(sample(after404, 'docsight_http_requests_total', { route: 'unmatched', status: '404' }), 1);
+
+    // The POST's request id is on the job and on the worker's log lines for it.
+    const row = await db.db.selectFrom('jobs').select('request_id').where('id', '=', start.body.id).executeTakeFirstOrThrow();
+    assert.equal(row.request_id, requestId);
+    const workerLines = logs.lines.filter((l) => l.jobId === start.body.id && l.role === 'worker');
+    assert.ok(workerLines.length > 0, 'no worker log line carries the jobId');
+    assert.ok(workerLines.every((l) => l.requestId === requestId), JSON.stringify(workerLines.slice(0, 2)));
+    assert.ok(workerLines.some((l) => l.msg === 'extract batch done'));
+  });
+
+  it('counts LLM requests by status, SDK retries, 429s, tokens, cost and classified documents', async () => {
+    const start = await api<{ id: string }>(base, 'POST', '/v1/classifications', { path: 'Company A' });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    const job = await waitForJob(base, start.body.id);
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    assert.ok(job.progress.done > 0);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    assert.equal(sample(text, 'docsight_documents_classified_total'), job.progress.done);
+    // The script's one 429 was retried by the SDK: every request reached the fake and was counted.
+    assert.equal(sample(text, 'docsight_llm_requests_total', { status: '429' }), 1);
+    assert.equal(sample(text, 'docsight_llm_rate_limited_total'), 1);
+    assert.equal(sample(text, 'docsight_llm_retries_total'), 1);
+    assert.equal(sample(text, 'docsight_llm_requests_total'), fake.stats.requests);
+    assert.ok(sample(text, 'docsight_llm_tokens_total', { direction: 'input' }) > 0);
+    assert.ok(sample(text, 'docsight_llm_tokens_total', { direction: 'output' }) > 0);
+    assert.ok(sample(text, 'docsight_llm_cost_usd_total') > 0);
+    assert.ok(sample(text, 'docsight_llm_rate_limit_wait_seconds_total') >= 0);
+    assert.ok(sample(text, 'docsight_job_duration_seconds_count', { kind: 'classify', outcome: 'completed' }) >= 1);
+  });
+
+  it('serves the same registry on METRICS_PORT without a key, and nothing else there', async () => {
+    const r = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(r.status, 200);
+    const text = await r.text();
+    assert.ok(sample(text, 'docsight_documents_extracted_total') > 0);
+    const other = await fetch(`http://127.0.0.1:${metricsPort}/v1/jobs`);
+    assert.equal(other.status, 404);
+  });
+});
+
+describe('queue dashboard (Redis mode)', () => {
+  let db: TestDatabase;
+  let tree: TestRoot;
+  let runtime: Runtime;
+  let base: string;
+  const queueName = `qd${Date.now().toString(36)}`;
+
+  before(async () => {
+    db = await createTestDatabase({ migrate: false });
+    tree = await makeTestRoot(2);
+    const config = parseConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_NAME: queueName, DOCS_ROOT: tree.root, PORT: '0', EXTRACT_THREADS: '1' });
+    runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
+    base = runtime.url ?? '';
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    await db?.drop();
+    if (tree) await rm(tree.root, { recursive: true, force: true });
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`*${queueName}*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  it('shows bull-board with our queue to a direct loopback caller', async () => {
+    const page = await fetch(`${base}/admin/queues`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+    const queues = await api<{ queues: { name: string }[] }>(base, 'GET', '/admin/queues/api/queues');
+    assert.equal(queues.status, 200, JSON.stringify(queues.body).slice(0, 300));
+    assert.deepEqual(queues.body.queues.map((q) => q.name), [queueName]);
+  });
+
+  it('refuses a request that came through a proxy, with a JSON 403', async () => {
+    const r = await api<{ error: { code: string } }>(base, 'GET', '/admin/queues', undefined, { 'x-forwarded-for': '203.0.113.7' });
+    assert.equal(r.status, 403);
+    assert.equal(r.body.error.code, 'forbidden');
+  });
+});
