@@ -9,7 +9,9 @@ import { CLIENT_USAGE, isClientCommand, runClientCommand } from './cli/index.ts'
 import { AppError } from './domain/errors.ts';
 import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { createLogger } from './logger.ts';
+import { createSearchService } from './services/search.service.ts';
 import { migrateToLatest } from './store/migrate.ts';
+import { createSearchRepository } from './store/search.repository.ts';
 import { VERSION } from './version.ts';
 
 const USAGE = `docsight ${VERSION}: what is in your document folders, and what each document is about
@@ -21,6 +23,8 @@ Service
   api        the HTTP API only (needs DATABASE_URL; REDIS_URL for BullMQ)
   worker     a worker only (needs DATABASE_URL; REDIS_URL for BullMQ)
   migrate    apply database migrations and exit
+  reindex-search
+             rebuild every document's search index entry (after a text search configuration change)
 ${KEYS_USAGE}
 ${CLIENT_USAGE}
 Configuration comes from the environment and a .env file; see the README.
@@ -59,6 +63,22 @@ async function migrate(config: Config): Promise<void> {
     const r = await migrateToLatest(store.handle.db);
     const applied = r.results?.filter((m) => m.status === 'Success').map((m) => m.migrationName) ?? [];
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+  } finally {
+    await store.close();
+  }
+}
+
+async function reindexSearch(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const store = await openStore(config, log, { allowEmbedded: true, poolSize: 2 });
+  try {
+    await migrateToLatest(store.handle.db);
+    const search = createSearchService({ search: createSearchRepository(store.handle.db) });
+    const started = Date.now();
+    const count = await search.reindex((done) => {
+      if (done % 10_000 < 500) log.info({ done }, 'reindexing search');
+    });
+    process.stdout.write(`reindexed ${count} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
     await store.close();
   }
@@ -104,6 +124,9 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     case 'migrate':
       await migrate(config);
+      return 0;
+    case 'reindex-search':
+      await reindexSearch(config);
       return 0;
     case 'keys':
       return keysCommand(config, argv.slice(argv.indexOf('keys') + 1));

@@ -100,6 +100,11 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000).default(1200),
   /** Requests per minute per IP address for requests without a key (0 = no limit). */
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: int(0, 10_000_000).default(300),
+  /**
+   * Behind a reverse proxy (nginx, an ingress): take the client address from X-Forwarded-For, so
+   * per-IP rate limits see callers, not the proxy. Only set it when a proxy you run is in front.
+   */
+  TRUST_PROXY: optionalString.pipe(bool.optional()),
   /** Origins allowed to call the API from a browser (comma-separated); empty: CORS off. */
   CORS_ORIGINS: z
     .string()
@@ -164,6 +169,7 @@ export interface Config {
   authRequired: boolean;
   rateLimit: { perKeyPerMinute: number; anonymousPerMinute: number };
   corsOrigins: string[];
+  trustProxy: boolean;
   allowHardlinks: boolean;
   jobRetentionDays: number;
 }
@@ -253,6 +259,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     authRequired: e.AUTH_REQUIRED ?? !isLoopback(e.HOST),
     rateLimit: { perKeyPerMinute: e.RATE_LIMIT_PER_MINUTE, anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
     corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY ?? false,
     allowHardlinks: e.ALLOW_HARDLINKS ?? false,
     jobRetentionDays: e.JOB_RETENTION_DAYS,
   };

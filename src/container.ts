@@ -28,6 +28,8 @@ import { createInsightsService } from './services/insights.service.ts';
 import { memoryRateLimitStore, type RateLimitStore, redisRateLimitStore } from './api/plugins/security.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService } from './services/keys.service.ts';
+import { createSearchService } from './services/search.service.ts';
+import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
@@ -42,6 +44,8 @@ import { createInsightsRepository } from './store/insights.repository.ts';
 import { createJobsRepository } from './store/jobs.repository.ts';
 import { migrateToLatest } from './store/migrate.ts';
 import { migrations } from './store/migrations/index.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { startMetricsServer } from './observability/metrics-server.ts';
 import { VERSION } from './version.ts';
 
 export interface Roles {
@@ -116,7 +120,7 @@ async function waitForSchema(store: Store, log: Logger, timeoutMs = 120_000): Pr
  * limit (Redis in Redis mode, so every worker on every machine shares it; in process otherwise)
  * and the classifier.
  */
-function createLlm(config: Config, closers: (() => Promise<void>)[]) {
+function createLlm(config: Config, closers: (() => Promise<void>)[], metrics: Metrics) {
   if (!config.llm.configured) return undefined;
   const provider = createOpenAIProvider({
     model: config.llm.model,
@@ -124,6 +128,7 @@ function createLlm(config: Config, closers: (() => Promise<void>)[]) {
     baseURL: config.llm.baseUrl,
     timeoutMs: config.llm.timeoutMs,
     maxRetries: config.llm.maxRetries,
+    fetch: metrics.instrumentLlmFetch(globalThis.fetch),
   });
   const limits = { requestsPerWindow: config.llm.rpm, tokensPerWindow: config.llm.tpm, windowMs: 60_000 };
   let rateLimiter: RateLimiter;
@@ -180,7 +185,10 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         throw new AppError('unavailable', 'The job queue is unavailable; try again shortly');
       }
     };
-    const llm = createLlm(config, closers);
+    // One registry per process: in `start` the API's /metrics also shows the worker's numbers.
+    const metrics = createMetrics();
+    const llm = createLlm(config, closers, metrics);
+    metrics.setSources({ queueCounts: () => queue.counts(), ...(llm ? { rateLimitWaitedMs: () => llm.rateLimiter.waitedMs } : {}) });
     const docsRoot = new DocsRoot(config.docsRoot);
     const jobs = createJobsRepository(db);
     const documents = createDocumentsRepository(db);
@@ -206,13 +214,14 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         enqueue,
         classifications: classificationsRepo,
         taxonomies: taxonomiesRepo,
+        metrics,
         classifier: llm
-          ? createClassifyService({
+          ? metrics.instrumentClassifier(createClassifyService({
               classifier: llm.classifier,
               reviewThreshold: config.llm.reviewThreshold,
               concurrency: config.llm.concurrency,
               summaryMaxWords: config.llm.summaryMaxWords,
-            })
+            }))
           : undefined,
         classifyBatchSize: config.worker.classifyBatchSize,
       });
@@ -222,6 +231,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         { queue: queue.kind, concurrency: config.worker.concurrency, threads: pipelinePool.threads },
         'worker started',
       );
+    }
+
+    if (config.metricsPort) {
+      const server = await startMetricsServer(metrics, { port: config.metricsPort, host: config.host });
+      closers.push(() => server.close());
+      log.info({ port: server.port }, 'metrics listener started (GET /metrics)');
     }
 
     if (!roles.api) return { stop };
@@ -242,6 +257,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     }
     const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
+    const search = createSearchService({ search: createSearchRepository(db) });
     const classifications = createClassificationsService({
       classifier: llm?.classifier,
       prices: llm?.prices ?? priceTable(),
@@ -257,12 +273,14 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       version: VERSION,
       mode: { database: store.mode, queue: queue.kind },
       authRequired: config.authRequired,
+      trustProxy: config.trustProxy,
       logger: log,
       jobs: jobsService,
       insights,
       taxonomies,
       classifications,
       keys,
+      search,
       security: {
         store: rateStore,
         perKeyPerMinute: config.rateLimit.perKeyPerMinute,
@@ -274,6 +292,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         await sql`select 1`.execute(db);
       },
       pingQueue: () => queue.ping(),
+      metrics,
+      ...(config.redisUrl ? { queueDashboard: { redisUrl: config.redisUrl, queueName: config.queueName } } : {}),
     });
     closers.push(() => app.close());
     // Job history retention: hourly, in API processes (any replica may do it; deletes are idempotent).

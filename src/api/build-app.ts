@@ -4,7 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -18,8 +18,12 @@ import type { ClassificationsService } from '../services/classifications.service
 import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
 import type { KeysService } from '../services/keys.service.ts';
+import type { SearchService } from '../services/search.service.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
+import { registerMetrics } from './plugins/metrics.ts';
+import { queueDashboard, type QueueDashboardOptions } from './plugins/queue-dashboard.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { registerSecurity, type SecurityOptions } from './plugins/security.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { classificationRoutes } from './routes/classifications.ts';
@@ -29,6 +33,7 @@ import { folderRoutes } from './routes/folders.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { legacyRoutes } from './routes/legacy.ts';
+import { searchRoutes } from './routes/search.ts';
 import { taxonomyRoutes } from './routes/taxonomies.ts';
 
 export interface AppDeps {
@@ -40,13 +45,22 @@ export interface AppDeps {
   insights: InsightsService;
   taxonomies: TaxonomiesService;
   keys: KeysService;
+  search: SearchService;
   security: SecurityOptions;
   /** Answers 503 provider_not_configured while no LLM provider is configured. */
   classifications: ClassificationsService;
+  /** Take client addresses from X-Forwarded-For (behind a reverse proxy). */
+  trustProxy?: boolean;
   /** How often the job events stream reads the job (default 500 ms). */
   eventsPollMs?: number;
   pingDatabase(): Promise<void>;
   pingQueue(): Promise<void>;
+  /** Prometheus metrics: request counts and latency, and `GET /metrics`. */
+  metrics?: Metrics;
+  /** Who may open admin pages (the queue dashboard); absent: direct loopback callers only. */
+  adminGuard?: (req: FastifyRequest) => boolean | Promise<boolean>;
+  /** The BullMQ queue bull-board shows on /admin/queues (Redis mode only). */
+  queueDashboard?: Omit<QueueDashboardOptions, 'guard'>;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -57,12 +71,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 4200 },
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: 'x-request-id',
+    trustProxy: deps.trustProxy ?? false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app as unknown as FastifyInstance);
   registerAuth(app as unknown as FastifyInstance, { keys: deps.keys, required: deps.authRequired, rateLimit: deps.security });
   registerSecurity(app as unknown as FastifyInstance, deps.security);
+  if (deps.metrics) registerMetrics(app as unknown as FastifyInstance, deps.metrics);
 
   await app.register(swagger, {
     openapi: {
@@ -94,10 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes(deps));
   await app.register(folderRoutes(deps));
   await app.register(documentRoutes(deps));
+  await app.register(searchRoutes(deps));
   await app.register(keyRoutes(deps));
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(legacyRoutes(deps));
+  if (deps.queueDashboard) await app.register(queueDashboard({ ...deps.queueDashboard, guard: deps.adminGuard }));
   await app.register(dashboardRoutes());
   return app as unknown as FastifyInstance;
 }

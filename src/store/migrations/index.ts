@@ -6,11 +6,13 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_queue.ts';
 import * as m0003 from './0003_classification.ts';
+import * as m0004 from './0004_search.ts';
 import * as m0005 from './0005_auth.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_queue': m0002,
   '0003_classification': m0003,
+  '0004_search': m0004,
   '0005_auth': m0005,
 };

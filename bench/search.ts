@@ -1,0 +1,336 @@
+/**
+ * Benchmark: search latency under concurrent load (issue 9).
+ *
+ * 1. A dedicated database on the machine's PostgreSQL (BENCH_DATABASE_SERVER) gets BENCH_DOCS
+ *    (100,000) generated documents by COPY, with triggers off (session_replication_role =
+ *    replica): Dutch, English and undetermined text of ~300 words drawn from a Zipf vocabulary,
+ *    authors, formats, dates, and classifications (tags, category, summary) for 70% of them.
+ *    The search column is then built by the same code as `docsight reindex-search` (timed).
+ *    The database is kept and reused on the next run (BENCH_FRESH=1 rebuilds it).
+ * 2. `docsight api` runs in a child process; BENCH_CONCURRENCY (16) fetch loops hit
+ *    GET /v1/search for BENCH_SECONDS (15) per query band, each request a different term of that
+ *    band (bands by document frequency, known from generation). Prints p50/p90/p99, throughput,
+ *    the API process's peak RSS, and the slowest requests' terms.
+ *
+ *   node --import tsx bench/search.ts
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createDatabase } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
+import { createSearchRepository } from '../src/store/search.repository.ts';
+import { seeded } from '../test/support/docx-fixtures.ts';
+import { envInt, machine, table } from './support.ts';
+
+const DOCS = envInt('BENCH_DOCS', 100_000);
+const CONCURRENCY = envInt('BENCH_CONCURRENCY', 16);
+const SECONDS = envInt('BENCH_SECONDS', 15);
+const PORT = envInt('BENCH_PORT', 18_090);
+const SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = process.env.BENCH_DATABASE ?? 'docsight_bench_search';
+const WORDS_PER_DOC = 300;
+const VOCAB = 30_000;
+
+function dbUrl(name: string): string {
+  const u = new URL(SERVER);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Pronounceable pseudo-words, deterministic: the long tail of a real vocabulary. */
+function vocabulary(rand: () => number): string[] {
+  const onsets = ['b', 'd', 'f', 'g', 'h', 'k', 'l', 'm', 'n', 'p', 'r', 's', 't', 'v', 'w', 'z', 'st', 'br', 'kl', 'tr'];
+  const vowels = ['a', 'e', 'i', 'o', 'u', 'aa', 'ee', 'oo', 'ie', 'ei', 'é', 'ë'];
+  const codas = ['', 'n', 'r', 'l', 's', 'k', 't', 'nd', 'rt'];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  while (out.length < VOCAB) {
+    const syllables = 2 + Math.floor(rand() * 3);
+    let w = '';
+    for (let s = 0; s < syllables; s++) {
+      w += (onsets[Math.floor(rand() * onsets.length)] ?? '') + (vowels[Math.floor(rand() * vowels.length)] ?? '') + (codas[Math.floor(rand() * codas.length)] ?? '');
+    }
+    if (!seen.has(w)) {
+      seen.add(w);
+      out.push(w);
+    }
+  }
+  return out;
+}
+
+const NL = ['aanbesteding', 'risicoanalyse', 'begroting', 'vergadering', 'leverancier', 'gemeente', 'beleid', 'factuur', 'opleiding', 'besluit'];
+const EN = ['procurement', 'assessment', 'budget', 'meeting', 'supplier', 'council', 'policy', 'invoice', 'training', 'decision'];
+const LABELS = ['Internal Policy', 'Meeting Notes', 'Project Documentation', 'Financial Reports', 'HR Documents', 'Technical Documentation', 'Compliance', 'Risk Management', 'Strategic Planning', 'Miscellaneous'];
+const FORMATS = ['docx', 'docx', 'docx', 'docx', 'docx', 'pdf', 'pdf', 'pdf', 'xlsx', 'pptx'];
+
+interface Corpus {
+  /** Document frequency per vocabulary rank (0-based). */
+  df: Uint32Array;
+  vocab: string[];
+}
+
+/** Zipf(1) sampler over ranks 0..n-1 by inverse CDF on a precomputed table. */
+function zipf(n: number, rand: () => number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let r = 0; r < n; r++) {
+    sum += 1 / (r + 1);
+    cdf[r] = sum;
+  }
+  return () => {
+    const x = rand() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cdf[mid] ?? 0) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+const copyEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\t/g, ' ').replace(/\n/g, '\\n').replace(/\r/g, ' ');
+
+async function generate(client: pg.Client): Promise<Corpus> {
+  const rand = seeded(9);
+  const vocab = vocabulary(rand);
+  // Put real words at ranks 50-59 (Dutch) and 60-69 (English) so their stemming is exercised.
+  NL.forEach((w, i) => (vocab[50 + i] = w));
+  EN.forEach((w, i) => (vocab[60 + i] = w));
+  const nextRank = zipf(VOCAB, rand);
+  const df = new Uint32Array(VOCAB);
+  const authors = Array.from({ length: 200 }, (_, i) => `Author ${i + 1}`);
+  const taxonomy = await client.query<{ id: string }>('select id from taxonomies limit 1');
+  const taxonomyId = taxonomy.rows[0]?.id ?? '';
+  const ids: string[] = [];
+
+  const docRows = function* (): Generator<string> {
+    for (let i = 0; i < DOCS; i++) {
+      const roll = rand();
+      const lang = roll < 0.5 ? 'nld' : roll < 0.9 ? 'eng' : 'und';
+      const seen = new Set<number>();
+      const words: string[] = [];
+      for (let w = 0; w < WORDS_PER_DOC; w++) {
+        const r = nextRank();
+        seen.add(r);
+        words.push(vocab[r] ?? '');
+        if (w % 12 === 11) words[words.length - 1] += '.';
+      }
+      for (const r of seen) df[r] = (df[r] ?? 0) + 1;
+      const title = `${words[3]} ${words[7]} ${i + 1}`;
+      const folder = `Company ${1 + (i % 50)}/Project ${1 + (Math.floor(i / 50) % 20)}`;
+      const name = `${title}.${FORMATS[i % FORMATS.length]}`;
+      const id = `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+      ids.push(id);
+      const modified = new Date(Date.UTC(2015 + (i % 11), i % 12, 1 + (i % 28))).toISOString();
+      yield [
+        id,
+        `${folder}/${name}`,
+        folder,
+        name,
+        FORMATS[i % FORMATS.length],
+        String(20_000 + (i % 50_000)),
+        modified,
+        FORMATS[i % FORMATS.length],
+        'extracted',
+        copyEscape(title),
+        authors[i % authors.length],
+        modified,
+        lang,
+        copyEscape(words.join(' ')),
+      ].join('\t') + '\n';
+    }
+  };
+  await pipeline(
+    Readable.from(docRows()),
+    client.query(
+      copyFrom('copy documents (id, path, folder, name, extension, size, mtime, format, status, title, author, doc_modified, language, text) from stdin'),
+    ),
+  );
+
+  const classRows = function* (): Generator<string> {
+    for (let i = 0; i < ids.length; i++) {
+      if (i % 10 >= 7) continue;
+      const tags = [LABELS[i % LABELS.length], LABELS[(i * 7 + 3) % LABELS.length]]
+        .filter((l, k, all) => all.indexOf(l) === k)
+        .map((label) => ({ label, confidence: 0.8, needsReview: false }));
+      const summary = `Summary of document ${i + 1} about ${vocab[(i * 13) % 500]} and ${vocab[(i * 17) % 2000]}.`;
+      yield [
+        `10000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+        ids[i],
+        'sha',
+        taxonomyId,
+        '1',
+        'bench-model',
+        'v1',
+        'en',
+        JSON.stringify(tags),
+        tags[0]?.label ?? 'Miscellaneous',
+        summary,
+        'single',
+        '1',
+        '100',
+        '50',
+      ].join('\t') + '\n';
+    }
+  };
+  await pipeline(
+    Readable.from(classRows()),
+    client.query(
+      copyFrom(
+        'copy classifications (id, document_id, content_sha256, taxonomy_id, taxonomy_version, model, prompt_version, summary_language, tags, primary_category, summary, strategy, chunks, input_tokens, output_tokens) from stdin',
+      ),
+    ),
+  );
+  await client.query('update documents d set classification_id = c.id from classifications c where c.document_id = d.id');
+  return { df, vocab };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+async function load(base: string, queries: string[], seconds: number) {
+  const latencies: number[] = [];
+  const slow: { ms: number; q: string }[] = [];
+  let errors = 0;
+  let next = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const q = queries[next++ % queries.length] ?? '';
+      const t0 = performance.now();
+      const res = await fetch(`${base}/v1/search?q=${encodeURIComponent(q)}&limit=10`);
+      await res.arrayBuffer();
+      const ms = performance.now() - t0;
+      if (res.status !== 200) errors++;
+      latencies.push(ms);
+      if (ms > 100) slow.push({ ms, q });
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  slow.sort((a, b) => b.ms - a.ms);
+  return { latencies, elapsed, errors, slow: slow.slice(0, 5) };
+}
+
+async function main(): Promise<void> {
+  const admin = new pg.Client({ connectionString: SERVER });
+  await admin.connect();
+  const exists = (await admin.query('select 1 from pg_database where datname = $1', [DB_NAME])).rowCount === 1;
+  if (exists && process.env.BENCH_FRESH === '1') await admin.query(`drop database ${DB_NAME} with (force)`);
+  if (!exists || process.env.BENCH_FRESH === '1') await admin.query(`create database ${DB_NAME}`);
+  await admin.end();
+
+  const url = dbUrl(DB_NAME);
+  const handle = createDatabase(url, { max: 4 });
+  await migrateToLatest(handle.db);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const count = Number((await client.query<{ n: string }>('select count(*) as n from documents')).rows[0]?.n ?? 0);
+  let corpus: Corpus;
+  const rand = seeded(9);
+  if (count !== DOCS) {
+    await client.query('truncate documents cascade');
+    await client.query(`set session_replication_role = replica`);
+    const t0 = performance.now();
+    corpus = await generate(client);
+    await client.query(`set session_replication_role = origin`);
+    const copyS = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const reindexed = await createSearchRepository(handle.db).reindex({ batchSize: 500 });
+    const reindexS = (performance.now() - t1) / 1000;
+    await client.query('vacuum analyze documents');
+    await client.query('vacuum analyze classifications');
+    console.log(`generated ${DOCS} documents in ${copyS.toFixed(1)} s; reindex-search: ${reindexed} in ${reindexS.toFixed(1)} s (${Math.round(reindexed / reindexS)} docs/s)`);
+  } else {
+    // Same seed, same corpus: regenerate only the statistics (no database writes).
+    const vocab = vocabulary(rand);
+    NL.forEach((w, i) => (vocab[50 + i] = w));
+    EN.forEach((w, i) => (vocab[60 + i] = w));
+    const nextRank = zipf(VOCAB, rand);
+    const df = new Uint32Array(VOCAB);
+    for (let i = 0; i < DOCS; i++) {
+      rand(); // the language roll
+      const seen = new Set<number>();
+      for (let w = 0; w < WORDS_PER_DOC; w++) seen.add(nextRank());
+      for (const r of seen) df[r] = (df[r] ?? 0) + 1;
+    }
+    corpus = { df, vocab };
+    console.log(`reusing ${DB_NAME} (${count} documents); BENCH_FRESH=1 rebuilds it`);
+  }
+  const size = (await client.query<{ t: string; i: string }>(
+    `select pg_size_pretty(pg_total_relation_size('documents')) as t, pg_size_pretty(pg_relation_size('documents_search_idx')) as i`,
+  )).rows[0];
+  await client.end();
+  await handle.close();
+
+  // Bands by document frequency, from the generator's own counts.
+  const band = (lo: number, hi: number) =>
+    corpus.vocab.filter((_, r) => (corpus.df[r] ?? 0) / DOCS >= lo && (corpus.df[r] ?? 0) / DOCS < hi);
+  const shuffle = (xs: string[]) => xs.map((x) => ({ x, k: rand() })).sort((a, b) => a.k - b.k).map((e) => e.x);
+  const bands: { name: string; queries: string[] }[] = [
+    { name: 'rare term (df < 0.5%)', queries: shuffle(band(0.0001, 0.005)).slice(0, 2000) },
+    { name: 'medium term (df 0.5-5%)', queries: shuffle(band(0.005, 0.05)).slice(0, 2000) },
+    { name: 'common term (df 5-20%)', queries: shuffle(band(0.05, 0.2)) },
+    { name: 'very common (df 20-60%)', queries: shuffle(band(0.2, 0.6)) },
+    { name: 'prefix (4 letters)', queries: shuffle(band(0.001, 0.05)).slice(0, 2000).map((w) => `${[...w].slice(0, 4).join('')}*`) },
+    { name: 'two words + phrase', queries: shuffle(band(0.005, 0.2)).slice(0, 1000).map((w, i, all) => (i % 2 ? `${w} ${all[i - 1]}` : `"${w} ${all[(i + 1) % all.length]}"`)) },
+  ];
+
+  const api: ChildProcess = spawn(process.execPath, ['bin/docsight.js', 'api'], {
+    env: { ...process.env, DATABASE_URL: url, PORT: String(PORT), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DOCS_ROOT: '/tmp/docsight-bench-search-root' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${PORT}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      if (i > 300) throw new Error('api did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    await load(base, bands.flatMap((b) => b.queries.slice(0, 50)), 3); // warm-up (caches, JIT)
+    const rows: Record<string, string | number>[] = [];
+    for (const b of bands) {
+      const r = await load(base, b.queries, SECONDS);
+      rows.push({
+        queries: b.name,
+        terms: b.queries.length,
+        requests: r.latencies.length,
+        'req/s': Math.round(r.latencies.length / r.elapsed),
+        'p50 ms': percentile(r.latencies, 50).toFixed(1),
+        'p90 ms': percentile(r.latencies, 90).toFixed(1),
+        'p99 ms': percentile(r.latencies, 99).toFixed(1),
+        'max ms': percentile(r.latencies, 100).toFixed(1),
+        errors: r.errors,
+      });
+      if (r.slow.length) console.log(`${b.name}: slowest ${r.slow.map((s) => `${s.q} ${s.ms.toFixed(0)} ms`).join(', ')}`);
+    }
+    console.log(`machine: ${machine()}`);
+    console.log(`documents: ${DOCS} (${WORDS_PER_DOC} words each), table+toast+indexes ${size?.t}, search index ${size?.i}; concurrency ${CONCURRENCY}, ${SECONDS} s per row`);
+    console.log(table(rows));
+    console.log(`api peak RSS: ${api.pid ? peakRssMb(api.pid) : 0} MB`);
+  } finally {
+    api.kill('SIGTERM');
+    await once(api, 'exit');
+  }
+}
+
+await main();

@@ -1,0 +1,111 @@
+/** GET /v1/search: ranked full-text results with snippets and facet counts, in cursor pages. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../build-app.ts';
+import { ErrorSchema } from '../schemas.ts';
+
+const SearchQuery = z.strictObject({
+  q: z
+    .string()
+    .max(1000)
+    .optional()
+    .describe(
+      'Words (all must match), "quoted phrases", prefixes (aanbest*, 3+ letters), -exclusions and OR. Case and accents do not matter; Dutch and English word forms match. Empty: browse by date.',
+    ),
+  path: z.string().max(4096).optional().describe('Only documents inside this folder (relative to the documents root)'),
+  tag: z.string().max(80).optional().describe('Only documents whose latest classification has this tag'),
+  type: z.string().max(50).optional().describe('Only documents of this format (docx, pdf, xlsx, ...)'),
+  author: z.string().max(500).optional(),
+  modifiedFrom: z.coerce.date().optional(),
+  modifiedTo: z.coerce.date().optional(),
+  cursor: z.string().max(2000).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+const Bucket = z.object({ key: z.string().nullable(), count: z.number().int() });
+
+const SearchResponse = z
+  .object({
+    interpreted: z.string().nullable().describe('The query as searched (a PostgreSQL tsquery); null without one'),
+    total: z.number().int().describe('Documents matching the query and filters (at least this many when totalExact is false)'),
+    totalExact: z
+      .boolean()
+      .describe('False past 2,000 matches: total and facets then cover the first 2,000 found. Ranking is exact up to 400 matches; beyond, it ranks the title, tag and summary matches and the first 400 found'),
+    items: z.array(
+      z.object({
+        id: z.uuid(),
+        path: z.string(),
+        name: z.string(),
+        title: z.string().nullable(),
+        author: z.string().nullable(),
+        type: z.string().nullable(),
+        language: z.string().nullable(),
+        status: z.enum(['pending', 'extracted', 'unsupported', 'failed']),
+        modified: z.string(),
+        tags: z.array(z.object({ label: z.string(), confidence: z.number(), needsReview: z.boolean() })).nullable(),
+        primaryCategory: z.string().nullable(),
+        score: z.number(),
+        snippet: z
+          .array(z.object({ text: z.string(), match: z.boolean() }))
+          .describe('Text around the matches, as segments; `match` marks the highlighted words'),
+      }),
+    ),
+    facets: z
+      .object({ tag: z.array(Bucket), type: z.array(Bucket), author: z.array(Bucket), year: z.array(Bucket) })
+      .describe('Counts over every match (top 20 keys each); type, author and year add up to total'),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'SearchResult' });
+
+export const searchRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/v1/search',
+      {
+        schema: {
+          tags: ['documents'],
+          summary: 'Search documents: ranked results with highlighted snippets, facets and cursor pages',
+          querystring: SearchQuery,
+          response: { 200: SearchResponse, 400: ErrorSchema, 404: ErrorSchema },
+        },
+      },
+      async (req) => {
+        const { q, path, tag, type, author, modifiedFrom, modifiedTo, cursor, limit } = req.query;
+        const r = await deps.search.search({
+          q,
+          path,
+          tag,
+          type,
+          author,
+          modifiedFrom,
+          modifiedTo,
+          cursor,
+          limit,
+          scopes: req.principal.scopes,
+        });
+        return {
+          interpreted: r.interpreted,
+          total: r.total,
+          totalExact: r.totalExact,
+          items: r.items.map((h) => ({
+            id: h.id,
+            path: h.path,
+            name: h.name,
+            title: h.title,
+            author: h.author,
+            type: h.format,
+            language: h.language,
+            status: h.status,
+            modified: h.modified.toISOString(),
+            tags: h.tags,
+            primaryCategory: h.primaryCategory,
+            score: h.rank,
+            snippet: h.snippet,
+          })),
+          facets: r.facets,
+          nextCursor: r.nextCursor,
+        };
+      },
+    );
+  };
