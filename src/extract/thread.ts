@@ -4,7 +4,7 @@
  * file that hangs the parser only costs this thread (the pool terminates it on timeout).
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extractFromBytes } from './index.ts';
 import { ExtractionError, type ExtractionFailureCode, type ExtractLimits, type ExtractionResult } from './types.ts';
 
@@ -21,15 +21,19 @@ export type ThreadOutcome =
   | { kind: 'failed'; size: number; mtimeMs: number; sha256: string | null; code: ExtractionFailureCode; message: string }
   | { kind: 'missing' };
 
+/**
+ * Synchronous file I/O on purpose: this is a worker thread with one document at a time, and the
+ * promise round trips of fs/promises cost more than the reads themselves on small files.
+ */
 export default async function extractInThread(task: ThreadTask): Promise<ThreadOutcome> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   try {
-    handle = await open(task.path, 'r');
+    fd = openSync(task.path, 'r');
   } catch {
     return { kind: 'missing' };
   }
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd);
     const size = st.size;
     const mtimeMs = Math.floor(st.mtimeMs);
     if (size > task.limits.maxFileBytes) {
@@ -45,7 +49,7 @@ export default async function extractInThread(task: ThreadTask): Promise<ThreadO
     const bytes = new Uint8Array(size);
     let read = 0;
     while (read < size) {
-      const { bytesRead } = await handle.read(bytes, read, size - read, read);
+      const bytesRead = readSync(fd, bytes, read, size - read, read);
       if (bytesRead === 0) break;
       read += bytesRead;
     }
@@ -65,6 +69,6 @@ export default async function extractInThread(task: ThreadTask): Promise<ThreadO
       return { kind: 'failed', size: read, mtimeMs, sha256, code: 'corrupt', message: `Parser error: ${message}` };
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }

@@ -119,6 +119,9 @@ const WORDS_NL =
     ' ',
   );
 
+const GLUE_EN = 'the of and to for with on is in that this are by from'.split(' ');
+const GLUE_NL = 'de het van en voor met op is in dat een zijn door aan'.split(' ');
+
 /** A deterministic pseudo-random generator, so generated folders are the same on every run. */
 export function seeded(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -159,8 +162,10 @@ export async function generateDocxFolder(
     const project = `Project ${1 + (Math.floor(i / companies) % projects)}`;
     const language = rand() < 0.5 ? 'nl' : 'en';
     const vocab = language === 'nl' ? WORDS_NL : WORDS_EN;
+    const glue = language === 'nl' ? GLUE_NL : GLUE_EN;
+    // Content words joined by the function words running text is made of, as in a real letter.
     const sentence = () =>
-      Array.from({ length: 12 }, () => vocab[Math.floor(rand() * vocab.length)]).join(' ') + '.';
+      Array.from({ length: 12 }, (_, k) => (k % 2 === 1 ? glue : vocab)[Math.floor(rand() * (k % 2 === 1 ? glue : vocab).length)]).join(' ') + '.';
     const paragraphs = Array.from({ length: 30 }, () => Array.from({ length: 4 }, sentence).join(' '));
     const creator = AUTHORS[i % AUTHORS.length] as string;
     const modified = new Date(Date.UTC(2019 + (i % 6), i % 12, 1 + (i % 27), 9, 30));
