@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   EXTRACT_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   /** Attempts of a queue job before it fails for good. */
   JOB_ATTEMPTS: int(1, 100).default(5),
+  /** A running job that has not moved for this long gets its work re-enqueued (lost queue jobs), in ms. */
+  RECONCILE_AFTER_MS: int(10_000, 86_400_000).default(120_000),
   /** How long a stopping worker waits for in-flight work before releasing it, in ms. */
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(20_000),
   /**
@@ -138,6 +140,7 @@ export interface Config {
     classifyBatchSize: number;
     jobAttempts: number;
     shutdownTimeoutMs: number;
+    reconcileAfterMs: number;
   };
   limits: {
     maxFileBytes: number;
@@ -230,6 +233,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       classifyBatchSize: e.CLASSIFY_BATCH_SIZE,
       jobAttempts: e.JOB_ATTEMPTS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      reconcileAfterMs: e.RECONCILE_AFTER_MS,
     },
     limits: {
       maxFileBytes: e.MAX_FILE_MB * mb,

@@ -19,7 +19,7 @@ import {
 } from './classify/index.ts';
 import { createExtractionPool } from './extract/pool.ts';
 import { type JobName, type JobPayloads, queueJobId } from './jobs/definitions.ts';
-import { createPipelineHandler } from './jobs/pipeline.ts';
+import { createPipelineHandler, reconcileStaleJobs } from './jobs/pipeline.ts';
 import { createQueue } from './queue/index.ts';
 import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
@@ -227,6 +227,14 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       });
       const worker = queue.work(handler, { concurrency: config.worker.concurrency });
       closers.push(() => worker.close(config.worker.shutdownTimeoutMs));
+      const workerLog = log.child({ role: 'worker' });
+      const reconciler = setInterval(() => {
+        reconcileStaleJobs({ jobs, enqueue, log: workerLog }, config.worker.reconcileAfterMs).catch((err: unknown) =>
+          workerLog.warn({ err: String(err) }, 'job reconciliation failed; trying again later'),
+        );
+      }, Math.min(30_000, config.worker.reconcileAfterMs / 2));
+      reconciler.unref();
+      closers.push(async () => clearInterval(reconciler));
       log.info(
         { queue: queue.kind, concurrency: config.worker.concurrency, threads: pipelinePool.threads },
         'worker started',

@@ -192,11 +192,14 @@ export async function runClassifyBatch(deps: ClassifyDeps, payload: JobPayloads[
         await classifications.save({ ...key, ...outcome.result, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id });
         return;
       }
-      if (outcome.retryable && attempt < maxAttempts && !signal.aborted) transient.push(doc.id);
+      // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.
+      if (signal.aborted) return;
+      if (outcome.retryable && attempt < maxAttempts) transient.push(doc.id);
       else failures.push({ documentId: doc.id, path: doc.path, code: outcome.code, message: outcome.message });
     }),
   );
   if (await cancelled()) return;
+  if (signal.aborted) throw new Error('Worker stopping: the batch goes back to the queue with its results so far kept');
   if (transient.length > 0) {
     // Results so far are saved; the rerun (with the queue's backoff) only sends what is left.
     throw new TransientBatchError(`${transient.length} document(s) hit a transient provider error; retrying the batch`);

@@ -115,8 +115,10 @@ export async function runExtract(deps: PipelineDeps, payload: JobPayloads['extra
   // Ids that no longer exist at all (never expected) are skipped too, so the batch still adds up.
   skipped += missing.length + (payload.documentIds.length - targets.length);
   await deps.db.transaction().execute(async (trx) => {
-    await documents.applyExtraction(trx, updates);
-    await jobs.completeBatch(trx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped }, failures);
+    // Completing the batch first (row-locked) decides which of two overlapping runs of the same
+    // batch (a lost lease, a stalled job whose worker lives on) writes: only the first one.
+    const first = await jobs.completeBatch(trx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped }, failures);
+    if (first) await documents.applyExtraction(trx, updates);
   });
   await documents.markDeleted(missing);
   deps.metrics?.documentsProcessed(done, failures, skipped);

@@ -66,6 +66,21 @@ const onGiveUp: { [N in JobName]: (deps: PipelineDeps, payload: JobPayloads[N], 
   classify: failBatch,
 };
 
+/**
+ * Re-enqueue the first step of jobs that have stopped moving. Queue ids are deterministic and
+ * every step skips what is already done, so this is a no-op for a job whose work is only slow,
+ * and a rescue for one whose queue jobs were lost (Redis restarted without persistence).
+ */
+export async function reconcileStaleJobs(deps: Pick<PipelineDeps, 'jobs' | 'enqueue' | 'log'>, idleMs: number): Promise<number> {
+  const stale = await deps.jobs.claimStale(idleMs);
+  for (const j of stale) {
+    if (j.kind === 'scan') await deps.enqueue('scan', { jobId: j.id });
+    else await deps.enqueue('classify-plan', { jobId: j.id });
+  }
+  if (stale.length > 0) deps.log.warn({ jobs: stale.map((j) => j.id) }, 're-enqueued jobs that had stopped moving');
+  return stale.length;
+}
+
 function isJobName(name: string): name is JobName {
   return Object.hasOwn(handlers, name);
 }

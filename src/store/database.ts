@@ -28,6 +28,12 @@ export function createDatabase(url: string, opts: { max?: number } = {}): Databa
   pool.on('error', () => {
     /* errors of idle clients: the pool discards them; queries report their own errors */
   });
+  // A connection terminated while checked out (between statements of a transaction) emits
+  // 'error' on its client; unheard, that would crash the process. The query in flight fails on
+  // its own and the pool drops the broken client.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -371,6 +371,20 @@ export function createJobsRepository(db: Db) {
       return rows.some((r) => r.id === jobId);
     },
 
+    /**
+     * Active jobs that have not moved for `idleMs` (their queue jobs may have been lost: a Redis
+     * restart without persistence). Claimed by touching updated_at, so one reconciler takes each.
+     */
+    async claimStale(idleMs: number): Promise<{ id: string; kind: JobKind }[]> {
+      return db
+        .updateTable('jobs')
+        .set({ updated_at: sql`now()` })
+        .where('status', 'in', ['queued', 'running'])
+        .where(sql<boolean>`updated_at < now() - ${idleMs} * interval '1 millisecond'`)
+        .returning(['id', 'kind'])
+        .execute();
+    },
+
     /** Is the job still queued or running (not cancelled, not finished)? */
     async isActive(jobId: string): Promise<boolean> {
       const r = await db.selectFrom('jobs').select('status').where('id', '=', jobId).executeTakeFirst();
