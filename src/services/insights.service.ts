@@ -42,7 +42,25 @@ export interface InsightsServiceDeps {
   docsRoot: DocsRoot;
 }
 
+/**
+ * Folder aggregates read every row of the folder; under load the same folder is asked for many
+ * times a second. Requests that arrive while a computation for the same folder is running share
+ * it, so the database scans once per wave however many dashboards poll; nothing stale is served
+ * (a request arriving after a computation finished starts a new one).
+ */
+function sharedInFlight<T>() {
+  const running = new Map<string, Promise<T>>();
+  return (key: string, compute: () => Promise<T>): Promise<T> => {
+    const hit = running.get(key);
+    if (hit) return hit;
+    const value = compute().finally(() => running.delete(key));
+    running.set(key, value);
+    return value;
+  };
+}
+
 export function createInsightsService(deps: InsightsServiceDeps) {
+  const aggregates = sharedInFlight<FolderAggregates>();
   /**
    * A folder is known when a scan recorded it, or when it exists on disk (not scanned yet: its
    * insights are empty). Anything else is 404; escaping paths are refused first.
@@ -61,7 +79,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
 
     async folderInsights(path: string, access: Principal): Promise<FolderInsights> {
       const folder = await knownFolder(path, access);
-      const agg = await deps.insights.folderAggregates(folder.rel);
+      const agg = await aggregates(folder.rel, () => deps.insights.folderAggregates(folder.rel));
       return { folder: folder.rel, lastScannedAt: folder.lastScannedAt?.toISOString() ?? null, ...agg };
     },
 
