@@ -33,7 +33,7 @@ import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
-import { createClassifyService } from './services/classify.service.ts';
+import { createClassifyService, semaphore } from './services/classify.service.ts';
 import { createClassificationsRepository } from './store/classifications.repository.ts';
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
@@ -122,13 +122,19 @@ async function waitForSchema(store: Store, log: Logger, timeoutMs = 120_000): Pr
  */
 function createLlm(config: Config, closers: (() => Promise<void>)[], metrics: Metrics) {
   if (!config.llm.configured) return undefined;
+  // LLM_CONCURRENCY bounds HTTP requests in flight, not documents: a document sleeping through
+  // the SDK's retry backoff holds no slot. (Documents admitted are bounded by the queue:
+  // WORKER_CONCURRENCY × CLASSIFY_BATCH_SIZE.)
+  const inFlight = semaphore(config.llm.concurrency);
+  const instrumented = metrics.instrumentLlmFetch(globalThis.fetch);
+  const limitedFetch: typeof globalThis.fetch = (input, init) => inFlight(() => instrumented(input, init));
   const provider = createOpenAIProvider({
     model: config.llm.model,
     apiKey: config.llm.apiKey,
     baseURL: config.llm.baseUrl,
     timeoutMs: config.llm.timeoutMs,
     maxRetries: config.llm.maxRetries,
-    fetch: metrics.instrumentLlmFetch(globalThis.fetch),
+    fetch: limitedFetch,
   });
   const limits = { requestsPerWindow: config.llm.rpm, tokensPerWindow: config.llm.tpm, windowMs: 60_000 };
   let rateLimiter: RateLimiter;
@@ -219,7 +225,6 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           ? metrics.instrumentClassifier(createClassifyService({
               classifier: llm.classifier,
               reviewThreshold: config.llm.reviewThreshold,
-              concurrency: config.llm.concurrency,
               summaryMaxWords: config.llm.summaryMaxWords,
             }))
           : undefined,

@@ -1,6 +1,7 @@
 /**
- * Classification as the pipeline uses it: the library's classifier behind a per-process limit on
- * requests in flight (LLM_CONCURRENCY), with confidence review flags, and failures as values.
+ * Classification as the pipeline uses it: the library's classifier with confidence review flags
+ * and failures as values. (Requests in flight are bounded where they leave: the provider's fetch,
+ * see container.ts.)
  */
 import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
 import type { StoredTag } from '../store/classifications.repository.ts';
@@ -51,12 +52,9 @@ export function createClassifyService(opts: {
   classifier: Classifier;
   /** Tags under this confidence are kept but flagged for review. */
   reviewThreshold: number;
-  /** Requests in flight in this process. */
-  concurrency: number;
   summaryMaxWords: number;
 }): ClassifyService {
   const { classifier } = opts;
-  const limit = semaphore(opts.concurrency);
   return {
     model: classifier.model,
     promptVersion: classifier.promptVersion,
@@ -70,7 +68,7 @@ export function createClassifyService(opts: {
     },
     async classify(input, signal) {
       try {
-        const r = await limit(() => classifier.classify({ summaryMaxWords: opts.summaryMaxWords, ...input }, { signal }));
+        const r = await classifier.classify({ summaryMaxWords: opts.summaryMaxWords, ...input }, { signal });
         const tags = r.tags.map((t) => ({ label: t.label, confidence: t.confidence, needsReview: t.confidence < opts.reviewThreshold }));
         return {
           ok: true,
