@@ -62,7 +62,8 @@ export type DocumentUpdate =
   /** Same content as last time (hash unchanged): refresh the file facts only. */
   | { id: string; status: 'unchanged'; size: number; mtime: Date };
 
-export interface DocumentDetail {
+/** The fields every read of a document carries (listings and the document itself). */
+export interface DocumentFields {
   id: string;
   path: string;
   folder: string;
@@ -84,6 +85,9 @@ export interface DocumentDetail {
   pageCount: number | null;
   wordCount: number | null;
   metadata: Record<string, unknown>;
+}
+
+export interface DocumentDetail extends DocumentFields {
   textLength: number;
   textPreview: string | null;
   textTruncated: boolean;

@@ -5,6 +5,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
+import type { DocumentFields } from './documents.repository.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
 export interface Bucket {
@@ -64,28 +65,7 @@ export interface DocumentListQuery {
   modifiedTo?: Date;
 }
 
-export interface DocumentListItem {
-  id: string;
-  path: string;
-  name: string;
-  folder: string;
-  extension: string;
-  size: number;
-  mtime: Date;
-  sha256: string | null;
-  mimeType: string | null;
-  format: string | null;
-  status: DocumentStatus;
-  errorCode: string | null;
-  errorMessage: string | null;
-  title: string | null;
-  author: string | null;
-  docCreated: Date | null;
-  docModified: Date | null;
-  language: string | null;
-  pageCount: number | null;
-  wordCount: number | null;
-  metadata: Record<string, unknown>;
+export interface DocumentListItem extends DocumentFields {
   /** From the latest classification, when there is one. */
   tags: { label: string; confidence: number; needsReview: boolean }[] | null;
   primaryCategory: string | null;
