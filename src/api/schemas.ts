@@ -198,3 +198,12 @@ export const FolderPathParam = z
   .string()
   .max(4096)
   .describe('Folder relative to the documents root ("." for the root). URL-encode it; "/" may be written as-is or as %2F.');
+
+/**
+ * Wildcard routes take folder paths with literal slashes and an action at the end:
+ * "Company A/Project 1/insights" → folder "Company A/Project 1", action "insights".
+ */
+export function splitAction(raw: string): { folder: string; action: string } {
+  const cut = raw.lastIndexOf('/');
+  return cut < 0 ? { folder: '', action: raw } : { folder: raw.slice(0, cut), action: raw.slice(cut + 1) };
+}

@@ -4,20 +4,9 @@
  * see container.ts.)
  */
 import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
-import type { StoredTag } from '../store/classifications.repository.ts';
+import type { ClassificationOutput } from '../store/classifications.repository.ts';
 
-export interface StoredResult {
-  tags: StoredTag[];
-  primaryCategory: string;
-  summary: string;
-  language: string | null;
-  strategy: string;
-  chunks: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  needsReview: boolean;
-}
+export type StoredResult = ClassificationOutput;
 
 export type ClassifyOutcome =
   | { ok: true; result: StoredResult }

@@ -19,9 +19,8 @@ export interface StoredTag {
   needsReview: boolean;
 }
 
-export interface NewClassification extends ResultKey {
-  documentId: string;
-  contentSha256: string;
+/** What one classification produced, as stored. */
+export interface ClassificationOutput {
   tags: StoredTag[];
   primaryCategory: string;
   summary: string;
@@ -32,8 +31,14 @@ export interface NewClassification extends ResultKey {
   outputTokens: number;
   costUsd: number;
   needsReview: boolean;
+}
+
+export interface NewClassification extends ResultKey, ClassificationOutput {
+  documentId: string;
+  contentSha256: string;
   jobId: string;
 }
+
 
 export interface ClassificationView {
   id: string;

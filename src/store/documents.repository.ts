@@ -87,6 +87,63 @@ export interface DocumentFields {
   metadata: Record<string, unknown>;
 }
 
+/** The columns behind DocumentFields, for every query that reads them. */
+export const DOCUMENT_COLUMNS = [
+  'id', 'path', 'folder', 'name', 'extension', 'size', 'mtime', 'sha256', 'mime_type', 'format', 'status',
+  'error_code', 'error_message', 'title', 'author', 'doc_created', 'doc_modified', 'language', 'page_count',
+  'word_count', 'metadata',
+] as const;
+
+type DocumentColumnsRow = {
+  id: string;
+  path: string;
+  folder: string;
+  name: string;
+  extension: string;
+  size: number | string;
+  mtime: Date;
+  sha256: string | null;
+  mime_type: string | null;
+  format: string | null;
+  status: DocumentStatus;
+  error_code: string | null;
+  error_message: string | null;
+  title: string | null;
+  author: string | null;
+  doc_created: Date | null;
+  doc_modified: Date | null;
+  language: string | null;
+  page_count: number | null;
+  word_count: number | null;
+  metadata: Record<string, unknown>;
+};
+
+export function toDocumentFields(r: DocumentColumnsRow): DocumentFields {
+  return {
+    id: r.id,
+    path: r.path,
+    folder: r.folder,
+    name: r.name,
+    extension: r.extension,
+    size: Number(r.size),
+    mtime: r.mtime,
+    sha256: r.sha256,
+    mimeType: r.mime_type,
+    format: r.format,
+    status: r.status,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    title: r.title,
+    author: r.author,
+    docCreated: r.doc_created,
+    docModified: r.doc_modified,
+    language: r.language,
+    pageCount: r.page_count,
+    wordCount: r.word_count,
+    metadata: r.metadata,
+  };
+}
+
 export interface DocumentDetail extends DocumentFields {
   textLength: number;
   textPreview: string | null;
@@ -244,9 +301,7 @@ export function createDocumentsRepository(db: Db) {
       const r = await db
         .selectFrom('documents')
         .select([
-          'id', 'path', 'folder', 'name', 'extension', 'size', 'mtime', 'sha256', 'mime_type',
-          'format', 'status', 'error_code', 'error_message', 'title', 'author', 'doc_created',
-          'doc_modified', 'language', 'page_count', 'word_count', 'metadata', 'text_truncated',
+          ...DOCUMENT_COLUMNS, 'text_truncated',
           'extraction_count', 'first_seen_at', 'last_seen_at', 'extracted_at', 'deleted_at', 'classification_id',
           sql<number>`coalesce(length(text), 0)`.as('text_length'),
           sql<string | null>`left(text, 2000)`.as('text_preview'),
@@ -255,27 +310,7 @@ export function createDocumentsRepository(db: Db) {
         .executeTakeFirst();
       if (!r) return undefined;
       return {
-        id: r.id,
-        path: r.path,
-        folder: r.folder,
-        name: r.name,
-        extension: r.extension,
-        size: Number(r.size),
-        mtime: r.mtime,
-        sha256: r.sha256,
-        mimeType: r.mime_type,
-        format: r.format,
-        status: r.status,
-        errorCode: r.error_code,
-        errorMessage: r.error_message,
-        title: r.title,
-        author: r.author,
-        docCreated: r.doc_created,
-        docModified: r.doc_modified,
-        language: r.language,
-        pageCount: r.page_count,
-        wordCount: r.word_count,
-        metadata: r.metadata,
+        ...toDocumentFields(r),
         textLength: r.text_length,
         textPreview: r.text_preview,
         textTruncated: r.text_truncated,

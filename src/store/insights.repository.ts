@@ -5,7 +5,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
-import type { DocumentFields } from './documents.repository.ts';
+import { DOCUMENT_COLUMNS, type DocumentFields, toDocumentFields } from './documents.repository.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
 export interface Bucket {
@@ -273,9 +273,7 @@ export function createInsightsRepository(db: Db) {
       const dir = sql.raw(q.order);
       const rows = await query
         .select([
-          'id', 'path', 'name', 'folder', 'extension', 'size', 'mtime', 'sha256', 'mime_type',
-          'format', 'status', 'error_code', 'error_message', 'title', 'author', 'doc_created',
-          'doc_modified', 'language', 'page_count', 'word_count', 'metadata',
+          ...DOCUMENT_COLUMNS,
           sql<string | number>`${sortExpr}`.as('sort_value'),
           sql<DocumentListItem['tags']>`(select c.tags from classifications c where c.id = documents.classification_id)`.as('tags'),
           sql<string | null>`(select c.primary_category from classifications c where c.id = documents.classification_id)`.as('primary_category'),
@@ -285,27 +283,7 @@ export function createInsightsRepository(db: Db) {
         .limit(q.limit)
         .execute();
       const items = rows.map((r) => ({
-        id: r.id,
-        path: r.path,
-        name: r.name,
-        folder: r.folder,
-        extension: r.extension,
-        size: Number(r.size),
-        mtime: r.mtime,
-        sha256: r.sha256,
-        mimeType: r.mime_type,
-        format: r.format,
-        status: r.status,
-        errorCode: r.error_code,
-        errorMessage: r.error_message,
-        title: r.title,
-        author: r.author,
-        docCreated: r.doc_created,
-        docModified: r.doc_modified,
-        language: r.language,
-        pageCount: r.page_count,
-        wordCount: r.word_count,
-        metadata: r.metadata,
+        ...toDocumentFields(r),
         tags: r.tags,
         primaryCategory: r.primary_category,
       }));

@@ -9,7 +9,7 @@ import { badRequest, notFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/access.ts';
 import type { ListDocumentsInput } from '../../services/insights.service.ts';
 import type { AppDeps } from '../build-app.ts';
-import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema } from '../schemas.ts';
+import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
 const ListQuery = z.strictObject({
   sort: z.enum(['path', 'name', 'size', 'mtime', 'modified', 'title']).default('path'),
@@ -76,10 +76,7 @@ export const folderRoutes =
       '/v1/folders/*',
       { schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) } },
       async (req) => {
-        const raw = req.params['*'];
-        const cut = raw.lastIndexOf('/');
-        const action = raw.slice(cut + 1);
-        const path = cut < 0 ? '' : raw.slice(0, cut);
+        const { folder: path, action } = splitAction(req.params['*']);
         if (action === 'insights') return insights(path, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);

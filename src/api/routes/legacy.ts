@@ -7,13 +7,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../domain/errors.ts';
 import type { AppDeps } from '../build-app.ts';
+import { splitAction } from '../schemas.ts';
 
 const Wildcard = z.object({ '*': z.string().max(4200) });
 
-function splitAction(raw: string): { folder: string; action: string } {
-  const cut = raw.lastIndexOf('/');
-  return cut < 0 ? { folder: '', action: raw } : { folder: raw.slice(0, cut), action: raw.slice(cut + 1) };
-}
 
 export const legacyRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
