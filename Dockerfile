@@ -29,10 +29,14 @@ RUN ln -s /app/bin/docsight.js /usr/local/bin/docsight \
  && mkdir -p /data /documents \
  && chown node:node /data
 # Listen on every interface (API keys become required); documents mounted read-only at /documents.
+# NODE_OPTIONS caps the V8 heap as `npm start` does (each extraction thread gets the same cap):
+# the live set is ~130 MB, and without a cap V8 lets a worker grow to ~500 MB before collecting.
+# Raise it (in compose or the pod spec) for very large PDFs or spreadsheets.
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     DOCS_ROOT=/documents \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    NODE_OPTIONS=--max-old-space-size=256
 USER node
 EXPOSE 8000
 VOLUME ["/data"]
