@@ -22,7 +22,8 @@ import type { SearchService } from '../services/search.service.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
-import { queueDashboard, type QueueDashboardOptions } from './plugins/queue-dashboard.ts';
+import { loopbackOnly, queueDashboard, type QueueDashboardOptions } from './plugins/queue-dashboard.ts';
+import { queueSessionRoutes } from './routes/queue-session.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { registerSecurity, type SecurityOptions } from './plugins/security.ts';
 import { keyRoutes } from './routes/keys.ts';
@@ -61,6 +62,15 @@ export interface AppDeps {
   adminGuard?: (req: FastifyRequest) => boolean | Promise<boolean>;
   /** The BullMQ queue bull-board shows on /admin/queues (Redis mode only). */
   queueDashboard?: Omit<QueueDashboardOptions, 'guard'>;
+}
+
+/**
+ * Who may use the queue dashboard unless the caller supplies a guard: an unscoped admin, by key
+ * (header or the queue-session cookie), or keyless only as a direct loopback caller in open mode.
+ */
+function unscopedAdmin(req: FastifyRequest): boolean {
+  const p = req.principal;
+  return p.role === 'admin' && p.scopes.length === 0 && (p.keyId !== null || loopbackOnly(req));
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -115,7 +125,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(legacyRoutes(deps));
-  if (deps.queueDashboard) await app.register(queueDashboard({ ...deps.queueDashboard, guard: deps.adminGuard }));
+  if (deps.queueDashboard) {
+    await app.register(queueSessionRoutes);
+    await app.register(queueDashboard({ ...deps.queueDashboard, guard: deps.adminGuard ?? unscopedAdmin }));
+  }
   await app.register(dashboardRoutes());
   return app as unknown as FastifyInstance;
 }

@@ -16,6 +16,8 @@ import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { makeTestRoot, type TestRoot } from '../support/documents-root.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { createKeysRepository } from '../../src/store/keys.repository.ts';
+import { createKeysService } from '../../src/services/keys.service.ts';
 import { api, waitForJob } from '../support/http.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -191,5 +193,95 @@ describe('queue dashboard (Redis mode)', () => {
     const r = await api<{ error: { code: string } }>(base, 'GET', '/admin/queues', undefined, { 'x-forwarded-for': '203.0.113.7' });
     assert.equal(r.status, 403);
     assert.equal(r.body.error.code, 'forbidden');
+  });
+});
+
+describe('queue dashboard with keys required: the browser session cookie', () => {
+  let db: TestDatabase;
+  let tree: TestRoot;
+  let runtime: Runtime;
+  let base: string;
+  const queueName = `qs${Date.now().toString(36)}`;
+  const keys: Record<'admin' | 'viewer' | 'scopedAdmin' | 'revoked', string> = { admin: '', viewer: '', scopedAdmin: '', revoked: '' };
+  let revokedId = '';
+  const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+  const cookieOf = (setCookie: string | null) => (setCookie ?? '').split(';')[0] ?? '';
+
+  before(async () => {
+    db = await createTestDatabase();
+    tree = await makeTestRoot(2);
+    const svc = createKeysService(createKeysRepository(db.db));
+    keys.admin = (await svc.create({ name: 'admin', role: 'admin' })).key;
+    keys.viewer = (await svc.create({ name: 'viewer', role: 'viewer' })).key;
+    keys.scopedAdmin = (await svc.create({ name: 'scoped admin', role: 'admin', scopes: ['a'] })).key;
+    const r = await svc.create({ name: 'to revoke', role: 'admin' });
+    keys.revoked = r.key;
+    revokedId = r.record.id;
+    const config = parseConfig({
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_NAME: queueName,
+      DOCS_ROOT: tree.root,
+      PORT: '0',
+      EXTRACT_THREADS: '1',
+      AUTH_REQUIRED: 'true',
+    });
+    runtime = await startRuntime(config, { api: true, worker: false }, pino({ level: 'silent' }));
+    base = runtime.url ?? '';
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    await db?.drop();
+    if (tree) await rm(tree.root, { recursive: true, force: true });
+    const redis = new Redis(REDIS_URL);
+    const found = await redis.keys(`*${queueName}*`);
+    if (found.length) await redis.del(...found);
+    await redis.quit();
+  });
+
+  it('asks for a key, takes an admin key as a header, and refuses viewers and scoped admins', async () => {
+    assert.equal((await fetch(`${base}/admin/queues`)).status, 401);
+    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(keys.admin) })).status, 200);
+    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(keys.viewer) })).status, 403);
+    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(keys.scopedAdmin) })).status, 403);
+    const viewer = await api<{ error: { code: string } }>(base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.viewer));
+    assert.equal(viewer.status, 403);
+    const scoped = await api<{ error: { code: string } }>(base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.scopedAdmin));
+    assert.equal(scoped.status, 403);
+  });
+
+  it('opens bull-board in a browser through a cookie limited to /admin/queues, and nowhere else', async () => {
+    const res = await fetch(`${base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.admin), 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { url: '/admin/queues' });
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    for (const attr of ['Path=/admin/queues', 'HttpOnly', 'SameSite=Strict']) assert.ok(setCookie.includes(attr), `${attr} in ${setCookie}`);
+    assert.doesNotMatch(setCookie, /Expires|Max-Age/i, 'a browser-session cookie');
+    const cookie = cookieOf(setCookie);
+
+    const page = await fetch(`${base}/admin/queues`, { headers: { cookie } });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+    const queues = await api<{ queues: { name: string }[] }>(base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
+    assert.equal(queues.status, 200);
+    assert.deepEqual(queues.body.queues.map((q) => q.name), [queueName]);
+
+    // The cookie is not a key for the API.
+    assert.equal((await fetch(`${base}/v1/jobs`, { headers: { cookie } })).status, 401);
+    // Another site cannot drive bull-board's actions with it (browsers send Origin on a PUT).
+    const pause = await fetch(`${base}/admin/queues/api/queues/${queueName}/pause`, { method: 'PUT', headers: { cookie, origin: 'https://evil.example' } });
+    assert.equal(pause.status, 403);
+    const paused = await api<{ queues: { name: string; isPaused: boolean }[] }>(base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
+    assert.equal(paused.body.queues[0]?.isPaused, false);
+  });
+
+  it('ends the session when the key is revoked', async () => {
+    const res = await fetch(`${base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.revoked), 'content-type': 'application/json' }, body: '{}' });
+    const cookie = cookieOf(res.headers.get('set-cookie'));
+    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie } })).status, 200);
+    await createKeysService(createKeysRepository(db.db)).revoke(revokedId);
+    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie } })).status, 401);
+    assert.equal((await fetch(`${base}/admin/queues`, { headers: { cookie: 'docsight_queues=dsk_AAAAAAAA_nope' } })).status, 401);
   });
 });

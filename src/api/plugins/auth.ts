@@ -6,10 +6,12 @@
  * it needs in `config.role` (default: viewer for reads, editor for writes); public routes say
  * `config.public`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OPEN_ACCESS, type Principal, type Role, roleAllows } from '../../domain/access.ts';
 import { AppError } from '../../domain/errors.ts';
 import type { KeysService } from '../../services/keys.service.ts';
+import { sendError } from './errors.ts';
+import { isQueueDashboardPath, queueSessionKey } from './queue-session.ts';
 import { enforceRateLimit, type RateLimitOptions } from './security.ts';
 
 declare module 'fastify' {
@@ -38,7 +40,9 @@ export function presentedKey(req: FastifyRequest): string | undefined {
     throw new AppError('unauthorized', 'Authorization must be "Bearer <key>"');
   }
   const header = req.headers['x-api-key'];
-  return typeof header === 'string' && header.length > 0 ? header : undefined;
+  if (typeof header === 'string' && header.length > 0) return header;
+  // The queue dashboard's session cookie counts on the queue dashboard's paths only.
+  return isQueueDashboardPath(req.url) ? queueSessionKey(req) : undefined;
 }
 
 function isPublic(req: FastifyRequest): boolean {
@@ -52,7 +56,7 @@ function isPublic(req: FastifyRequest): boolean {
 export function registerAuth(app: FastifyInstance, opts: { keys: KeysService; required: boolean; rateLimit: RateLimitOptions }): void {
   app.decorateRequest('principal', null as unknown as Principal);
 
-  app.addHook('onRequest', async (req, reply) => {
+  async function admit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.principal = OPEN_ACCESS;
     let key: string | undefined;
     try {
@@ -73,6 +77,16 @@ export function registerAuth(app: FastifyInstance, opts: { keys: KeysService; re
     const needs: Role = req.routeOptions.config?.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'viewer' : 'editor');
     if (!roleAllows(req.principal.role, needs)) {
       throw new AppError('forbidden', `This needs the ${needs} role; the key has ${req.principal.role}`);
+    }
+  }
+
+  app.addHook('onRequest', async (req, reply) => {
+    try {
+      await admit(req, reply);
+    } catch (err) {
+      // bull-board's routes have its own error handler (a 500 for anything): answer here instead.
+      if (isQueueDashboardPath(req.url) && err instanceof AppError) return sendError(err, req, reply);
+      throw err;
     }
   });
 

@@ -3,14 +3,33 @@
  * queue's Redis structures directly (retry, remove, pause), so it gets its own BullMQ Queue on the
  * same name and prefix as the adapter in queue/bullmq.ts, and sits behind an admin check:
  * `guard` when the auth layer supplies one, otherwise only direct loopback callers.
+ *
+ * A browser cannot put a Bearer header on bull-board's page and its requests, so an admin opens
+ * it through `POST /v1/admin/queue-session` (the web dashboard's "Queues" link does): the answer
+ * sets the key as a cookie that only this path receives (HttpOnly, SameSite=Strict, a browser
+ * session long), and the auth layer reads it here and nowhere else. The key is checked on every
+ * request, so revoking it ends the session; SameSite=Strict and the Origin check below keep other
+ * sites from driving bull-board's retry/remove/pause calls with it.
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { Queue } from 'bullmq';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { QUEUE_DASHBOARD_PATH } from './queue-session.ts';
 
-export const QUEUE_DASHBOARD_PATH = '/admin/queues';
+export { QUEUE_DASHBOARD_PATH } from './queue-session.ts';
+
+/** A state-changing request whose Origin is another site (browsers send Origin on those). */
+function crossOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (req.method === 'GET' || req.method === 'HEAD' || typeof origin !== 'string') return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
 
 export interface QueueDashboardOptions {
   redisUrl: string;
@@ -38,9 +57,14 @@ export const queueDashboard =
   async (app) => {
     const guard = opts.guard ?? loopbackOnly;
     app.addHook('onRequest', async (req, reply) => {
-      if (await guard(req)) return;
+      if (!crossOrigin(req) && (await guard(req))) return;
       // Answered here, not thrown: bull-board installs its own error handler in this scope.
-      await reply.code(403).send({ error: { code: 'forbidden', message: 'The queue dashboard is for administrators' } });
+      await reply.code(403).send({
+        error: {
+          code: 'forbidden',
+          message: 'The queue dashboard is for administrators: open it from the dashboard\'s Queues link with an admin key',
+        },
+      });
     });
 
     const queue = new Queue(opts.queueName, {
