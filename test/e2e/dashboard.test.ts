@@ -240,6 +240,34 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
     await page.evaluate("sessionStorage.removeItem('docsight.apiKey')");
   });
 
+  it('starts a scoped key at its folders: one scope opens it, several are listed, the tree begins there', async () => {
+    const root = await api<Insights>(base, 'GET', '/v1/folders/./insights');
+    const [a, b] = root.body.subfolders.map((s) => s.key);
+    assert.ok(a && b, 'the generated folder has at least two subfolders');
+    const inA = await api<Insights>(base, 'GET', `/v1/folders/${enc(a)}/insights`);
+    const one = await api<{ key: string }>(base, 'POST', '/v1/keys', { name: 'one scope', role: 'viewer', scopes: [a] });
+    const two = await api<{ key: string }>(base, 'POST', '/v1/keys', { name: 'two scopes', role: 'viewer', scopes: [a, b] });
+
+    await page.goto(`${base}/`);
+    await page.evaluate(`sessionStorage.setItem('docsight.apiKey', ${JSON.stringify(one.body.key)})`);
+    await page.goto(`${base}/`);
+    await page.waitForURL(`${base}/folders/${enc(a)}`);
+    await waitText('stat-documents', fmt(inA.body.documentCount));
+    await waitText(`tree-count-${a}`, fmt(inA.body.documentCount));
+    assert.equal(await page.getByText('Documents root').count(), 0, 'the root the key cannot see is not offered');
+    await shot('09-scoped-key');
+
+    await page.evaluate(`sessionStorage.setItem('docsight.apiKey', ${JSON.stringify(two.body.key)})`);
+    await page.goto(`${base}/folders`);
+    await page.getByRole('heading', { name: 'Your folders' }).waitFor();
+    for (const f of [a, b]) await page.getByRole('main').getByRole('link', { name: f }).waitFor();
+    await page.getByRole('main').getByRole('link', { name: b }).click();
+    await page.waitForURL(`${base}/folders/${enc(b)}`);
+    const inB = await api<Insights>(base, 'GET', `/v1/folders/${enc(b)}/insights`);
+    await waitText('stat-documents', fmt(inB.body.documentCount));
+    await page.evaluate("sessionStorage.removeItem('docsight.apiKey')");
+  });
+
   it('is keyboard reachable: the first Tab lands on the skip link', async () => {
     await page.goto(`${base}/folders`);
     await page.getByTestId('stat-documents').waitFor();

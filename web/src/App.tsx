@@ -4,7 +4,8 @@ import { KeyDialog } from './components/KeyDialog.tsx';
 import { Layout, type Section } from './components/Layout.tsx';
 import type { Crumbs } from './components/Breadcrumb.tsx';
 import { onUnauthorized } from './lib/api.ts';
-import { folderFromPath, useLocation } from './lib/router.tsx';
+import { useMe } from './lib/hooks.ts';
+import { Link, folderFromPath, folderHref, navigate, useLocation } from './lib/router.tsx';
 import type { DocumentDetail } from './lib/types.ts';
 import { DocumentPage } from './pages/DocumentPage.tsx';
 import { FolderPage } from './pages/FolderPage.tsx';
@@ -24,6 +25,14 @@ export function App() {
       ),
     [],
   );
+  const { me, roots } = useMe();
+  const atRoot = pathname === '/' || pathname === '/folders' || pathname === '/folders/';
+  // A scoped key may not see the documents root (404): with one folder, start there.
+  const only = roots?.length === 1 ? roots[0] : undefined;
+  const startAt = atRoot && only !== undefined && only !== '' ? only : null;
+  useEffect(() => {
+    if (startAt !== null) navigate(folderHref(startAt), { replace: true });
+  }, [startAt]);
   const onDocLoaded = useCallback((d: DocumentDetail) => setDocCrumbs({ id: d.id, folder: d.folder, name: d.name }), []);
 
   let section: Section = 'other';
@@ -33,7 +42,27 @@ export function App() {
   const docMatch = /^\/documents\/([^/]+)$/.exec(pathname);
   const jobMatch = /^\/jobs\/([^/]+)$/.exec(pathname);
 
-  if (pathname === '/' || pathname === '/folders' || pathname.startsWith('/folders/')) {
+  if (atRoot && (roots === null || startAt !== null)) {
+    // Waiting to learn what the key may see (or about to go there).
+    section = 'folders';
+    page = <p className="muted">Loading…</p>;
+  } else if (atRoot && roots && !roots.includes('')) {
+    section = 'folders';
+    crumbs = { folder: null, leaf: 'Your folders' };
+    page = (
+      <div className="page">
+        <h1>Your folders</h1>
+        <p className="muted">This API key sees these folders and what is inside them.</p>
+        <ul className="scope-list">
+          {roots.map((r) => (
+            <li key={r}>
+              <Link to={folderHref(r)}>{r}</Link>
+            </li>
+          ))}
+        </ul>
+      </div>
+    );
+  } else if (pathname === '/' || pathname === '/folders' || pathname.startsWith('/folders/')) {
     const folder = folderFromPath(pathname);
     section = 'folders';
     crumbs = { folder };
@@ -72,7 +101,7 @@ export function App() {
 
   return (
     <>
-      <Layout section={section} crumbs={crumbs} treeFolder={treeFolder} onKey={() => setKeyDialog({ open: true, reason: null })}>
+      <Layout section={section} crumbs={crumbs} treeFolder={treeFolder} roots={roots} me={me} onKey={() => setKeyDialog({ open: true, reason: null })}>
         {page}
       </Layout>
       <KeyDialog open={keyDialog.open} reason={keyDialog.reason} onClose={() => setKeyDialog({ open: false, reason: null })} />

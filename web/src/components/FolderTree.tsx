@@ -7,15 +7,15 @@ import { useEffect, useRef, useState } from 'react';
 import { get, folderApi } from '../lib/api.ts';
 import { useDataTick } from '../lib/changes.ts';
 import { num } from '../lib/format.ts';
-import { Link, folderHref } from '../lib/router.tsx';
+import { Link, folderHref, isInside } from '../lib/router.tsx';
 import type { Bucket, FolderInsights } from '../lib/types.ts';
 
 type Children = Bucket[] | 'loading' | { error: string };
 
-export function FolderTree({ current }: { current: string | null }) {
+export function FolderTree({ current, roots }: { current: string | null; roots: string[] }) {
   const [children, setChildren] = useState<Record<string, Children>>({});
-  const [open, setOpen] = useState<Set<string>>(() => new Set(['', ...ancestors(current ?? '')]));
-  const [rootCount, setRootCount] = useState<number | null>(null);
+  const [open, setOpen] = useState<Set<string>>(() => new Set([...roots, ...ancestorsWithin(roots, current)]));
+  const [counts, setCounts] = useState<Record<string, number>>({});
   const tick = useDataTick();
 
   const load = (folder: string) => {
@@ -23,28 +23,31 @@ export function FolderTree({ current }: { current: string | null }) {
     get<FolderInsights>(folderApi(folder, 'insights')).then(
       (ins) => {
         setChildren((c) => ({ ...c, [folder]: ins.subfolders }));
-        if (folder === '') setRootCount(ins.documentCount);
+        if (roots.includes(folder)) setCounts((n) => ({ ...n, [folder]: ins.documentCount }));
       },
       (err: unknown) => setChildren((c) => ({ ...c, [folder]: { error: err instanceof Error ? err.message : String(err) } })),
     );
   };
 
-  // Reload every open folder when data changes (a scan finished): counts and new folders.
-  // Keyed on the tick only: opening a folder loads it in toggle().
+  // Reload every open folder when data changes (a scan finished, another key was entered):
+  // counts and new folders. Keyed on the tick and the roots only: opening a folder loads it in toggle().
   const openRef = useRef(open);
   openRef.current = open;
+  const rootsKey = roots.join('\n');
   useEffect(() => {
-    for (const f of openRef.current) load(f);
-  }, [tick]);
+    const next = new Set([...openRef.current, ...roots]);
+    setOpen(next);
+    for (const f of next) if (roots.some((r) => isInside(r, f))) load(f);
+  }, [tick, rootsKey]);
 
   // Opening a deep link opens the path to it.
   useEffect(() => {
     if (current === null) return;
-    const need = ancestors(current).filter((f) => !open.has(f));
+    const need = ancestorsWithin(roots, current).filter((f) => !open.has(f));
     if (need.length === 0) return;
     setOpen((o) => new Set([...o, ...need]));
     for (const f of need) if (!children[f]) load(f);
-  }, [current]);
+  }, [current, rootsKey]);
 
   const toggle = (folder: string) => {
     const next = new Set(open);
@@ -60,16 +63,20 @@ export function FolderTree({ current }: { current: string | null }) {
   return (
     <nav className="tree" aria-label="Folders">
       <ul>
-        <li>
-          <div className={`tree-row${current === '' ? ' current' : ''}`}>
-            <span className="tree-toggle-spacer" />
-            <Link to={folderHref('')} aria-current={current === '' ? 'page' : undefined} className="tree-link">
-              <span className="tree-name">Documents root</span>
-              <span className="count">{rootCount === null ? '' : num(rootCount)}</span>
-            </Link>
-          </div>
-          <Branch folder="" children={children} open={open} current={current} toggle={toggle} />
-        </li>
+        {roots.map((root) => (
+          <li key={root}>
+            <div className={`tree-row${current === root ? ' current' : ''}`}>
+              <span className="tree-toggle-spacer" />
+              <Link to={folderHref(root)} aria-current={current === root ? 'page' : undefined} className="tree-link" title={root || undefined}>
+                <span className="tree-name">{root === '' ? 'Documents root' : root}</span>
+                <span className="count" data-testid={`tree-count-${root}`}>
+                  {counts[root] === undefined ? '' : num(counts[root])}
+                </span>
+              </Link>
+            </div>
+            <Branch folder={root} children={children} open={open} current={current} toggle={toggle} />
+          </li>
+        ))}
       </ul>
     </nav>
   );
@@ -131,8 +138,15 @@ function Branch({
   );
 }
 
-/** '' and every parent of a folder ('a/b/c' → '', 'a', 'a/b'). */
-function ancestors(folder: string): string[] {
+/**
+ * The folders to open so that `folder` shows: its parents from the root that holds it down
+ * ('a/b/c' under root '' → '', 'a', 'a/b'; under root 'a' → 'a', 'a/b'). None outside every root.
+ */
+function ancestorsWithin(roots: string[], folder: string | null): string[] {
+  if (folder === null) return [];
+  const root = roots.filter((r) => isInside(r, folder)).sort((x, y) => y.length - x.length)[0];
+  if (root === undefined) return [];
   const parts = folder.split('/').filter(Boolean);
-  return ['', ...parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'))];
+  const all = ['', ...parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'))];
+  return all.filter((f) => isInside(root, f));
 }

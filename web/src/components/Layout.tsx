@@ -1,24 +1,39 @@
 /** The frame of every page: left nav with the folder tree, header with the breadcrumb, main area. */
-import type { ReactNode } from 'react';
-import { getApiKey } from '../lib/api.ts';
+import type { MouseEvent, ReactNode } from 'react';
+import { getApiKey, post } from '../lib/api.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
-import type { Health } from '../lib/types.ts';
+import type { Health, Me } from '../lib/types.ts';
 import { Breadcrumb, type Crumbs } from './Breadcrumb.tsx';
 import { FolderTree } from './FolderTree.tsx';
 
 export type Section = 'folders' | 'jobs' | 'taxonomies' | 'other';
 
+/**
+ * bull-board cannot send the key as a header: ask the API for a session cookie limited to
+ * /admin/queues first, then open it (a failure is shown by the page the API answers with).
+ */
+function openQueues(e: MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault();
+  const go = () => window.location.assign('/admin/queues');
+  post<{ url: string }>('/v1/admin/queue-session', {}).then(go, go);
+}
+
 export function Layout({
   section,
   crumbs,
   treeFolder,
+  roots,
+  me,
   onKey,
   children,
 }: {
   section: Section;
   crumbs: Crumbs;
   treeFolder: string | null;
+  /** Where the folder tree starts: [''] (the documents root) or a scoped key's folders; null while unknown. */
+  roots: string[] | null;
+  me: Me | null;
   onKey(): void;
   children: ReactNode;
 }) {
@@ -54,9 +69,14 @@ export function Layout({
           </ul>
         </nav>
         <h2 className="side-h">Folders</h2>
-        <FolderTree current={treeFolder} />
+        {roots && <FolderTree key={roots.join('\n')} current={treeFolder} roots={roots} />}
         <div className="side-foot">
           <a href="/docs">API docs</a>
+          {health.data?.mode.queue === 'bullmq' && me?.role === 'admin' && me.scopes.length === 0 && (
+            <a href="/admin/queues" onClick={openQueues}>
+              Queue dashboard
+            </a>
+          )}
           {health.data && (
             <span className="muted small">
               v{health.data.version} · {health.data.mode.database} db · {health.data.mode.queue} queue
@@ -66,7 +86,7 @@ export function Layout({
       </aside>
       <div className="content">
         <header className="topbar">
-          <Breadcrumb {...crumbs} />
+          <Breadcrumb {...crumbs} roots={roots} />
           <div className="topbar-right">
             {health.error && <span className="badge tone-bad">server unreachable</span>}
             <button type="button" className="btn small" onClick={onKey}>

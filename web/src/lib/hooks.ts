@@ -2,7 +2,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, get } from './api.ts';
 import { followJob } from './sse.ts';
-import type { Job } from './types.ts';
+import { useDataTick } from './changes.ts';
+import type { Job, Me } from './types.ts';
 
 export interface Resource<T> {
   data: T | null;
@@ -94,4 +95,17 @@ export function useOptionalRoutes(): OptionalRoutes {
     };
   }, []);
   return routes;
+}
+
+/**
+ * Who the dashboard is acting as (GET /v1/me), reloaded when the key changes. `roots` are the
+ * folders to start from: the documents root for an unscoped key, else the key's scopes (a scoped
+ * key gets 404 for the root, so the tree and the start page begin at what it may see).
+ */
+export function useMe(): { me: Me | null; roots: string[] | null } {
+  const tick = useDataTick();
+  const { data, error } = useApi<Me>('/v1/me', tick);
+  if (!data) return { me: null, roots: error ? [''] : null };
+  const scopes = data.scopes.filter((s) => s !== '' && s !== '.');
+  return { me: data, roots: scopes.length > 0 && scopes.length === data.scopes.length ? scopes : [''] };
 }

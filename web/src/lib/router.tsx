@@ -56,3 +56,8 @@ export function folderFromPath(pathname: string): string {
     .map((s) => decodeURIComponent(s))
     .join('/');
 }
+
+/** Is `folder` the folder `root` or inside it ('' holds everything)? */
+export function isInside(root: string, folder: string): boolean {
+  return root === '' || folder === root || folder.startsWith(`${root}/`);
+}

@@ -161,6 +161,14 @@ export interface ClassificationEstimate {
   folderNotScanned: boolean;
 }
 
+/** GET /v1/me: the caller's role and folder scopes (none: every folder). */
+export interface Me {
+  keyId: string | null;
+  role: 'viewer' | 'editor' | 'admin';
+  scopes: string[];
+  authRequired: boolean;
+}
+
 export interface Health {
   status: 'ok';
   version: string;
