@@ -155,61 +155,57 @@ describe('metrics, request ids and the metrics listener', () => {
   });
 });
 
-describe('queue dashboard (Redis mode)', () => {
-  let db: TestDatabase;
-  let tree: TestRoot;
-  let runtime: Runtime;
-  let base: string;
-  const queueName = `qd${Date.now().toString(36)}`;
-
+/**
+ * An API on PostgreSQL and Redis with the queue dashboard, on its own database and queue name;
+ * `before` runs `prepare` on the migrated database first (to create keys).
+ */
+function queueDashboardServer(env: Record<string, string>, prepare?: (db: TestDatabase) => Promise<void>) {
+  const s = { base: '', db: undefined as TestDatabase | undefined, queueName: `qd${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` };
+  let tree: TestRoot | undefined;
+  let runtime: Runtime | undefined;
   before(async () => {
-    db = await createTestDatabase({ migrate: false });
+    s.db = await createTestDatabase();
+    await prepare?.(s.db);
     tree = await makeTestRoot(2);
-    const config = parseConfig({ DATABASE_URL: db.url, REDIS_URL, QUEUE_NAME: queueName, DOCS_ROOT: tree.root, PORT: '0', EXTRACT_THREADS: '1' });
-    runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
-    base = runtime.url ?? '';
+    const config = parseConfig({ DATABASE_URL: s.db.url, REDIS_URL, QUEUE_NAME: s.queueName, DOCS_ROOT: tree.root, PORT: '0', EXTRACT_THREADS: '1', ...env });
+    runtime = await startRuntime(config, { api: true, worker: false }, pino({ level: 'silent' }));
+    s.base = runtime.url ?? '';
   });
-
   after(async () => {
     await runtime?.stop();
-    await db?.drop();
+    await s.db?.drop();
     if (tree) await rm(tree.root, { recursive: true, force: true });
     const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`*${queueName}*`);
+    const keys = await redis.keys(`*${s.queueName}*`);
     if (keys.length) await redis.del(...keys);
     await redis.quit();
   });
+  return s;
+}
+
+describe('queue dashboard (Redis mode)', () => {
+  const server = queueDashboardServer({});
 
   it('shows bull-board with our queue to a direct loopback caller', async () => {
-    const page = await fetch(`${base}/admin/queues`);
+    const page = await fetch(`${server.base}/admin/queues`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
-    const queues = await api<{ queues: { name: string }[] }>(base, 'GET', '/admin/queues/api/queues');
+    const queues = await api<{ queues: { name: string }[] }>(server.base, 'GET', '/admin/queues/api/queues');
     assert.equal(queues.status, 200, JSON.stringify(queues.body).slice(0, 300));
-    assert.deepEqual(queues.body.queues.map((q) => q.name), [queueName]);
+    assert.deepEqual(queues.body.queues.map((q) => q.name), [server.queueName]);
   });
 
   it('refuses a request that came through a proxy, with a JSON 403', async () => {
-    const r = await api<{ error: { code: string } }>(base, 'GET', '/admin/queues', undefined, { 'x-forwarded-for': '203.0.113.7' });
+    const r = await api<{ error: { code: string } }>(server.base, 'GET', '/admin/queues', undefined, { 'x-forwarded-for': '203.0.113.7' });
     assert.equal(r.status, 403);
     assert.equal(r.body.error.code, 'forbidden');
   });
 });
 
 describe('queue dashboard with keys required: the browser session cookie', () => {
-  let db: TestDatabase;
-  let tree: TestRoot;
-  let runtime: Runtime;
-  let base: string;
-  const queueName = `qs${Date.now().toString(36)}`;
   const keys: Record<'admin' | 'viewer' | 'scopedAdmin' | 'revoked', string> = { admin: '', viewer: '', scopedAdmin: '', revoked: '' };
   let revokedId = '';
-  const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
-  const cookieOf = (setCookie: string | null) => (setCookie ?? '').split(';')[0] ?? '';
-
-  before(async () => {
-    db = await createTestDatabase();
-    tree = await makeTestRoot(2);
+  const server = queueDashboardServer({ AUTH_REQUIRED: 'true' }, async (db) => {
     const svc = createKeysService(createKeysRepository(db.db));
     keys.admin = (await svc.create({ name: 'admin', role: 'admin' })).key;
     keys.viewer = (await svc.create({ name: 'viewer', role: 'viewer' })).key;
@@ -217,42 +213,23 @@ describe('queue dashboard with keys required: the browser session cookie', () =>
     const r = await svc.create({ name: 'to revoke', role: 'admin' });
     keys.revoked = r.key;
     revokedId = r.record.id;
-    const config = parseConfig({
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      QUEUE_NAME: queueName,
-      DOCS_ROOT: tree.root,
-      PORT: '0',
-      EXTRACT_THREADS: '1',
-      AUTH_REQUIRED: 'true',
-    });
-    runtime = await startRuntime(config, { api: true, worker: false }, pino({ level: 'silent' }));
-    base = runtime.url ?? '';
   });
-
-  after(async () => {
-    await runtime?.stop();
-    await db?.drop();
-    if (tree) await rm(tree.root, { recursive: true, force: true });
-    const redis = new Redis(REDIS_URL);
-    const found = await redis.keys(`*${queueName}*`);
-    if (found.length) await redis.del(...found);
-    await redis.quit();
-  });
+  const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
+  const cookieOf = (setCookie: string | null) => (setCookie ?? '').split(';')[0] ?? '';
 
   it('asks for a key, takes an admin key as a header, and refuses viewers and scoped admins', async () => {
-    assert.equal((await fetch(`${base}/admin/queues`)).status, 401);
-    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(keys.admin) })).status, 200);
-    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(keys.viewer) })).status, 403);
-    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: bearer(keys.scopedAdmin) })).status, 403);
-    const viewer = await api<{ error: { code: string } }>(base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.viewer));
+    assert.equal((await fetch(`${server.base}/admin/queues`)).status, 401);
+    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: bearer(keys.admin) })).status, 200);
+    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: bearer(keys.viewer) })).status, 403);
+    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: bearer(keys.scopedAdmin) })).status, 403);
+    const viewer = await api<{ error: { code: string } }>(server.base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.viewer));
     assert.equal(viewer.status, 403);
-    const scoped = await api<{ error: { code: string } }>(base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.scopedAdmin));
+    const scoped = await api<{ error: { code: string } }>(server.base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.scopedAdmin));
     assert.equal(scoped.status, 403);
   });
 
   it('opens bull-board in a browser through a cookie limited to /admin/queues, and nowhere else', async () => {
-    const res = await fetch(`${base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.admin), 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${server.base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.admin), 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { url: '/admin/queues' });
     const setCookie = res.headers.get('set-cookie') ?? '';
@@ -260,28 +237,28 @@ describe('queue dashboard with keys required: the browser session cookie', () =>
     assert.doesNotMatch(setCookie, /Expires|Max-Age/i, 'a browser-session cookie');
     const cookie = cookieOf(setCookie);
 
-    const page = await fetch(`${base}/admin/queues`, { headers: { cookie } });
+    const page = await fetch(`${server.base}/admin/queues`, { headers: { cookie } });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
-    const queues = await api<{ queues: { name: string }[] }>(base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
+    const queues = await api<{ queues: { name: string }[] }>(server.base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
     assert.equal(queues.status, 200);
-    assert.deepEqual(queues.body.queues.map((q) => q.name), [queueName]);
+    assert.deepEqual(queues.body.queues.map((q) => q.name), [server.queueName]);
 
     // The cookie is not a key for the API.
-    assert.equal((await fetch(`${base}/v1/jobs`, { headers: { cookie } })).status, 401);
+    assert.equal((await fetch(`${server.base}/v1/jobs`, { headers: { cookie } })).status, 401);
     // Another site cannot drive bull-board's actions with it (browsers send Origin on a PUT).
-    const pause = await fetch(`${base}/admin/queues/api/queues/${queueName}/pause`, { method: 'PUT', headers: { cookie, origin: 'https://evil.example' } });
+    const pause = await fetch(`${server.base}/admin/queues/api/queues/${server.queueName}/pause`, { method: 'PUT', headers: { cookie, origin: 'https://evil.example' } });
     assert.equal(pause.status, 403);
-    const paused = await api<{ queues: { name: string; isPaused: boolean }[] }>(base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
+    const paused = await api<{ queues: { name: string; isPaused: boolean }[] }>(server.base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
     assert.equal(paused.body.queues[0]?.isPaused, false);
   });
 
   it('ends the session when the key is revoked', async () => {
-    const res = await fetch(`${base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.revoked), 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${server.base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.revoked), 'content-type': 'application/json' }, body: '{}' });
     const cookie = cookieOf(res.headers.get('set-cookie'));
-    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie } })).status, 200);
-    await createKeysService(createKeysRepository(db.db)).revoke(revokedId);
-    assert.equal((await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie } })).status, 401);
-    assert.equal((await fetch(`${base}/admin/queues`, { headers: { cookie: 'docsight_queues=dsk_AAAAAAAA_nope' } })).status, 401);
+    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: { cookie } })).status, 200);
+    await createKeysService(createKeysRepository((server.db as TestDatabase).db)).revoke(revokedId);
+    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: { cookie } })).status, 401);
+    assert.equal((await fetch(`${server.base}/admin/queues`, { headers: { cookie: 'docsight_queues=dsk_AAAAAAAA_nope' } })).status, 401);
   });
 });
