@@ -3,7 +3,7 @@
  * and out, the API key as a Bearer header, and failures sorted into what the exit code says:
  * the server could not be reached, or it answered with an error.
  */
-import type { JobView } from './types.ts';
+import type { Job } from '../contract.ts';
 
 /** No connection to the server (refused, DNS, timeout): exit code 3. */
 export class ServerUnreachable extends Error {
@@ -40,7 +40,7 @@ export interface Client {
   request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** GET the events stream; resolves with the response (caller reads the body) or throws. */
   openEvents(jobId: string, signal: AbortSignal): Promise<Response>;
-  getJob(id: string): Promise<JobView>;
+  getJob(id: string): Promise<Job>;
 }
 
 function describeCause(cause: unknown): string {
@@ -104,7 +104,7 @@ export function createClient(opts: ClientOptions): Client {
       return res;
     },
     async getJob(id) {
-      return (await client.request<JobView>('GET', `/v1/jobs/${encodeURIComponent(id)}`)).body;
+      return (await client.request<Job>('GET', `/v1/jobs/${encodeURIComponent(id)}`)).body;
     },
   };
   return client;

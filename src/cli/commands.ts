@@ -7,19 +7,19 @@ import type { Context } from './context.ts';
 import { EXIT, UsageError } from './context.ts';
 import { followJob } from './follow.ts';
 import { bytes, createProgress, day, duration, folderName, minute, num, pairs, table } from './render.ts';
-import type { Bucket, ClassificationEstimate, FolderInsights, JobStatus, JobView } from './types.ts';
+import type { Bucket, ClassificationEstimate, FolderInsights, JobStatus, Job } from '../contract.ts';
 
 const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
 
 /** Exit code of a finished job: anything but a clean completion is 1. */
-export const jobExitCode = (j: JobView) => (j.status === 'completed' && j.progress.failed === 0 ? EXIT.ok : EXIT.jobFailures);
+export const jobExitCode = (j: Job) => (j.status === 'completed' && j.progress.failed === 0 ? EXIT.ok : EXIT.jobFailures);
 
 function json(ctx: Context, value: unknown): void {
   ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Follow a started job with a progress display on stderr, then print the summary (or JSON). */
-async function runJob(ctx: Context, started: JobView, detach: boolean): Promise<number> {
+async function runJob(ctx: Context, started: Job, detach: boolean): Promise<number> {
   const what = `${started.kind === 'scan' ? 'Scan' : 'Classification'} of ${folderName(started.folder)}`;
   if (detach) {
     if (ctx.json) json(ctx, started);
@@ -36,7 +36,7 @@ async function runJob(ctx: Context, started: JobView, detach: boolean): Promise<
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
-  let final: JobView;
+  let final: Job;
   try {
     final = await followJob(ctx.client, started.id, (j) => showProgress && progress.update(j), {
       onFallback: (reason) => {
@@ -52,7 +52,7 @@ async function runJob(ctx: Context, started: JobView, detach: boolean): Promise<
   return jobExitCode(final);
 }
 
-export function jobSummary(j: JobView): string {
+export function jobSummary(j: Job): string {
   const what = `${j.kind === 'scan' ? 'Scan' : 'Classification'} of ${folderName(j.folder)}`;
   const took = j.durationMs !== null ? ` in ${duration(j.durationMs / 1000)}` : '';
   const p = j.progress;
@@ -81,7 +81,7 @@ export function jobSummary(j: JobView): string {
 }
 
 export async function scan(ctx: Context, folder: string, opts: { detach: boolean }): Promise<number> {
-  const { body } = await ctx.client.request<JobView>('POST', '/v1/scans', { path: folder });
+  const { body } = await ctx.client.request<Job>('POST', '/v1/scans', { path: folder });
   return runJob(ctx, body, opts.detach);
 }
 
@@ -122,7 +122,7 @@ export async function classify(ctx: Context, folder: string, o: ClassifyOptions)
     }
     return EXIT.ok;
   }
-  const { body: job } = await ctx.client.request<JobView>('POST', '/v1/classifications', body);
+  const { body: job } = await ctx.client.request<Job>('POST', '/v1/classifications', body);
   return runJob(ctx, job, o.detach);
 }
 
@@ -185,7 +185,7 @@ export async function jobs(ctx: Context, o: JobsOptions): Promise<number> {
   if (o.status) q.set('status', o.status);
   if (o.kind) q.set('kind', o.kind);
   if (o.folder !== undefined) q.set('folder', o.folder === '.' ? '' : o.folder);
-  const { body } = await ctx.client.request<{ items: JobView[]; nextCursor: string | null }>('GET', `/v1/jobs?${q}`);
+  const { body } = await ctx.client.request<{ items: Job[]; nextCursor: string | null }>('GET', `/v1/jobs?${q}`);
   if (ctx.json) {
     json(ctx, body);
     return EXIT.ok;

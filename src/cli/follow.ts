@@ -3,40 +3,10 @@
  * goes in a header), or, if the stream cannot be opened or breaks, GET the job every second.
  */
 import { ApiError, type Client } from './client.ts';
-import { type JobView, isFinal } from './types.ts';
+import { type Job, isFinal } from '../contract.ts';
+import { createSseParser } from '../sse-parser.ts';
 
-export interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** Incremental text/event-stream parser: feed chunks, get complete events. */
-export function createSseParser(): (chunk: string) => SseEvent[] {
-  let buffer = '';
-  return (chunk) => {
-    buffer += chunk.replace(/\r\n?/g, '\n');
-    const events: SseEvent[] = [];
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) continue; // keep-alive comment
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
-      if (data.length) events.push({ event, data: data.join('\n') });
-    }
-    return events;
-  };
-}
-
-async function stream(client: Client, id: string, onJob: (j: JobView) => void, signal: AbortSignal): Promise<boolean> {
+async function stream(client: Client, id: string, onJob: (j: Job) => void, signal: AbortSignal): Promise<boolean> {
   const res = await client.openEvents(id, signal);
   if (!res.body) return false;
   const parse = createSseParser();
@@ -45,7 +15,7 @@ async function stream(client: Client, id: string, onJob: (j: JobView) => void, s
   for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
     for (const ev of parse(decoder.decode(chunk, { stream: true }))) {
       if (ev.event === 'progress') {
-        const job = JSON.parse(ev.data) as JobView;
+        const job = JSON.parse(ev.data) as Job;
         onJob(job);
         final = isFinal(job.status);
       } else if (ev.event === 'end') final = true;
@@ -61,7 +31,7 @@ export interface FollowOptions {
 }
 
 /** Resolves with the finished job, read once more in full (with its failed documents). */
-export async function followJob(client: Client, id: string, onJob: (j: JobView) => void, opts: FollowOptions = {}): Promise<JobView> {
+export async function followJob(client: Client, id: string, onJob: (j: Job) => void, opts: FollowOptions = {}): Promise<Job> {
   const ctl = new AbortController();
   try {
     if (await stream(client, id, onJob, ctl.signal)) return await client.getJob(id);

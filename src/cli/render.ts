@@ -1,5 +1,5 @@
 /** Text output of the CLI: aligned tables, sizes, durations, and the live progress line. */
-import type { JobView } from './types.ts';
+import type { Job } from '../contract.ts';
 
 export interface Out {
   write(s: string): unknown;
@@ -51,13 +51,13 @@ export function pairs(rows: [string, string][], indent = '  '): string {
   return rows.map(([k, v]) => `${indent}${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }
 
-const counts = (j: JobView) => {
+const counts = (j: Job) => {
   const p = j.progress;
   const finished = p.done + p.failed + p.skipped;
   return `${num(finished)}/${num(p.total)}`;
 };
 
-const rateEta = (j: JobView) =>
+const rateEta = (j: Job) =>
   [j.rate !== null ? `${j.rate} docs/s` : null, j.etaSeconds !== null ? `ETA ${duration(j.etaSeconds)}` : null].filter(Boolean).join('  ');
 
 /**
@@ -69,7 +69,7 @@ export function createProgress(out: Out, label: string, everyMs = 1000) {
   let lastStatus = '';
   let drawn = false;
   return {
-    update(j: JobView) {
+    update(j: Job) {
       const p = j.progress;
       if (out.isTTY) {
         const width = Math.max(10, Math.min(40, (out.columns ?? 80) - 70));

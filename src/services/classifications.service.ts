@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Classifier, estimateCost, type PriceTable } from '../classify/index.ts';
+import type { ClassificationEstimate } from '../contract.ts';
 import { assertFolderVisible, canSee, isScoped, type Principal } from '../domain/access.ts';
 import { AppError, badRequest, notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
@@ -27,17 +28,8 @@ export interface ClassificationRequest {
   access: Principal;
 }
 
-export interface DryRunEstimate {
-  dryRun: true;
-  documents: number;
-  estimatedInputTokens: number;
-  estimatedOutputTokens: number;
-  estimatedCostUsd: number;
-  model: string;
-  taxonomy: { id: string; name: string; version: number };
-  /** The folder was never scanned: documents found by the scan are not in this estimate. */
-  folderNotScanned: boolean;
-}
+/** What POST /v1/classifications answers with dryRun (src/contract.ts). */
+export type DryRunEstimate = ClassificationEstimate;
 
 export const PROVIDER_NOT_CONFIGURED =
   'No LLM provider is configured: set OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (an OpenAI-compatible server such as Ollama or vLLM) and LLM_MODEL';

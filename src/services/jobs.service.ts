@@ -5,30 +5,13 @@ import { AppError, notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { JobName, JobPayloads } from '../jobs/definitions.ts';
-import type { FailureRow, JobRow, JobsRepository } from '../store/jobs.repository.ts';
+import type { Job } from '../contract.ts';
 import type { JobKind, JobStatus } from '../store/schema.ts';
+import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { DocsRoot } from './docs-root.ts';
 
-export interface JobView {
-  id: string;
-  kind: JobKind;
-  status: JobStatus;
-  folder: string | null;
-  params: Record<string, unknown>;
-  progress: { total: number; done: number; failed: number; skipped: number; percent: number };
-  /** Documents finished per second since the job started. */
-  rate: number | null;
-  /** Estimated seconds left at the current rate (null until known). */
-  etaSeconds: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: { code: string; message: string } | null;
-  stats: Record<string, unknown>;
-  usage: { inputTokens: number; outputTokens: number; costUsd: number };
-  failures?: FailureRow[];
-}
+/** A job as the API answers it: the shape the CLI and the dashboard read (src/contract.ts). */
+export type JobView = Job;
 
 export function toJobView(j: JobRow, now = new Date()): JobView {
   const finished = j.done + j.failed + j.skipped;

@@ -1,11 +1,9 @@
 /** Taxonomies and their versions. An edit never changes a version: it adds the next one. */
 import { sql } from 'kysely';
+import type { TaxonomyLabel } from '../contract.ts';
 import type { Db } from './database.ts';
 
-export interface TaxonomyLabel {
-  name: string;
-  description?: string;
-}
+export type { TaxonomyLabel };
 
 export interface TaxonomyRecord {
   id: string;

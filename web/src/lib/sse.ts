@@ -5,40 +5,8 @@
  * second instead, so progress keeps moving on servers or proxies without the stream.
  */
 import { ApiError, authHeaders, errorFrom, get } from './api.ts';
+import { createSseParser } from '../../../src/sse-parser.ts';
 import { type Job, isFinal } from './types.ts';
-
-export interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** Split a text/event-stream into events; `feed` returns the complete events seen so far. */
-export function createSseParser(): { feed(chunk: string): SseEvent[] } {
-  let buffer = '';
-  return {
-    feed(chunk) {
-      buffer += chunk.replace(/\r\n?/g, '\n');
-      const out: SseEvent[] = [];
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        let event = 'message';
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue; // keep-alive comment
-          const colon = line.indexOf(':');
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === 'event') event = value;
-          else if (field === 'data') data.push(value);
-        }
-        if (data.length) out.push({ event, data: data.join('\n') });
-      }
-      return out;
-    },
-  };
-}
 
 async function streamJob(id: string, onJob: (job: Job) => void, signal: AbortSignal): Promise<Job | null> {
   const res = await fetch(`/v1/jobs/${encodeURIComponent(id)}/events`, {
@@ -48,12 +16,12 @@ async function streamJob(id: string, onJob: (job: Job) => void, signal: AbortSig
   if (!res.ok) throw await errorFrom(res);
   if (!res.body) return null;
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  const parser = createSseParser();
+  const parse = createSseParser();
   let last: Job | null = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return last && isFinal(last.status) ? last : null;
-    for (const ev of parser.feed(value)) {
+    for (const ev of parse(value)) {
       if (ev.event === 'progress') {
         last = JSON.parse(ev.data) as Job;
         onJob(last);

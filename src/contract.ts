@@ -1,0 +1,188 @@
+/**
+ * Shapes of the docsight API (v1) as its clients read them: the CLI and the dashboard import these
+ * types from here, one definition for both builds (see /openapi.json for the full contract).
+ * Types and small pure helpers only: this file is bundled into the browser.
+ */
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type JobKind = 'scan' | 'classify';
+export type DocumentStatus = 'pending' | 'extracted' | 'unsupported' | 'failed';
+
+export interface Progress {
+  total: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  percent: number;
+}
+
+export interface Job {
+  id: string;
+  kind: JobKind;
+  status: JobStatus;
+  folder: string | null;
+  params: Record<string, unknown>;
+  progress: Progress;
+  /** Documents finished per second since the job started. */
+  rate: number | null;
+  /** Estimated seconds left at the current rate (null until known). */
+  etaSeconds: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: { code: string; message: string } | null;
+  stats: Record<string, unknown>;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  failures?: { documentId: string; path: string; code: string; message: string }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Bucket {
+  key: string | null;
+  count: number;
+  size: number;
+}
+
+export interface FolderInsights {
+  folder: string;
+  lastScannedAt: string | null;
+  documentCount: number;
+  totalSize: number;
+  oldestModified: string | null;
+  newestModified: string | null;
+  byStatus: Bucket[];
+  byFormat: Bucket[];
+  byExtension: Bucket[];
+  byAuthor: Bucket[];
+  byYear: Bucket[];
+  byLanguage: Bucket[];
+  failuresByCode: Bucket[];
+  subfolders: Bucket[];
+  classification: {
+    classified: number;
+    classifiable: number;
+    coverage: number;
+    needsReview: number;
+    byTag: Bucket[];
+    byCategory: Bucket[];
+    costUsd: number;
+    inputTokens: number;
+    outputTokens: number;
+  };
+}
+
+export interface Tag {
+  label: string;
+  confidence: number;
+  needsReview: boolean;
+}
+
+export interface DocumentItem {
+  id: string;
+  path: string;
+  name: string;
+  folder: string;
+  extension: string;
+  size: number;
+  mtime: string;
+  sha256: string | null;
+  mimeType: string | null;
+  format: string | null;
+  status: DocumentStatus;
+  error: { code: string; message: string | null } | null;
+  title: string | null;
+  author: string | null;
+  created: string | null;
+  modified: string | null;
+  language: string | null;
+  pageCount: number | null;
+  wordCount: number | null;
+  metadata: Record<string, unknown>;
+  tags: Tag[] | null;
+  primaryCategory: string | null;
+}
+
+export interface Classification {
+  id: string;
+  taxonomyId: string;
+  taxonomyVersion: number;
+  model: string;
+  promptVersion: string;
+  summaryLanguage: string;
+  tags: Tag[];
+  primaryCategory: string;
+  summary: string;
+  language: string | null;
+  strategy: string;
+  chunks: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  needsReview: boolean;
+  jobId: string | null;
+  createdAt: string;
+}
+
+export interface DocumentDetail extends DocumentItem {
+  textLength: number;
+  textPreview: string | null;
+  textTruncated: boolean;
+  extractionCount: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  extractedAt: string | null;
+  deletedAt: string | null;
+  classification: Classification | null;
+  classificationHistory: Classification[];
+}
+
+export interface TaxonomyLabel {
+  name: string;
+  description?: string;
+}
+
+export interface Taxonomy {
+  id: string;
+  name: string;
+  description: string | null;
+  version: number;
+  currentVersion: number;
+  labels: TaxonomyLabel[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ClassificationEstimate {
+  dryRun: true;
+  documents: number;
+  estimatedInputTokens: number;
+  estimatedOutputTokens: number;
+  estimatedCostUsd: number;
+  model: string;
+  taxonomy: { id: string; name: string; version: number };
+  /** The folder was never scanned: documents found by the scan are not in this estimate. */
+  folderNotScanned: boolean;
+}
+
+/** GET /v1/me: the caller's role and folder scopes (none: every folder). */
+export interface Me {
+  keyId: string | null;
+  role: 'viewer' | 'editor' | 'admin';
+  scopes: string[];
+  authRequired: boolean;
+}
+
+export interface Health {
+  status: 'ok';
+  version: string;
+  mode: { database: 'embedded' | 'external'; queue: 'postgres' | 'bullmq' };
+  auth: 'required' | 'open';
+}
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
