@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -250,6 +250,27 @@ describe('drift between the deployment files and the code', () => {
         assert.ok(!ignored.some((p) => src === p || src.startsWith(`${p}/`)), `COPY ${src}: excluded by .dockerignore`);
       }
     }
+  });
+
+  it("the Dockerfile's build stage copies every file the dashboard imports from outside web/", () => {
+    const stages = dockerfile.reduce<{ instruction: string; args: string }[][]>((acc, i) => (i.instruction === 'FROM' ? [...acc, []] : (acc.at(-1)?.push(i), acc)), []);
+    const copied = (stages[0] ?? []).filter((i) => i.instruction === 'COPY' && !i.args.startsWith('--from')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const imports = new Set<string>();
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, e.name);
+        if (e.isDirectory()) walk(file);
+        else if (/\.tsx?$/.test(e.name)) {
+          for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+            const target = path.relative(ROOT, path.resolve(path.dirname(file), m[1] ?? ''));
+            if (!target.startsWith('web/')) imports.add(target);
+          }
+        }
+      }
+    };
+    walk(path.join(ROOT, 'web/src'));
+    assert.ok(imports.size > 0, 'the dashboard imports the shared contract');
+    for (const target of imports) assert.ok(copied.some((src) => target === src || target.startsWith(`${src}/`)), `${target}: not copied into the build stage`);
   });
 
   it('compose and Kubernetes run only commands `docsight --help` lists', () => {
