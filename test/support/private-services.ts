@@ -8,9 +8,12 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import type { Db } from '../../src/store/database.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { generateDocxFolder } from './docx-fixtures.ts';
 import { api, type JobBody } from './http.ts';
 import { freePort, type Proc, startDocsight, waitForHttp } from './processes.ts';
 
@@ -360,5 +363,55 @@ export async function dropQueueKeys(redisUrl: string, queueName: string): Promis
     // a private Redis that is already gone has nothing to clean
   } finally {
     redis.disconnect();
+  }
+}
+
+/** A folder of generated .docx documents for a suite: made in `before`, removed in `after`. */
+export function docxFolderForSuite(prefix: string, count: number, opts: Parameters<typeof generateDocxFolder>[2]): { readonly dir: string; readonly documents: string } {
+  const folder = { dir: '', documents: '' };
+  before(async () => {
+    folder.dir = await mkdtemp(path.join(tmpdir(), prefix));
+    folder.documents = path.join(folder.dir, 'documents');
+    await generateDocxFolder(folder.documents, count, opts);
+  });
+  after(async () => {
+    if (folder.dir) await rm(folder.dir, { recursive: true, force: true });
+  });
+  return folder;
+}
+
+/**
+ * A cluster over the folder on the machine's PostgreSQL (a database of its own) and, in redis
+ * mode, its Redis (a queue name of its own); runs `body`, then stops every process and drops the
+ * database and the queue's keys, whatever happened.
+ */
+export async function withCluster(
+  mode: 'redis' | 'postgres',
+  opts: { folder: { dir: string; documents: string }; workers: number; env?: Record<string, string>; workerEnv?: Record<string, string> },
+  body: (c: { cluster: Cluster; db: TestDatabase }) => Promise<void>,
+): Promise<void> {
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const db = await createTestDatabase({ migrate: false });
+  const queueName = `f${mode}${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  let cluster: Cluster | undefined;
+  try {
+    cluster = await startCluster({
+      dir: opts.folder.dir,
+      workers: opts.workers,
+      env: {
+        DATABASE_URL: db.url,
+        ...(mode === 'redis' ? { REDIS_URL: redisUrl } : {}),
+        QUEUE_NAME: queueName,
+        DOCS_ROOT: opts.folder.documents,
+        DATA_DIR: path.join(opts.folder.dir, 'unused-data'),
+        ...opts.env,
+      },
+      ...(opts.workerEnv ? { workerEnv: opts.workerEnv } : {}),
+    });
+    await body({ cluster, db });
+  } finally {
+    await cluster?.stopAll();
+    await db.drop();
+    if (mode === 'redis') await dropQueueKeys(redisUrl, queueName);
   }
 }
