@@ -11,6 +11,7 @@ import {
   packageFacts,
   readPackageProperties,
   readRelationships,
+  readScannableXml,
   readXml,
   type Relationship,
 } from './opc.ts';
@@ -50,7 +51,7 @@ export const docxExtractor: Extractor = {
     const stats = emptyWordStats();
 
     const body = new TextBuilder(limits.maxTextChars);
-    const mainXml = readXml(zip, main) ?? '';
+    const mainXml = readScannableXml(zip, main) ?? { xml: '', source: () => '' };
     scanWordPart(mainXml, body, stats, (id) => altChunkText(zip, mainRels, id, warnings));
 
     const parts: Record<string, string> = {};
@@ -59,7 +60,7 @@ export const docxExtractor: Extractor = {
       const side = new TextBuilder(limits.maxTextChars);
       for (const rel of mainRels) {
         if (rel.type !== relType || rel.external) continue;
-        const xml = readXml(zip, rel.target);
+        const xml = readScannableXml(zip, rel.target);
         if (xml === undefined) {
           warnings.push(`missing part ${rel.target}`);
           continue;
@@ -80,7 +81,7 @@ export const docxExtractor: Extractor = {
     return {
       properties,
       raw,
-      text: body.toString().replace(/\n+$/, ''),
+      text: trimTrailingNewlines(body.toString()),
       textTruncated: body.truncated,
       parts,
       counts: { paragraphs: stats.paragraphs, tables: stats.tables },
@@ -103,6 +104,13 @@ export const docxExtractor: Extractor = {
     };
   },
 };
+
+/** The text without the paragraph ends after its last line (a regex /\n+$/ retries at every newline). */
+function trimTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 10) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
 
 /** altChunk: a body imported as HTML, MHT or plain text, kept in its own part. */
 function altChunkText(zip: ZipArchive, rels: Relationship[], id: string, warnings: string[]): string | undefined {

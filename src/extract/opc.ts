@@ -4,7 +4,7 @@
  * packages put the main part where they like (word/document22.xml) and Strict OOXML renames
  * the relationship types.
  */
-import { assertSafeXml, attrOf, leafValues, XmlScanner } from './xml-scan.ts';
+import { attrOf, decodeSafeXml, leafValues, scannableXml, XmlScanner, type ScannableXml } from './xml-scan.ts';
 import type { ZipArchive } from './zip.ts';
 import type { DocumentProperties, RawValue } from './types.ts';
 
@@ -23,8 +23,14 @@ export interface Relationship {
 
 /** Reads a part as XML that is safe to scan; undefined when missing. */
 export function readXml(zip: ZipArchive, part: string): string | undefined {
-  const text = zip.readText(part);
-  return text === undefined ? undefined : assertSafeXml(text, part);
+  const data = zip.read(part);
+  return data === undefined ? undefined : decodeSafeXml(data, part);
+}
+
+/** Reads a part prepared for one forward scan (see ScannableXml); undefined when missing. */
+export function readScannableXml(zip: ZipArchive, part: string): ScannableXml | undefined {
+  const data = zip.read(part);
+  return data === undefined ? undefined : scannableXml(data, part);
 }
 
 /** The .rels part that holds a part's relationships ('' for the package itself). */

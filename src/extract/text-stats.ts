@@ -34,17 +34,36 @@ const FUNCTION_WORDS: Record<string, string[]> = {
   por: 'o a os as de que e do da em um uma para com não dos das se por no na'.split(' '),
 };
 const WORD_LANGS = new Map<string, string[]>();
+let longestFunctionWord = 0;
 for (const [lang, words] of Object.entries(FUNCTION_WORDS)) {
-  for (const w of words) WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), lang]);
+  for (const w of words) {
+    WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), lang]);
+    longestFunctionWord = Math.max(longestFunctionWord, w.length);
+  }
 }
 const FUNCTION_SAMPLE_CHARS = 3000;
 
+/** A letter of the word pattern [a-zà-ÿ] (by UTF-16 code unit, after lower-casing). */
+function isWordUnit(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 0xe0 && c <= 0xff);
+}
+
 function byFunctionWords(text: string): string | undefined {
-  const sample = text.length > FUNCTION_SAMPLE_CHARS ? text.slice(0, FUNCTION_SAMPLE_CHARS) : text;
+  const sample = (text.length > FUNCTION_SAMPLE_CHARS ? text.slice(0, FUNCTION_SAMPLE_CHARS) : text).toLowerCase();
   const scores = new Map<string, number>();
   let hits = 0;
-  for (const m of sample.toLowerCase().matchAll(/[a-zà-ÿ]+/g)) {
-    const langs = WORD_LANGS.get(m[0]);
+  // Words are maximal runs of [a-zà-ÿ]; only runs short enough to be a function word are looked up.
+  const n = sample.length;
+  let i = 0;
+  while (i < n) {
+    if (!isWordUnit(sample.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isWordUnit(sample.charCodeAt(i))) i++;
+    if (i - start > longestFunctionWord) continue;
+    const langs = WORD_LANGS.get(sample.slice(start, i));
     if (!langs) continue;
     hits++;
     for (const l of langs) scores.set(l, (scores.get(l) ?? 0) + 1 / langs.length);
@@ -73,6 +92,11 @@ export interface TextCounts {
   paragraphs: number;
 }
 
+/** Whitespace for counting, by UTF-16 code unit below 0x80: space, \t, \n, \v, \f, \r. */
+const ASCII_SPACE = new Uint8Array(128);
+for (const c of [9, 10, 11, 12, 13, 32]) ASCII_SPACE[c] = 1;
+
+/** One pass over the text; astral characters (surrogate pairs) count once. */
 export function countText(text: string): TextCounts {
   let words = 0;
   let characters = 0;
@@ -80,15 +104,24 @@ export function countText(text: string): TextCounts {
   let inWord = false;
   let lineHasText = false;
   let newlines = 0;
-  for (let i = 0; i < text.length; i++) {
+  let lowSurrogates = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    // Low surrogates belong to the character before them.
-    if (c >= 0xdc00 && c <= 0xdfff) continue;
-    const space = c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0 || c === 12 || c === 11 || (c >= 0x2000 && c <= 0x200b) || c === 0x3000;
-    if (c === 10) {
-      newlines++;
-      if (lineHasText) paragraphs++;
-      lineHasText = false;
+    let space: boolean;
+    if (c < 128) {
+      space = ASCII_SPACE[c] === 1;
+      if (c === 10) {
+        newlines++;
+        if (lineHasText) paragraphs++;
+        lineHasText = false;
+      }
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      // Low surrogates belong to the character before them.
+      lowSurrogates++;
+      continue;
+    } else {
+      space = c === 0xa0 || (c >= 0x2000 && c <= 0x200b) || c === 0x3000;
     }
     if (space) {
       inWord = false;
@@ -102,12 +135,7 @@ export function countText(text: string): TextCounts {
     }
   }
   if (lineHasText) paragraphs++;
-  let codePoints = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) codePoints++;
-  }
-  return { words, characters, charactersWithSpaces: codePoints - newlines, paragraphs };
+  return { words, characters, charactersWithSpaces: n - lowSurrogates - newlines, paragraphs };
 }
 
 /** Appends text up to a limit; the builder remembers whether anything was dropped. */

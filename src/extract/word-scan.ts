@@ -3,9 +3,16 @@
  * one forward pass. Only runs' text elements are taken, so deleted text (w:delText) and field
  * codes (w:instrText) stay out, and mc:Fallback copies of text boxes are skipped so they do not
  * appear twice.
+ *
+ * The body part is the largest thing a .docx holds and this pass is the extractor's hot loop, so
+ * it does not go through the general XmlScanner: it reads tag names in place (no substring per
+ * tag), recognises the few names it acts on by length and characters, and finds each tag's end in
+ * the same walk. It treats tags exactly as XmlScanner does (local names, comments, CDATA,
+ * processing instructions, quoted '>' in attributes); test/unit/extract-word-scan.test.ts holds
+ * the XmlScanner-based reference and checks the two agree on awkward inputs.
  */
 import type { TextBuilder } from './text-stats.ts';
-import { innerText, XmlScanner } from './xml-scan.ts';
+import { attrOf, findTagEnd, markupText, type ScannableXml } from './xml-scan.ts';
 
 export interface WordStats {
   paragraphs: number;
@@ -25,74 +32,168 @@ export function emptyWordStats(): WordStats {
 /** Text of an embedded altChunk body, looked up by relationship id. */
 export type AltChunkResolver = (relId: string) => string | undefined;
 
-export function scanWordPart(xml: string, out: TextBuilder, stats: WordStats, altChunk?: AltChunkResolver): void {
-  const s = new XmlScanner(xml);
+/** The element names the scan acts on. */
+const enum Tag {
+  Other,
+  T,
+  R,
+  P,
+  Tab,
+  Br,
+  NoBreakHyphen,
+  Tbl,
+  SectPr,
+  Image,
+  Insertion,
+  Deletion,
+  Comment,
+  Fallback,
+  AltChunk,
+}
+
+/** Recognises a local name xml[from, to) without making a string of it. */
+function tagOf(xml: string, from: number, to: number): Tag {
+  const c = xml.charCodeAt(from);
+  switch (to - from) {
+    case 1:
+      return c === 116 /* t */ ? Tag.T : c === 114 /* r */ ? Tag.R : c === 112 /* p */ ? Tag.P : Tag.Other;
+    case 2:
+      return (c === 98 /* b */ || c === 99) /* c */ && xml.charCodeAt(from + 1) === 114 /* r */ ? Tag.Br : Tag.Other;
+    case 3:
+      if (xml.startsWith('tab', from)) return Tag.Tab;
+      if (xml.startsWith('tbl', from)) return Tag.Tbl;
+      if (xml.startsWith('ins', from)) return Tag.Insertion;
+      if (xml.startsWith('del', from)) return Tag.Deletion;
+      return Tag.Other;
+    case 4:
+      return xml.startsWith('blip', from) ? Tag.Image : Tag.Other;
+    case 6:
+      if (xml.startsWith('sectPr', from)) return Tag.SectPr;
+      if (xml.startsWith('moveTo', from)) return Tag.Insertion;
+      return Tag.Other;
+    case 7:
+      return xml.startsWith('comment', from) ? Tag.Comment : Tag.Other;
+    case 8:
+      if (xml.startsWith('moveFrom', from)) return Tag.Deletion;
+      if (xml.startsWith('Fallback', from)) return Tag.Fallback;
+      if (xml.startsWith('altChunk', from)) return Tag.AltChunk;
+      return Tag.Other;
+    case 9:
+      return xml.startsWith('imagedata', from) ? Tag.Image : Tag.Other;
+    case 13:
+      return xml.startsWith('noBreakHyphen', from) ? Tag.NoBreakHyphen : Tag.Other;
+    default:
+      return Tag.Other;
+  }
+}
+
+export function scanWordPart(part: ScannableXml, out: TextBuilder, stats: WordStats, altChunk?: AltChunkResolver): void {
+  const xml = part.xml;
+  const n = xml.length;
+  let pos = 0;
   let inRun = 0;
   let textStart = -1;
   let paraStartLength = out.length;
-  while (!out.full && s.next()) {
-    const n = s.name;
-    if (s.closing) {
-      if (n === 't') {
-        if (textStart >= 0) out.add(innerText(xml, textStart, s.tagStart));
+  /** Inside an mc:Fallback: the nesting depth of Fallback elements still open (0 = not skipping). */
+  let fallbackDepth = 0;
+  while (!out.full) {
+    const lt = xml.indexOf('<', pos);
+    if (lt < 0 || lt + 1 >= n) return;
+    const c = xml.charCodeAt(lt + 1);
+    if (c === 33 /* ! */) {
+      // Comment or CDATA: skip; text runs pick CDATA up through markupText().
+      let e: number;
+      if (xml.startsWith('<!--', lt)) e = (e = xml.indexOf('-->', lt + 4)) < 0 ? n : e + 3;
+      else if (xml.startsWith('<![CDATA[', lt)) e = (e = xml.indexOf(']]>', lt + 9)) < 0 ? n : e + 3;
+      else e = (e = xml.indexOf('>', lt + 2)) < 0 ? n : e + 1;
+      pos = e;
+      continue;
+    }
+    if (c === 63 /* ? */) {
+      const e = xml.indexOf('?>', lt + 2);
+      pos = e < 0 ? n : e + 2;
+      continue;
+    }
+    const closing = c === 47; /* / */
+    let i = closing ? lt + 2 : lt + 1;
+    let nameStart = i;
+    for (; i < n; i++) {
+      const ch = xml.charCodeAt(i);
+      if (ch === 58 /* : */) nameStart = i + 1;
+      else if (ch === 62 || ch === 47 || ch === 32 || ch === 9 || ch === 10 || ch === 13) break;
+    }
+    const end = findTagEnd(xml, i);
+    if (end < 0) return;
+    pos = end + 1;
+    const tag = tagOf(xml, nameStart, i);
+    const selfClosing = !closing && xml.charCodeAt(end - 1) === 47; /* / */
+    if (fallbackDepth > 0) {
+      // Skipping an mc:Fallback: only nested Fallback elements matter, to find its end.
+      if (tag === Tag.Fallback) {
+        if (closing) fallbackDepth--;
+        else if (!selfClosing) fallbackDepth++;
+      }
+      continue;
+    }
+    if (closing) {
+      if (tag === Tag.T) {
+        if (textStart >= 0) out.add(markupText(part.source(textStart, lt)));
         textStart = -1;
-      } else if (n === 'p') {
+      } else if (tag === Tag.P) {
         if (out.length > paraStartLength) stats.paragraphs++;
         out.add('\n');
         paraStartLength = out.length;
-      } else if (n === 'r') {
+      } else if (tag === Tag.R) {
         if (inRun > 0) inRun--;
       }
       continue;
     }
-    switch (n) {
-      case 't':
-        if (!s.selfClosing) textStart = s.tagEnd;
+    switch (tag) {
+      case Tag.Other:
         break;
-      case 'r':
-        if (!s.selfClosing) inRun++;
+      case Tag.T:
+        if (!selfClosing) textStart = end + 1;
         break;
-      case 'p':
+      case Tag.R:
+        if (!selfClosing) inRun++;
+        break;
+      case Tag.P:
         paraStartLength = out.length;
-        if (s.selfClosing) out.add('\n');
+        if (selfClosing) out.add('\n');
         break;
-      case 'tab':
+      case Tag.Tab:
         // w:tab also appears in paragraph tab-stop definitions, which are not text.
         if (inRun > 0) out.add('\t');
         break;
-      case 'br':
-      case 'cr':
+      case Tag.Br:
         if (inRun > 0) out.add('\n');
         break;
-      case 'noBreakHyphen':
+      case Tag.NoBreakHyphen:
         out.add('-');
         break;
-      case 'tbl':
+      case Tag.Tbl:
         stats.tables++;
         break;
-      case 'sectPr':
+      case Tag.SectPr:
         stats.sections++;
         break;
-      case 'blip':
-      case 'imagedata':
+      case Tag.Image:
         stats.images++;
         break;
-      case 'ins':
-      case 'moveTo':
+      case Tag.Insertion:
         stats.insertions++;
         break;
-      case 'del':
-      case 'moveFrom':
+      case Tag.Deletion:
         stats.deletions++;
         break;
-      case 'comment':
+      case Tag.Comment:
         stats.comments++;
         break;
-      case 'Fallback':
-        s.skipElement();
+      case Tag.Fallback:
+        if (!selfClosing) fallbackDepth = 1;
         break;
-      case 'altChunk': {
-        const id = s.attr('id');
+      case Tag.AltChunk: {
+        const id = attrOf(part.source(lt, end + 1), 'id');
         const chunk = id && altChunk ? altChunk(id) : undefined;
         if (chunk) {
           out.add(chunk);
@@ -100,8 +201,6 @@ export function scanWordPart(xml: string, out: TextBuilder, stats: WordStats, al
         }
         break;
       }
-      default:
-        break;
     }
   }
 }

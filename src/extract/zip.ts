@@ -4,7 +4,9 @@
  * compression ratio and a running total of inflated bytes, checked while streaming because the
  * sizes declared in the archive can lie.
  */
-import { Inflate, inflateSync } from 'fflate';
+import { Buffer, isAscii } from 'node:buffer';
+import { inflateRawSync } from 'node:zlib';
+import { Inflate } from 'fflate';
 import { ExtractionError, type ExtractLimits } from './types.ts';
 
 export interface ZipEntry {
@@ -30,11 +32,14 @@ const SIG_LOCAL = 0x04034b50;
 const RATIO_GRACE_BYTES = 1024 * 1024;
 /**
  * Entries up to this compressed size whose declared size passes the limits are inflated in one
- * call into a buffer of the declared size + 1 (the fast path, as fast as a plain unzip). If the
- * buffer fills up, the declared size lied and the entry is re-read on the streaming path, which
- * stops at the caps. The wasted work is bounded by this size times deflate's maximum ratio.
+ * call (Node's zlib, about 3x fflate's speed on Office parts) that may produce at most the
+ * declared size + 1 bytes (the fast path). If it would produce more, the declared size lied and
+ * the entry is re-read on the streaming path, which stops at the caps. The wasted work is bounded
+ * by the declared size, which the limits have already accepted.
  */
 const FAST_PATH_MAX_COMPRESSED = 1024 * 1024;
+/** Largest single output chunk zlib allocates up front on the fast path. */
+const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Compressed bytes pushed per step: bounds what one push can inflate (~1032x) before we check. */
 const INFLATE_STEP_BYTES = 16 * 1024;
 
@@ -121,9 +126,11 @@ export class ZipArchive {
     ) {
       let out: Uint8Array | undefined;
       try {
-        out = inflateSync(data, { out: new Uint8Array(declared + 1) });
+        // maxOutputLength makes zlib stop (and throw) instead of producing more than allowed;
+        // one output chunk of the declared size avoids growing and concatenating buffers.
+        out = inflateRawSync(data, { maxOutputLength: declared + 1, chunkSize: Math.min(Math.max(declared + 1, 64), MAX_CHUNK_BYTES) });
       } catch (err) {
-        // Fall through to the streaming path, which reports the damage with the entry's name.
+        // Too much output or damaged data: the streaming path decides and reports it with the entry's name.
         out = undefined;
         if (!(err instanceof Error)) throw err;
       }
@@ -264,13 +271,16 @@ function safeNumber(n: bigint): number {
   return Number(n);
 }
 
-function isAscii(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if ((b[i] ?? 0) > 0x7f) return false;
-  return true;
-}
-
 function normaliseName(name: string): string {
   return (name.startsWith('/') ? name.slice(1) : name).toLowerCase();
+}
+
+/** True when a UTF-16 byte-order mark or a UTF-16 XML declaration says the bytes are not UTF-8. */
+export function isUtf16(data: Uint8Array): boolean {
+  if (data.length < 2) return false;
+  const a = data[0];
+  const b = data[1];
+  return (a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff) || (a === 0x3c && b === 0) || (a === 0 && b === 0x3c);
 }
 
 /** UTF-8 unless a UTF-16 byte-order mark (or a UTF-16 XML declaration) says otherwise. */
@@ -281,5 +291,14 @@ export function decodeText(data: Uint8Array): string {
     if (data[0] === 0x3c && data[1] === 0) return new TextDecoder('utf-16le').decode(data);
     if (data[0] === 0 && data[1] === 0x3c) return new TextDecoder('utf-16be').decode(data);
   }
+  // Pure ASCII (most markup-only parts) is the same in every ASCII-compatible decoding, and the
+  // latin1 copy is a plain byte copy, ~10x cheaper than UTF-8 decoding.
+  const buf = asBuffer(data);
+  if (isAscii(buf)) return buf.toString('latin1');
   return utf8.decode(data);
+}
+
+/** A Buffer over the same memory (no copy). */
+export function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
