@@ -47,6 +47,11 @@ export interface DocumentPlan {
   strategy: ClassificationStrategy;
   /** The document text (delimiters neutralised), whole for `single`, in overlapping chunks for `map-reduce`. */
   chunks: string[];
+  /**
+   * `single` only: the request planning measured, with its prompt tokens (messages and schema), so
+   * the document is tokenised once rather than again when it is sent.
+   */
+  request?: { messages: ChatMessage[]; promptTokens: number };
 }
 
 /** Decides single vs map-reduce. Pure: the same input and settings give the same plan. */
@@ -57,8 +62,9 @@ export function planDocument(
 ): DocumentPlan {
   // Neutralised once here so token counts below match the text actually sent (it is idempotent).
   const text = neutraliseDelimiters(input.text);
-  const single = requestTokens(buildSingleMessages(input, text, settings.summaryMaxWords), schemas.final) + REPAIR_RESERVE_TOKENS;
-  if (single <= settings.maxInputTokens) return { strategy: 'single', chunks: [text] };
+  const messages = buildSingleMessages(input, text, settings.summaryMaxWords);
+  const promptTokens = requestTokens(messages, schemas.final);
+  if (promptTokens + REPAIR_RESERVE_TOKENS <= settings.maxInputTokens) return { strategy: 'single', chunks: [text], request: { messages, promptTokens } };
 
   // +16: the chunk joins the surrounding wording, which BPE does not count exactly additively.
   const overhead = requestTokens(buildMapMessages(input, '', 9999, 9999), schemas.partial) + REPAIR_RESERVE_TOKENS + 16;

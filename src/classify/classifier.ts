@@ -33,7 +33,7 @@ import {
 } from './prompt.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
-import type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Usage } from './types.ts';
+import type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
 import type { z } from 'zod';
 
 export interface ClassifierOptions {
@@ -91,11 +91,10 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     maxChunks,
   });
 
+  const answerSchemas = answerSchemaCache();
   const prepare = (input: ClassifyInput) => {
     checkInput(input);
-    const finalZod = finalAnswerSchema(input.taxonomy);
-    const partialZod = partialAnswerSchema(input.taxonomy);
-    const schemas = { final: toOutputSchema('document_classification', finalZod), partial: toOutputSchema('partial_classification', partialZod) };
+    const { finalZod, partialZod, schemas } = answerSchemas(input.taxonomy);
     const settings = settingsFor(input);
     return { finalZod, partialZod, schemas, settings, plan: planDocument(input, settings, schemas) };
   };
@@ -107,8 +106,16 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     const words = settings.summaryMaxWords;
 
     /** One request, then at most one repair; every request checked against the budget before it leaves. */
-    async function ask<T>(messages: ChatMessage[], zod: z.ZodType<T>, output: OutputSchema, maxOutputTokens: number, expectedOutput: number, sig?: AbortSignal): Promise<T> {
-      const first = await send(messages, output, maxOutputTokens, expectedOutput, sig);
+    async function ask<T>(
+      messages: ChatMessage[],
+      zod: z.ZodType<T>,
+      output: OutputSchema,
+      maxOutputTokens: number,
+      expectedOutput: number,
+      sig?: AbortSignal,
+      knownPromptTokens?: number,
+    ): Promise<T> {
+      const first = await send(messages, output, maxOutputTokens, expectedOutput, sig, knownPromptTokens);
       const v1 = validateAnswer(first.content, zod, input.taxonomy);
       if (v1.ok) return v1.value;
       const problem = first.truncated ? `it was cut off at the output limit, so keep it shorter (${v1.problem})` : v1.problem;
@@ -122,9 +129,10 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       throw new ProviderError('invalid_output', `The model's answer was invalid, and again after a repair request: ${v2.problem}`);
     }
 
-    async function send(messages: ChatMessage[], output: OutputSchema, maxOutputTokens: number, expectedOutput: number, sig?: AbortSignal) {
+    /** `knownPromptTokens`: what planning already counted for exactly these messages and schema. */
+    async function send(messages: ChatMessage[], output: OutputSchema, maxOutputTokens: number, expectedOutput: number, sig?: AbortSignal, knownPromptTokens?: number) {
       if (sig?.aborted) throw cancelledError(sig);
-      const promptTokens = requestTokens(messages, output);
+      const promptTokens = knownPromptTokens ?? requestTokens(messages, output);
       if (promptTokens > maxInputTokens) {
         // Planning keeps this from happening; if it ever does, refusing beats a silent overrun.
         throw new ClassifyInputError('budget_too_small', `A request of ${promptTokens} prompt tokens would exceed maxInputTokens ${maxInputTokens}`);
@@ -140,8 +148,8 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
 
     let answer: FinalAnswer;
     if (plan.strategy === 'single') {
-      const messages = buildSingleMessages(input, plan.chunks[0] ?? '', words);
-      answer = await ask(messages, finalZod, schemas.final, finalMaxOutputTokens(words), expectedFinalOutputTokens(words), signal);
+      const messages = plan.request?.messages ?? buildSingleMessages(input, plan.chunks[0] ?? '', words);
+      answer = await ask(messages, finalZod, schemas.final, finalMaxOutputTokens(words), expectedFinalOutputTokens(words), signal, plan.request?.promptTokens);
     } else {
       const partials = await mapWithConcurrency(
         plan.chunks,
@@ -205,7 +213,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     let outputTokens = 0;
     if (plan.strategy === 'single') {
       requests = 1;
-      inputTokens = requestTokens(buildSingleMessages(input, plan.chunks[0] ?? '', words), schemas.final);
+      inputTokens = plan.request?.promptTokens ?? requestTokens(buildSingleMessages(input, plan.chunks[0] ?? '', words), schemas.final);
       outputTokens = expectedFinalOutputTokens(words);
     } else {
       plan.chunks.forEach((chunk, i) => {
@@ -244,6 +252,45 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
   }
 
   return { providerName: provider.name, model: provider.model, promptVersion: PROMPT_VERSION, classify, estimate };
+}
+
+interface AnswerSchemas {
+  /** The label names the schemas were built from (all they depend on). */
+  names: string;
+  finalZod: ReturnType<typeof finalAnswerSchema>;
+  partialZod: ReturnType<typeof partialAnswerSchema>;
+  schemas: { final: OutputSchema; partial: OutputSchema };
+}
+
+/**
+ * The answer schemas (zod and JSON) per taxonomy version, built once instead of per document: a
+ * folder job sends thousands of documents under one taxonomy. A version's labels never change;
+ * should a caller reuse id and version with other labels, the names check rebuilds rather than
+ * serving a stale enum. Bounded: the oldest entry goes first.
+ */
+function answerSchemaCache(maxEntries = 64): (taxonomy: Taxonomy) => AnswerSchemas {
+  const cache = new Map<string, AnswerSchemas>();
+  return (taxonomy) => {
+    const key = `${taxonomy.id}@${taxonomy.version}`;
+    const names = JSON.stringify(taxonomy.labels.map((l) => l.name));
+    const hit = cache.get(key);
+    if (hit?.names === names) return hit;
+    const finalZod = finalAnswerSchema(taxonomy);
+    const partialZod = partialAnswerSchema(taxonomy);
+    const entry: AnswerSchemas = {
+      names,
+      finalZod,
+      partialZod,
+      schemas: { final: toOutputSchema('document_classification', finalZod), partial: toOutputSchema('partial_classification', partialZod) },
+    };
+    cache.delete(key);
+    if (cache.size >= maxEntries) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(key, entry);
+    return entry;
+  };
 }
 
 /** Notes longer than asked for would crowd the reduce step; they are model output, not the document. */

@@ -16,13 +16,40 @@ const TOKENS_PER_REPLY = 3;
 
 export function countMessageTokens(messages: readonly ChatMessage[]): number {
   let total = TOKENS_PER_REPLY;
-  for (const m of messages) total += TOKENS_PER_MESSAGE + countO200k(m.content);
+  for (const m of messages) total += TOKENS_PER_MESSAGE + (m.role === 'system' ? countSystemTokens(m.content) : countO200k(m.content));
   return total;
 }
 
+/**
+ * System messages are fixed wording plus the taxonomy and settings: the same few strings for every
+ * document of a job, so their counts are remembered (a Map lookup hashes the string, far cheaper
+ * than encoding it). Bounded: oldest entries go first.
+ */
+const systemCounts = new Map<string, number>();
+const SYSTEM_CACHE_ENTRIES = 256;
+
+function countSystemTokens(content: string): number {
+  const known = systemCounts.get(content);
+  if (known !== undefined) return known;
+  const n = countO200k(content);
+  if (systemCounts.size >= SYSTEM_CACHE_ENTRIES) {
+    const oldest = systemCounts.keys().next();
+    if (!oldest.done) systemCounts.delete(oldest.value);
+  }
+  systemCounts.set(content, n);
+  return n;
+}
+
+/** Per schema object: the classifier reuses one schema object per taxonomy, so this is counted once. */
+const schemaCounts = new WeakMap<object, number>();
+
 /** The structured-output schema is sent with the request and may be billed as prompt. */
 export function countSchemaTokens(schema: Record<string, unknown>): number {
-  return countO200k(JSON.stringify(schema));
+  const known = schemaCounts.get(schema);
+  if (known !== undefined) return known;
+  const n = countO200k(JSON.stringify(schema));
+  schemaCounts.set(schema, n);
+  return n;
 }
 
 /** The first `maxTokens` tokens of `text` (for bounded echoes of model output, never for documents). */

@@ -7,6 +7,7 @@
  * failures retry the batch with the queue's backoff, and on the last attempt the document fails
  * with its reason while the rest of the folder goes on.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ClassifyService } from '../services/classify.service.ts';
 import type { ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
@@ -72,6 +73,15 @@ export function resultKey(p: ClassifyJobParams, model: string, promptVersion: st
   };
 }
 
+/**
+ * How long the plan waits before looking at its scan again: 100 ms for the first second (a rescan
+ * of an unchanged folder ends within it, and every poll missed there is time the whole job
+ * waits), then longer steps up to 2 s for long scans.
+ */
+export function scanPollDelayMs(poll: number): number {
+  return Math.min(2000, 100 * Math.ceil(poll / 10));
+}
+
 export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['classify-plan']): Promise<void> {
   const { jobs, classifications } = deps;
   const job = await jobs.markRunning(payload.jobId);
@@ -105,7 +115,7 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
     }
     if (scan.status !== 'completed') {
       const poll = (payload.poll ?? 0) + 1;
-      await deps.enqueue('classify-plan', { jobId: job.id, poll }, { delayMs: Math.min(2000, 100 * poll) });
+      await deps.enqueue('classify-plan', { jobId: job.id, poll }, { delayMs: scanPollDelayMs(poll) });
       return;
     }
   }
@@ -135,6 +145,9 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
 
 export async function runClassifyBatch(deps: ClassifyDeps, payload: JobPayloads['classify'], attempt: number, maxAttempts: number, signal: AbortSignal): Promise<void> {
   const { jobs, classifications } = deps;
+  // Every document of the batch in flight listens on the job's signal (its provider call does):
+  // that many listeners is expected, not a leak.
+  setMaxListeners(payload.documentIds.length * 2 + 10, signal);
   if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) return;
   const job = await jobs.findById(payload.jobId);
   if (!job) return;

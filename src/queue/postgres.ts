@@ -14,8 +14,10 @@
  * - Completed jobs are deleted in batches (one DELETE for all jobs finished since the last one),
  *   which with batched claims keeps the per-job cost to a fraction of a round trip.
  * - Idle workers wake on NOTIFY (one dedicated LISTEN connection per queue instance, re-LISTENed
- *   after a reconnect), with a poll every `pollMs` as the fallback for delayed jobs, retries whose
- *   backoff has passed, expired leases, and notifications lost while disconnected.
+ *   after a reconnect): every add notifies, delayed or not. A worker that runs out of ready jobs
+ *   asks when the next waiting job becomes due (a delayed job, a retry after its backoff) and
+ *   sleeps until then, so delays end on time rather than at the next poll. A poll every `pollMs`
+ *   remains the fallback for expired leases and notifications lost while disconnected.
  * - Every state change after the claim is conditioned on (id, locked_by, attempts), so a worker
  *   whose lease was lost can never complete, fail or release a job another worker now holds.
  */
@@ -49,7 +51,7 @@ export interface PostgresQueueOptions {
   lockMs?: number;
   /** First retry delay; doubles per attempt, with up to 50% jitter taken off. Default 1 s. */
   backoffMs?: number;
-  /** How often an idle worker looks for work it was not notified of (delays, retries, leases). Default 1 s. */
+  /** How often an idle worker looks for work nothing told it about (expired leases, notifications lost while disconnected). Default 1 s. */
   pollMs?: number;
   /** Failed jobs kept per queue (oldest pruned beyond this). Default 10,000. */
   keepFailed?: number;
@@ -306,11 +308,30 @@ class PostgresWorker implements QueueWorker {
           }
           this.start(row);
         }
-        if (rows.length < free) this.drained = true;
+        if (rows.length < free) {
+          // Set before the next await: a notification arriving meanwhile clears it again.
+          this.drained = true;
+          await this.wakeForNextDue();
+        }
         continue;
       }
       await this.wait(free > 0 ? Math.max(1, this.nextPollAt - Date.now()) : undefined);
     }
+  }
+
+  /** Out of ready jobs: sleep no longer than until the next waiting job becomes due. */
+  private async wakeForNextDue(): Promise<void> {
+    let dueInMs: number | null;
+    try {
+      dueInMs = await this.q.nextDueInMs();
+    } catch (err) {
+      // The poll still comes; the claim that follows reports a lasting outage.
+      this.q.log.debug({ queue: this.q.queueName, err: errorText(err) }, 'could not read when the next delayed job is due');
+      return;
+    }
+    // +2 ms: timers may fire a little early against the database's clock; a wake-up that finds
+    // nothing due only costs a claim.
+    if (dueInMs !== null) this.nextPollAt = Math.min(this.nextPollAt, Date.now() + Math.max(0, dueInMs) + 2);
   }
 
   private start(row: ClaimedRow): void {
@@ -382,6 +403,9 @@ class PostgresWorker implements QueueWorker {
       }
     } else {
       this.q.log.debug({ ...fields, retryInMs: delay }, 'job attempt failed; will retry');
+      // The loop may have looked for the next due job before this update: have it look again,
+      // so the retry runs when its backoff ends, not at the next poll.
+      this.kick(true);
     }
   }
 
@@ -561,7 +585,7 @@ class PostgresQueue implements JobQueue {
            on conflict (queue, job_key) where job_key is not null and status <> 'failed' do nothing
            returning run_at
          )
-         select pg_notify($3, $1) from inserted where run_at <= now() limit 1`,
+         select pg_notify($3, $1) from inserted limit 1`,
         [this.queueName, JSON.stringify(rows), NOTIFY_CHANNEL, keys],
       );
     }
@@ -596,6 +620,17 @@ class PostgresQueue implements JobQueue {
       [this.queueName, limit, workerId, this.lockMs],
     );
     return res.rows;
+  }
+
+  /** Milliseconds until the earliest waiting job that is not yet due becomes due; null when there is none. */
+  async nextDueInMs(): Promise<number | null> {
+    const res = await this.pool.query<{ ms: number | null }>(
+      `select (extract(epoch from min(run_at) - now()) * 1000)::float8 as ms
+       from queue_jobs where queue = $1 and status = 'waiting' and run_at > now()`,
+      [this.queueName],
+    );
+    const ms = res.rows[0]?.ms;
+    return ms === null || ms === undefined ? null : Math.ceil(ms);
   }
 
   async pruneFailed(): Promise<void> {

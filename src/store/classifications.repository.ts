@@ -77,7 +77,141 @@ export interface ClassifyInputRow {
   text: string | null;
 }
 
+/** Most results in one statement. */
+const GROUP_MAX = 100;
+
+/**
+ * Inserts (or, under the same key, replaces) results and points their documents at them, in one
+ * statement (the insert is a data-modifying CTE): one round trip, no explicit transaction, however
+ * many results. Its statement-level triggers (folder statistics, migration 0007) fire once both
+ * writes are done, and recompute a document's classified state from what is there then, so the
+ * order they run in does not matter. Callers pass at most one result per document (ON CONFLICT
+ * may not touch a row twice in one statement).
+ */
+async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
+  await db
+    .with('saved', (qb) =>
+      qb
+        .insertInto('classifications')
+        .values(
+          group.map((c) => ({
+            document_id: c.documentId,
+            content_sha256: c.contentSha256,
+            taxonomy_id: c.taxonomyId,
+            taxonomy_version: c.taxonomyVersion,
+            model: c.model,
+            prompt_version: c.promptVersion,
+            summary_language: c.summaryLanguage,
+            tags: JSON.stringify(c.tags),
+            primary_category: c.primaryCategory,
+            summary: c.summary,
+            language: c.language,
+            strategy: c.strategy,
+            chunks: c.chunks,
+            input_tokens: c.inputTokens,
+            output_tokens: c.outputTokens,
+            cost_usd: c.costUsd,
+            needs_review: c.needsReview,
+            job_id: c.jobId,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'])
+            .doUpdateSet((eb) => ({
+              tags: eb.ref('excluded.tags'),
+              primary_category: eb.ref('excluded.primary_category'),
+              summary: eb.ref('excluded.summary'),
+              language: eb.ref('excluded.language'),
+              strategy: eb.ref('excluded.strategy'),
+              chunks: eb.ref('excluded.chunks'),
+              input_tokens: eb.ref('excluded.input_tokens'),
+              output_tokens: eb.ref('excluded.output_tokens'),
+              cost_usd: eb.ref('excluded.cost_usd'),
+              needs_review: eb.ref('excluded.needs_review'),
+              job_id: eb.ref('excluded.job_id'),
+              created_at: sql`now()`,
+            })),
+        )
+        .returning(['id', 'document_id']),
+    )
+    .updateTable('documents')
+    .from('saved')
+    .set((eb) => ({ classification_id: eb.ref('saved.id') }))
+    .whereRef('documents.id', '=', 'saved.document_id')
+    .execute();
+}
+
+/** Save statements in flight at once per repository (see `resultWriter`). */
+const WRITES_IN_FLIGHT = 2;
+
+/**
+ * Group commit for `save`: at most WRITES_IN_FLIGHT statements at a time; results that arrive
+ * while those run go together in the next one. Under load that is one round trip (and one run of
+ * the statement triggers) for many results, and no added wait when idle. Two in flight rather
+ * than one, so a slow statement (a trigger compacting statistics, a lock wait) does not hold up
+ * every other result. A document appears at most once per statement (a second result for it, e.g.
+ * under another taxonomy, goes in a later one). Should a group fail, its results are written one
+ * by one, so one bad result fails only its own save.
+ */
+function resultWriter(db: Db) {
+  type Pending = { c: NewClassification; resolve: () => void; reject: (err: unknown) => void };
+  let queue: Pending[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+
+  const take = (): Pending[] => {
+    const group: Pending[] = [];
+    const rest: Pending[] = [];
+    const docs = new Set<string>();
+    for (const p of queue) {
+      if (group.length < GROUP_MAX && !docs.has(p.c.documentId)) {
+        docs.add(p.c.documentId);
+        group.push(p);
+      } else rest.push(p);
+    }
+    queue = rest;
+    return group;
+  };
+
+  const write = async (group: Pending[]) => {
+    try {
+      await writeResults(db, group.map((p) => p.c));
+      for (const p of group) p.resolve();
+    } catch (err) {
+      if (group.length === 1) group[0]?.reject(err);
+      else for (const p of group) await writeResults(db, [p.c]).then(p.resolve, p.reject);
+    }
+  };
+
+  const pump = () => {
+    scheduled = false;
+    while (inFlight < WRITES_IN_FLIGHT && queue.length > 0) {
+      const group = take();
+      inFlight += 1;
+      void write(group).finally(() => {
+        inFlight -= 1;
+        pump();
+      });
+    }
+  };
+
+  return {
+    save(c: NewClassification): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ c, resolve, reject });
+        // On the next turn: results that arrived in the same burst share the statement.
+        if (!scheduled && inFlight < WRITES_IN_FLIGHT) {
+          scheduled = true;
+          setImmediate(pump);
+        }
+      });
+    },
+  };
+}
+
 export function createClassificationsRepository(db: Db) {
+  const writer = resultWriter(db);
   return {
     /**
      * Extracted documents to classify, a page at a time in path order: those inside `folder`, or
@@ -143,54 +277,15 @@ export function createClassificationsRepository(db: Db) {
 
     /**
      * Store one result as soon as it arrives (a rerun of the batch then skips it) and make it the
-     * document's latest. A forced rerun replaces the result under the same key.
+     * document's latest. A forced rerun replaces the result under the same key. Resolves once the
+     * result is committed.
+     *
+     * Results that arrive while a write is in flight go together in the next statement (a group
+     * commit: one round trip for many results under load, no added wait when idle); see
+     * `writeResults` for the statement.
      */
-    async save(c: NewClassification): Promise<void> {
-      await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto('classifications')
-          .values({
-            document_id: c.documentId,
-            content_sha256: c.contentSha256,
-            taxonomy_id: c.taxonomyId,
-            taxonomy_version: c.taxonomyVersion,
-            model: c.model,
-            prompt_version: c.promptVersion,
-            summary_language: c.summaryLanguage,
-            tags: JSON.stringify(c.tags),
-            primary_category: c.primaryCategory,
-            summary: c.summary,
-            language: c.language,
-            strategy: c.strategy,
-            chunks: c.chunks,
-            input_tokens: c.inputTokens,
-            output_tokens: c.outputTokens,
-            cost_usd: c.costUsd,
-            needs_review: c.needsReview,
-            job_id: c.jobId,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'])
-              .doUpdateSet((eb) => ({
-                tags: eb.ref('excluded.tags'),
-                primary_category: eb.ref('excluded.primary_category'),
-                summary: eb.ref('excluded.summary'),
-                language: eb.ref('excluded.language'),
-                strategy: eb.ref('excluded.strategy'),
-                chunks: eb.ref('excluded.chunks'),
-                input_tokens: eb.ref('excluded.input_tokens'),
-                output_tokens: eb.ref('excluded.output_tokens'),
-                cost_usd: eb.ref('excluded.cost_usd'),
-                needs_review: eb.ref('excluded.needs_review'),
-                job_id: eb.ref('excluded.job_id'),
-                created_at: sql`now()`,
-              })),
-          )
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await trx.updateTable('documents').set({ classification_id: row.id }).where('id', '=', c.documentId).execute();
-      });
+    save(c: NewClassification): Promise<void> {
+      return writer.save(c);
     },
 
     /** Tokens and cost of a job's results among these documents (summed once, at batch completion). */

@@ -47,7 +47,8 @@ interface Harness {
   readonly name: 'postgres' | 'bullmq';
   setup(): Promise<void>;
   teardown(): Promise<void>;
-  make(queueName: string): JobQueue;
+  /** `slowPoll`: an idle poll far longer than any delay in the tests (where the adapter has one). */
+  make(queueName: string, opts?: { slowPoll?: boolean }): JobQueue;
   /** A queue pointed at a backend that does not answer. */
   makeUnreachable(): Pick<JobQueue, 'ping' | 'close'>;
   childEnv(queueName: string): Record<string, string>;
@@ -69,7 +70,7 @@ function postgresHarness(): Harness {
     async teardown() {
       await db?.drop();
     },
-    make: (queueName) => createPostgresQueue({ pool: database().pool, queueName, ...TUNING, logger }),
+    make: (queueName, opts) => createPostgresQueue({ pool: database().pool, queueName, ...TUNING, ...(opts?.slowPoll ? { pollMs: 60_000 } : {}), logger }),
     makeUnreachable() {
       const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 1_000 });
       pool.on('error', (err) => logger.warn({ err: String(err) }, 'unreachable pool error'));
@@ -186,8 +187,8 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
       const children: ChildProcess[] = [];
       /** A fresh queue name per test keeps tests independent on the shared backend. */
       const fresh = () => `q${RUN}n${++n}`;
-      const make = (name: string) => {
-        const q = harness.make(name);
+      const make = (name: string, opts?: { slowPoll?: boolean }) => {
+        const q = harness.make(name, opts);
         queues.push(q);
         return q;
       };
@@ -321,6 +322,41 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
         });
         await waitFor(() => ranAt > 0, 'the delayed job to run');
         assert.ok(ranAt - addedAt >= 650, `ran after ${ranAt - addedAt} ms`);
+      });
+
+      // Upper bounds here are generous (not a speed test): they only tell "when the delay ends"
+      // from "at the next poll", which is a minute away in these queues.
+      it('runs a delayed job when its delay ends, whoever added it, not at the next poll', async () => {
+        const q = make(fresh(), { slowPoll: true });
+        const runs: { name: string; at: number }[] = [];
+        work(q, async (job) => {
+          runs.push({ name: job.name, at: Date.now() });
+          // As classify-plan does while it waits for its scan: the handler re-enqueues with a delay.
+          if (job.name === 'first') await q.add('from-handler', {}, { delayMs: 200 });
+        });
+        await sleep(200); // the worker is idle, its first look at the queue done
+        const addedAt = Date.now();
+        await q.add('first', {}, { delayMs: 200 });
+        await waitFor(() => runs.length === 2, 'the delayed job and the one its handler added', 5_000);
+        const [first, second] = runs as [{ name: string; at: number }, { name: string; at: number }];
+        assert.equal(first.name, 'first');
+        assert.ok(first.at - addedAt >= 190 && first.at - addedAt < 900, `the delayed job started after ${first.at - addedAt} ms`);
+        assert.equal(second.name, 'from-handler');
+        assert.ok(second.at - first.at >= 190 && second.at - first.at < 900, `the handler's delayed job started ${second.at - first.at} ms after it`);
+      });
+
+      it('retries a failed job when its backoff ends, not at the next poll', async () => {
+        const q = make(fresh(), { slowPoll: true });
+        const attempts: number[] = [];
+        work(q, async (job) => {
+          attempts.push(Date.now());
+          if (job.attempt === 1) throw new Error('transient');
+        });
+        await q.add('flaky', {}, { attempts: 2 });
+        await waitFor(() => attempts.length === 2, 'the retry', 5_000);
+        const [a1, a2] = attempts as [number, number];
+        // backoffMs 100: the retry is due 50-100 ms after the failure.
+        assert.ok(a2 - a1 < 900, `the retry started ${a2 - a1} ms after the failure`);
       });
 
       it('runs lower priorities first, in insertion order within a priority', async () => {

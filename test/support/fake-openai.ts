@@ -13,8 +13,10 @@
  *   fake.set({ script: ['rate-limit', 'ok'] });
  *   fake.stats.requests; fake.requests[0].body; await fake.close();
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 
 /** What the fake does with one request. */
@@ -191,7 +193,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     }
     const messages = readMessages(body.messages);
     const schema = readSchema(body.response_format);
-    const promptTokens = 3 + messages.reduce((sum, m) => sum + 4 + countTokens(m.content), 0);
+    const promptTokens = 3 + messages.reduce((sum, m) => sum + 4 + (m.role === 'system' ? countSystemTokens(m.content) : countTokens(m.content)), 0);
     const entry: RecordedRequest = { body, messages, headers: req.headers, promptTokens, outcome: 'ok', receivedAt: Date.now() };
     if (schema) entry.schema = schema;
 
@@ -315,6 +317,21 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
   };
 }
 
+/**
+ * A real server counts on its own CPU; this one shares the process under test (benchmarks), so the
+ * system prompt, the same for every document of a run, is counted once.
+ */
+const systemTokenCounts = new Map<string, number>();
+function countSystemTokens(content: string): number {
+  let n = systemTokenCounts.get(content);
+  if (n === undefined) {
+    n = countTokens(content);
+    if (systemTokenCounts.size >= 100) systemTokenCounts.clear();
+    systemTokenCounts.set(content, n);
+  }
+  return n;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers });
@@ -426,8 +443,7 @@ function pickLabels(labels: readonly string[], text: string): { label: string; c
   const lower = text.toLowerCase();
   const scored = labels
     .map((label) => {
-      const words = label.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 4);
-      const hits = words.reduce((sum, w) => sum + (lower.match(new RegExp(`\\b${escapeRegExp(w)}`, 'g'))?.length ?? 0), 0);
+      const hits = labelPatterns(label).reduce((sum, re) => sum + (lower.match(re)?.length ?? 0), 0);
       return { label, hits };
     })
     .filter((s) => s.hits > 0)
@@ -437,6 +453,19 @@ function pickLabels(labels: readonly string[], text: string): { label: string; c
   if (scored.length > 0) return scored;
   const fallback = labels.find((l) => l.toLowerCase() === 'miscellaneous') ?? labels[0];
   return fallback === undefined ? [] : [{ label: fallback, confidence: 0.5 }];
+}
+
+/** One word-prefix pattern per word of 4+ letters of a label; built once per label. */
+const patternsByLabel = new Map<string, RegExp[]>();
+function labelPatterns(label: string): RegExp[] {
+  let patterns = patternsByLabel.get(label);
+  if (!patterns) {
+    const words = label.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 4);
+    patterns = words.map((w) => new RegExp(`\\b${escapeRegExp(w)}`, 'g'));
+    if (patternsByLabel.size >= 1000) patternsByLabel.clear();
+    patternsByLabel.set(label, patterns);
+  }
+  return patterns;
 }
 
 function escapeRegExp(s: string): string {
@@ -451,3 +480,126 @@ function outOfTaxonomy(answer: unknown): Json {
   if ('primaryCategory' in out) out.primaryCategory = invented;
   return out;
 }
+
+/**
+ * The same fake in a worker thread of its own, for benchmarks: a real provider's CPU is not the
+ * worker's, and in-process the fake's parsing, token counting and answer building would compete
+ * with the code under measurement for the event loop. Stats and the request record come back by
+ * message; requests are summarised (time, SDK retry count, a key per document) to keep them small.
+ */
+export interface FakeRequestSummary {
+  receivedAt: number;
+  outcome: RecordedRequest['outcome'];
+  /** `x-stainless-retry-count`: 0 for a first attempt. */
+  retryCount: number;
+  /** Equal for requests with the same user message (the same document). */
+  documentKey: string;
+}
+
+export interface FakeOpenAIThread {
+  readonly url: string;
+  stats(): Promise<FakeOpenAIStats>;
+  /** Samples `stats.inFlight` every `everyMs` (in the fake's thread) until `stopSampling`. */
+  startSampling(everyMs: number): Promise<void>;
+  /** The samples since `startSampling`: wall-clock ms since the epoch and requests in flight. */
+  stopSampling(): Promise<{ at: number; n: number }[]>;
+  requests(): Promise<FakeRequestSummary[]>;
+  close(): Promise<void>;
+}
+
+type ThreadCall = 'stats' | 'start-sampling' | 'stop-sampling' | 'requests' | 'close';
+
+export async function startFakeOpenAIThread(initial: Partial<FakeOpenAIBehaviour> = {}): Promise<FakeOpenAIThread> {
+  // Under tsx (tests, benchmarks) a worker thread does not inherit the TypeScript loader on
+  // Node 20, so the thread registers it before importing this file.
+  const self = import.meta.url;
+  const entry = self.endsWith('.ts')
+    ? new URL(
+        `data:text/javascript,${encodeURIComponent(
+          `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(self)});`,
+        )}`,
+      )
+    : new URL(self);
+  const worker = new Worker(entry, { workerData: { fakeOpenAI: initial } });
+  let seq = 0;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const url = await new Promise<string>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { ready?: string }) => (m.ready ? resolve(m.ready) : reject(new Error('fake-openai thread did not start'))));
+  });
+  worker.on('message', (m: { id?: number; value?: unknown; error?: string }) => {
+    if (m.id === undefined) return;
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.error !== undefined) w?.reject(new Error(m.error));
+    else w?.resolve(m.value);
+  });
+  worker.on('error', (err) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  });
+  const call = <T>(op: ThreadCall, arg?: number) =>
+    new Promise<T>((resolve, reject) => {
+      const id = ++seq;
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, op, arg });
+    });
+  return {
+    url,
+    stats: () => call<FakeOpenAIStats>('stats'),
+    startSampling: (everyMs) => call<undefined>('start-sampling', everyMs),
+    stopSampling: () => call<{ at: number; n: number }[]>('stop-sampling'),
+    requests: () => call<FakeRequestSummary[]>('requests'),
+    async close() {
+      await call<undefined>('close');
+      await worker.terminate();
+    },
+  };
+}
+
+async function serveInThread(initial: Partial<FakeOpenAIBehaviour>): Promise<void> {
+  const port = parentPort;
+  if (!port) return;
+  const fake = await startFakeOpenAI(initial);
+  let sampler: NodeJS.Timeout | undefined;
+  let samples: { at: number; n: number }[] = [];
+  port.on('message', (m: { id: number; op: ThreadCall; arg?: number }) => {
+    const reply = (value?: unknown) => port.postMessage({ id: m.id, value });
+    switch (m.op) {
+      case 'stats':
+        reply(fake.stats);
+        return;
+      case 'start-sampling':
+        samples = [];
+        clearInterval(sampler);
+        sampler = setInterval(() => samples.push({ at: Date.now(), n: fake.stats.inFlight }), m.arg ?? 5);
+        reply();
+        return;
+      case 'stop-sampling':
+        clearInterval(sampler);
+        reply(samples);
+        return;
+      case 'requests':
+        reply(
+          fake.requests.map((r) => ({
+            receivedAt: r.receivedAt,
+            outcome: r.outcome,
+            retryCount: Number(r.headers['x-stainless-retry-count'] ?? 0),
+            documentKey: createHash('sha1').update(r.messages.find((x) => x.role === 'user')?.content ?? '').digest('base64'),
+          })),
+        );
+        return;
+      case 'close':
+        clearInterval(sampler);
+        fake.close().then(
+          () => reply(),
+          (err: unknown) => port.postMessage({ id: m.id, error: String(err) }),
+        );
+        return;
+    }
+  });
+  port.postMessage({ ready: fake.url });
+}
+
+const threadData = workerData as { fakeOpenAI?: Partial<FakeOpenAIBehaviour> } | null;
+if (!isMainThread && threadData?.fakeOpenAI !== undefined) void serveInThread(threadData.fakeOpenAI);
