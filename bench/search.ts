@@ -7,16 +7,19 @@
  *    authors, formats, dates, and classifications (tags, category, summary) for 70% of them.
  *    The search column is then built by the same code as `docsight reindex-search` (timed).
  *    The database is kept and reused on the next run (BENCH_FRESH=1 rebuilds it).
- * 2. `docsight api` runs in a child process; BENCH_CONCURRENCY (16) fetch loops hit
- *    GET /v1/search for BENCH_SECONDS (15) per query band, each request a different term of that
- *    band (bands by document frequency, known from generation). Prints p50/p90/p99, throughput,
- *    the API process's peak RSS, and the slowest requests' terms.
+ * 2. `docsight api` runs in a child process; for each BENCH_CONCURRENCY level ("4,8"), that
+ *    many fetch loops hit GET /v1/search for BENCH_SECONDS (15) per query band, each request a
+ *    different term of that band (bands by document frequency, known from generation). Prints
+ *    p50/p90/p99, throughput, how many answers were ranked within a bounded candidate set
+ *    (`approximate`) or counted in part (`totalExact: false`), the API process's peak RSS, and
+ *    the slowest requests' terms. BENCH_SECONDS=0 only builds the database.
  *
  *   node --import tsx bench/search.ts
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { loadavg } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
@@ -28,7 +31,8 @@ import { seeded } from '../test/support/docx-fixtures.ts';
 import { envInt, machine, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
-const CONCURRENCY = envInt('BENCH_CONCURRENCY', 16);
+/** Concurrency levels measured in turn, e.g. "4,8". */
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '4,8').split(',').map((c) => Number.parseInt(c, 10)).filter((c) => c > 0);
 const SECONDS = envInt('BENCH_SECONDS', 15);
 const PORT = envInt('BENCH_PORT', 18_090);
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -202,8 +206,10 @@ function peakRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : 0;
 }
 
-async function load(base: string, queries: string[], seconds: number) {
+async function load(base: string, queries: string[], seconds: number, concurrency: number) {
   const latencies: number[] = [];
+  let approximate = 0;
+  let partial = 0;
   const slow: { ms: number; q: string }[] = [];
   let errors = 0;
   let next = 0;
@@ -213,19 +219,21 @@ async function load(base: string, queries: string[], seconds: number) {
       const q = queries[next++ % queries.length] ?? '';
       const t0 = performance.now();
       const res = await fetch(`${base}/v1/search?q=${encodeURIComponent(q)}&limit=10`);
-      await res.arrayBuffer();
+      const body = (await res.json()) as { approximate?: boolean; totalExact?: boolean };
       const ms = performance.now() - t0;
       if (res.status !== 200) errors++;
+      if (body.approximate === true) approximate++;
+      if (body.totalExact === false) partial++;
       latencies.push(ms);
       if (ms > 100) slow.push({ ms, q });
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, loop));
+  await Promise.all(Array.from({ length: concurrency }, loop));
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
   slow.sort((a, b) => b.ms - a.ms);
-  return { latencies, elapsed, errors, slow: slow.slice(0, 5) };
+  return { latencies, elapsed, errors, approximate, partial, slow: slow.slice(0, 5) };
 }
 
 async function main(): Promise<void> {
@@ -274,10 +282,13 @@ async function main(): Promise<void> {
     console.log(`reusing ${DB_NAME} (${count} documents); BENCH_FRESH=1 rebuilds it`);
   }
   const size = (await client.query<{ t: string; i: string }>(
-    `select pg_size_pretty(pg_total_relation_size('documents')) as t, pg_size_pretty(pg_relation_size('documents_search_idx')) as i`,
+    `select pg_size_pretty(pg_total_relation_size('documents')) as t,
+            pg_size_pretty(pg_relation_size('documents_search_match_idx')) || ' (head ' || pg_size_pretty(pg_relation_size('documents_search_head_idx'))
+              || ', terms ' || pg_size_pretty(pg_relation_size('documents_search_terms_idx')) || ')' as i`,
   )).rows[0];
   await client.end();
   await handle.close();
+  if (SECONDS === 0) return;
 
   // Bands by document frequency, from the generator's own counts.
   const band = (lo: number, hi: number) =>
@@ -306,26 +317,32 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   try {
-    await load(base, bands.flatMap((b) => b.queries.slice(0, 50)), 3); // warm-up (caches, JIT)
-    const rows: Record<string, string | number>[] = [];
-    for (const b of bands) {
-      const r = await load(base, b.queries, SECONDS);
-      rows.push({
-        queries: b.name,
-        terms: b.queries.length,
-        requests: r.latencies.length,
-        'req/s': Math.round(r.latencies.length / r.elapsed),
-        'p50 ms': percentile(r.latencies, 50).toFixed(1),
-        'p90 ms': percentile(r.latencies, 90).toFixed(1),
-        'p99 ms': percentile(r.latencies, 99).toFixed(1),
-        'max ms': percentile(r.latencies, 100).toFixed(1),
-        errors: r.errors,
-      });
-      if (r.slow.length) console.log(`${b.name}: slowest ${r.slow.map((s) => `${s.q} ${s.ms.toFixed(0)} ms`).join(', ')}`);
-    }
+    await load(base, bands.flatMap((b) => b.queries.slice(0, 50)), 3, Math.max(...CONCURRENCIES)); // warm-up (caches, JIT)
     console.log(`machine: ${machine()}`);
-    console.log(`documents: ${DOCS} (${WORDS_PER_DOC} words each), table+toast+indexes ${size?.t}, search index ${size?.i}; concurrency ${CONCURRENCY}, ${SECONDS} s per row`);
-    console.log(table(rows));
+    console.log(`documents: ${DOCS} (${WORDS_PER_DOC} words each), table+toast+indexes ${size?.t}, match index ${size?.i}; ${SECONDS} s per row`);
+    for (const concurrency of CONCURRENCIES) {
+      const rows: Record<string, string | number>[] = [];
+      for (const b of bands) {
+        const r = await load(base, b.queries, SECONDS, concurrency);
+        const n = r.latencies.length;
+        rows.push({
+          queries: b.name,
+          terms: b.queries.length,
+          requests: n,
+          'req/s': Math.round(n / r.elapsed),
+          'p50 ms': percentile(r.latencies, 50).toFixed(1),
+          'p90 ms': percentile(r.latencies, 90).toFixed(1),
+          'p99 ms': percentile(r.latencies, 99).toFixed(1),
+          'max ms': percentile(r.latencies, 100).toFixed(1),
+          'approx %': Math.round((100 * r.approximate) / Math.max(1, n)),
+          'partial total %': Math.round((100 * r.partial) / Math.max(1, n)),
+          errors: r.errors,
+        });
+        if (r.slow.length) console.log(`c${concurrency} ${b.name}: slowest ${r.slow.map((s) => `${s.q} ${s.ms.toFixed(0)} ms`).join(', ')}`);
+      }
+      console.log(`\nconcurrency ${concurrency} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+      console.log(table(rows));
+    }
     console.log(`api peak RSS: ${api.pid ? peakRssMb(api.pid) : 0} MB`);
   } finally {
     api.kill('SIGTERM');

@@ -4,7 +4,7 @@
  * asks the API for folder insights at a fixed rate. Reports pipeline throughput, API latency
  * (p50/p99) and errors during the run, peak RSS per process (VmHWM) and documents lost.
  *
- *   node --import tsx bench/soak.ts            # SOAK_DOCS, SOAK_RPS, SOAK_CONNECTIONS to change
+ *   node --import tsx bench/soak.ts            # SOAK_DOCS, SOAK_RPS, SOAK_CONNECTIONS, SOAK_HEAP_MB to change
  *
  * Uses the machine's PostgreSQL (a fresh database, dropped after) and Redis (a unique QUEUE_NAME,
  * its keys deleted after). Writes bench/RESULTS-soak.md.
@@ -42,9 +42,12 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const DOCS = envInt('SOAK_DOCS', 50_000);
 const RPS = envInt('SOAK_RPS', 100);
 const CONNECTIONS = envInt('SOAK_CONNECTIONS', 10);
+/** V8 heap cap of every process, as `npm start` and the image set it (0: uncapped). */
+const HEAP_MB = envInt('SOAK_HEAP_MB', 256);
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const OUT = path.join(import.meta.dirname, 'RESULTS-soak.md');
+/** Where the report goes (trial runs can write elsewhere). */
+const OUT = process.env.SOAK_OUT ?? path.join(import.meta.dirname, 'RESULTS-soak.md');
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -101,10 +104,11 @@ async function main(): Promise<void> {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const common = { DATABASE_URL: u.toString(), REDIS_URL, QUEUE_NAME: queueName, DOCS_ROOT: docsRoot, DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'warn' };
-    const apiProc = startDocsight(['api'], { ...common, PORT: String(port) }, dir);
+    const nodeArgs = HEAP_MB > 0 ? [`--max-old-space-size=${HEAP_MB}`] : [];
+    const apiProc = startDocsight(['api'], { ...common, PORT: String(port) }, dir, nodeArgs);
     procs.push(apiProc);
     await waitForHttp(`${base}/ready`, apiProc);
-    const workers = [0, 1].map(() => startDocsight(['worker'], { ...common }, dir));
+    const workers = [0, 1].map(() => startDocsight(['worker'], { ...common }, dir, nodeArgs));
     procs.push(...workers);
     await sleep(2_000);
 
@@ -165,6 +169,12 @@ async function main(): Promise<void> {
         await c.end();
       }
     });
+    // Insights are exact, not eventually consistent: once the job ended, the root's counts are the rows'.
+    const rootInsights = (await (await fetch(`${base}/v1/folders/%2E/insights`)).json()) as {
+      documentCount: number;
+      byStatus: { key: string | null; count: number }[];
+    };
+    const insightsExtracted = rootInsights.byStatus.find((b) => b.key === 'extracted')?.count ?? 0;
     const jobSeconds = job.startedAt && job.finishedAt ? (Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000 : wall;
     const r = result as AutocannonResult | undefined;
     if (!r) throw new Error('autocannon returned no result');
@@ -180,15 +190,20 @@ async function main(): Promise<void> {
       { metric: 'insights requests during the run', value: `${r.requests.total} (${Math.round(r.requests.average)}/s, target ${RPS}/s, ${CONNECTIONS} connections)` },
       { metric: 'insights latency p50 / p90 / p99 / max', value: `${r.latency.p50} / ${r.latency.p90} / ${r.latency.p99} / ${r.latency.max} ms` },
       { metric: 'errors (errors + timeouts + non-2xx)', value: `${errors} (${r.errors} + ${r.timeouts} + ${r.non2xx})` },
+      {
+        metric: 'root insights after the job (documents / extracted)',
+        value: `${rootInsights.documentCount} / ${insightsExtracted} (${rootInsights.documentCount === counts.rows && insightsExtracted === counts.extracted ? 'equal to the rows' : `rows: ${counts.rows} / ${counts.extracted}`})`,
+      },
       { metric: 'peak RSS api / worker 1 / worker 2', value: `${rss.join(' / ')} MB` },
     ];
     const report = table(rows);
     log(report);
     const md = `# Soak: ${DOCS} documents through api + 2 workers (Redis) under insights load
 
-Command: \`SOAK_DOCS=${DOCS} SOAK_RPS=${RPS} SOAK_CONNECTIONS=${CONNECTIONS} node --import tsx bench/soak.ts\`
+Command: \`SOAK_DOCS=${DOCS} SOAK_RPS=${RPS} SOAK_CONNECTIONS=${CONNECTIONS} SOAK_HEAP_MB=${HEAP_MB} node --import tsx bench/soak.ts\`
 Machine: ${machine()}; PostgreSQL and Redis on the same machine; ${new Date().toISOString().slice(0, 10)}.
-Workers with the defaults (WORKER_CONCURRENCY 4, EXTRACT_THREADS = cores, SCAN_BATCH_SIZE 200); generated
+Workers with the defaults (WORKER_CONCURRENCY 4, EXTRACT_THREADS = cores, SCAN_BATCH_SIZE 200), every process
+with ${HEAP_MB > 0 ? `--max-old-space-size=${HEAP_MB}` : 'no heap cap'} (as \`npm start\` and the image); generated
 .docx files of ~8 KB in 10 companies × 5 projects. Load: autocannon, ${CONNECTIONS} connections at ${RPS} requests/s
 over ${folders.length} folders' \`GET /v1/folders/{path}/insights\` (root, companies, projects), from the start of
 the scan until the job ended.

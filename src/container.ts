@@ -232,6 +232,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       });
       const worker = queue.work(handler, { concurrency: config.worker.concurrency });
       closers.push(() => worker.close(config.worker.shutdownTimeoutMs));
+      // Stops the background search indexer (runs before the worker closes: closers run in reverse).
+      closers.push(() => handler.searchIndexer.close());
       const workerLog = log.child({ role: 'worker' });
       const reconciler = setInterval(() => {
         reconcileStaleJobs({ jobs, enqueue, log: workerLog }, config.worker.reconcileAfterMs).catch((err: unknown) =>

@@ -12,10 +12,12 @@ import type { Db } from '../store/database.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
+import { createSearchRepository } from '../store/search.repository.ts';
 import type { JobName, JobPayloads } from './definitions.ts';
 import { type ClassifyDeps, runClassifyBatch, runClassifyPlan } from './classify.handler.ts';
 import { runExtract } from './extract.handler.ts';
 import { runScan } from './scan.handler.ts';
+import { createIdleSearchIndexer, type IdleSearchIndexer, type SearchIndexStore } from './search-index.ts';
 
 export interface PipelineMetrics {
   documentsProcessed(done: number, failures: FailureRow[], skipped: number): void;
@@ -39,6 +41,8 @@ export interface PipelineDeps extends ClassifyDeps {
   metrics?: PipelineMetrics;
   /** Documents per classification job. */
   classifyBatchSize: number;
+  /** Where the idle search indexer takes pending documents from (default: the search repository on `db`). */
+  searchIndex?: SearchIndexStore;
 }
 
 type Handlers = { [N in JobName]: (deps: PipelineDeps, payload: JobPayloads[N], job: QueueJob) => Promise<void> };
@@ -104,10 +108,28 @@ function requestIds(jobs: Pick<JobsRepository, 'findById'>) {
   };
 }
 
-/** The queue handler: dispatch by name; give up cleanly on the last attempt. */
-export function createPipelineHandler(base: PipelineDeps) {
+/** Jobs that keep this process's CPU busy: the search indexer waits for them to end. */
+const CPU_BOUND: ReadonlySet<string> = new Set<JobName>(['scan', 'extract']);
+
+/**
+ * The queue handler: dispatch by name; give up cleanly on the last attempt. When no scan or
+ * extraction runs in this process, the worker indexes documents' text for search
+ * (jobs/search-index.ts); classification jobs do not hold it back, as they mostly wait on the
+ * LLM. `searchIndexer.close()` stops it at shutdown.
+ */
+export function createPipelineHandler(base: PipelineDeps): ((job: QueueJob) => Promise<void>) & { searchIndexer: IdleSearchIndexer } {
   const requestIdOf = requestIds(base.jobs);
-  return async (job: QueueJob): Promise<void> => {
+  const searchIndexer = createIdleSearchIndexer(base.searchIndex ?? createSearchRepository(base.db), base.log.child({ role: 'search-indexer' }));
+  const handle = async (job: QueueJob): Promise<void> => {
+    if (!CPU_BOUND.has(job.name)) return run(job);
+    searchIndexer.jobStarted();
+    try {
+      await run(job);
+    } finally {
+      searchIndexer.jobEnded();
+    }
+  };
+  const run = async (job: QueueJob): Promise<void> => {
     if (!isJobName(job.name)) throw new PermanentJobError(`No handler for job "${job.name}"`);
     const name = job.name;
     const jobId = (job.payload as { jobId?: unknown } | null)?.jobId;
@@ -131,4 +153,5 @@ export function createPipelineHandler(base: PipelineDeps) {
       throw err;
     }
   };
+  return Object.assign(handle, { searchIndexer });
 }

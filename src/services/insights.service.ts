@@ -43,10 +43,10 @@ export interface InsightsServiceDeps {
 }
 
 /**
- * Folder aggregates read every row of the folder; under load the same folder is asked for many
- * times a second. Requests that arrive while a computation for the same folder is running share
- * it, so the database scans once per wave however many dashboards poll; nothing stale is served
- * (a request arriving after a computation finished starts a new one).
+ * Under load the same folder is asked for many times a second. Requests that arrive while a
+ * computation for the same folder is running share it (folder aggregates read the folder's summary
+ * rows, migration 0007, still a query per wave however many dashboards poll); nothing stale is
+ * served (a request arriving after a computation finished starts a new one).
  */
 function sharedInFlight<T>() {
   const running = new Map<string, Promise<T>>();

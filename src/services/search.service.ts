@@ -19,6 +19,9 @@ import {
 } from '../store/search.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
+/** The bounds of a search, for the API's documentation. */
+export { FACET_LIMIT, RANK_CANDIDATES } from '../store/search.repository.ts';
+
 /** Most clauses one query may have: each is stemmed three times and matched through the index. */
 export const MAX_CLAUSES = 16;
 /** Shortest prefix (letters or digits) searched as a prefix: shorter ones match most of the index. */
@@ -168,6 +171,22 @@ export interface SearchResult {
   /** Matching documents; when `totalExact` is false, at least this many (and facets count these). */
   total: number;
   totalExact: boolean;
+  /**
+   * Documents inside the folder and filters whose text is not indexed yet: extracted moments ago,
+   * their body is indexed by the workers when idle. Until then they are found by title, file
+   * name, tags, category and summary only. 0: every text is searchable.
+   */
+  unindexed: number;
+  /**
+   * True when the query matched more documents than are ranked (see the repository's page()):
+   * the order is by score among `rankedWithin` candidates (every title, tag and summary match up
+   * to the bound, the documents the words are most frequent in, and the first matches found);
+   * after those, pages go on with the other matches, unranked (score -1), so every match is
+   * still reached once. False: every match was ranked and the order is exact.
+   */
+  approximate: boolean;
+  /** How many matches were ranked when `approximate`; null when every match was. */
+  rankedWithin: number | null;
   items: SearchResultItem[];
   facets: { tag: FacetBucket[]; type: FacetBucket[]; author: FacetBucket[]; year: FacetBucket[] };
   nextCursor: string | null;
@@ -175,7 +194,8 @@ export interface SearchResult {
 
 /** [sort key as PostgreSQL printed it, id, fingerprint of the search it belongs to]. */
 const SearchCursor = z.tuple([z.string().max(64), z.uuid(), z.string().max(16)]);
-const RANK_KEY = /^\d+(\.\d+)?(e-?\d{1,2})?$/;
+/** A score (>= 0), or -1 for the unranked matches that follow the ranked ones. */
+const RANK_KEY = /^(\d+(\.\d+)?(e-?\d{1,2})?|-1)$/;
 const DATE_KEY = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/;
 
 export interface SearchServiceDeps {
@@ -222,7 +242,7 @@ export function createSearchService(deps: SearchServiceDeps) {
       if (text !== '') {
         tsquery = await compile(text);
         // Only stop words ("the", "de"): nothing can match them.
-        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, items: [], facets: { tag: [], type: [], author: [], year: [] }, nextCursor: null };
+        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [] }, nextCursor: null };
       }
 
       const fingerprint = createHash('sha256')
@@ -237,15 +257,14 @@ export function createSearchService(deps: SearchServiceDeps) {
         after = { key, id };
       }
 
-      // Two connections at once: the page and the facets do not wait for each other.
-      const [page, facets] = await Promise.all([
-        deps.search.page({ tsquery, filters, limit: input.limit, after, snippetChars: SNIPPET_CHARS }),
-        deps.search.facets(tsquery, filters),
-      ]);
+      const { page, facets } = await deps.search.find({ tsquery, filters, limit: input.limit, after, snippetChars: SNIPPET_CHARS });
       return {
         interpreted: tsquery,
         total: facets.total,
-      totalExact: facets.exact,
+        totalExact: facets.exact,
+        unindexed: facets.pending,
+        approximate: page.approximate,
+        rankedWithin: page.rankedWithin,
         items: page.hits.map((h) => ({ ...h, snippet: snippetSegments(h.snippet) })),
         facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear },
         nextCursor: page.last ? encodeCursor([page.last.key, page.last.id, fingerprint]) : null,

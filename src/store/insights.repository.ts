@@ -90,158 +90,155 @@ function inFolder<Q extends DocsQuery>(q: Q, folder: string): Q {
   return out;
 }
 
-export function createInsightsRepository(db: Db) {
-  async function classificationAggregates(where: ReturnType<typeof sql>): Promise<ClassificationAggregates> {
-    const totals = await sql<{ classifiable: number; classified: number; review: number }>`
-      select count(*) filter (where d.status = 'extracted')::int as classifiable,
-             count(c.id) filter (where d.status = 'extracted')::int as classified,
-             count(*) filter (where c.needs_review)::int as review
-      from documents d left join classifications c on c.id = d.classification_id
-      where ${where}`.execute(db);
-    const tags = await sql<{ key: string; count: number }>`
-      select t->>'label' as key, count(*)::int as count
-      from documents d join classifications c on c.id = d.classification_id,
-           jsonb_array_elements(c.tags) t
-      where ${where}
-      group by 1 order by 2 desc, 1`.execute(db);
-    const categories = await sql<{ key: string; count: number }>`
-      select c.primary_category as key, count(*)::int as count
-      from documents d join classifications c on c.id = d.classification_id
-      where ${where}
-      group by 1 order by 2 desc, 1`.execute(db);
-    const spend = await sql<{ cost: number; i: number; o: number }>`
-      select coalesce(sum(c.cost_usd), 0) as cost, coalesce(sum(c.input_tokens), 0)::bigint as i,
-             coalesce(sum(c.output_tokens), 0)::bigint as o
-      from documents d join classifications c on c.document_id = d.id
-      where ${where}`.execute(db);
-    const t = totals.rows[0] ?? { classifiable: 0, classified: 0, review: 0 };
-    const s = spend.rows[0] ?? { cost: 0, i: 0, o: 0 };
-    return {
-      classified: t.classified,
-      classifiable: t.classifiable,
-      coverage: t.classifiable > 0 ? Math.round((t.classified / t.classifiable) * 1000) / 1000 : 0,
-      needsReview: t.review,
-      byTag: tags.rows.map((r) => ({ key: r.key, count: r.count, size: 0 })),
-      byCategory: categories.rows.map((r) => ({ key: r.key, count: r.count, size: 0 })),
-      costUsd: Number(s.cost),
-      inputTokens: Number(s.i),
-      outputTokens: Number(s.o),
-    };
-  }
-
+/** The empty aggregates of a folder with no documents. */
+function emptyAggregates(): FolderAggregates {
   return {
+    documentCount: 0,
+    totalSize: 0,
+    oldestModified: null,
+    newestModified: null,
+    byStatus: [],
+    byFormat: [],
+    byExtension: [],
+    byAuthor: [],
+    byYear: [],
+    byLanguage: [],
+    failuresByCode: [],
+    subfolders: [],
+    classification: { classified: 0, classifiable: 0, coverage: 0, needsReview: 0, byTag: [], byCategory: [], costUsd: 0, inputTokens: 0, outputTokens: 0 },
+  };
+}
+
+interface SummaryRow {
+  dim: string;
+  key: string | null;
+  n: string;
+  size: string;
+  cost: string;
+  i: string;
+  o: string;
+  oldest: Date | null;
+  newest: Date | null;
+}
+
+/** Summary rows (dimension, value, sums) → the aggregates the API returns, in its orders. */
+function toAggregates(folder: string, rows: SummaryRow[]): FolderAggregates {
+  const out = emptyAggregates();
+  const c = out.classification;
+  const bucket = (r: SummaryRow): Bucket => ({ key: r.key, count: Number(r.n), size: Number(r.size) });
+  const lists: Record<string, Bucket[]> = {
+    status: out.byStatus,
+    format: out.byFormat,
+    extension: out.byExtension,
+    author: out.byAuthor,
+    year: out.byYear,
+    language: out.byLanguage,
+    error: out.failuresByCode,
+  };
+  let cost = 0;
+  for (const r of rows) {
+    switch (r.dim) {
+      case 'total':
+        out.documentCount = Number(r.n);
+        out.totalSize = Number(r.size);
+        out.oldestModified = r.oldest;
+        out.newestModified = r.newest;
+        break;
+      case 'subfolder':
+        out.subfolders.push({ key: folder === '' ? r.key : `${folder}/${r.key ?? ''}`, count: Number(r.n), size: Number(r.size) });
+        break;
+      case 'classified':
+        c.classified = Number(r.n);
+        break;
+      case 'review':
+        c.needsReview = Number(r.n);
+        break;
+      case 'tag':
+        c.byTag.push({ key: r.key, count: Number(r.n), size: 0 });
+        break;
+      case 'category':
+        c.byCategory.push({ key: r.key, count: Number(r.n), size: 0 });
+        break;
+      case 'cost':
+        cost = Number(r.cost);
+        c.inputTokens = Number(r.i);
+        c.outputTokens = Number(r.o);
+        break;
+      default:
+        lists[r.dim]?.push(bucket(r));
+    }
+  }
+  c.costUsd = cost;
+  c.classifiable = out.byStatus.find((b) => b.key === 'extracted')?.count ?? 0;
+  c.coverage = c.classifiable > 0 ? Math.round((c.classified / c.classifiable) * 1000) / 1000 : 0;
+  const byCount = (a: Bucket, z: Bucket) => z.count - a.count || String(a.key).localeCompare(String(z.key));
+  for (const list of [out.byStatus, out.byFormat, out.byExtension, out.byAuthor, out.byLanguage, out.failuresByCode]) {
+    list.sort(byCount);
+  }
+  out.byYear.sort((a, z) => String(a.key).localeCompare(String(z.key)));
+  return out;
+}
+
+export function createInsightsRepository(db: Db) {
+  return {
+    /**
+     * Aggregates of every live document inside `folder` (recursive), from the per-folder summary
+     * rows of migration 0007 (base rows plus the deltas not folded in yet) of the folder and of
+     * every folder inside it: a few rows per folder, however many documents they hold.
+     */
     async folderAggregates(folder: string): Promise<FolderAggregates> {
       const range = descendantRange(folder);
-      const where = range
-        ? sql`deleted_at is null and path >= ${range.lower} and path < ${range.upper}`
-        : sql`deleted_at is null`;
-      // One pass over the folder's rows for every breakdown (GROUPING SETS).
-      const rows = await sql<{
-        g: number;
-        status: string | null;
-        format: string | null;
-        extension: string | null;
-        author: string | null;
-        year: number | null;
-        language: string | null;
-        error_code: string | null;
-        count: string;
-        size: string | null;
-        oldest: Date | null;
-        newest: Date | null;
-      }>`
-        select
-          grouping(status, format, extension, author, year, language, error_code) as g,
-          status, format, extension, author, year, language, error_code,
-          count(*) as count, sum(size) as size,
-          min(modified) as oldest, max(modified) as newest
-        from (
-          select status, format, extension, author, language,
-            case when status = 'failed' then error_code end as error_code,
-            coalesce(doc_modified, mtime) as modified,
-            extract(year from coalesce(doc_modified, mtime))::int as year,
-            size
-          from documents where ${where}
-        ) d
-        group by grouping sets ((), (status), (format), (extension), (author), (year), (language), (error_code))
-      `.execute(db);
-
-      const out: FolderAggregates = {
-        documentCount: 0,
-        totalSize: 0,
-        oldestModified: null,
-        newestModified: null,
-        byStatus: [],
-        byFormat: [],
-        byExtension: [],
-        byAuthor: [],
-        byYear: [],
-        byLanguage: [],
-        failuresByCode: [],
-        subfolders: [],
-        classification: { classified: 0, classifiable: 0, coverage: 0, needsReview: 0, byTag: [], byCategory: [], costUsd: 0, inputTokens: 0, outputTokens: 0 },
-      };
-      // grouping() sets a bit per column *not* in the set, first column = highest bit (7 columns).
-      const ALL = 0b1111111;
-      const only = (bit: number) => ALL & ~(1 << (6 - bit));
-      for (const r of rows.rows) {
-        const b = (key: string | number | null): Bucket => ({
-          key: key === null ? null : String(key),
-          count: Number(r.count),
-          size: Number(r.size ?? 0),
-        });
-        switch (r.g) {
-          case ALL:
-            out.documentCount = Number(r.count);
-            out.totalSize = Number(r.size ?? 0);
-            out.oldestModified = r.oldest;
-            out.newestModified = r.newest;
-            break;
-          case only(0):
-            out.byStatus.push(b(r.status));
-            break;
-          case only(1):
-            out.byFormat.push(b(r.format));
-            break;
-          case only(2):
-            out.byExtension.push(b(r.extension));
-            break;
-          case only(3):
-            out.byAuthor.push(b(r.author));
-            break;
-          case only(4):
-            out.byYear.push(b(r.year));
-            break;
-          case only(5):
-            out.byLanguage.push(b(r.language));
-            break;
-          case only(6):
-            if (r.error_code !== null) out.failuresByCode.push(b(r.error_code));
-            break;
-          default:
-            break;
-        }
-      }
-      const byCount = (a: Bucket, z: Bucket) => z.count - a.count || String(a.key).localeCompare(String(z.key));
-      for (const list of [out.byStatus, out.byFormat, out.byExtension, out.byAuthor, out.byLanguage, out.failuresByCode]) {
-        list.sort(byCount);
-      }
-      out.byYear.sort((a, z) => String(a.key).localeCompare(String(z.key)));
-
-      // Direct subfolders with their recursive counts.
-      const offset = folder === '' ? 1 : folder.length + 2;
-      const sub = await sql<{ key: string; count: string; size: string }>`
-        select split_part(substr(path, ${offset}), '/', 1) as key, count(*) as count, sum(size) as size
-        from documents
-        where ${where} and strpos(substr(path, ${offset}), '/') > 0
-        group by 1 order by 1`.execute(db);
-      out.classification = await classificationAggregates(where);
-      out.subfolders = sub.rows.map((r) => ({
-        key: folder === '' ? r.key : `${folder}/${r.key}`,
-        count: Number(r.count),
-        size: Number(r.size),
-      }));
-      return out;
+      const scope = (t: string) =>
+        range
+          ? sql`(${sql.ref(`${t}.folder`)} = ${folder} or (${sql.ref(`${t}.folder`)} >= ${range.lower} and ${sql.ref(`${t}.folder`)} < ${range.upper}))`
+          : sql`true`;
+      const stats = sql`(
+        select b.folder, b.dim, b.key, b.n, b.size, b.cost, b.input_tokens, b.output_tokens
+        from folder_stats b where ${scope('b')}
+        union all
+        select d.folder, d.dim, d.key, d.n, d.size, d.cost, d.input_tokens, d.output_tokens
+        from folder_stat_deltas d where ${scope('d')}
+      )`;
+      // Characters (code points), as substr counts them.
+      const offset = folder === '' ? 1 : [...folder].length + 2;
+      // One statement (one snapshot), so totals, breakdowns and subfolders agree. Per direct folder,
+      // the oldest and newest document come from the partial index (folder, coalesce(doc_modified,
+      // mtime)): min/max cannot be kept as counters.
+      const rows = await sql<SummaryRow>`
+        with s as materialized ${stats},
+        f as (
+          select s.folder, sum(s.n) as n, sum(s.size) as size,
+                 case when s.folder = ${folder}::text then null
+                      else split_part(substr(s.folder, ${offset}::int), '/', 1) end as key
+          from s where s.dim = 'total'
+          group by s.folder having sum(s.n) > 0
+        ),
+        folders as (
+          select f.key, grouping(f.key) as g, sum(f.n) as n, sum(f.size) as size,
+                 min(x.oldest) as oldest, max(x.newest) as newest
+          from f cross join lateral (
+            select min(coalesce(d.doc_modified, d.mtime)) as oldest, max(coalesce(d.doc_modified, d.mtime)) as newest
+            from documents d where d.folder = f.folder and d.deleted_at is null
+          ) x
+          group by grouping sets ((f.key), ())
+        ),
+        buckets as (
+          select s.dim, s.key, sum(s.n) as n, sum(s.size) as size, sum(s.cost) as cost,
+                 sum(s.input_tokens) as i, sum(s.output_tokens) as o
+          from s where s.dim <> 'total'
+          group by s.dim, s.key
+          having sum(s.n) <> 0
+        )
+        select b.dim, b.key::text as key, b.n::text as n, b.size::text as size, b.cost::text as cost,
+               b.i::text as i, b.o::text as o, null::timestamptz as oldest, null::timestamptz as newest,
+               row_number() over (partition by b.dim order by b.n desc, b.key) as rank
+        from buckets b
+        union all
+        select case when fo.g = 1 then 'total' else 'subfolder' end, fo.key::text, fo.n::text, fo.size::text,
+               '0', '0', '0', fo.oldest, fo.newest, row_number() over (partition by fo.g order by fo.key)
+        from folders fo where fo.g = 1 or fo.key is not null
+        order by 1, 10`.execute(db);
+      return toAggregates(folder, rows.rows);
     },
 
     async countDocuments(folder: string): Promise<number> {

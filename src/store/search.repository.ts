@@ -1,7 +1,8 @@
 /**
- * Full-text search over documents: the only SQL of search. The tsvector column, its configurations
- * and triggers are defined in migrations/0004_search.ts; this file compiles query clauses into
- * tsqueries with those configurations, reads ranked pages and facet counts, and rebuilds the column.
+ * Full-text search over documents: the only SQL of search. The vectors, their configurations and
+ * triggers are defined in migrations/0004_search.ts and 0006_search_body.ts; this file compiles
+ * query clauses into tsqueries with those configurations, reads ranked pages and facet counts,
+ * fills the body vectors of documents waiting for it (the indexer), and rebuilds every vector.
  *
  * "Inside folder" is the byte range of domain/paths.ts on the "C"-collated path, never LIKE.
  */
@@ -68,9 +69,11 @@ export interface FacetBucket {
 }
 
 export interface SearchFacets {
-  /** Matches (FACET_LIMIT at most when not exact). */
+  /** Matches (the facet limit at most when not exact). */
   total: number;
-  /** False when there were more than FACET_LIMIT matches: counts cover the first FACET_LIMIT. */
+  /** Documents inside the folder and filters whose text is not indexed yet (found by head only). */
+  pending: number;
+  /** False when there were more matches than the facet limit: counts cover the first that many found. */
   exact: boolean;
   byTag: FacetBucket[];
   byType: FacetBucket[];
@@ -88,15 +91,36 @@ const HEADLINE_OPTIONS = `StartSel=${SNIPPET_START}, StopSel=${SNIPPET_STOP}, Ma
 
 /** Buckets returned per facet (the total is exact regardless). */
 const FACET_TOP = 20;
-/** Matches counted into the total and facets (see facets()). */
-export const FACET_LIMIT = 2000;
-/** Candidates ranked per query (see page()). */
-const RANK_CANDIDATES = 400;
-const HEAD_CANDIDATES = 100;
+/** Matches counted into the total and facets (see find()). */
+export const FACET_LIMIT = 500;
+/** Candidates per source ranked per query (see find()). */
+export const RANK_CANDIDATES = 100;
+
+/**
+ * What a query matches: head (title, name, tags, category, summary) and body together, so one
+ * word may be in the title and another in the text. Verbatim the expression of the GIN index
+ * documents_search_match_idx (migration 0006), or the planner would not use it.
+ */
+const MATCH = sql`(coalesce(d.search_head, ''::tsvector) || coalesce(d.search_body, ''::tsvector))`;
+/**
+ * The score: ts_rank over the head and the body's most frequent words (small, inline), divided by
+ * log2 of the words in the document, as ts_rank's normalization 1 does over a whole vector; the
+ * body's length is stored (search_length), so the TOASTed body is never read.
+ */
+const score = (tsquery: string) => sql`ts_rank(coalesce(d.search_head, ''::tsvector) || coalesce(d.search_terms, ''::tsvector), ${tsquery}::tsquery, 0)
+  / log(2, 2 + coalesce(d.search_length, 0) + length(coalesce(d.search_head, ''::tsvector)))::real`;
+
+/**
+ * A head or terms match implies a MATCH for a query of words, prefixes and phrases (the body's
+ * positions keep their distances in head || body); only an exclusion (!) can turn it false, and
+ * a phrase is rechecked too, to be safe where positions were capped. Operators appear in
+ * PostgreSQL's text form of a tsquery outside quotes only, so a false "yes" costs a recheck.
+ */
+const needsRecheck = (tsquery: string) => tsquery.includes('!') || tsquery.includes('<');
 
 function whereFilters(f: SearchFilters, tsquery: string | null): RawBuilder<unknown> {
   const parts: RawBuilder<unknown>[] = [sql`d.deleted_at is null`];
-  if (tsquery !== null) parts.push(sql`d.search_vector @@ ${tsquery}::tsquery`);
+  if (tsquery !== null) parts.push(sql`${MATCH} @@ ${tsquery}::tsquery`);
   const range = descendantRange(f.folder);
   if (range) parts.push(sql`d.path >= ${range.lower} and d.path < ${range.upper}`);
   const scopes = f.scopes ?? [];
@@ -118,7 +142,141 @@ function whereFilters(f: SearchFilters, tsquery: string | null): RawBuilder<unkn
   return sql.join(parts, sql` and `);
 }
 
-export function createSearchRepository(db: Db) {
+/** A page of hits and how they were ordered. */
+export interface SearchPage {
+  hits: SearchHit[];
+  /** Keyset position after the last hit; absent on the last page. */
+  last?: { key: string; id: string };
+  /** True when some matches were not ranked (more than the candidate bound): see find(). */
+  approximate: boolean;
+  /** How many matches were ranked when `approximate`; null when every match was. */
+  rankedWithin: number | null;
+}
+
+interface PageRow {
+  id: string;
+  path: string;
+  name: string;
+  title: string | null;
+  author: string | null;
+  format: string | null;
+  language: string | null;
+  status: DocumentStatus;
+  modified: Date;
+  tags: SearchHit['tags'];
+  primary_category: string | null;
+  rank: number;
+  sort_key: string;
+  snippet: string | null;
+}
+
+/** What a page row carries of its document (t) and classification (cl); p.id is the hit. */
+const HIT_COLUMNS = sql`p.id, t.path, t.name, t.title, t.author, t.format, t.language, t.status,
+  coalesce(t.doc_modified, t.mtime) as modified, cl.tags, cl.primary_category`;
+
+function finishPage(rows: PageRow[], limit: number, order: { approximate: boolean; rankedWithin: number | null }): SearchPage {
+  const hits = rows.map((row) => ({
+    id: row.id,
+    path: row.path,
+    name: row.name,
+    title: row.title,
+    author: row.author,
+    format: row.format,
+    language: row.language,
+    status: row.status,
+    modified: row.modified,
+    tags: row.tags,
+    primaryCategory: row.primary_category,
+    rank: Number(row.rank),
+    snippet: row.snippet,
+  }));
+  const lastRow = rows.at(-1);
+  return { hits, last: lastRow && rows.length === limit ? { key: lastRow.sort_key, id: lastRow.id } : undefined, ...order };
+}
+
+/** Facet rows ([facet, key, count], FACET_TOP per facet) into buckets; a total past the limit is not exact. */
+function facetsFrom(rows: [string, string | null, number][], counts: { total: number; pending: number }, limit: number): SearchFacets {
+  const out: SearchFacets = { total: Math.min(counts.total, limit), pending: counts.pending, exact: counts.total <= limit, byTag: [], byType: [], byAuthor: [], byYear: [] };
+  for (const [facet, key, count] of rows) {
+    const bucket = { key, count };
+    if (facet === 'type') out.byType.push(bucket);
+    else if (facet === 'author') out.byAuthor.push(bucket);
+    else if (facet === 'year') out.byYear.push(bucket);
+    else if (facet === 'tag') out.byTag.push(bucket);
+  }
+  const byCount = (a: FacetBucket, z: FacetBucket) => z.count - a.count || String(a.key).localeCompare(String(z.key));
+  for (const list of [out.byTag, out.byType, out.byAuthor]) list.sort(byCount);
+  out.byYear.sort((a, z) => String(z.key).localeCompare(String(a.key)));
+  return out;
+}
+
+/**
+ * Snippets are made for the page's rows only (after the limit), from a bounded prefix of the
+ * text: ts_headline re-parses its input, so its cost follows the length, and substr (unlike left)
+ * decompresses only the prefix of a TOASTed text.
+ */
+const snippet = (tsquery: string, chars: number) => sql`ts_headline(docsight_search_config(t.language),
+  translate(coalesce(substr(t.text, 1, ${chars}), left(cl.summary, ${chars}), ''), ${SNIPPET_START + SNIPPET_STOP}, ''),
+  ${tsquery}::tsquery, ${HEADLINE_OPTIONS})`;
+
+export interface SearchRepositoryOptions {
+  /** Candidates per source ranked per query (see find()); small in tests to exercise the bound. */
+  rankCandidates?: number;
+  /** Matches counted into the total and facets (see find()). */
+  facetLimit?: number;
+}
+
+export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {}) {
+  const rankCandidates = opts.rankCandidates ?? RANK_CANDIDATES;
+  // Exact ranking ranks every match read for the facets, so they must read at least that many.
+  const facetLimit = Math.max(opts.facetLimit ?? FACET_LIMIT, rankCandidates);
+  /** Newest first, without a query. */
+  async function browse(q: SearchPageQuery): Promise<SearchPage> {
+    const after = q.after
+      ? sql`and (coalesce(d.doc_modified, d.mtime) < ${q.after.key}::timestamptz
+                 or (coalesce(d.doc_modified, d.mtime) = ${q.after.key}::timestamptz and d.id > ${q.after.id}::uuid))`
+      : sql``;
+    const r = await sql<PageRow>`
+      select ${HIT_COLUMNS}, null::text as snippet, 0::real as rank, p.sort_value::text as sort_key
+      from (
+        select d.id, coalesce(d.doc_modified, d.mtime) as sort_value from documents d
+        where ${whereFilters(q.filters, null)} ${after}
+        order by sort_value desc, d.id limit ${q.limit}
+      ) p
+      join documents t on t.id = p.id
+      left join classifications cl on cl.id = t.classification_id
+      order by p.sort_value desc, p.id`.execute(db);
+    return finishPage(r.rows, q.limit, { approximate: false, rankedWithin: null });
+  }
+
+  /**
+   * Counts by tag, type (format), author and year of the documents browsed (no query), and their
+   * total: exact up to `facetLimit` documents; beyond, over the first `facetLimit` found
+   * (`exact: false`), because counting reads every row and the root holds every document.
+   */
+  async function countFacets(filters: SearchFilters): Promise<SearchFacets> {
+    const r = await sql<{ matches: number; pending: number; facets: [string, string | null, number][] | null }>`
+      with m as materialized (
+        select d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags
+        from documents d where ${whereFilters(filters, null)}
+        limit ${facetLimit + 1}
+      ), f as (
+        select * from m limit ${facetLimit}
+      ), counts as (
+        select 'type' as facet, format as key, count(*)::int as count from f group by format
+        union all select 'author', author, count(*)::int from f group by author
+        union all select 'year', year::text, count(*)::int from f group by year
+        union all select 'tag', tag, count(*)::int from f, unnest(f.search_tags) tag group by tag
+      )
+      select (select count(*)::int from m) as matches,
+             (select count(*)::int from documents d where ${whereFilters(filters, null)} and d.search_pending) as pending,
+             (select json_agg(json_build_array(facet, key, count)) from (
+                select *, row_number() over (partition by facet order by count desc, key) as n from counts
+              ) x where n <= ${FACET_TOP}) as facets`.execute(db);
+    const row = r.rows[0];
+    return facetsFrom(row?.facets ?? [], { total: row?.matches ?? 0, pending: row?.pending ?? 0 }, facetLimit);
+  }
+
   return {
     /**
      * Stem each clause in every configuration. Returns, per clause, one tsquery text per
@@ -147,134 +305,152 @@ export function createSearchRepository(db: Db) {
     },
 
     /**
-     * One page of hits, best first (or newest first without a query). Ranking reads each
-     * candidate's whole vector, so it is bounded: the candidates are up to HEAD_CANDIDATES matches
-     * in the head (title, name, tags, category, summary: where the obvious match says it) plus up
-     * to RANK_CANDIDATES matches anywhere. Below that many matches the ranking is exact.
+     * One page of hits with the facets of the whole search: best first for a query, newest first
+     * without one.
+     *
+     * With a query, one statement reads the matches once (the first `facetLimit` + 1 the match
+     * index gives: a GIN index cannot stop early, so every request pays for the full list of
+     * matches, and reading it twice was a third of a common word's cost) for the total, the facets
+     * and the candidates. The score is ts_rank over the head (weights A, B) and the body's most
+     * frequent words (C), divided by the text's length: what the document says it is about; it
+     * never reads the TOASTed body. GIN cannot return a ranked top-k either, so:
+     * - up to `rankCandidates` matches, every match is ranked: the order is exact;
+     * - beyond, the ranked candidates are the matches in the head and the documents the word is
+     *   among the most frequent of (each through its own small index, up to `rankCandidates`
+     *   each), plus the first `rankCandidates` matches found (score 0, below any head or frequent
+     *   match). The page says so (`approximate`, `rankedWithin`), and once the candidates are paged
+     *   through, the other matches follow in id order with sort key -1 (scores are >= 0), so
+     *   cursors still reach every match, once.
+     * - total and facets count the first `facetLimit` matches (`exact: false` past them).
      */
-    async page(q: SearchPageQuery): Promise<{ hits: SearchHit[]; last?: { key: string; id: string } }> {
+    async find(q: SearchPageQuery): Promise<{ page: SearchPage; facets: SearchFacets }> {
       const t = q.tsquery;
-      const keyType = sql.raw(t !== null ? 'real' : 'timestamptz');
-      const afterSql = q.after
-        ? sql`where (p.sort_value < ${q.after.key}::${keyType} or (p.sort_value = ${q.after.key}::${keyType} and p.id > ${q.after.id}::uuid))`
-        : sql``;
-      const candidates =
-        t !== null
-          ? sql`
-            select c.id, ts_rank(d.search_vector, ${t}::tsquery, 1) as sort_value
-            from (
-              (select d.id from documents d where ${whereFilters(q.filters, null)} and d.search_head @@ ${t}::tsquery limit ${HEAD_CANDIDATES})
-              union
-              (select d.id from documents d where ${whereFilters(q.filters, t)} limit ${RANK_CANDIDATES})
-            ) c
-            join documents d on d.id = c.id
-            -- a head match may still be excluded by a -word in the text
-            where d.search_vector @@ ${t}::tsquery`
-          : sql`select d.id, coalesce(d.doc_modified, d.mtime) as sort_value from documents d where ${whereFilters(q.filters, null)}`;
-      // Snippets are made for the page's rows only (outer query, after the limit), from a bounded
-      // prefix of the text: ts_headline re-parses its input, so its cost follows the length.
-      const snippet =
-        t !== null
-          ? sql`ts_headline(docsight_search_config(t.language),
-                 translate(left(coalesce(t.text, cl.summary, ''), ${q.snippetChars}), ${SNIPPET_START + SNIPPET_STOP}, ''),
-                 ${t}::tsquery, ${HEADLINE_OPTIONS})`
-          : sql`null::text`;
-      const r = await sql<{
-        id: string;
-        path: string;
-        name: string;
-        title: string | null;
-        author: string | null;
-        format: string | null;
-        language: string | null;
-        status: DocumentStatus;
-        modified: Date;
-        tags: SearchHit['tags'];
-        primary_category: string | null;
-        rank: number;
-        sort_key: string;
-        snippet: string | null;
-      }>`
-        select p.id, t.path, t.name, t.title, t.author, t.format, t.language, t.status,
-               coalesce(t.doc_modified, t.mtime) as modified,
-               cl.tags, cl.primary_category, p.sort_value::text as sort_key, ${snippet} as snippet,
-               ${t !== null ? sql`p.sort_value` : sql`0::real`} as rank
-        from (
-          select p.id, p.sort_value from (${candidates}) p
-          ${afterSql}
-          order by p.sort_value desc, p.id
-          limit ${q.limit}
-        ) p
-        join documents t on t.id = p.id
-        left join classifications cl on cl.id = t.classification_id
-        order by p.sort_value desc, p.id`.execute(db);
-      const hits = r.rows.map((row) => ({
-        id: row.id,
-        path: row.path,
-        name: row.name,
-        title: row.title,
-        author: row.author,
-        format: row.format,
-        language: row.language,
-        status: row.status,
-        modified: row.modified,
-        tags: row.tags,
-        primaryCategory: row.primary_category,
-        rank: Number(row.rank),
-        snippet: row.snippet,
-      }));
-      const lastRow = r.rows.at(-1);
-      return { hits, last: lastRow && r.rows.length === q.limit ? { key: lastRow.sort_key, id: lastRow.id } : undefined };
-    },
+      if (t === null) {
+        const [page, facets] = await Promise.all([browse(q), countFacets(q.filters)]);
+        return { page, facets };
+      }
 
-    /**
-     * Counts by tag, type (format), author and year over the matches, and their total: exact up to
-     * FACET_LIMIT matches; beyond, over the first FACET_LIMIT found (`exact: false`), because
-     * counting reads every matching row and a word in half the corpus would cost a full scan.
-     */
-    async facets(tsquery: string | null, filters: SearchFilters): Promise<SearchFacets> {
-      const where = whereFilters(filters, tsquery);
-      const r = await sql<{ facet: string; key: string | null; count: number }>`
-        with m as materialized (
-          select d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags
-          from documents d where ${where}
-          limit ${FACET_LIMIT + 1}
-        ), f as (
-          select * from m limit ${FACET_LIMIT}
-        ), counts as (
-          select 'total' as facet, null::text as key, count(*)::int as count from m
-          union all select 'type', format, count(*)::int from f group by format
+      const n = rankCandidates;
+      // The same statement text for every page of a search, so the candidate set is the same too.
+      const matchesAndCandidates = sql`
+        m as materialized (
+          select d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags
+          from documents d where ${whereFilters(q.filters, t)}
+          limit ${facetLimit + 1}
+        ),
+        stats as (select count(*)::int as matches from m),
+        scored as materialized (
+          select c.id, ${score(t)} as sort_value
+          from (
+            select id from m where (select matches from stats) <= ${n}
+            union
+            (select d.id from documents d
+             where (select matches from stats) > ${n} and ${whereFilters(q.filters, null)} and d.search_head @@ ${t}::tsquery limit ${n})
+            union
+            (select d.id from documents d
+             where (select matches from stats) > ${n} and ${whereFilters(q.filters, null)} and d.search_terms @@ ${t}::tsquery limit ${n})
+          ) c
+          join documents d on d.id = c.id
+          -- a head match may still be excluded by a -word in the text
+          ${needsRecheck(t) ? sql`where ${MATCH} @@ ${t}::tsquery` : sql``}
+        ),
+        candidates as (
+          select id, sort_value from scored
+          union all
+          (select m.id, 0::real from m where (select matches from stats) > ${n} and not exists (select 1 from scored s where s.id = m.id) limit ${n})
+        )`;
+      const inTail = q.after !== undefined && Number(q.after.key) < 0;
+      const after = inTail
+        ? sql`where false`
+        : q.after
+          ? sql`where (c.sort_value < ${q.after.key}::real or (c.sort_value = ${q.after.key}::real and c.id > ${q.after.id}::uuid))`
+          : sql``;
+      // One row of counts and facets, joined to the page's rows (none past the candidates).
+      const r = await sql<PageRow & { matches: number; ranked: number; pending: number; facets: [string, string | null, number][] | null }>`
+        with ${matchesAndCandidates},
+        f as (select * from m limit ${facetLimit}),
+        counts as (
+          select 'type' as facet, format as key, count(*)::int as count from f group by format
           union all select 'author', author, count(*)::int from f group by author
           union all select 'year', year::text, count(*)::int from f group by year
           union all select 'tag', tag, count(*)::int from f, unnest(f.search_tags) tag group by tag
+        ),
+        top as (
+          select json_agg(json_build_array(facet, key, count)) as facets from (
+            select *, row_number() over (partition by facet order by count desc, key) as n from counts
+          ) x where n <= ${FACET_TOP}
         )
-        select facet, key, count from (
-          select *, row_number() over (partition by facet order by count desc, key) as n from counts
-        ) x where n <= ${FACET_TOP}`.execute(db);
-      const out: SearchFacets = { total: 0, exact: true, byTag: [], byType: [], byAuthor: [], byYear: [] };
-      for (const row of r.rows) {
-        const bucket = { key: row.key, count: row.count };
-        if (row.facet === 'total') out.total = row.count;
-        else if (row.facet === 'type') out.byType.push(bucket);
-        else if (row.facet === 'author') out.byAuthor.push(bucket);
-        else if (row.facet === 'year') out.byYear.push(bucket);
-        else if (row.facet === 'tag') out.byTag.push(bucket);
+        select s.matches, (select count(*) from candidates)::int as ranked, top.facets,
+               (select count(*)::int from documents d where ${whereFilters(q.filters, null)} and d.search_pending) as pending,
+               p.*
+        from stats s cross join top
+        left join (
+          select ${HIT_COLUMNS}, ${snippet(t, q.snippetChars)} as snippet, p.sort_value as rank, p.sort_value::text as sort_key, p.sort_value
+          from (
+            select c.id, c.sort_value from candidates c ${after}
+            order by c.sort_value desc, c.id limit ${q.limit}
+          ) p
+          join documents t on t.id = p.id
+          left join classifications cl on cl.id = t.classification_id
+        ) p on true
+        order by p.sort_value desc, p.id`.execute(db);
+      const head = r.rows[0];
+      const matches = head?.matches ?? 0;
+      const approximate = matches > n;
+      const hits: PageRow[] = r.rows.filter((row) => row.id !== null);
+      // Past the ranked candidates: the other matches, in id order.
+      if (approximate && hits.length < q.limit) {
+        const tailAfter = inTail && q.after ? sql`and d.id > ${q.after.id}::uuid` : sql``;
+        const tail = await sql<PageRow>`
+          with ${matchesAndCandidates}
+          select ${HIT_COLUMNS}, ${snippet(t, q.snippetChars)} as snippet, -1::real as rank, '-1' as sort_key
+          from (
+            select d.id from documents d
+            where ${whereFilters(q.filters, t)} ${tailAfter}
+              and not exists (select 1 from candidates c where c.id = d.id)
+            order by d.id limit ${q.limit - hits.length}
+          ) p
+          join documents t on t.id = p.id
+          left join classifications cl on cl.id = t.classification_id
+          order by p.id`.execute(db);
+        hits.push(...tail.rows);
       }
-      if (out.total > FACET_LIMIT) {
-        // The extra row only tells that there are more.
-        out.exact = false;
-        out.total = FACET_LIMIT;
-      }
-      const byCount = (a: FacetBucket, z: FacetBucket) => z.count - a.count || String(a.key).localeCompare(String(z.key));
-      for (const list of [out.byTag, out.byType, out.byAuthor]) list.sort(byCount);
-      out.byYear.sort((a, z) => String(z.key).localeCompare(String(a.key)));
-      return out;
+      const facets = facetsFrom(head?.facets ?? [], { total: matches, pending: head?.pending ?? 0 }, facetLimit);
+      return { page: finishPage(hits, q.limit, { approximate, rankedWithin: approximate ? (head?.ranked ?? 0) : null }), facets };
     },
 
     /**
-     * Recompute the search vector of every document (after a change to the configurations or to
-     * docsight_search_vector()), in batches by id so no transaction holds many rows. Setting the
-     * column directly does not fire the documents trigger (it watches the inputs only).
+     * The indexer: fill the body vector (and its frequent words) of up to `limit` documents waiting
+     * for it (`search_pending`, set by the documents trigger when text or language changed), in
+     * one short transaction. Rows are locked first (SKIP LOCKED: workers share the work and never
+     * wait for each other or for an extraction holding a row); the update then reads the locked,
+     * latest text, so a text written meanwhile is never indexed stale and marked done. `ids`
+     * narrows it to some documents. Returns how many were indexed (0: nothing waits).
+     */
+    async indexPending(limit: number, ids?: string[]): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const locked = await sql<{ id: string }>`
+          select d.id from documents d
+          where d.search_pending and d.deleted_at is null ${ids ? sql`and d.id = any(${ids}::uuid[])` : sql``}
+          order by d.path
+          limit ${limit}
+          for update skip locked`.execute(trx);
+        if (locked.rows.length === 0) return 0;
+        await sql`
+          update documents d
+             set search_body = x.body, search_terms = docsight_search_terms(x.body),
+                 search_length = docsight_search_length(x.body), search_pending = false
+            from (select id, docsight_search_body(language, text) as body from documents
+                  where id = any(${locked.rows.map((r) => r.id)}::uuid[])) x
+           where d.id = x.id`.execute(trx);
+        return locked.rows.length;
+      });
+    },
+
+    /**
+     * Recompute every document's vectors (after a change to the configurations or to the
+     * functions of migrations 0004/0006), in batches by id so no transaction holds many rows.
+     * Setting the columns directly does not fire the documents trigger (it watches the inputs).
      */
     async reindex(opts: { batchSize: number; onBatch?: (done: number) => void }): Promise<number> {
       let last = '00000000-0000-0000-0000-000000000000';
@@ -282,11 +458,14 @@ export function createSearchRepository(db: Db) {
       for (;;) {
         const r = await sql<{ id: string }>`
           update documents d
-             set search_tags = x.tags, search_head = x.head, search_vector = x.head || docsight_search_body(d.language, d.text)
+             set search_tags = x.tags, search_head = x.head, search_body = x.body,
+                 search_terms = docsight_search_terms(x.body), search_length = docsight_search_length(x.body),
+                 search_pending = false
             from (
               select b.id, docsight_search_tags(c.tags) as tags,
-                     docsight_search_head(b.language, b.title, b.name, c.tags, c.primary_category, c.summary) as head
-              from (select id, language, title, name, classification_id from documents
+                     docsight_search_head(b.language, b.title, b.name, c.tags, c.primary_category, c.summary) as head,
+                     docsight_search_body(b.language, b.text) as body
+              from (select id, language, title, name, text, classification_id from documents
                     where id > ${last}::uuid order by id limit ${opts.batchSize}) b
               left join classifications c on c.id = b.classification_id
             ) x

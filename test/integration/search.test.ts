@@ -2,20 +2,23 @@
  * Search end to end on the machine's PostgreSQL: generated Dutch and English .docx are scanned
  * through the pipeline, then found through GET /v1/search: ranking, phrases, prefixes, accents,
  * both languages, facets that add up, cursor pages, folder and key scopes, deleted documents,
- * classification changes, the reindex, and hostile queries that must never give a 500.
+ * classification changes, the background indexing of text, the reindex, and hostile queries
+ * that must never give a 500.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.ts';
+import { createIdleSearchIndexer } from '../../src/jobs/search-index.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
 import { createSearchService, parseSearchQuery } from '../../src/services/search.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
+import { migrations } from '../../src/store/migrations/index.ts';
 import { createSearchRepository } from '../../src/store/search.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx, generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
@@ -29,6 +32,9 @@ interface SearchBody {
   interpreted: string | null;
   total: number;
   totalExact: boolean;
+  unindexed: number;
+  approximate: boolean;
+  rankedWithin: number | null;
   items: {
     id: string;
     path: string;
@@ -70,6 +76,15 @@ describe('search', () => {
   let generated: GeneratedDoc[];
   const search = (query: string) => api<SearchBody>(base, 'GET', `/v1/search?${query}`);
   const q = (text: string, extra = '') => search(`q=${encodeURIComponent(text)}${extra}`);
+  /** Text is indexed by the workers when idle: wait until search says nothing waits. */
+  const waitIndexed = async () => {
+    for (let i = 0; i < 300; i++) {
+      const r = await search('limit=1');
+      if (r.body.unindexed === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.fail('text was not indexed within 30 s');
+  };
 
   before(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -111,6 +126,7 @@ describe('search', () => {
     assert.equal(start.status, 202, JSON.stringify(start.body));
     const job = await waitForJob(base, start.body.id);
     assert.equal(job.status, 'completed', JSON.stringify(job));
+    await waitIndexed();
   });
 
   after(async () => {
@@ -279,15 +295,132 @@ describe('search', () => {
     assert.equal((await q('airship')).body.total, 1);
   });
 
+  it('indexes text in the background: head at once, body when the indexer catches up, never re-parsed for a classification', async () => {
+    const target = 'Company A/Project 4/Notulen projectgroep.docx';
+    const row = async () =>
+      (
+        await sql<{ id: string; pending: boolean; body: string | null }>`
+          select id, search_pending as pending, search_body::text as body from documents where path = ${target}`.execute(db.db)
+      ).rows[0];
+    const before = await row();
+    assert.ok(before && !before.pending && before.body);
+    // A classification changes the head only: the body is not recomputed (a marker put in its
+    // place survives) and nothing waits.
+    await sql`update documents set search_body = ${"'bodymarker':1C"}::tsvector where id = ${before.id}`.execute(db.db);
+    const t = (await sql<{ id: string }>`select id from taxonomies limit 1`.execute(db.db)).rows[0];
+    assert.ok(t);
+    const c = await sql<{ id: string }>`
+      insert into classifications (document_id, content_sha256, taxonomy_id, taxonomy_version, model, prompt_version,
+        summary_language, tags, primary_category, summary, strategy, chunks, input_tokens, output_tokens)
+      select id, sha256, ${t.id}, 1, 'test', 'v1', 'nl', '[]'::jsonb, 'Meeting Notes', 'Verslag over de windmolen.', 'single', 1, 10, 10
+      from documents where id = ${before.id}
+      returning id`.execute(db.db);
+    await sql`update documents set classification_id = ${c.rows[0]?.id ?? ''}::uuid where id = ${before.id}`.execute(db.db);
+    await sql`update classifications set summary = 'Verslag over de windmolen en de dijk.' where id = ${c.rows[0]?.id ?? ''}::uuid`.execute(db.db);
+    const classified = await row();
+    assert.deepEqual(classified, { ...before, body: "'bodymarker':1C" }, 'classification left the body alone');
+    assert.ok((await q('windmolen')).body.items.some((i) => i.path === target), 'the summary is searchable at once');
+    assert.ok((await q('dijk')).body.items.some((i) => i.path === target), 'a rewritten summary too');
+
+    // New text (as a rescan writes it): the title still finds it at once, the text once indexed.
+    await sql`update documents set text = 'Het verslag noemt de zeilboot van de voorzitter.', title = 'Notulen projectgroep' where id = ${before.id}`.execute(db.db);
+    const pending = await row();
+    assert.ok(pending?.pending && pending.body === null, JSON.stringify(pending));
+    assert.ok((await q('notulen')).body.items.some((i) => i.path === target), 'found by title while its text waits');
+    const waiting = await q('zeilboot');
+    assert.equal(waiting.body.unindexed, 1, 'search says one text waits');
+    assert.equal(waiting.body.total, 0, 'the new text is not searchable yet');
+    // A scoped search counts only what waits inside its folder.
+    const service = createSearchService({ search: createSearchRepository(db.db) });
+    assert.equal((await service.search({ q: 'zeilboot', limit: 10, scopes: ['Company B'] })).unindexed, 0);
+    assert.equal((await service.search({ q: 'zeilboot', limit: 10, scopes: ['Company A'] })).unindexed, 1);
+
+    // The idle indexer (as the workers run it) catches up: nothing waits, then the text is found.
+    const indexer = createIdleSearchIndexer(createSearchRepository(db.db), pino({ level: 'silent' }), { idleMs: 0, sweepMs: 0 });
+    try {
+      indexer.poke();
+      await waitIndexed();
+    } finally {
+      await indexer.close();
+    }
+    const indexed = await q('zeilboot');
+    assert.equal(indexed.body.unindexed, 0);
+    assert.deepEqual(indexed.body.items.map((i) => i.path), [target]);
+    assert.equal((await q('voorzitter notulen')).body.items[0]?.path, target, 'one word in the title, one in the text');
+    assert.ok(!(await q('begroting')).body.items.some((i) => i.path === target), 'the old text is gone');
+    assert.equal((await row())?.pending, false);
+  });
+
+  it('says when ranking was bounded, and its cursor pages still reach every match once', async () => {
+    const exact = createSearchService({ search: createSearchRepository(db.db) });
+    const bounded = createSearchService({ search: createSearchRepository(db.db, { rankCandidates: 3, facetLimit: 5 }) });
+    const all = await exact.search({ q: 'project', limit: 100 });
+    assert.equal(all.approximate, false);
+    assert.equal(all.rankedWithin, null);
+    assert.ok(all.total >= 10, `${all.total} matches`);
+
+    const first = await bounded.search({ q: 'project', limit: 2 });
+    assert.equal(first.approximate, true);
+    assert.ok(first.rankedWithin !== null && first.rankedWithin >= 3 && first.rankedWithin < all.total, String(first.rankedWithin));
+    assert.equal(first.totalExact, false);
+    assert.equal(first.total, 5, 'at least this many, and said so');
+    const seen: { path: string; score: number }[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 100; i++) {
+      const page = await bounded.search({ q: 'project', limit: 2, cursor });
+      assert.equal(page.approximate, true);
+      seen.push(...page.items.map((h) => ({ path: h.path, score: h.rank })));
+      cursor = page.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    assert.equal(seen.length, all.total);
+    assert.deepEqual(new Set(seen.map((h) => h.path)), new Set(all.items.map((h) => h.path)), 'every match, once');
+    const ranked = seen.filter((h) => h.score >= 0);
+    assert.equal(ranked.length, first.rankedWithin, 'the ranked candidates first, best first');
+    assert.deepEqual(ranked.map((h) => h.score), ranked.map((h) => h.score).sort((a, z) => z - a));
+    assert.ok(seen.slice(ranked.length).every((h) => h.score === -1), 'then the other matches, unranked');
+    // The obvious match is a title match, so it is a candidate and first, bounded or not.
+    assert.equal((await bounded.search({ q: 'risico', limit: 1 })).items[0]?.path, 'Company A/Project 4/Risico analyse Project 4.docx');
+    // Bounded or not, a scope holds.
+    const scoped = await bounded.search({ q: 'project', limit: 100, scopes: ['Company B'] });
+    assert.ok(scoped.items.length > 0 && scoped.items.every((h) => h.path.startsWith('Company B/')));
+    // Over HTTP the flags are there.
+    const http = await q('project', '&limit=1');
+    assert.equal(http.body.approximate, false);
+    assert.equal(http.body.rankedWithin, null);
+  });
+
+  it('ranks a document a word is central to above one that mentions it once', async () => {
+    const repo = createSearchRepository(db.db);
+    await sql`
+      insert into documents (path, folder, name, extension, size, mtime, status, language, text)
+      values ('Company C/Once.docx', 'Company C', 'Once.docx', 'docx', 1, now(), 'extracted', 'eng',
+              'A long report on many matters, where the lighthouse appears once among other words of little interest.'),
+             ('Company C/Often.docx', 'Company C', 'Often.docx', 'docx', 1, now(), 'extracted', 'eng',
+              'The lighthouse keeper wrote about the lighthouse, its lighthouse lamp and the lighthouse stairs.')`.execute(db.db);
+    while ((await repo.indexPending(50)) > 0);
+    const r = await q('lighthouse');
+    assert.deepEqual(r.body.items.map((i) => i.path), ['Company C/Often.docx', 'Company C/Once.docx']);
+    await sql`delete from documents where folder = 'Company C'`.execute(db.db);
+  });
+
   it('rebuilds every search vector with reindex', async () => {
-    await sql`update documents set search_vector = null, search_head = null`.execute(db.db);
+    await sql`update documents set search_body = null, search_terms = null, search_length = null, search_head = null`.execute(db.db);
+    // One document's text changed a moment ago: the rebuild indexes it too.
+    await sql`update documents set text = 'De kustwacht vond de boei.' where path = 'Company A2/Elders.docx'`.execute(db.db);
     assert.equal((await q('risico')).body.total, 0);
+    assert.equal((await q('kustwacht')).body.unindexed, 1);
     const service = createSearchService({ search: createSearchRepository(db.db) });
     const count = await service.reindex();
     const rows = await sql<{ n: number }>`select count(*)::int as n from documents`.execute(db.db);
     assert.equal(count, rows.rows[0]?.n);
     assert.equal((await q('risico')).body.items[0]?.path, 'Company A/Project 4/Risico analyse Project 4.docx');
     assert.equal((await q('airship')).body.total, 1, 'classification data survives the rebuild');
+    const kust = await q('kustwacht');
+    assert.equal(kust.body.unindexed, 0, 'nothing waits after a rebuild');
+    assert.deepEqual(kust.body.items.map((i) => i.path), ['Company A2/Elders.docx']);
+    const unranked = await sql<{ n: number }>`select count(*)::int as n from documents where search_terms is null or search_length is null`.execute(db.db);
+    assert.equal(unranked.rows[0]?.n, 0, 'ranking inputs rebuilt');
   });
 
   it('answers hostile queries with results or a 400, never a 500', async () => {
@@ -332,5 +465,63 @@ describe('search', () => {
     ]);
     assert.deepEqual(parseSearchQuery('ab* & | !'), [[{ kind: 'term', text: 'ab', negated: false }]]);
     assert.throws(() => parseSearchQuery('-risico'), { code: 'bad_request' });
+  });
+});
+
+describe('migration 0006 on a database with documents', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase({ migrate: false });
+  });
+  after(async () => {
+    await t?.drop();
+  });
+
+  it('keeps every indexed text searchable without re-parsing, and marks the rest for the indexer', async () => {
+    const migrator = new Migrator({
+      db: t.db,
+      provider: { getMigrations: async () => migrations },
+      migrationTableName: 'docsight_migrations',
+      migrationLockTableName: 'docsight_migrations_lock',
+    });
+    assert.equal((await migrator.migrateTo('0005_auth')).error, undefined);
+    await sql`
+      insert into documents (path, folder, name, extension, size, mtime, status, language, title, text)
+      values ('A/Dijk.docx', 'A', 'Dijk.docx', 'docx', 1, now(), 'extracted', 'nld', 'Dijkversterking',
+              'De waterschappen bespreken de risico analyse van de zeewering bij Petten.'),
+             ('A/Leeg.docx', 'A', 'Leeg.docx', 'docx', 1, now(), 'extracted', 'nld', 'Lege notitie', ''),
+             ('A/Oud.docx', 'A', 'Oud.docx', 'docx', 1, now(), 'extracted', 'eng', 'Old memo', 'The lighthouse keeper left.')`.execute(t.db);
+    // A row whose vector was never built (as after a COPY with triggers off).
+    await sql`update documents set search_vector = null where path = 'A/Oud.docx'`.execute(t.db);
+    await sql`alter table documents disable trigger documents_search_vector`.execute(t.db);
+    await sql`update documents set search_vector = null where path = 'A/Oud.docx'`.execute(t.db);
+    await sql`alter table documents enable trigger documents_search_vector`.execute(t.db);
+
+    const rest = await migrator.migrateToLatest();
+    assert.equal(rest.error, undefined, String(rest.error));
+    const rows = await sql<{ path: string; pending: boolean; body: boolean; terms: boolean; length: number | null }>`
+      select path, search_pending as pending, search_body is not null as body, search_terms is not null as terms, search_length as length
+      from documents order by path`.execute(t.db);
+    assert.deepEqual(
+      rows.rows.map((r) => [r.path, r.pending, r.body, r.terms]),
+      [
+        ['A/Dijk.docx', false, true, true],
+        ['A/Leeg.docx', false, true, true],
+        ['A/Oud.docx', true, false, false],
+      ],
+    );
+    assert.ok((rows.rows[0]?.length ?? 0) > 5, 'the body word count is kept for ranking');
+
+    const repo = createSearchRepository(t.db);
+    const service = createSearchService({ search: repo });
+    const phrase = await service.search({ q: '"risico analyse" zeewering', limit: 10 });
+    assert.deepEqual(phrase.items.map((i) => i.path), ['A/Dijk.docx'], 'the backfilled body keeps its positions');
+    assert.equal((await service.search({ q: 'dijkversterking', limit: 10 })).items[0]?.path, 'A/Dijk.docx');
+    const waiting = await service.search({ q: 'lighthouse', limit: 10 });
+    assert.equal(waiting.unindexed, 1);
+    while ((await repo.indexPending(10)) > 0);
+    const found = await service.search({ q: 'lighthouse', limit: 10 });
+    assert.equal(found.unindexed, 0);
+    assert.deepEqual(found.items.map((i) => i.path), ['A/Oud.docx']);
   });
 });

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../build-app.ts';
+import { FACET_LIMIT, RANK_CANDIDATES } from '../../services/search.service.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 const SearchQuery = z.strictObject({
@@ -30,7 +31,19 @@ const SearchResponse = z
     total: z.number().int().describe('Documents matching the query and filters (at least this many when totalExact is false)'),
     totalExact: z
       .boolean()
-      .describe('False past 2,000 matches: total and facets then cover the first 2,000 found. Ranking is exact up to 400 matches; beyond, it ranks the title, tag and summary matches and the first 400 found'),
+      .describe(`False past ${FACET_LIMIT} matches: total and facets then cover the first ${FACET_LIMIT} found`),
+    approximate: z
+      .boolean()
+      .describe(
+        `True past ${RANK_CANDIDATES} matches: the order is by score among \`rankedWithin\` candidates (up to ${RANK_CANDIDATES} each of: the matches in titles, file names, tags and summaries; the documents the words are among the most frequent of; the first other matches found, score 0); after them, pages go on with the other matches unranked (score -1), so every match is still reached once. False: every match was ranked. The score weighs title, file name and tags most, then category and summary, then the words a text uses most`,
+      ),
+    rankedWithin: z.number().int().nullable().describe('How many matches were ranked when `approximate`; null when every match was'),
+    unindexed: z
+      .number()
+      .int()
+      .describe(
+        'Documents inside the folder and filters whose text is not searchable yet: text is indexed in the background moments after extraction (titles, names, tags and summaries at once). 0 when search is up to date',
+      ),
     items: z.array(
       z.object({
         id: z.uuid(),
@@ -88,6 +101,9 @@ export const searchRoutes =
           interpreted: r.interpreted,
           total: r.total,
           totalExact: r.totalExact,
+          unindexed: r.unindexed,
+          approximate: r.approximate,
+          rankedWithin: r.rankedWithin,
           items: r.items.map((h) => ({
             id: h.id,
             path: h.path,

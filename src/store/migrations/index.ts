@@ -8,6 +8,8 @@ import * as m0002 from './0002_queue.ts';
 import * as m0003 from './0003_classification.ts';
 import * as m0004 from './0004_search.ts';
 import * as m0005 from './0005_auth.ts';
+import * as m0006 from './0006_search_body.ts';
+import * as m0007 from './0007_folder_stats.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '0003_classification': m0003,
   '0004_search': m0004,
   '0005_auth': m0005,
+  '0006_search_body': m0006,
+  '0007_folder_stats': m0007,
 };
