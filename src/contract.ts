@@ -63,17 +63,24 @@ export interface FolderInsights {
   byLanguage: Bucket[];
   failuresByCode: Bucket[];
   subfolders: Bucket[];
-  classification: {
-    classified: number;
-    classifiable: number;
-    coverage: number;
-    needsReview: number;
-    byTag: Bucket[];
-    byCategory: Bucket[];
-    costUsd: number;
-    inputTokens: number;
-    outputTokens: number;
-  };
+  classification: ClassificationAggregates;
+}
+
+export interface ClassificationAggregates {
+  /** Extracted documents with a current classification. */
+  classified: number;
+  /** Extracted documents (the ones that can be classified). */
+  classifiable: number;
+  /** classified / classifiable, 0..1. */
+  coverage: number;
+  /** Documents whose latest result has a tag under the review threshold. */
+  needsReview: number;
+  byTag: Bucket[];
+  byCategory: Bucket[];
+  /** Estimated spend on every classification of these documents, ever (USD). */
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 export interface Tag {

@@ -3,16 +3,11 @@
  * domain/paths.ts on the "C"-collated path index, never LIKE.
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
+import type { Bucket, ClassificationAggregates } from '../contract.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import { DOCUMENT_COLUMNS, type DocumentFields, toDocumentFields } from './documents.repository.ts';
 import type { Database, DocumentStatus } from './schema.ts';
-
-export interface Bucket {
-  key: string | null;
-  count: number;
-  size: number;
-}
 
 export interface FolderAggregates {
   documentCount: number;
@@ -28,23 +23,6 @@ export interface FolderAggregates {
   failuresByCode: Bucket[];
   subfolders: Bucket[];
   classification: ClassificationAggregates;
-}
-
-export interface ClassificationAggregates {
-  /** Extracted documents with a current classification. */
-  classified: number;
-  /** Extracted documents (the ones that can be classified). */
-  classifiable: number;
-  /** classified / classifiable, 0..1. */
-  coverage: number;
-  /** Documents whose latest result has a tag under the review threshold. */
-  needsReview: number;
-  byTag: Bucket[];
-  byCategory: Bucket[];
-  /** Estimated spend on every classification of these documents, ever (USD). */
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
 }
 
 export type DocumentSort = 'path' | 'name' | 'size' | 'mtime' | 'modified' | 'title';

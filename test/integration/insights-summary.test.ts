@@ -10,13 +10,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
+import type { Bucket } from '../../src/contract.ts';
 import { descendantRange } from '../../src/domain/paths.ts';
 import type { Db } from '../../src/store/database.ts';
 import { createClassificationsRepository } from '../../src/store/classifications.repository.ts';
 import { createDocumentsRepository, type DocumentUpdate, type SeenFile } from '../../src/store/documents.repository.ts';
-import { createInsightsRepository, type Bucket, type FolderAggregates } from '../../src/store/insights.repository.ts';
+import { createInsightsRepository, type FolderAggregates } from '../../src/store/insights.repository.ts';
 import { migrations } from '../../src/store/migrations/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { seeded } from '../support/docx-fixtures.ts';
 
 /** The insights query before migration 0007: every document row of the folder, every time. */
 async function referenceAggregates(db: Db, folder: string): Promise<FolderAggregates> {
@@ -109,18 +111,6 @@ async function referenceAggregates(db: Db, folder: string): Promise<FolderAggreg
     outputTokens: Number(s.o),
   };
   return out;
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Siblings whose names share a prefix ("A", "A b", "AB") check the byte-range rule.
