@@ -150,23 +150,24 @@ const WRITES_IN_FLIGHT = 2;
  * while those run go together in the next one. Under load that is one round trip (and one run of
  * the statement triggers) for many results, and no added wait when idle. Two in flight rather
  * than one, so a slow statement (a trigger compacting statistics, a lock wait) does not hold up
- * every other result. A document appears at most once per statement (a second result for it, e.g.
- * under another taxonomy, goes in a later one). Should a group fail, its results are written one
- * by one, so one bad result fails only its own save.
+ * every other result. A document appears in at most one statement in flight (a second result for
+ * it, e.g. under another taxonomy, goes in a later one, after the first has committed). Should a
+ * group fail, its results are written one by one, so one bad result fails only its own save.
  */
 function resultWriter(db: Db) {
   type Pending = { c: NewClassification; resolve: () => void; reject: (err: unknown) => void };
   let queue: Pending[] = [];
   let inFlight = 0;
   let scheduled = false;
+  /** Documents with a result in a statement in flight: their next result waits, so the later one stays the latest. */
+  const writing = new Set<string>();
 
   const take = (): Pending[] => {
     const group: Pending[] = [];
     const rest: Pending[] = [];
-    const docs = new Set<string>();
     for (const p of queue) {
-      if (group.length < GROUP_MAX && !docs.has(p.c.documentId)) {
-        docs.add(p.c.documentId);
+      if (group.length < GROUP_MAX && !writing.has(p.c.documentId)) {
+        writing.add(p.c.documentId);
         group.push(p);
       } else rest.push(p);
     }
@@ -188,8 +189,10 @@ function resultWriter(db: Db) {
     scheduled = false;
     while (inFlight < WRITES_IN_FLIGHT && queue.length > 0) {
       const group = take();
+      if (group.length === 0) break; // every waiting result's document is being written: the write's end pumps again
       inFlight += 1;
       void write(group).finally(() => {
+        for (const p of group) writing.delete(p.c.documentId);
         inFlight -= 1;
         pump();
       });
