@@ -8,12 +8,16 @@
  *   full:       read each file and run detectFormat + extractFromBytes,
  * printing docs/s, MB/s and peak RSS. The phases alternate for --rounds rounds and each keeps its
  * best round, so load from other processes on a shared machine skews the ratios less.
- * Usage: npm run bench:extract [-- --docx 2000 --rounds 3 --formats docx,xlsx]
+ * With --threads N it then runs the .docx files through the service's extraction pool
+ * (src/extract/pool.ts: worker threads that read, hash and extract, as a scan does) with 1 and N
+ * threads, to show how extraction scales with cores.
+ * Usage: npm run bench:extract [-- --docx 2000 --rounds 3 --formats docx,xlsx --threads 2]
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
 import { DEFAULT_EXTRACT_LIMITS, extractFromBytes } from '../src/extract/index.ts';
+import { createExtractionPool } from '../src/extract/pool.ts';
 import { openZip } from '../src/extract/zip.ts';
 import { buildDocx, buildOdf, buildPdf, buildPptx, buildXlsx, randomBytes, wTable, escapeXml } from '../test/support/extract-fixtures.ts';
 import { machine, rssSampler, table } from './support.ts';
@@ -22,7 +26,8 @@ if (process.argv.includes('--help')) {
   console.log(`npm run bench:extract [-- options]
   --docx N --xlsx N --pptx N --odt N --pdf N --txt N --html N --rtf N   corpus size per format (generated once)
   --rounds N         alternating floor/full rounds, best of each kept (default 3)
-  --formats a,b      measure only these formats (default: all in the corpus)`);
+  --formats a,b      measure only these formats (default: all in the corpus)
+  --threads N        also run the .docx files through the extraction pool with 1 and N threads`);
   process.exit(0);
 }
 const text = (name: string): string | undefined => {
@@ -31,6 +36,7 @@ const text = (name: string): string | undefined => {
 };
 const ROUNDS = Math.max(1, Number(text('rounds') ?? 3));
 const ONLY = text('formats')?.split(',');
+const THREADS = Number(text('threads') ?? 0);
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : dflt;
@@ -160,11 +166,49 @@ async function fullOne(path: string): Promise<number> {
   return r.counts?.words ?? 0;
 }
 
+/**
+ * Peak RSS seen by samples taken inside the measured loops. The timer-based sampler never fires
+ * while a loop runs (extraction never yields to the event loop), so it only sees the phase ends.
+ */
+let loopPeakRss = 0;
+const sampleRss = () => {
+  loopPeakRss = Math.max(loopPeakRss, process.memoryUsage.rss());
+};
+
 /** Seconds for one pass of fn over the files. */
 async function timed(files: string[], fn: (f: string) => unknown): Promise<number> {
   const t = performance.now();
-  for (const f of files) await fn(f);
+  for (let i = 0; i < files.length; i++) {
+    await fn(files[i] ?? '');
+    if (i % 250 === 0) sampleRss();
+  }
   return (performance.now() - t) / 1000;
+}
+
+/** Seconds for the pool to read, hash and extract every file, keeping 4 tasks a thread in flight. */
+async function timedPool(files: string[], threads: number): Promise<number> {
+  const pool = createExtractionPool(threads);
+  try {
+    // Start the threads (and their module loading) before the clock runs.
+    await Promise.all(files.slice(0, threads * 4).map((path) => pool.run({ path, previousSha256: null, limits: DEFAULT_EXTRACT_LIMITS })));
+    const t = performance.now();
+    let next = 0;
+    let failed = 0;
+    const lane = async () => {
+      while (next < files.length) {
+        const path = files[next++] ?? '';
+        const out = await pool.run({ path, previousSha256: null, limits: DEFAULT_EXTRACT_LIMITS });
+        if (out.kind !== 'extracted') failed++;
+        if (next % 250 === 0) sampleRss();
+      }
+    };
+    await Promise.all(Array.from({ length: threads * 4 }, lane));
+    const s = (performance.now() - t) / 1000;
+    if (failed > 0) throw new Error(`${failed} documents failed in the pool`);
+    return s;
+  } finally {
+    await pool.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -173,6 +217,9 @@ async function main(): Promise<void> {
   for (const name of readdirSync(dir)) {
     if (name.startsWith('.')) continue;
     const ext = name.slice(name.lastIndexOf('.') + 1);
+    // The folder may hold a larger corpus from an earlier run: measure only the files asked for.
+    const index = Number(/-(\d+)\.\w+$/.exec(name)?.[1] ?? -1);
+    if (index >= (COUNTS[ext] ?? 0)) continue;
     const list = byExt.get(ext) ?? [];
     list.push(join(dir, name));
     byExt.set(ext, list);
@@ -212,10 +259,30 @@ async function main(): Promise<void> {
       'words/doc': Math.round(words / Math.min(files.length, 200)),
     });
   }
+  const poolRows: Record<string, string | number>[] = [];
+  const docx = byExt.get('docx') ?? [];
+  if (THREADS > 0 && docx.length > 0) {
+    const counts = THREADS > 1 ? [1, THREADS] : [1];
+    const best = new Map<number, number>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of counts) best.set(n, Math.min(best.get(n) ?? Infinity, await timedPool(docx, n)));
+    }
+    const one = best.get(1) ?? Infinity;
+    for (const n of counts) {
+      const s = best.get(n) ?? Infinity;
+      poolRows.push({ format: 'docx', files: docx.length, threads: n, 'docs/s': Math.round(docx.length / s), 'x 1 thread': (one / s).toFixed(2) });
+    }
+  }
   const peak = rss.stop();
+  sampleRss();
   console.log(`machine: ${machine()}`);
   console.log(table(rows));
+  if (poolRows.length > 0) {
+    console.log('\nextraction pool (worker threads: read + sha256 + extract, as a scan runs it):');
+    console.log(table(poolRows));
+  }
   console.log(`peak RSS: ${peak} MB (one process, sampled every 50 ms); best of ${ROUNDS} alternating rounds per phase`);
+  console.log(`peak RSS sampled inside the measured loops (every 250 documents): ${Math.round(Math.max(loopPeakRss, peak * 2 ** 20) / 2 ** 20)} MB`);
 }
 
 await main();

@@ -4,7 +4,7 @@
  * packages put the main part where they like (word/document22.xml) and Strict OOXML renames
  * the relationship types.
  */
-import { attrOf, decodeSafeXml, leafValues, scannableXml, XmlScanner, type ScannableXml } from './xml-scan.ts';
+import { attrOf, attrsOf, decodeSafeXml, leafValues, scannableXml, XmlScanner, type ScannableXml } from './xml-scan.ts';
 import type { ZipArchive } from './zip.ts';
 import type { DocumentProperties, RawValue } from './types.ts';
 
@@ -39,6 +39,8 @@ export function relsPartOf(part: string): string {
   return slash < 0 ? `_rels/${part}.rels` : `${part.slice(0, slash)}/_rels/${part.slice(slash + 1)}.rels`;
 }
 
+const RELATIONSHIP_ATTRS = ['Id', 'Type', 'Target', 'TargetMode'];
+
 export function readRelationships(zip: ZipArchive, sourcePart: string): Relationship[] {
   const relsName = sourcePart === '' ? '_rels/.rels' : relsPartOf(sourcePart);
   const xml = readXml(zip, relsName);
@@ -48,13 +50,12 @@ export function readRelationships(zip: ZipArchive, sourcePart: string): Relation
   const s = new XmlScanner(xml);
   while (s.next()) {
     if (s.closing || s.name !== 'Relationship') continue;
-    const tag = xml.slice(s.tagStart, s.tagEnd);
-    const type = attrOf(tag, 'Type') ?? '';
-    const target = attrOf(tag, 'Target') ?? '';
-    const external = (attrOf(tag, 'TargetMode') ?? '').toLowerCase() === 'external';
+    const [id = '', type = '', target = '', mode = ''] = attrsOf(xml.slice(s.tagStart, s.tagEnd), RELATIONSHIP_ATTRS);
+    const external = mode.toLowerCase() === 'external';
+    const typeName = type.slice(type.lastIndexOf('/') + 1).toLowerCase();
     rels.push({
-      id: attrOf(tag, 'Id') ?? '',
-      type: type.slice(type.lastIndexOf('/') + 1).toLowerCase().replace(/-/g, ''),
+      id,
+      type: typeName.includes('-') ? typeName.replace(/-/g, '') : typeName,
       target: external ? target : resolvePartName(baseDir, target),
       external,
     });
@@ -64,6 +65,9 @@ export function readRelationships(zip: ZipArchive, sourcePart: string): Relation
 
 /** Resolves a relationship target against the source part's folder. */
 export function resolvePartName(baseDir: string, target: string): string {
+  // Nearly every target is a plain relative name ("header1.xml", "media/image1.png"): nothing
+  // to decode or normalise, so it is the folder joined to the target as written.
+  if (isPlainRelativeName(target) && isPlainFolder(baseDir)) return baseDir === '' ? target : `${baseDir}/${target}`;
   let t = target;
   try {
     t = decodeURIComponent(target);
@@ -78,6 +82,24 @@ export function resolvePartName(baseDir: string, target: string): string {
     else segments.push(seg);
   }
   return segments.join('/');
+}
+
+/** No %-escapes and no empty, '.' or '..' segments (a segment ending in '.' is refused too, to keep the test cheap). */
+function isPlainRelativeName(target: string): boolean {
+  return (
+    target !== '' &&
+    target.indexOf('%') < 0 &&
+    target.indexOf('//') < 0 &&
+    target.indexOf('./') < 0 &&
+    !target.startsWith('/') &&
+    !target.endsWith('/') &&
+    !target.endsWith('.')
+  );
+}
+
+/** A folder whose segments are all non-empty ('' is the package root). */
+function isPlainFolder(dir: string): boolean {
+  return dir === '' || (dir.indexOf('//') < 0 && !dir.startsWith('/') && !dir.endsWith('/'));
 }
 
 export function firstRel(rels: Relationship[], type: string): Relationship | undefined {

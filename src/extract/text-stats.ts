@@ -2,17 +2,17 @@
  * Facts computed from the extracted text itself, because the counts producers store (app.xml,
  * meta.xml) are often stale, zero or missing.
  */
-import { franc } from 'franc';
+import { TrigramLanguageDetector } from './trigram-language.ts';
 
 /** franc needs a reasonable sample; its cost grows with distinct trigrams, and 500 chars tell major languages apart. */
 const LANGUAGE_SAMPLE_CHARS = 500;
-const LANGUAGE_MIN_CHARS = 20;
+export const LANGUAGE_MIN_CHARS = 20;
 
 /**
  * Languages organisations actually write documents in. Without this list franc happily answers
  * Scots or Low German for short English or German text; restricting it is far more accurate.
  */
-const LIKELY_LANGUAGES = [
+export const LIKELY_LANGUAGES = [
   'eng', 'deu', 'fra', 'spa', 'ita', 'nld', 'por', 'rus', 'ukr', 'bel', 'pol', 'ces', 'slk', 'hun', 'ron', 'bul',
   'hrv', 'srp', 'bos', 'slv', 'mkd', 'swe', 'nob', 'nno', 'dan', 'fin', 'est', 'lav', 'lit', 'ell', 'tur', 'ara',
   'heb', 'pes', 'hin', 'ben', 'urd', 'cmn', 'jpn', 'kor', 'tha', 'vie', 'ind', 'zlm', 'cat', 'glg', 'eus', 'afr',
@@ -21,8 +21,9 @@ const LIKELY_LANGUAGES = [
 
 /**
  * Function words of the languages most business folders are written in. Running text is full of
- * them, so counting them settles most documents in one cheap pass; franc (trigram statistics,
- * ~0.3 ms a document) is asked only when the count is thin or close.
+ * them, so counting them settles most documents in one cheap pass; franc's trigram statistics
+ * (~0.15 ms a sample through trigram-language.ts, ~0.5 ms through franc itself, on the 2-core
+ * benchmark machine) are asked only when the count is thin or close.
  */
 const FUNCTION_WORDS: Record<string, string[]> = {
   eng: 'the and of to is in that for with this are be on it as was by not or have from which will'.split(' '),
@@ -33,54 +34,67 @@ const FUNCTION_WORDS: Record<string, string[]> = {
   ita: 'il di che la per un una non sono della del con gli le nel alla anche è'.split(' '),
   por: 'o a os as de que e do da em um uma para com não dos das se por no na'.split(' '),
 };
-const WORD_LANGS = new Map<string, string[]>();
+/** franc over LIKELY_LANGUAGES, with the same answers (see trigram-language.ts). */
+const trigramDetector = new TrigramLanguageDetector(LIKELY_LANGUAGES, LANGUAGE_MIN_CHARS);
+
+const FUNCTION_LANGS = Object.keys(FUNCTION_WORDS);
+/** Function word -> the indexes in FUNCTION_LANGS of the languages it belongs to. */
+const WORD_LANGS = new Map<string, number[]>();
 let longestFunctionWord = 0;
-for (const [lang, words] of Object.entries(FUNCTION_WORDS)) {
-  for (const w of words) {
-    WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), lang]);
+FUNCTION_LANGS.forEach((lang, li) => {
+  for (const w of FUNCTION_WORDS[lang] ?? []) {
+    WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), li]);
     longestFunctionWord = Math.max(longestFunctionWord, w.length);
   }
-}
+});
 const FUNCTION_SAMPLE_CHARS = 3000;
 
-/** A letter of the word pattern [a-zà-ÿ] (by UTF-16 code unit, after lower-casing). */
-function isWordUnit(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 0xe0 && c <= 0xff);
-}
+/** The letters of the word pattern [a-zà-ÿ] (by UTF-16 code unit, after lower-casing). */
+const WORD_UNIT = new Uint8Array(256);
+WORD_UNIT.fill(1, 97, 123);
+WORD_UNIT.fill(1, 0xe0, 0x100);
 
 function byFunctionWords(text: string): string | undefined {
   const sample = (text.length > FUNCTION_SAMPLE_CHARS ? text.slice(0, FUNCTION_SAMPLE_CHARS) : text).toLowerCase();
-  const scores = new Map<string, number>();
+  // Scores by language index: each hit adds 1/(languages sharing the word), in text order.
+  const scores = new Float64Array(FUNCTION_LANGS.length);
   let hits = 0;
   // Words are maximal runs of [a-zà-ÿ]; only runs short enough to be a function word are looked up.
   const n = sample.length;
   let i = 0;
   while (i < n) {
-    if (!isWordUnit(sample.charCodeAt(i))) {
+    const c = sample.charCodeAt(i);
+    if (c > 0xff || WORD_UNIT[c] === 0) {
       i++;
       continue;
     }
     const start = i;
-    while (i < n && isWordUnit(sample.charCodeAt(i))) i++;
+    for (i++; i < n; i++) {
+      const d = sample.charCodeAt(i);
+      if (d > 0xff || WORD_UNIT[d] === 0) break;
+    }
     if (i - start > longestFunctionWord) continue;
     const langs = WORD_LANGS.get(sample.slice(start, i));
     if (!langs) continue;
     hits++;
-    for (const l of langs) scores.set(l, (scores.get(l) ?? 0) + 1 / langs.length);
+    for (const li of langs) scores[li] = (scores[li] ?? 0) + 1 / langs.length;
   }
   if (hits < 8) return undefined;
-  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1]);
-  const [first, second] = ranked;
-  if (!first) return undefined;
   // A clear winner only: close calls (Dutch/Afrikaans-like text, mixed languages) go to franc.
-  return first[1] >= 2 * (second?.[1] ?? 0) ? first[0] : undefined;
+  // A tie for first place is never clear, so which of the tied languages comes first is moot.
+  let first = 0;
+  for (let li = 1; li < scores.length; li++) if ((scores[li] ?? 0) > (scores[first] ?? 0)) first = li;
+  let second = 0;
+  for (let li = 0; li < scores.length; li++) if (li !== first) second = Math.max(second, scores[li] ?? 0);
+  const top = scores[first] ?? 0;
+  return top > 0 && top >= 2 * second ? FUNCTION_LANGS[first] : undefined;
 }
 
 export function detectLanguage(text: string): string {
   const quick = byFunctionWords(text);
   if (quick) return quick;
   const sample = text.length > LANGUAGE_SAMPLE_CHARS ? text.slice(0, LANGUAGE_SAMPLE_CHARS) : text;
-  return franc(sample, { minLength: LANGUAGE_MIN_CHARS, only: LIKELY_LANGUAGES });
+  return trigramDetector.detect(sample);
 }
 
 export interface TextCounts {
@@ -92,47 +106,118 @@ export interface TextCounts {
   paragraphs: number;
 }
 
-/** Whitespace for counting, by UTF-16 code unit below 0x80: space, \t, \n, \v, \f, \r. */
-const ASCII_SPACE = new Uint8Array(128);
-for (const c of [9, 10, 11, 12, 13, 32]) ASCII_SPACE[c] = 1;
+/** What a UTF-16 code unit is to the counts. */
+const enum Unit {
+  Text = 0,
+  Space = 1,
+  Newline = 2,
+  /** The second half of an astral character: counted with the first half. */
+  LowSurrogate = 3,
+}
 
-/** One pass over the text; astral characters (surrogate pairs) count once. */
+/**
+ * Every code unit's kind, so the count loop does one table lookup per character instead of a
+ * chain of range tests (64 KiB, built once). Whitespace: \t \n \v \f \r, space, no-break space,
+ * U+2000-U+200B and the ideographic space.
+ */
+const UNIT_KIND = new Uint8Array(0x10000);
+for (const c of [9, 11, 12, 13, 32, 0xa0, 0x3000]) UNIT_KIND[c] = Unit.Space;
+for (let c = 0x2000; c <= 0x200b; c++) UNIT_KIND[c] = Unit.Space;
+UNIT_KIND[10] = Unit.Newline;
+UNIT_KIND.fill(Unit.LowSurrogate, 0xdc00, 0xe000);
+
+/**
+ * Whitespace other than ' ' and '\n', and low surrogates. Most extracted text holds none: then
+ * words are the stretches between spaces and newlines, which indexOf finds far faster than a
+ * loop over every character. Only the non-Latin-1 half goes through a regex, which V8 answers
+ * without scanning when the string holds only Latin-1 characters.
+ */
+const RARE_ASCII_WHITESPACE = ['\t', '\v', '\f', '\r', '\xa0'];
+const RARE_WIDE_UNITS = /[\u2000-\u200b\u3000\udc00-\udfff]/;
+
+function onlySpacesAndNewlines(text: string): boolean {
+  for (const c of RARE_ASCII_WHITESPACE) if (text.indexOf(c) >= 0) return false;
+  return !RARE_WIDE_UNITS.test(text);
+}
+
+/** Counts of the words, characters and lines of the text; astral characters count once. */
 export function countText(text: string): TextCounts {
+  return onlySpacesAndNewlines(text) ? countBySeparators(text) : countByUnits(text);
+}
+
+/** countText for text whose only whitespace is ' ' and '\n' (and no surrogates): one step per word. */
+function countBySeparators(text: string): TextCounts {
+  const n = text.length;
   let words = 0;
   let characters = 0;
   let paragraphs = 0;
-  let inWord = false;
+  let newlines = 0;
+  let lineHasText = false;
+  let from = 0;
+  let nextSpace = text.indexOf(' ');
+  let nextNewline = text.indexOf('\n');
+  for (;;) {
+    const sep = nextSpace < 0 ? (nextNewline < 0 ? n : nextNewline) : nextNewline < 0 || nextSpace < nextNewline ? nextSpace : nextNewline;
+    if (sep > from) {
+      words++;
+      characters += sep - from;
+      lineHasText = true;
+    }
+    if (sep === n) break;
+    if (sep === nextNewline) {
+      newlines++;
+      if (lineHasText) paragraphs++;
+      lineHasText = false;
+      nextNewline = text.indexOf('\n', sep + 1);
+    } else {
+      nextSpace = text.indexOf(' ', sep + 1);
+    }
+    from = sep + 1;
+  }
+  if (lineHasText) paragraphs++;
+  return { words, characters, charactersWithSpaces: n - newlines, paragraphs };
+}
+
+/**
+ * countText for any text, one code unit at a time. A word is taken in one tight inner loop (most
+ * characters are inside words), so the outer loop runs once per word or whitespace character.
+ */
+function countByUnits(text: string): TextCounts {
+  let words = 0;
+  let characters = 0;
+  let paragraphs = 0;
   let lineHasText = false;
   let newlines = 0;
   let lowSurrogates = 0;
   const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    let space: boolean;
-    if (c < 128) {
-      space = ASCII_SPACE[c] === 1;
-      if (c === 10) {
-        newlines++;
-        if (lineHasText) paragraphs++;
-        lineHasText = false;
-      }
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      // Low surrogates belong to the character before them.
-      lowSurrogates++;
-      continue;
-    } else {
-      space = c === 0xa0 || (c >= 0x2000 && c <= 0x200b) || c === 0x3000;
-    }
-    if (space) {
-      inWord = false;
-    } else {
-      characters++;
+  let i = 0;
+  while (i < n) {
+    const kind = UNIT_KIND[text.charCodeAt(i)];
+    if (kind === Unit.Text) {
+      // A word: every text unit up to the next whitespace; low surrogates go with it uncounted.
+      words++;
       lineHasText = true;
-      if (!inWord) {
-        words++;
-        inWord = true;
+      const start = i;
+      let inWordSurrogates = 0;
+      for (i++; i < n; i++) {
+        const k = UNIT_KIND[text.charCodeAt(i)];
+        if (k === Unit.Text) continue;
+        if (k !== Unit.LowSurrogate) break;
+        inWordSurrogates++;
       }
+      characters += i - start - inWordSurrogates;
+      lowSurrogates += inWordSurrogates;
+      continue;
     }
+    if (kind === Unit.Newline) {
+      newlines++;
+      if (lineHasText) paragraphs++;
+      lineHasText = false;
+    } else if (kind === Unit.LowSurrogate) {
+      // A stray low surrogate after whitespace neither starts a word nor counts.
+      lowSurrogates++;
+    }
+    i++;
   }
   if (lineHasText) paragraphs++;
   return { words, characters, charactersWithSpaces: n - lowSurrogates - newlines, paragraphs };

@@ -12,7 +12,7 @@
  * the XmlScanner-based reference and checks the two agree on awkward inputs.
  */
 import type { TextBuilder } from './text-stats.ts';
-import { attrOf, findTagEnd, markupText, type ScannableXml } from './xml-scan.ts';
+import { attrOf, markupText, type ScannableXml } from './xml-scan.ts';
 
 export interface WordStats {
   paragraphs: number;
@@ -87,9 +87,46 @@ function tagOf(xml: string, from: number, to: number): Tag {
   }
 }
 
+/**
+ * Finds the '>' that ends each tag, as findTagEnd does (quoted attribute values may hold '>'),
+ * with indexOf instead of a loop over the tag's characters. The next quote of each kind is
+ * remembered across tags, so a part without apostrophes is searched for one once, not per tag.
+ */
+class TagEnds {
+  private nextDouble = -1;
+  private nextSingle = -1;
+
+  constructor(private readonly xml: string) {}
+
+  /** Index of the '>' ending the tag whose attributes start at `from`; -1 if none. */
+  find(from: number): number {
+    const xml = this.xml;
+    let at = from;
+    let gt = xml.indexOf('>', at);
+    while (gt >= 0) {
+      if (this.nextDouble < at) this.nextDouble = indexOrEnd(xml, '"', at);
+      if (this.nextSingle < at) this.nextSingle = indexOrEnd(xml, "'", at);
+      const quote = Math.min(this.nextDouble, this.nextSingle);
+      if (quote > gt) return gt;
+      const close = xml.indexOf(quote === this.nextDouble ? '"' : "'", quote + 1);
+      if (close < 0) return -1;
+      at = close + 1;
+      if (gt < at) gt = xml.indexOf('>', at);
+    }
+    return -1;
+  }
+}
+
+/** indexOf, with the string's length for "none" so a cached position never needs a new search. */
+function indexOrEnd(xml: string, char: string, from: number): number {
+  const i = xml.indexOf(char, from);
+  return i < 0 ? xml.length : i;
+}
+
 export function scanWordPart(part: ScannableXml, out: TextBuilder, stats: WordStats, altChunk?: AltChunkResolver): void {
   const xml = part.xml;
   const n = xml.length;
+  const tagEnds = new TagEnds(xml);
   let pos = 0;
   let inRun = 0;
   let textStart = -1;
@@ -122,7 +159,7 @@ export function scanWordPart(part: ScannableXml, out: TextBuilder, stats: WordSt
       if (ch === 58 /* : */) nameStart = i + 1;
       else if (ch === 62 || ch === 47 || ch === 32 || ch === 9 || ch === 10 || ch === 13) break;
     }
-    const end = findTagEnd(xml, i);
+    const end = tagEnds.find(i);
     if (end < 0) return;
     pos = end + 1;
     const tag = tagOf(xml, nameStart, i);

@@ -228,6 +228,25 @@ export function attrOf(tag: string, localName: string): string | undefined {
 }
 
 /**
+ * Values of several attributes of one tag, matched by local name, in one pass over the tag (each
+ * attrOf call walks the tag from its start): the first occurrence of each name, as attrOf gives.
+ */
+export function attrsOf(tag: string, localNames: readonly string[]): Array<string | undefined> {
+  const out: Array<string | undefined> = new Array<string | undefined>(localNames.length).fill(undefined);
+  let missing = localNames.length;
+  ATTR_RE.lastIndex = 0;
+  for (let m = ATTR_RE.exec(tag); m && missing > 0; m = ATTR_RE.exec(tag)) {
+    const qname = m[1] ?? '';
+    const colon = qname.indexOf(':');
+    const i = localNames.indexOf(colon >= 0 ? qname.slice(colon + 1) : qname);
+    if (i < 0 || out[i] !== undefined) continue;
+    out[i] = decodeEntities(m[2] ?? m[3] ?? '');
+    missing--;
+  }
+  return out;
+}
+
+/**
  * Text of every leaf element, by local name, in document order. Enough for flat property parts
  * (docProps/core.xml, app.xml, meta.xml) whatever prefixes they use.
  */

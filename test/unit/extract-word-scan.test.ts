@@ -111,6 +111,33 @@ describe('Word part scan', () => {
     });
   }
 
+  it('agrees with the reference scan on generated markup (quotes, apostrophes and > in attributes and text)', () => {
+    let x = 99;
+    const rnd = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    const pick = <T,>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)] as T;
+    const values = ['"1"', "'2'", '"a>b"', "'it''s'", '"say \'hi\'"', "'\"q\">'", '""'];
+    const attrs = () => Array.from({ length: Math.floor(rnd() * 3) }, (_, i) => ` w:a${i}=${pick(values)}`).join('');
+    const texts = ["it's", 'a > b', 'don\'t "quote"', 'plain', '', 'x &amp; y'];
+    for (let d = 0; d < 300; d++) {
+      let body = '';
+      for (let p = 0; p < 1 + Math.floor(rnd() * 6); p++) {
+        body += `<w:p${attrs()}>`;
+        for (let r = 0; r < Math.floor(rnd() * 4); r++) {
+          body += `<w:r${attrs()}><w:rPr${attrs()}/>${rnd() < 0.2 ? `<w:tab${attrs()}/>` : ''}<w:t${attrs()}>${pick(texts)}</w:t></w:r>`;
+        }
+        body += rnd() < 0.1 ? `<w:tbl${attrs()}>` : '';
+        body += '</w:p>';
+      }
+      const xml = doc(body);
+      assert.deepEqual(scan(new TextEncoder().encode(xml)), reference(xml), xml);
+    }
+  });
+
   it('agrees with the reference scan where the text limit cuts', () => {
     const xml = AWKWARD['split runs'] ?? '';
     for (const max of [1, 3, 6, 100]) assert.deepEqual(scan(new TextEncoder().encode(xml), max), reference(xml, max));
