@@ -6,7 +6,7 @@ import { normalizeRelativePath } from '../domain/paths.ts';
 import type { ClassificationsRepository, ClassificationView } from '../store/classifications.repository.ts';
 import type { DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
-import type { DocumentListItem, DocumentSort, FolderAggregates, InsightsRepository } from '../store/insights.repository.ts';
+import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { DocsRoot } from './docs-root.ts';
@@ -44,9 +44,9 @@ export interface InsightsServiceDeps {
 
 /**
  * Under load the same folder is asked for many times a second. Requests that arrive while a
- * computation for the same folder is running share it (folder aggregates read the folder's summary
- * rows, migration 0007, still a query per wave however many dashboards poll); nothing stale is
- * served (a request arriving after a computation finished starts a new one).
+ * computation for the same folder is running share it (folder aggregates read the folder's
+ * summary rows, migrations 0007 and 0008, still a query per wave however many dashboards poll);
+ * nothing stale is served (a request arriving after a computation finished starts a new one).
  */
 function sharedInFlight<T>() {
   const running = new Map<string, Promise<T>>();
@@ -60,7 +60,7 @@ function sharedInFlight<T>() {
 }
 
 export function createInsightsService(deps: InsightsServiceDeps) {
-  const aggregates = sharedInFlight<FolderAggregates>();
+  const summaries = sharedInFlight<FolderSummary>();
   /**
    * A folder is known when a scan recorded it, or when it exists on disk (not scanned yet: its
    * insights are empty). Anything else is 404; escaping paths are refused first.
@@ -77,10 +77,17 @@ export function createInsightsService(deps: InsightsServiceDeps) {
   return {
     knownFolder,
 
+    /** As knownFolder, but the folder row comes with the aggregates (one query when scanned). */
     async folderInsights(path: string, access: Principal): Promise<FolderInsights> {
-      const folder = await knownFolder(path, access);
-      const agg = await aggregates(folder.rel, () => deps.insights.folderAggregates(folder.rel));
-      return { folder: folder.rel, lastScannedAt: folder.lastScannedAt?.toISOString() ?? null, ...agg };
+      const rel = normalizeRelativePath(path);
+      assertFolderVisible(access, rel);
+      const summary = await summaries(rel, () => deps.insights.folderSummary(rel));
+      if (summary.recorded) {
+        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates };
+      }
+      const onDisk = await deps.docsRoot.resolveFolder(rel);
+      const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
+      return { folder: onDisk.rel, lastScannedAt: null, ...agg };
     },
 
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {

@@ -164,20 +164,38 @@ export function createDocumentsRepository(db: Db) {
      * Record a batch of files seen by a scan in one statement: new files become pending rows;
      * known files are marked seen (and undeleted). The returned flag says whether the file can be
      * skipped: same size and mtime as when it was last extracted.
+     *
+     * Lock order: the known rows are locked first, in id order (as applyExtraction and the
+     * classification trigger lock them), then the upsert runs in path order. An upsert locks
+     * conflicting rows in the order of its VALUES, so without the first step a scan (file order)
+     * and an extraction of the same documents (another order) could each hold a row the other
+     * waits for: a deadlock, and one of them rolled back.
      */
     async upsertSeen(files: SeenFile[]): Promise<SeenRow[]> {
       if (files.length === 0) return [];
+      const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      const paths = sorted.map((f) => f.path);
       const rows = await db
+        .with('locked', (qb) =>
+          qb
+            .selectFrom('documents')
+            .select('id')
+            .where('path', '=', sql<string>`any(${paths}::text[])`)
+            .orderBy('id')
+            .forNoKeyUpdate(),
+        )
         .insertInto('documents')
-        .values(
-          files.map((f) => ({
-            path: f.path,
-            folder: f.folder,
-            name: f.name,
-            extension: f.extension,
-            size: f.size,
-            mtime: f.mtime,
-          })),
+        .columns(['path', 'folder', 'name', 'extension', 'size', 'mtime'])
+        .expression((eb) =>
+          eb
+            .selectFrom(
+              sql<{ path: string; folder: string; name: string; extension: string; size: number; mtime: Date }>`(values ${sql.join(
+                sorted.map((f) => sql`(${f.path}, ${f.folder}, ${f.name}, ${f.extension}, ${f.size}::bigint, ${f.mtime}::timestamptz)`),
+              )})`.as(sql`v(path, folder, name, extension, size, mtime)`),
+            )
+            .select(['v.path', 'v.folder', 'v.name', 'v.extension', 'v.size', 'v.mtime'])
+            // Referenced, so the locking CTE runs (once, before the first row is inserted).
+            .where(sql<boolean>`(select count(*) from locked) >= 0`),
         )
         .onConflict((oc) =>
           oc.column('path').doUpdateSet({ last_seen_at: sql`now()`, deleted_at: null }),
@@ -207,8 +225,16 @@ export function createDocumentsRepository(db: Db) {
         .execute();
     },
 
-    /** Write a batch of extraction outcomes in one statement per kind. */
+    /**
+     * Write a batch of extraction outcomes in one statement per kind, after locking the batch's
+     * rows in id order (the order upsertSeen and the classification trigger use): an UPDATE ...
+     * FROM locks rows in whatever order its plan visits them.
+     */
     async applyExtraction(trx: Transaction<Database>, updates: DocumentUpdate[]): Promise<void> {
+      if (updates.length === 0) return;
+      await sql`
+        select 1 from documents where id = any(${updates.map((u) => u.id)}::uuid[])
+        order by id for no key update`.execute(trx);
       const full = updates.filter((u) => u.status !== 'unchanged');
       const touched = updates.filter((u) => u.status === 'unchanged');
       if (full.length > 0) {

@@ -5,12 +5,16 @@ import type { Db } from './database.ts';
 
 export function createFoldersRepository(db: Db) {
   return {
+    /**
+     * Sorted: an upsert locks the rows it meets in the order of its values, so two scans of
+     * overlapping trees lock shared folder rows in the same order and cannot deadlock.
+     */
     async upsertSeen(paths: string[], jobId: string): Promise<void> {
       if (paths.length === 0) return;
       await db
         .insertInto('folders')
         .values(
-          paths.map((p) => ({
+          [...new Set(paths)].sort().map((p) => ({
             path: p,
             parent_path: p === '' ? null : parentOf(p),
             last_scan_job_id: jobId,

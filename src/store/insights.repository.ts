@@ -25,6 +25,13 @@ export interface FolderAggregates {
   classification: ClassificationAggregates;
 }
 
+/** A folder's aggregates and its folder row, read together. */
+export interface FolderSummary {
+  /** The folder's row, when a scan recorded it (lastScannedAt null: not walked to the end yet). */
+  recorded: { lastScannedAt: Date | null } | null;
+  aggregates: FolderAggregates;
+}
+
 export type DocumentSort = 'path' | 'name' | 'size' | 'mtime' | 'modified' | 'title';
 
 export interface DocumentListQuery {
@@ -137,6 +144,8 @@ function toAggregates(folder: string, rows: SummaryRow[]): FolderAggregates {
       case 'category':
         c.byCategory.push({ key: r.key, count: Number(r.n), size: 0 });
         break;
+      case 'folder':
+        break;
       case 'cost':
         cost = Number(r.cost);
         c.inputTokens = Number(r.i);
@@ -157,73 +166,107 @@ function toAggregates(folder: string, rows: SummaryRow[]): FolderAggregates {
   return out;
 }
 
+/** Summary rows (alias t) of `folder` and of every folder inside it: the byte range on "C". */
+function scopeOf(folder: string, t: string) {
+  const range = descendantRange(folder);
+  const col = sql.ref(`${t}.folder`);
+  return range ? sql<boolean>`(${col} = ${folder} or (${col} >= ${range.lower} and ${col} < ${range.upper}))` : sql<boolean>`true`;
+}
+
 export function createInsightsRepository(db: Db) {
+  /**
+   * Aggregates of every live document inside `folder` (recursive), from the per-folder summary
+   * rows of migrations 0007 (base rows plus the deltas not folded in yet) and 0008 (oldest and
+   * newest per folder; folders marked as changed since the last compaction are recomputed from
+   * the index) of the folder and of every folder inside it: a few rows per folder, however many
+   * documents they hold. With the folder's row (null: no scan recorded it), in the same
+   * statement, so a request costs one round trip.
+   */
+  async function folderSummary(folder: string): Promise<FolderSummary> {
+    const scope = (t: string) => scopeOf(folder, t);
+    const stats = sql`(
+      select b.folder, b.dim, b.key, b.n, b.size, b.cost, b.input_tokens, b.output_tokens
+      from folder_stats b where ${scope('b')}
+      union all
+      select d.folder, d.dim, d.key, d.n, d.size, d.cost, d.input_tokens, d.output_tokens
+      from folder_stat_deltas d where ${scope('d')}
+    )`;
+    // Characters (code points), as substr counts them.
+    const offset = folder === '' ? 1 : [...folder].length + 2;
+    // One statement (one snapshot), so totals, breakdowns, subfolders, bounds and the folder row
+    // agree. A folder's stored bounds are exact unless a mark of it is visible (migration 0008).
+    const rows = await sql<SummaryRow>`
+      with s as materialized ${stats},
+      f as (
+        select s.folder, sum(s.n) as n, sum(s.size) as size,
+               case when s.folder = ${folder}::text then null
+                    else split_part(substr(s.folder, ${offset}::int), '/', 1) end as key
+        from s where s.dim = 'total'
+        group by s.folder having sum(s.n) > 0
+      ),
+      sub as (
+        select f.key, grouping(f.key) as g, sum(f.n) as n, sum(f.size) as size
+        from f group by grouping sets ((f.key), ())
+      ),
+      marked as (
+        select distinct m.folder from folder_bound_marks m where ${scope('m')}
+      ),
+      bounds as (
+        select b.oldest, b.newest from folder_bounds b
+        where ${scope('b')} and not exists (select 1 from marked where marked.folder = b.folder)
+        union all
+        select x.oldest, x.newest
+        from marked cross join lateral (
+          select min(coalesce(d.doc_modified, d.mtime)) as oldest, max(coalesce(d.doc_modified, d.mtime)) as newest
+          from documents d where d.folder = marked.folder and d.deleted_at is null
+        ) x
+      ),
+      buckets as (
+        select s.dim, s.key, sum(s.n) as n, sum(s.size) as size, sum(s.cost) as cost,
+               sum(s.input_tokens) as i, sum(s.output_tokens) as o
+        from s where s.dim <> 'total'
+        group by s.dim, s.key
+        having sum(s.n) <> 0
+      )
+      select b.dim, b.key::text as key, b.n::text as n, b.size::text as size, b.cost::text as cost,
+             b.i::text as i, b.o::text as o, null::timestamptz as oldest, null::timestamptz as newest,
+             row_number() over (partition by b.dim order by b.n desc, b.key) as rank
+      from buckets b
+      union all
+      select case when su.g = 1 then 'total' else 'subfolder' end, su.key::text, su.n::text, su.size::text,
+             '0', '0', '0',
+             case when su.g = 1 then (select min(oldest) from bounds) end,
+             case when su.g = 1 then (select max(newest) from bounds) end,
+             row_number() over (partition by su.g order by su.key)
+      from sub su where su.g = 1 or su.key is not null
+      union all
+      -- The folder's own row; "oldest" carries when it was last scanned.
+      select 'folder', null, '1', '0', '0', '0', '0', fo.last_scanned_at, null, 1
+      from folders fo where fo.path = ${folder}
+      order by 1, 10`.execute(db);
+    const row = rows.rows.find((r) => r.dim === 'folder');
+    return {
+      recorded: row ? { lastScannedAt: row.oldest } : null,
+      aggregates: toAggregates(folder, rows.rows),
+    };
+  }
+
   return {
-    /**
-     * Aggregates of every live document inside `folder` (recursive), from the per-folder summary
-     * rows of migration 0007 (base rows plus the deltas not folded in yet) of the folder and of
-     * every folder inside it: a few rows per folder, however many documents they hold.
-     */
+    folderSummary,
+
     async folderAggregates(folder: string): Promise<FolderAggregates> {
-      const range = descendantRange(folder);
-      const scope = (t: string) =>
-        range
-          ? sql`(${sql.ref(`${t}.folder`)} = ${folder} or (${sql.ref(`${t}.folder`)} >= ${range.lower} and ${sql.ref(`${t}.folder`)} < ${range.upper}))`
-          : sql`true`;
-      const stats = sql`(
-        select b.folder, b.dim, b.key, b.n, b.size, b.cost, b.input_tokens, b.output_tokens
-        from folder_stats b where ${scope('b')}
-        union all
-        select d.folder, d.dim, d.key, d.n, d.size, d.cost, d.input_tokens, d.output_tokens
-        from folder_stat_deltas d where ${scope('d')}
-      )`;
-      // Characters (code points), as substr counts them.
-      const offset = folder === '' ? 1 : [...folder].length + 2;
-      // One statement (one snapshot), so totals, breakdowns and subfolders agree. Per direct folder,
-      // the oldest and newest document come from the partial index (folder, coalesce(doc_modified,
-      // mtime)): min/max cannot be kept as counters.
-      const rows = await sql<SummaryRow>`
-        with s as materialized ${stats},
-        f as (
-          select s.folder, sum(s.n) as n, sum(s.size) as size,
-                 case when s.folder = ${folder}::text then null
-                      else split_part(substr(s.folder, ${offset}::int), '/', 1) end as key
-          from s where s.dim = 'total'
-          group by s.folder having sum(s.n) > 0
-        ),
-        folders as (
-          select f.key, grouping(f.key) as g, sum(f.n) as n, sum(f.size) as size,
-                 min(x.oldest) as oldest, max(x.newest) as newest
-          from f cross join lateral (
-            select min(coalesce(d.doc_modified, d.mtime)) as oldest, max(coalesce(d.doc_modified, d.mtime)) as newest
-            from documents d where d.folder = f.folder and d.deleted_at is null
-          ) x
-          group by grouping sets ((f.key), ())
-        ),
-        buckets as (
-          select s.dim, s.key, sum(s.n) as n, sum(s.size) as size, sum(s.cost) as cost,
-                 sum(s.input_tokens) as i, sum(s.output_tokens) as o
-          from s where s.dim <> 'total'
-          group by s.dim, s.key
-          having sum(s.n) <> 0
-        )
-        select b.dim, b.key::text as key, b.n::text as n, b.size::text as size, b.cost::text as cost,
-               b.i::text as i, b.o::text as o, null::timestamptz as oldest, null::timestamptz as newest,
-               row_number() over (partition by b.dim order by b.n desc, b.key) as rank
-        from buckets b
-        union all
-        select case when fo.g = 1 then 'total' else 'subfolder' end, fo.key::text, fo.n::text, fo.size::text,
-               '0', '0', '0', fo.oldest, fo.newest, row_number() over (partition by fo.g order by fo.key)
-        from folders fo where fo.g = 1 or fo.key is not null
-        order by 1, 10`.execute(db);
-      return toAggregates(folder, rows.rows);
+      return (await folderSummary(folder)).aggregates;
     },
 
+    /** Live documents inside `folder` (recursive), from the summary rows' totals (migration 0007). */
     async countDocuments(folder: string): Promise<number> {
-      const r = await inFolder(db.selectFrom('documents'), folder)
-        .select(sql<string>`count(*)`.as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
+      const r = await sql<{ n: string | null }>`
+        select sum(x.n) as n from (
+          select b.n from folder_stats b where b.dim = 'total' and ${scopeOf(folder, 'b')}
+          union all
+          select d.n from folder_stat_deltas d where d.dim = 'total' and ${scopeOf(folder, 'd')}
+        ) x`.execute(db);
+      return Number(r.rows[0]?.n ?? 0);
     },
 
     async listDocuments(q: DocumentListQuery): Promise<{ items: DocumentListItem[]; last?: { value: string | number | null; id: string } }> {

@@ -1,11 +1,11 @@
 /**
- * Folder insights from the per-folder summary rows (migration 0007) must equal a from-scratch
- * computation over every document row (the query insights ran before, kept here as the
- * reference) after any sequence of writes: scans of new and known files, extraction successes,
- * failures and unchanged files, rescans of changed files, vanished and deleted files,
- * classification, reclassification under the same key (rewritten in place), hard deletes,
- * compactions, and writes of two transactions at once. Also the migration's backfill of data
- * written before it.
+ * Folder insights from the per-folder summary rows (migrations 0007 and 0008) must equal a
+ * from-scratch computation over every document row (the query insights ran before, kept here as
+ * the reference) after any sequence of writes: scans of new and known files, extraction
+ * successes, failures and unchanged files, rescans of changed files, vanished and deleted files,
+ * classification, reclassification under the same key (rewritten in place), hard deletes, moves
+ * to another folder, compactions, and writes of two transactions at once. Also the migrations'
+ * backfill of data written before them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -236,14 +236,23 @@ const ACTIONS: Record<string, (w: World) => Promise<void>> = {
   async deleteDocument(w) {
     await sql`delete from documents where id = (select id from documents order by md5(id::text || ${String(w.rand())}) limit 1)`.execute(w.db);
   },
+  async move(w) {
+    // The application never moves a row (a moved file is a new path), but a hand-made move must
+    // keep every summary right: the old folder loses the document, the new one gains it.
+    const folder = pick(w.rand, FOLDERS);
+    await sql`
+      update documents set folder = ${folder}, path = ${folder === '' ? '' : `${folder}/`} || 'moved-' || left(md5(random()::text), 8) || '-' || name
+      where id = (select id from documents order by md5(id::text || ${String(w.rand())}) limit 1)`.execute(w.db);
+  },
   async compact(w) {
     await sql`select docsight_folder_stats_compact()`.execute(w.db);
+    await sql`select docsight_folder_bounds_compact()`.execute(w.db);
   },
 };
 
 const WEIGHTS: [string, number][] = [
   ['scan', 4], ['extract', 5], ['vanish', 1], ['rescanFolder', 1], ['classify', 4],
-  ['deleteClassification', 0.3], ['deleteDocument', 0.3], ['compact', 1],
+  ['deleteClassification', 0.3], ['deleteDocument', 0.3], ['move', 0.5], ['compact', 1],
 ];
 
 function nextAction(rand: () => number): string {
@@ -259,8 +268,9 @@ function nextAction(rand: () => number): string {
 async function assertSame(db: Db, step: string): Promise<void> {
   const insights = createInsightsRepository(db);
   for (const folder of CHECKED) {
-    const [got, want] = await Promise.all([insights.folderAggregates(folder), referenceAggregates(db, folder)]);
+    const [got, want, count] = await Promise.all([insights.folderAggregates(folder), referenceAggregates(db, folder), insights.countDocuments(folder)]);
     assert.deepStrictEqual(got, want, `${step}: insights of "${folder}" differ from the scan of its documents`);
+    assert.equal(count, want.documentCount, `${step}: document count of "${folder}"`);
   }
 }
 
@@ -327,7 +337,7 @@ describe('folder insights from summary rows', () => {
   });
 });
 
-describe('migration 0007 backfill', () => {
+describe('migrations 0007 and 0008 backfill', () => {
   let t: TestDatabase;
   before(async () => {
     t = await createTestDatabase({ migrate: false });
@@ -360,13 +370,13 @@ describe('migration 0007 backfill', () => {
     await ACTIONS.classify?.(w);
     await ACTIONS.extract?.(w);
     await assertSame(t.db, 'after writes on the backfilled rows');
-    // Down removes everything 0007 made; up again backfills what is there now.
-    const down = await migrator.migrateDown();
+    // Down removes everything 0007 and 0008 made; up again backfills what is there now.
+    const down = await migrator.migrateTo(before0007);
     assert.equal(down.error, undefined);
     const left = await sql<{ n: number }>`
-      select (select count(*) from pg_proc where proname like 'docsight\_%stats%')::int
-           + (select count(*) from pg_class where relname like 'folder\_stat%')::int as n`.execute(t.db);
-    assert.equal(left.rows[0]?.n, 0, 'down drops the functions and tables of 0007');
+      select (select count(*) from pg_proc where proname like 'docsight\_%stats%' or proname like 'docsight\_%bounds%')::int
+           + (select count(*) from pg_class where relname like 'folder\_stat%' or relname like 'folder\_bound%')::int as n`.execute(t.db);
+    assert.equal(left.rows[0]?.n, 0, 'down drops the functions and tables of 0007 and 0008');
     await ACTIONS.extract?.(w);
     const again = await migrator.migrateToLatest();
     assert.equal(again.error, undefined);

@@ -1,0 +1,111 @@
+/**
+ * A scan's upsert (documents.repository `upsertSeen`) and an extraction's update
+ * (`applyExtraction`) of the same documents must lock rows in the same order (id), or each can hold
+ * a row the other waits for: PostgreSQL then rolls one back (deadlock, 40P01) and a job is retried
+ * for nothing. The interleaving is forced with two blocker transactions holding one row each:
+ * the scan is given its files in an order that, locked as given, would hold a row the extraction
+ * needs, and the extraction its updates in the opposite order.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../../src/store/database.ts';
+import { createDocumentsRepository, type DocumentUpdate, type SeenFile } from '../../src/store/documents.repository.ts';
+import type { Database } from '../../src/store/schema.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+
+const MTIME = new Date('2024-01-02T03:04:05Z');
+// ids in this order: x < v < w < y; paths in the opposite order, so path order is not id order.
+const ROWS = [
+  { id: '00000000-0000-4000-8000-000000000001', path: 'f/4-x.txt' },
+  { id: '00000000-0000-4000-8000-000000000002', path: 'f/3-v.txt' },
+  { id: '00000000-0000-4000-8000-000000000003', path: 'f/2-w.txt' },
+  { id: '00000000-0000-4000-8000-000000000004', path: 'f/1-y.txt' },
+] as const;
+const [X, V, W, Y] = ROWS;
+
+function seen(path: string): SeenFile {
+  return { path, folder: 'f', name: path.slice(2), extension: 'txt', size: 10, mtime: MTIME };
+}
+
+function touched(id: string): DocumentUpdate {
+  return { id, status: 'unchanged', size: 11, mtime: MTIME };
+}
+
+/** Backends of this database waiting for a lock. */
+async function lockWaiters(db: Db): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A transaction that holds a row lock until release() is called. */
+function holdRow(db: Db, id: string): { held: Promise<void>; release: () => void; done: Promise<void> } {
+  let release = () => {};
+  let held = () => {};
+  const heldP = new Promise<void>((r) => {
+    held = r;
+  });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const done = db.transaction().execute(async (trx: Transaction<Database>) => {
+    await sql`select 1 from documents where id = ${id}::uuid for no key update`.execute(trx);
+    held();
+    await gate;
+  });
+  return { held: heldP, release, done };
+}
+
+describe('scan and extraction lock documents in the same order', () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await createTestDatabase();
+  });
+  after(async () => {
+    await t?.drop();
+  });
+
+  it('a scan and an extraction of the same documents, interleaved, do not deadlock', async () => {
+    const db = t.db;
+    // Physical order x, v, w, y: the extraction's plan meets x first whatever join it picks.
+    for (const r of ROWS) {
+      await db
+        .insertInto('documents')
+        .values({ id: r.id, path: r.path, folder: 'f', name: r.path.slice(2), extension: 'txt', size: 10, mtime: MTIME })
+        .execute();
+    }
+    const docs = createDocumentsRepository(db);
+    // Blockers on w (the scan's second row as given) and v (the extraction's second row as given).
+    const bw = holdRow(db, W.id);
+    const bv = holdRow(db, V.id);
+    await Promise.all([bw.held, bv.held]);
+
+    // Locked as given, the scan would hold y and wait for w; the extraction would hold x and wait
+    // for v; released, each would then wait for the other.
+    const scan = docs.upsertSeen([Y.path, W.path, X.path].map(seen));
+    await until('the scan to wait', async () => (await lockWaiters(db)) >= 1);
+    const extraction = db.transaction().execute((trx) => docs.applyExtraction(trx, [X.id, V.id, Y.id].map(touched)));
+    await until('the extraction to wait', async () => (await lockWaiters(db)) >= 2);
+    bw.release();
+    bv.release();
+    await Promise.all([bw.done, bv.done]);
+
+    const outcomes = await Promise.allSettled([scan, extraction]);
+    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string; message?: string }] : []));
+    assert.deepEqual(errors.map((e) => `${e.code}: ${e.message}`), [], 'neither statement failed (40P01 is a deadlock)');
+    const rows = await db.selectFrom('documents').select(['id', 'size']).orderBy('id').execute();
+    assert.deepEqual(rows.map((r) => Number(r.size)), [11, 11, 10, 11], 'the extraction wrote x, v and y');
+    const seenRows = await outcomes[0];
+    assert.equal(seenRows.status, 'fulfilled');
+  });
+});
