@@ -13,6 +13,11 @@
  *    p50/p90/p99, throughput, how many answers were ranked within a bounded candidate set
  *    (`approximate`) or counted in part (`totalExact: false`), the API process's peak RSS, and
  *    the slowest requests' terms. BENCH_SECONDS=0 only builds the database.
+ * 3. Before the load (BENCH_BREAKDOWN terms per band, 10; 0 skips it): where one request's time
+ *    goes, one at a time, in this process: the search service's wall time, then EXPLAIN (ANALYZE,
+ *    FORMAT JSON) of the statement it ran, split into planning, matching (the counted matches:
+ *    sample and whole index), ranking (the candidates' scores), facets, snippets (ts_headline of
+ *    the page's rows) and the rest (medians over the terms; EXPLAIN's timing adds its own cost).
  *
  *   node --import tsx bench/search.ts
  */
@@ -22,11 +27,14 @@ import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createDatabase } from '../src/store/database.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
+import type { Database } from '../src/store/schema.ts';
 import { createSearchRepository } from '../src/store/search.repository.ts';
+import { createSearchService } from '../src/services/search.service.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
 import { envInt, machine, table } from './support.ts';
 
@@ -34,6 +42,8 @@ const DOCS = envInt('BENCH_DOCS', 100_000);
 /** Concurrency levels measured in turn, e.g. "4,8". */
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '4,8').split(',').map((c) => Number.parseInt(c, 10)).filter((c) => c > 0);
 const SECONDS = envInt('BENCH_SECONDS', 15);
+/** Terms per band whose single request is broken down by stage (0: none). */
+const BREAKDOWN = envInt('BENCH_BREAKDOWN', 10);
 const PORT = envInt('BENCH_PORT', 18_090);
 const SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DB_NAME = process.env.BENCH_DATABASE ?? 'docsight_bench_search';
@@ -236,6 +246,100 @@ async function load(base: string, queries: string[], seconds: number, concurrenc
   return { latencies, elapsed, errors, approximate, partial, slow: slow.slice(0, 5) };
 }
 
+/** A node of EXPLAIN's JSON plan (the fields read here). */
+interface PlanNode {
+  'Node Type': string;
+  'Subplan Name'?: string;
+  'Relation Name'?: string;
+  'Join Type'?: string;
+  'Actual Total Time'?: number;
+  'Actual Loops'?: number;
+  Plans?: PlanNode[];
+}
+
+const inclusiveMs = (n: PlanNode) => (n['Actual Total Time'] ?? 0) * (n['Actual Loops'] ?? 1);
+
+function walk(n: PlanNode, visit: (n: PlanNode) => void): void {
+  visit(n);
+  for (const c of n.Plans ?? []) walk(c, visit);
+}
+
+/**
+ * One search statement's execution split by stage, from its plan: matching is the counted
+ * matches' CTE (m, which reads the sample first), ranking the candidates' scores (scored), facets
+ * the aggregate over the counts, snippets the page join that computes ts_headline (its time less
+ * its children's); what is left is the rest (the candidates' union, counts, joins).
+ */
+function stages(plan: { Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }) {
+  let match = 0;
+  let rank = 0;
+  let facets = 0;
+  let snippets = 0;
+  walk(plan.Plan, (n) => {
+    if (n['Subplan Name'] === 'CTE m') match += inclusiveMs(n);
+    if (n['Subplan Name'] === 'CTE scored') rank += inclusiveMs(n);
+    if (n['Node Type'] === 'Aggregate' && n.Plans?.[0]?.['Node Type'] === 'WindowAgg') facets += inclusiveMs(n);
+    const inner = n.Plans?.[1];
+    if (n['Join Type'] === 'Left' && inner?.['Relation Name'] === 'classifications') {
+      snippets += inclusiveMs(n) - (n.Plans ?? []).reduce((sum, c) => sum + inclusiveMs(c), 0);
+    }
+  });
+  const exec = plan['Execution Time'];
+  return { plan: plan['Planning Time'], exec, match, rank, facets, snippets, rest: exec - match - rank - facets - snippets };
+}
+
+/** Per band, one request at a time in this process: service wall time and the statement's stages. */
+async function breakdown(url: string, bands: { name: string; queries: string[] }[]): Promise<Record<string, string | number>[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  let captured: { sql: string; parameters: readonly unknown[] }[] = [];
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    log: (e) => {
+      if (e.level === 'query') captured.push({ sql: e.query.sql, parameters: e.query.parameters });
+    },
+  });
+  const service = createSearchService({ search: createSearchRepository(db) });
+  const median = (xs: number[]) => [...xs].sort((a, z) => a - z)[Math.floor(xs.length / 2)] ?? 0;
+  const rows: Record<string, string | number>[] = [];
+  try {
+    for (const b of bands) {
+      const wall: number[] = [];
+      const parts: ReturnType<typeof stages>[] = [];
+      for (const q of b.queries.slice(0, BREAKDOWN)) {
+        await service.search({ q, limit: 10 }); // stems the query (cached) and warms the pages
+        captured = [];
+        const t0 = performance.now();
+        await service.search({ q, limit: 10 });
+        wall.push(performance.now() - t0);
+        const statement = captured.find((c) => c.sql.includes(' m as materialized'));
+        if (!statement) continue;
+        const r = await pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }] }>(
+          `explain (analyze, format json) ${statement.sql}`,
+          statement.parameters as unknown[],
+        );
+        const plan = r.rows[0]?.['QUERY PLAN'][0];
+        if (plan) parts.push(stages(plan));
+      }
+      const col = (k: keyof ReturnType<typeof stages>) => median(parts.map((p) => p[k])).toFixed(1);
+      rows.push({
+        queries: b.name,
+        terms: wall.length,
+        'service ms': median(wall).toFixed(1),
+        'plan ms': col('plan'),
+        'execute ms': col('exec'),
+        match: col('match'),
+        rank: col('rank'),
+        facets: col('facets'),
+        snippets: col('snippets'),
+        rest: col('rest'),
+      });
+    }
+  } finally {
+    await db.destroy();
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: SERVER });
   await admin.connect();
@@ -302,6 +406,11 @@ async function main(): Promise<void> {
     { name: 'prefix (4 letters)', queries: shuffle(band(0.001, 0.05)).slice(0, 2000).map((w) => `${[...w].slice(0, 4).join('')}*`) },
     { name: 'two words + phrase', queries: shuffle(band(0.005, 0.2)).slice(0, 1000).map((w, i, all) => (i % 2 ? `${w} ${all[i - 1]}` : `"${w} ${all[(i + 1) % all.length]}"`)) },
   ];
+
+  if (BREAKDOWN > 0) {
+    console.log(`\none request at a time, by stage (median ms over ${BREAKDOWN} terms per band; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+    console.log(table(await breakdown(url, bands)));
+  }
 
   const api: ChildProcess = spawn(process.execPath, ['bin/docsight.js', 'api'], {
     env: { ...process.env, DATABASE_URL: url, PORT: String(PORT), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DOCS_ROOT: '/tmp/docsight-bench-search-root' },

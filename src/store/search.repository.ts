@@ -73,7 +73,10 @@ export interface SearchFacets {
   total: number;
   /** Documents inside the folder and filters whose text is not indexed yet (found by head only). */
   pending: number;
-  /** False when there were more matches than the facet limit: counts cover the first that many found. */
+  /**
+   * False when there were more matches than the facet limit: counts cover the first that many
+   * found (for a common word, in the sample of one document in eight: see find()).
+   */
   exact: boolean;
   byTag: FacetBucket[];
   byType: FacetBucket[];
@@ -103,12 +106,18 @@ export const RANK_CANDIDATES = 100;
  */
 const MATCH = sql`(coalesce(d.search_head, ''::tsvector) || coalesce(d.search_body, ''::tsvector))`;
 /**
+ * One document in eight (by a byte of its random id): verbatim the predicate of the partial index
+ * documents_search_sample_idx (migration 0009), the match index of those documents only.
+ */
+const SAMPLED = sql`get_byte(uuid_send(d.id), 15) < 32`;
+/**
  * The score: ts_rank over the head and the body's most frequent words (small, inline), divided by
  * log2 of the words in the document, as ts_rank's normalization 1 does over a whole vector; the
- * body's length is stored (search_length), so the TOASTed body is never read.
+ * body's length is stored (search_length), so the TOASTed body is never read. The logarithm is in
+ * double precision: log(2, n) of integers is numeric's, ~30 µs a row, 10 times ts_rank itself.
  */
 const score = (tsquery: string) => sql`ts_rank(coalesce(d.search_head, ''::tsvector) || coalesce(d.search_terms, ''::tsvector), ${tsquery}::tsquery, 0)
-  / log(2, 2 + coalesce(d.search_length, 0) + length(coalesce(d.search_head, ''::tsvector)))::real`;
+  / (ln((2 + coalesce(d.search_length, 0) + length(coalesce(d.search_head, ''::tsvector)))::float8) / ln(2::float8))::real`;
 
 /**
  * A head or terms match implies a MATCH for a query of words, prefixes and phrases (the body's
@@ -311,9 +320,15 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
      * With a query, one statement reads the matches once (the first `facetLimit` + 1 the match
      * index gives: a GIN index cannot stop early, so every request pays for the full list of
      * matches, and reading it twice was a third of a common word's cost) for the total, the facets
-     * and the candidates. The score is ts_rank over the head (weights A, B) and the body's most
-     * frequent words (C), divided by the text's length: what the document says it is about; it
-     * never reads the TOASTed body. GIN cannot return a ranked top-k either, so:
+     * and the candidates. It first reads the sample index (one document in eight, migration 0009):
+     * when that alone gives more than `facetLimit` matches (a word in more than ~4% of documents),
+     * those are the matches read, and a common word costs an eighth of its list; otherwise (the
+     * sample's list was short, so cheap) the whole index as before. The choice follows from the
+     * data, not from statistics, so every page of a search makes the same one.
+     *
+     * The score is ts_rank over the head (weights A, B) and the body's most frequent words (C),
+     * divided by the text's length: what the document says it is about; it never reads the
+     * TOASTed body. GIN cannot return a ranked top-k either, so:
      * - up to `rankCandidates` matches, every match is ranked: the order is exact;
      * - beyond, the ranked candidates are the matches in the head and the documents the word is
      *   among the most frequent of (each through its own small index, up to `rankCandidates`
@@ -321,7 +336,8 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
      *   match). The page says so (`approximate`, `rankedWithin`), and once the candidates are paged
      *   through, the other matches follow in id order with sort key -1 (scores are >= 0), so
      *   cursors still reach every match, once.
-     * - total and facets count the first `facetLimit` matches (`exact: false` past them).
+     * - total and facets count the first `facetLimit` matches read (`exact: false` past them):
+     *   for a common word, matches in the sample.
      */
     async find(q: SearchPageQuery): Promise<{ page: SearchPage; facets: SearchFacets }> {
       const t = q.tsquery;
@@ -331,28 +347,41 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
       }
 
       const n = rankCandidates;
+      // A head or terms match may still be excluded by a -word in the text (see needsRecheck).
+      const recheck = needsRecheck(t) ? sql`${MATCH} @@ ${t}::tsquery` : sql`true`;
+      const matchColumns = sql`d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags`;
       // The same statement text for every page of a search, so the candidate set is the same too.
+      // The matches counted: from the sample index when it alone holds more than are counted (a
+      // common word: its list there is an eighth as long), else the first found in the whole index.
       const matchesAndCandidates = sql`
-        m as materialized (
-          select d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags
-          from documents d where ${whereFilters(q.filters, t)}
+        sampled as materialized (
+          select ${matchColumns} from documents d where ${whereFilters(q.filters, t)} and ${SAMPLED}
           limit ${facetLimit + 1}
+        ),
+        enough as (select count(*) > ${facetLimit} as yes from sampled),
+        m as materialized (
+          select * from sampled where (select yes from enough)
+          union all
+          (select ${matchColumns} from documents d
+           where not (select yes from enough) and ${whereFilters(q.filters, t)}
+           limit ${facetLimit + 1})
         ),
         stats as (select count(*)::int as matches from m),
         scored as materialized (
-          select c.id, ${score(t)} as sort_value
+          -- Each source scores the rows it read (a second read by id was most of ranking's cost);
+          -- a document from two sources has the same score in both, so the union keeps it once.
+          select c.id, c.sort_value
           from (
-            select id from m where (select matches from stats) <= ${n}
+            (select d.id, ${score(t)} as sort_value, true as matched
+             from m join documents d on d.id = m.id where (select matches from stats) <= ${n})
             union
-            (select d.id from documents d
+            (select d.id, ${score(t)}, ${recheck} from documents d
              where (select matches from stats) > ${n} and ${whereFilters(q.filters, null)} and d.search_head @@ ${t}::tsquery limit ${n})
             union
-            (select d.id from documents d
+            (select d.id, ${score(t)}, ${recheck} from documents d
              where (select matches from stats) > ${n} and ${whereFilters(q.filters, null)} and d.search_terms @@ ${t}::tsquery limit ${n})
           ) c
-          join documents d on d.id = c.id
-          -- a head match may still be excluded by a -word in the text
-          ${needsRecheck(t) ? sql`where ${MATCH} @@ ${t}::tsquery` : sql``}
+          where c.matched
         ),
         candidates as (
           select id, sort_value from scored

@@ -31,7 +31,9 @@ const SearchResponse = z
     total: z.number().int().describe('Documents matching the query and filters (at least this many when totalExact is false)'),
     totalExact: z
       .boolean()
-      .describe(`False past ${FACET_LIMIT} matches: total and facets then cover the first ${FACET_LIMIT} found`),
+      .describe(
+        `False past ${FACET_LIMIT} matches: total and facets then cover the first ${FACET_LIMIT} found (for a word in more than a few percent of documents, found in a fixed sample of one document in eight)`,
+      ),
     approximate: z
       .boolean()
       .describe(
