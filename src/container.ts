@@ -13,6 +13,8 @@ import {
   createClassifier,
   createMemoryRateLimiter,
   createOpenAIProvider,
+  createRequestGate,
+  sdkRetryCount,
   createRedisRateLimiter,
   priceTable,
   type RateLimiter,
@@ -33,7 +35,7 @@ import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
-import { createClassifyService, semaphore } from './services/classify.service.ts';
+import { createClassifyService } from './services/classify.service.ts';
 import { createClassificationsRepository } from './store/classifications.repository.ts';
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
@@ -124,10 +126,11 @@ function createLlm(config: Config, closers: (() => Promise<void>)[], metrics: Me
   if (!config.llm.configured) return undefined;
   // LLM_CONCURRENCY bounds HTTP requests in flight, not documents: a document sleeping through
   // the SDK's retry backoff holds no slot. (Documents admitted are bounded by the queue:
-  // WORKER_CONCURRENCY × CLASSIFY_BATCH_SIZE.)
-  const inFlight = semaphore(config.llm.concurrency);
+  // WORKER_CONCURRENCY × CLASSIFY_BATCH_SIZE.) A due retry takes the next free slot before
+  // first attempts: its batch waits for it, so behind them it would stretch the batch's tail.
+  const inFlight = createRequestGate(config.llm.concurrency);
   const instrumented = metrics.instrumentLlmFetch(globalThis.fetch);
-  const limitedFetch: typeof globalThis.fetch = (input, init) => inFlight(() => instrumented(input, init));
+  const limitedFetch: typeof globalThis.fetch = (input, init) => inFlight.run(() => instrumented(input, init), { retry: sdkRetryCount(init) > 0 });
   const provider = createOpenAIProvider({
     model: config.llm.model,
     apiKey: config.llm.apiKey,

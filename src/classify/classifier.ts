@@ -33,7 +33,7 @@ import {
 } from './prompt.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
-import type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
+import type { ChatMessage, ClassificationResult, CompleteOptions, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
 import type { z } from 'zod';
 
 export interface ClassifierOptions {
@@ -137,10 +137,14 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
         // Planning keeps this from happening; if it ever does, refusing beats a silent overrun.
         throw new ClassifyInputError('budget_too_small', `A request of ${promptTokens} prompt tokens would exceed maxInputTokens ${maxInputTokens}`);
       }
-      // Providers count the prompt and the expected completion against the token limit.
-      await rateLimiter?.acquire(promptTokens + expectedOutput, sig);
+      // Providers count the prompt and the expected completion against the token limit, and
+      // count every attempt: the provider's own retries are booked too, as they happen.
+      const cost = promptTokens + expectedOutput;
+      await rateLimiter?.acquire(cost, sig);
       usage.requests += 1;
-      const response = await provider.complete({ messages, output, maxOutputTokens }, sig ? { signal: sig } : {});
+      const callOpts: CompleteOptions = sig ? { signal: sig } : {};
+      if (rateLimiter) callOpts.beforeRetry = (attemptSignal) => rateLimiter.acquire(cost, attemptSignal ?? sig);
+      const response = await provider.complete({ messages, output, maxOutputTokens }, callOpts);
       usage.inputTokens += response.usage?.inputTokens ?? countMessageTokens(messages);
       usage.outputTokens += response.usage?.outputTokens ?? countTokens(response.content);
       return response;

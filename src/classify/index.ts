@@ -1,5 +1,5 @@
 /** The classification library's public surface: callers import from here, not from the files. */
-export type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, CompletionRequest, CompletionResponse, LlmProvider, OutputSchema, TagScore, Taxonomy, TaxonomyLabel, Usage } from './types.ts';
+export type { ChatMessage, ClassificationResult, ClassificationStrategy, ClassifyInput, CompleteOptions, CompletionRequest, CompletionResponse, LlmProvider, OutputSchema, TagScore, Taxonomy, TaxonomyLabel, Usage } from './types.ts';
 export { type ClassificationFailure, type ClassificationFailureCode, classificationFailure, ClassifyInputError, type ClassifyInputErrorCode, ProviderError, type ProviderErrorCode, RateLimiterUnavailableError } from './errors.ts';
 export { DEFAULT_TAXONOMY_LABELS } from './default-taxonomy.ts';
 export { PROMPT_VERSION } from './prompt.ts';
@@ -9,5 +9,6 @@ export { DEFAULT_PRICES, estimateCost, findPrice, type ModelPrice, type PriceTab
 export type { RateLimiter, RateLimitOptions } from './rate-limit.ts';
 export { createMemoryRateLimiter, type MemoryRateLimiterOptions } from './memory-rate-limiter.ts';
 export { createRedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter.ts';
-export { createOpenAIProvider, type OpenAIProviderOptions } from './openai.provider.ts';
+export { createOpenAIProvider, type OpenAIProviderOptions, sdkRetryCount } from './openai.provider.ts';
+export { createRequestGate, type RequestGate } from './concurrency.ts';
 export { type ClassificationEstimate, type Classifier, type ClassifierOptions, createClassifier } from './classifier.ts';

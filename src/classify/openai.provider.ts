@@ -8,7 +8,7 @@
  */
 import OpenAI from 'openai';
 import { ProviderError } from './errors.ts';
-import type { CompletionRequest, CompletionResponse, LlmProvider } from './types.ts';
+import type { CompleteOptions, CompletionRequest, CompletionResponse, LlmProvider } from './types.ts';
 
 export interface OpenAIProviderOptions {
   model: string;
@@ -55,7 +55,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
     maxRetries: opts.maxRetries ?? 4,
     defaultQuery: opts.defaultQuery,
     defaultHeaders: opts.defaultHeaders,
-    fetch: capRetryAfter(baseFetch, maxRetryAfterMs),
+    fetch: capRetryAfter(runBeforeRetry(baseFetch), maxRetryAfterMs),
   });
   const responseFormat = opts.responseFormat ?? 'json_schema';
   const maxTokensParameter = opts.maxTokensParameter ?? 'max_completion_tokens';
@@ -63,8 +63,8 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
   return {
     name: opts.name ?? 'openai',
     model: opts.model,
-    async complete(request: CompletionRequest, callOpts: { signal?: AbortSignal } = {}): Promise<CompletionResponse> {
-      const { signal } = callOpts;
+    async complete(request: CompletionRequest, callOpts: CompleteOptions = {}): Promise<CompletionResponse> {
+      const { signal, beforeRetry } = callOpts;
       if (signal?.aborted) throw new ProviderError('cancelled', 'Classification was cancelled');
       const messages =
         responseFormat === 'json_schema'
@@ -87,7 +87,14 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
 
       let completion: OpenAI.Chat.ChatCompletion;
       try {
-        completion = await callWithSignal((sig) => client.chat.completions.create(body, sig ? { signal: sig } : {}), signal);
+        // The hook rides in the fetch options, which the SDK hands to fetch on every attempt.
+        const fetchOptions = beforeRetry ? ({ [BEFORE_RETRY]: beforeRetry } as unknown as OpenAI.RequestOptions['fetchOptions']) : undefined;
+        completion = await callWithSignal((sig) => {
+          const options: OpenAI.RequestOptions = {};
+          if (sig) options.signal = sig;
+          if (fetchOptions) options.fetchOptions = fetchOptions;
+          return client.chat.completions.create(body, options);
+        }, signal);
       } catch (error) {
         throw toProviderError(error);
       }
@@ -127,6 +134,32 @@ async function callWithSignal<T>(call: (signal: AbortSignal | undefined) => Prom
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+const BEFORE_RETRY = 'docsightBeforeRetry';
+type HookedInit = RequestInit & { [BEFORE_RETRY]?: CompleteOptions['beforeRetry'] };
+
+/** The SDK's attempt number (0: the first), from the header it sends on every attempt. */
+export function sdkRetryCount(init: RequestInit | undefined): number {
+  const headers = init?.headers;
+  if (!headers) return 0;
+  const value = headers instanceof Headers ? headers.get('x-stainless-retry-count') : new Headers(headers).get('x-stainless-retry-count');
+  const n = Number(value ?? '0');
+  return Number.isFinite(n) ? n : 0;
+}
+
+/**
+ * Runs the call's `beforeRetry` hook before each of the SDK's own retries (after its backoff
+ * sleep), and takes the hook out of the options before they reach the real fetch.
+ */
+function runBeforeRetry(fetchImpl: typeof globalThis.fetch): typeof globalThis.fetch {
+  return async (input, init) => {
+    const hook = (init as HookedInit | undefined)?.[BEFORE_RETRY];
+    if (!init || !hook) return fetchImpl(input, init);
+    const { [BEFORE_RETRY]: _hook, ...rest } = init as HookedInit;
+    if (sdkRetryCount(rest) > 0) await hook(rest.signal ?? undefined);
+    return fetchImpl(input, rest);
+  };
 }
 
 /** Marks responses whose Retry-After exceeds the cap as not to be retried by the SDK (`x-should-retry: false`). */

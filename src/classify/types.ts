@@ -101,5 +101,15 @@ export interface CompletionResponse {
 export interface LlmProvider {
   readonly name: string;
   readonly model: string;
-  complete(request: CompletionRequest, opts?: { signal?: AbortSignal }): Promise<CompletionResponse>;
+  complete(request: CompletionRequest, opts?: CompleteOptions): Promise<CompletionResponse>;
+}
+
+export interface CompleteOptions {
+  signal?: AbortSignal;
+  /**
+   * Awaited before each retry the provider makes by itself (after its backoff, before the
+   * request leaves), so a shared rate limit books every request the provider counts, not only
+   * the first. Rejecting (e.g. cancelled while waiting) ends the call with that error.
+   */
+  beforeRetry?: (signal?: AbortSignal) => Promise<void>;
 }

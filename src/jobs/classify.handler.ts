@@ -1,14 +1,18 @@
 /**
- * Classification jobs. `classify-plan` scans the folder first (a child scan job, polled), then
- * splits the folder's extracted documents into batches, skipping those that already have a result
- * for their content under the same taxonomy version, model, prompt and summary language (unless
- * forced). `classify` sends each document of a batch to the model (one request per document:
- * tags, category and summary together), storing each result as it arrives; transient provider
+ * Classification jobs. `classify-plan` scans the folder first (a child scan job, polled; skipped
+ * when the folder is exactly as its last scan left it), then splits the folder's extracted
+ * documents into batches, skipping those that already have a result for their content under the
+ * same taxonomy version, model, prompt and summary language (unless forced). `classify` sends
+ * each document of a batch to the model (one request per document: tags, category and summary
+ * together), storing each result as it arrives; transient provider
  * failures retry the batch with the queue's backoff, and on the last attempt the document fails
  * with its reason while the rest of the folder goes on.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import { isIgnoredFileName } from '../extract/index.ts';
+import type { DocsRoot } from '../services/docs-root.ts';
+import { walkFiles } from '../services/walk.ts';
 import type { ClassifyService } from '../services/classify.service.ts';
 import type { ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
 import type { Db } from '../store/database.ts';
@@ -27,6 +31,8 @@ export interface ClassifyJobParams {
   force: boolean;
   budgetUsd?: number;
   scanJobId?: string;
+  /** Set when the plan found the folder as its last scan left it, and so did not rescan it. */
+  folderUnchanged?: boolean;
 }
 
 export interface ClassifyDeps {
@@ -39,6 +45,10 @@ export interface ClassifyDeps {
   batchSize: number;
   log: Logger;
   enqueue<N extends JobName>(name: N, payload: JobPayloads[N], opts?: { delayMs?: number }): Promise<void>;
+  /** To see whether a folder is unchanged since its last scan; absent: always rescan first. */
+  docsRoot?: Pick<DocsRoot, 'resolveFolder'>;
+  /** As the scan walks (see PipelineDeps). */
+  allowHardlinks?: boolean;
 }
 
 export class TransientBatchError extends Error {
@@ -92,10 +102,13 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
     return;
   }
 
-  // Documents not yet scanned are scanned first: a child scan job, polled until it ends.
-  if (params.path !== undefined) {
+  // Documents not yet scanned are scanned first: a child scan job, polled until it ends. When
+  // the folder is exactly as its last scan left it, the rescan would find nothing: plan at once.
+  if (params.path !== undefined && !params.folderUnchanged) {
     let scanId = params.scanJobId;
-    if (!scanId) {
+    if (!scanId && (await folderUnchangedSinceScan(deps, params.path))) {
+      await jobs.mergeParams(job.id, { folderUnchanged: true });
+    } else if (!scanId) {
       const { job: scan } = await jobs.createOrFind({
         kind: 'scan',
         folderPath: params.path,
@@ -108,15 +121,17 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
       await jobs.mergeParams(job.id, { scanJobId: scanId });
       await deps.enqueue('scan', { jobId: scanId });
     }
-    const scan = await jobs.findById(scanId);
-    if (!scan || scan.status === 'failed' || scan.status === 'cancelled') {
-      await jobs.fail(job.id, 'scan_failed', `The scan of the folder ended ${scan?.status ?? 'missing'}: ${scan?.errorMessage ?? ''}`.trim());
-      return;
-    }
-    if (scan.status !== 'completed') {
-      const poll = (payload.poll ?? 0) + 1;
-      await deps.enqueue('classify-plan', { jobId: job.id, poll }, { delayMs: scanPollDelayMs(poll) });
-      return;
+    if (scanId) {
+      const scan = await jobs.findById(scanId);
+      if (!scan || scan.status === 'failed' || scan.status === 'cancelled') {
+        await jobs.fail(job.id, 'scan_failed', `The scan of the folder ended ${scan?.status ?? 'missing'}: ${scan?.errorMessage ?? ''}`.trim());
+        return;
+      }
+      if (scan.status !== 'completed') {
+        const poll = (payload.poll ?? 0) + 1;
+        await deps.enqueue('classify-plan', { jobId: job.id, poll }, { delayMs: scanPollDelayMs(poll) });
+        return;
+      }
     }
   }
 
@@ -141,6 +156,43 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
     if (page.length < 1000) break;
   }
   await jobs.finishDiscovery(job.id);
+}
+
+/** Statuses a scan leaves alone when size and mtime match (documents.repository.ts, `upsertSeen`). */
+const SETTLED: ReadonlySet<string> = new Set(['extracted', 'unsupported']);
+const MAX_COMPARED = 100_000;
+
+/**
+ * Would a rescan of the folder find nothing to do? True when every file the scan would walk is on
+ * record with the same size and mtime and a settled status, and every document on record is still
+ * there: the scan's own rule, read without writing. Costs one walk and one query, against a
+ * rescan's upserts, queue round trips and polls (over a second for a few thousand files) before
+ * the first request could leave. Anything else (a new, changed, failed or missing file, or a
+ * folder that cannot be read) answers false, and the scan runs first as before.
+ */
+export async function folderUnchangedSinceScan(deps: Pick<ClassifyDeps, 'docsRoot' | 'allowHardlinks' | 'classifications'>, rel: string): Promise<boolean> {
+  if (!deps.docsRoot) return false;
+  let folder: { abs: string; rel: string };
+  try {
+    folder = await deps.docsRoot.resolveFolder(rel);
+  } catch {
+    return false; // the scan reports why
+  }
+  const rows = await deps.classifications.knownFiles(folder.rel, MAX_COMPARED + 1);
+  // The comparison holds the folder's rows in memory; past this the scan's batches are the better tool.
+  if (rows.length > MAX_COMPARED) return false;
+  const known = new Map(rows.map((f) => [f.path, f]));
+  let walked = 0;
+  let unreadable = false;
+  const onIgnored = (_rel: string, reason: string) => {
+    if (reason === 'unreadable') unreadable = true;
+  };
+  for await (const file of walkFiles(folder.abs, folder.rel, isIgnoredFileName, { onIgnored, allowHardlinks: deps.allowHardlinks ?? false })) {
+    const row = known.get(file.rel);
+    if (!row || row.size !== file.size || row.mtime.getTime() !== file.mtime.getTime() || !SETTLED.has(row.status)) return false;
+    walked++;
+  }
+  return !unreadable && walked === known.size;
 }
 
 export async function runClassifyBatch(deps: ClassifyDeps, payload: JobPayloads['classify'], attempt: number, maxAttempts: number, signal: AbortSignal): Promise<void> {

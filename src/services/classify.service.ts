@@ -1,7 +1,7 @@
 /**
  * Classification as the pipeline uses it: the library's classifier with confidence review flags
  * and failures as values. (Requests in flight are bounded where they leave: the provider's fetch,
- * see container.ts.)
+ * per HTTP attempt, retries first; see container.ts and classify/concurrency.ts.)
  */
 import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
 import type { ClassificationOutput } from '../store/classifications.repository.ts';
@@ -19,22 +19,6 @@ export interface ClassifyService {
   /** Estimated cost in USD of classifying this input (0 when it cannot be planned). */
   estimateCostUsd(input: ClassifyInput): number;
   classify(input: ClassifyInput, signal?: AbortSignal): Promise<ClassifyOutcome>;
-}
-
-/** A counting semaphore: at most `limit` holders at once, FIFO. */
-export function semaphore(limit: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }
 
 export function createClassifyService(opts: {

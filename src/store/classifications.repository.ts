@@ -67,6 +67,14 @@ export interface ClassifyCandidate {
   sha256: string;
 }
 
+/** What a scan compares a file on disk with: the size and mtime of its last extraction. */
+export interface KnownFile {
+  path: string;
+  size: number;
+  mtime: Date;
+  status: string;
+}
+
 export interface ClassifyInputRow {
   id: string;
   path: string;
@@ -241,6 +249,18 @@ export function createClassificationsRepository(db: Db) {
       if (after !== null) q = q.where('path', '>', after);
       const rows = await q.orderBy('path').limit(limit).execute();
       return rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' }));
+    },
+
+    /**
+     * The documents on record inside `folder` (not deleted), at most `limit`, to tell whether a
+     * rescan would find anything.
+     */
+    async knownFiles(folder: string, limit: number): Promise<KnownFile[]> {
+      let q = db.selectFrom('documents').select(['path', 'size', 'mtime', 'status']).where('deleted_at', 'is', null);
+      const range = descendantRange(folder);
+      if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
+      const rows = await q.limit(limit).execute();
+      return rows.map((r) => ({ path: r.path, size: Number(r.size), mtime: r.mtime, status: r.status }));
     },
 
     /** Which of these documents already have a result for their current content under this key. */

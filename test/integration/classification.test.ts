@@ -246,4 +246,42 @@ describe('classification with an OpenAI-compatible server', () => {
     assert.equal((await api(base, 'POST', '/v1/classifications', { path: 'Company A', summaryLanguage: 'not a language' })).status, 400);
     assert.equal((await api(base, 'POST', '/v1/classifications', { path: 'Company A', taxonomy: 'nope' })).status, 404);
   });
+
+  it('rescans first only when the folder changed since its last scan: a new or edited file is extracted, then classified', async () => {
+    const write = (name: string, text: string) =>
+      writeFile(path.join(root, 'Company C', name), buildDocx({ title: name, creator: 'Test', paragraphs: [text] }));
+    await mkdir(path.join(root, 'Company C'), { recursive: true });
+    await write('minutes.docx', 'Meeting notes of the board meeting.');
+    await write('plan.docx', 'Strategic plan for the coming years.');
+    const childScans = async (jobId: string) =>
+      (await db.db.selectFrom('jobs').select('id').where('parent_id', '=', jobId).where('kind', '=', 'scan').execute()).length;
+    const classify = async () => {
+      const r = await api<JobBody>(base, 'POST', '/v1/classifications', { path: 'Company C' });
+      const job = await waitForJob(base, r.body.id);
+      assert.equal(job.status, 'completed', JSON.stringify(job));
+      return { job, scans: await childScans(job.id) };
+    };
+
+    const first = await classify();
+    assert.equal(first.scans, 1, 'never scanned: scanned first');
+    assert.deepEqual([first.job.progress.done, first.job.progress.skipped], [2, 0]);
+
+    const unchanged = await classify();
+    assert.equal(unchanged.scans, 0, 'nothing changed on disk: no rescan');
+    assert.deepEqual([unchanged.job.progress.done, unchanged.job.progress.skipped], [0, 2]);
+
+    await write('new.docx', 'Risk analysis: the main risk is supplier delay.');
+    await write('plan.docx', 'Financial report: the quarterly budget and invoices.');
+    const changed = await classify();
+    assert.equal(changed.scans, 1, 'a new and an edited file: rescanned first');
+    assert.deepEqual([changed.job.progress.total, changed.job.progress.done, changed.job.progress.skipped], [3, 2, 1]);
+    const items = await docs('Company C');
+    assert.equal(items.find((d) => d.path.endsWith('new.docx'))?.primaryCategory, 'Risk Management');
+    assert.equal(items.find((d) => d.path.endsWith('plan.docx'))?.primaryCategory, 'Financial Reports');
+
+    await rm(path.join(root, 'Company C', 'minutes.docx'));
+    const removed = await classify();
+    assert.equal(removed.scans, 1, 'a file gone from disk: rescanned first');
+    assert.deepEqual([removed.job.progress.total, removed.job.progress.done], [2, 0]);
+  });
 });

@@ -315,6 +315,37 @@ describe('classification through the OpenAI SDK', () => {
     assert.equal(fake.stats.requests, 3);
   });
 
+  it("books the SDK's own retries in the rate limiter too, after their backoff, with the same tokens", async () => {
+    fake.set({ script: ['server-error', 'rate-limit'], retryAfterSeconds: 0 });
+    const booked: { tokens: number; at: number }[] = [];
+    const counting = { waitedMs: 0, acquire: async (tokens: number) => void booked.push({ tokens, at: fake.stats.requests }) };
+    const result = await classifier({}, { rateLimiter: counting }).classify(meetingDoc);
+    assertValidResult(result);
+    assert.equal(fake.stats.requests, 3);
+    assert.equal(booked.length, 3, 'one booking per attempt the provider saw');
+    assert.deepEqual(
+      booked.map((b) => b.at),
+      [0, 1, 2],
+      'each retry is booked after the failed attempt, before it is sent',
+    );
+    assert.ok(booked.every((b) => b.tokens === booked[0]?.tokens && b.tokens > 0));
+    assert.equal(result.usage.requests, 1, 'SDK retries are still one logical request');
+  });
+
+  it('ends the call when booking a retry is cancelled', async () => {
+    fake.set({ script: ['server-error'] });
+    const controller = new AbortController();
+    let calls = 0;
+    const limiter = {
+      waitedMs: 0,
+      acquire: async () => {
+        if (++calls === 2) controller.abort();
+      },
+    };
+    await rejectsWith(classifier({}, { rateLimiter: limiter }).classify(meetingDoc, { signal: controller.signal }), 'cancelled');
+    assert.equal(fake.stats.requests, 1, 'the retry was not sent');
+  });
+
   it('keeps dozens of requests in flight through one classifier', async () => {
     fake.set({ latencyMs: 100 });
     const c = classifier({ maxRetries: 0 });
