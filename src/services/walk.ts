@@ -4,6 +4,7 @@
  * number of files. Symlinks are not followed (they could leave the documents root), hidden
  * directories are skipped, and names the caller calls "not a document" are counted, not yielded.
  */
+import type { Stats } from 'node:fs';
 import { lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -54,6 +55,10 @@ export async function* walkFiles(
     // A stable order makes batch numbers deterministic, so a retried scan lands on the same batches.
     names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirs: { abs: string; rel: string }[] = [];
+    const statAhead = lookahead(
+      names.filter((n) => n.kind === 'file' && !isIgnoredName(n.name)).map((n) => path.join(dir.abs, n.name)),
+      STAT_AHEAD,
+    );
     for (const { name, kind } of names) {
       const rel = dir.rel === '' ? name : `${dir.rel}/${name}`;
       const abs = path.join(dir.abs, name);
@@ -74,7 +79,7 @@ export async function* walkFiles(
         events.onIgnored?.(rel, 'ignored_name');
         continue;
       }
-      const st = await lstat(abs).catch(() => null);
+      const st = await statAhead(abs);
       if (!st?.isFile()) {
         events.onIgnored?.(rel, 'unreadable');
         continue;
@@ -91,4 +96,25 @@ export async function* walkFiles(
       if (s) stack.push(s);
     }
   }
+}
+
+/** lstat calls a folder keeps in flight ahead of the walk. */
+const STAT_AHEAD = 32;
+
+/**
+ * lstat of `paths`, asked for in that order, with up to `window` started ahead: one at a time, a
+ * folder of thousands of files waits on the thread pool once per file. Failures read as null.
+ */
+function lookahead(paths: readonly string[], window: number): (abs: string) => Promise<Stats | null> {
+  const started = new Map<string, Promise<Stats | null>>();
+  let next = 0;
+  return (abs) => {
+    for (; next < paths.length && started.size < window; next++) {
+      const p = paths[next] as string;
+      started.set(p, lstat(p).catch(() => null));
+    }
+    const st = started.get(abs) ?? lstat(abs).catch(() => null);
+    started.delete(abs);
+    return st;
+  };
 }
