@@ -7,7 +7,8 @@
  *   node --import tsx bench/soak.ts            # SOAK_DOCS, SOAK_RPS, SOAK_CONNECTIONS, SOAK_HEAP_MB to change
  *
  * Uses the machine's PostgreSQL (a fresh database, dropped after) and Redis (a unique QUEUE_NAME,
- * its keys deleted after). Writes bench/RESULTS-soak.md (SOAK_OUT to write elsewhere).
+ * its keys deleted after). Prints the report; SOAK_OUT=<file> also writes it as Markdown (bench/RESULTS-soak.md
+ * is written by hand around such reports, so a plain run never overwrites it).
  *
  * SOAK_BREAKDOWN=1 also says where the slow requests come from (off by default: it adds
  * --trace-gc to the api and a sampler of pg_stat_activity and /proc, small but not nothing):
@@ -60,8 +61,8 @@ const BREAKDOWN = envInt('SOAK_BREAKDOWN', 0) === 1;
 const WORKER_NICE = envInt('SOAK_WORKER_NICE', 0);
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Where the report goes (trial runs can write elsewhere). */
-const OUT = process.env.SOAK_OUT ?? path.join(import.meta.dirname, 'RESULTS-soak.md');
+/** Where the Markdown report goes, if anywhere. */
+const OUT = process.env.SOAK_OUT;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -264,8 +265,10 @@ ${Math.round(RPS / CONNECTIONS)} requests/s per connection), so only the second 
 ${report}
 \`\`\`
 ${breakdown}`;
-    await writeFile(OUT, md);
-    log(`wrote ${OUT}`);
+    if (OUT) {
+      await writeFile(OUT, md);
+      log(`wrote ${OUT}`);
+    }
   } finally {
     await Promise.all(procs.map((p) => p.stop('SIGTERM', 30_000)));
     if (dbCreated) await admin((c) => c.query(`drop database if exists ${dbName} with (force)`)).catch((e: unknown) => log(`drop failed: ${String(e)}`));
