@@ -95,9 +95,22 @@ const GROUP_MAX = 100;
  * writes are done, and recompute a document's classified state from what is there then, so the
  * order they run in does not matter. Callers pass at most one result per document (ON CONFLICT
  * may not touch a row twice in one statement).
+ *
+ * Lock order: the documents are locked first, in id order, as a scan and an extraction lock them
+ * (documents.repository.ts); an UPDATE ... FROM would lock them in whatever order its plan visits
+ * them, and could deadlock with a re-extraction of the same documents.
  */
-async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
+export async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
+  const ids = group.map((c) => c.documentId);
   await db
+    .with('locked', (qb) =>
+      qb
+        .selectFrom('documents')
+        .select('id')
+        .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+        .orderBy('id')
+        .forNoKeyUpdate(),
+    )
     .with('saved', (qb) =>
       qb
         .insertInto('classifications')
@@ -147,6 +160,8 @@ async function writeResults(db: Db, group: readonly NewClassification[]): Promis
     .from('saved')
     .set((eb) => ({ classification_id: eb.ref('saved.id') }))
     .whereRef('documents.id', '=', 'saved.document_id')
+    // Referenced, so the locking CTE runs (once, before the first document is updated).
+    .where(sql<boolean>`(select count(*) from locked) >= 0`)
     .execute();
 }
 

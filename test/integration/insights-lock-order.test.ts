@@ -1,6 +1,7 @@
 /**
- * A scan's upsert (documents.repository `upsertSeen`) and an extraction's update
- * (`applyExtraction`) of the same documents must lock rows in the same order (id), or each can hold
+ * A scan's upsert (documents.repository `upsertSeen`), an extraction's update (`applyExtraction`)
+ * and a classification save (classifications.repository `writeResults`) of the same documents
+ * must lock rows in the same order (id), or each can hold
  * a row the other waits for: PostgreSQL then rolls one back (deadlock, 40P01) and a job is retried
  * for nothing. The interleaving is forced with two blocker transactions holding one row each:
  * the scan is given its files in an order that, locked as given, would hold a row the extraction
@@ -10,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../src/store/database.ts';
+import { type NewClassification, writeResults } from '../../src/store/classifications.repository.ts';
 import { createDocumentsRepository, type DocumentUpdate, type SeenFile } from '../../src/store/documents.repository.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -107,5 +109,60 @@ describe('scan and extraction lock documents in the same order', () => {
     assert.deepEqual(rows.map((r) => Number(r.size)), [11, 11, 10, 11], 'the extraction wrote x, v and y');
     const seenRows = await outcomes[0];
     assert.equal(seenRows.status, 'fulfilled');
+  });
+
+  it('a classification save and an extraction of the same documents, interleaved, do not deadlock', async () => {
+    const db = t.db;
+    await sql`truncate documents cascade`.execute(db);
+    // Physical order y, w, v, x (the reverse of id order), so a plan that visits rows as stored or
+    // in the order given meets y first.
+    for (const r of [...ROWS].reverse()) {
+      await db
+        .insertInto('documents')
+        .values({ id: r.id, path: r.path, folder: 'f', name: r.path.slice(2), extension: 'txt', size: 10, mtime: MTIME, sha256: 'sha', status: 'extracted' })
+        .execute();
+    }
+    const taxonomy = await sql<{ id: string }>`select id from taxonomies limit 1`.execute(db);
+    const job = await sql<{ id: string }>`insert into jobs (kind) values ('classify') returning id`.execute(db);
+    const result = (documentId: string): NewClassification => ({
+      documentId,
+      contentSha256: 'sha',
+      taxonomyId: taxonomy.rows[0]?.id ?? '',
+      taxonomyVersion: 1,
+      model: 'm',
+      promptVersion: 'p1',
+      summaryLanguage: 'en',
+      tags: [{ label: 'Meeting Notes', confidence: 0.9, needsReview: false }],
+      primaryCategory: 'Meeting Notes',
+      summary: 's',
+      language: 'en',
+      strategy: 'single',
+      chunks: 1,
+      inputTokens: 1,
+      outputTokens: 1,
+      costUsd: 0,
+      needsReview: false,
+      jobId: job.rows[0]?.id ?? '',
+    });
+    const docs = createDocumentsRepository(db);
+    const bw = holdRow(db, W.id);
+    const bv = holdRow(db, V.id);
+    await Promise.all([bw.held, bv.held]);
+
+    // Locked as given, the save would hold y and wait for w; the extraction holds x and waits for
+    // v; released, each would then wait for the other.
+    const save = writeResults(db, [Y.id, W.id, X.id].map(result));
+    await until('the save to wait', async () => (await lockWaiters(db)) >= 1);
+    const extraction = db.transaction().execute((trx) => docs.applyExtraction(trx, [X.id, V.id, Y.id].map(touched)));
+    await until('the extraction to wait', async () => (await lockWaiters(db)) >= 2);
+    bw.release();
+    bv.release();
+    await Promise.all([bw.done, bv.done]);
+
+    const outcomes = await Promise.allSettled([save, extraction]);
+    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string; message?: string }] : []));
+    assert.deepEqual(errors.map((e) => `${e.code}: ${e.message}`), [], 'neither statement failed (40P01 is a deadlock)');
+    const classified = await db.selectFrom('documents').select('id').where('classification_id', 'is not', null).orderBy('id').execute();
+    assert.deepEqual(classified.map((r) => r.id), [X.id, W.id, Y.id], 'the save pointed x, w and y at their results');
   });
 });
