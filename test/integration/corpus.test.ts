@@ -18,7 +18,12 @@ import {
 } from '../../src/extract/index.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const corpus = resolve(repoRoot, '../shared/corpus');
+// Beside the checkout (../shared/corpus), or where DOCSIGHT_CORPUS says, or the workspace's copy for
+// a clone made elsewhere (CI clones to a fresh directory).
+const candidates = [process.env.DOCSIGHT_CORPUS, resolve(repoRoot, '../shared/corpus'), '/work/shared/corpus'].filter(
+  (c): c is string => c !== undefined && c !== '',
+);
+const corpus = candidates.find((c) => existsSync(join(c, 'MANIFEST.tsv'))) ?? resolve(repoRoot, '../shared/corpus');
 const present = existsSync(join(corpus, 'MANIFEST.tsv'));
 const PER_FILE_TIMEOUT_MS = 30_000;
 
