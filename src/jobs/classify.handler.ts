@@ -16,6 +16,7 @@ import { walkFiles } from '../services/walk.ts';
 import type { ClassifyService } from '../services/classify.service.ts';
 import type { ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
 import type { Db } from '../store/database.ts';
+import { unchangedSinceExtraction } from '../store/documents.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { TaxonomiesRepository } from '../store/taxonomies.repository.ts';
 import { sql } from 'kysely';
@@ -106,20 +107,22 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
   // the folder is exactly as its last scan left it, the rescan would find nothing: plan at once.
   if (params.path !== undefined && !params.folderUnchanged) {
     let scanId = params.scanJobId;
-    if (!scanId && (await folderUnchangedSinceScan(deps, params.path))) {
-      await jobs.mergeParams(job.id, { folderUnchanged: true });
-    } else if (!scanId) {
-      const { job: scan } = await jobs.createOrFind({
-        kind: 'scan',
-        folderPath: params.path,
-        params: {},
-        dedupeKey: `scan:${params.path}`,
-        parentId: job.id,
-        requestId: job.requestId,
-      });
-      scanId = scan.id;
-      await jobs.mergeParams(job.id, { scanJobId: scanId });
-      await deps.enqueue('scan', { jobId: scanId });
+    if (!scanId) {
+      if (await folderUnchangedSinceScan(deps, params.path)) {
+        await jobs.mergeParams(job.id, { folderUnchanged: true });
+      } else {
+        const { job: scan } = await jobs.createOrFind({
+          kind: 'scan',
+          folderPath: params.path,
+          params: {},
+          dedupeKey: `scan:${params.path}`,
+          parentId: job.id,
+          requestId: job.requestId,
+        });
+        scanId = scan.id;
+        await jobs.mergeParams(job.id, { scanJobId: scanId });
+        await deps.enqueue('scan', { jobId: scanId });
+      }
     }
     if (scanId) {
       const scan = await jobs.findById(scanId);
@@ -158,8 +161,6 @@ export async function runClassifyPlan(deps: ClassifyDeps, payload: JobPayloads['
   await jobs.finishDiscovery(job.id);
 }
 
-/** Statuses a scan leaves alone when size and mtime match (documents.repository.ts, `upsertSeen`). */
-const SETTLED: ReadonlySet<string> = new Set(['extracted', 'unsupported']);
 const MAX_COMPARED = 100_000;
 
 /**
@@ -189,7 +190,7 @@ export async function folderUnchangedSinceScan(deps: Pick<ClassifyDeps, 'docsRoo
   };
   for await (const file of walkFiles(folder.abs, folder.rel, isIgnoredFileName, { onIgnored, allowHardlinks: deps.allowHardlinks ?? false })) {
     const row = known.get(file.rel);
-    if (!row || row.size !== file.size || row.mtime.getTime() !== file.mtime.getTime() || !SETTLED.has(row.status)) return false;
+    if (!row || !unchangedSinceExtraction(row, file)) return false;
     walked++;
   }
   return !unreadable && walked === known.size;

@@ -2,7 +2,7 @@
 import { type Transaction, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
-import type { Database } from './schema.ts';
+import type { Database, DocumentStatus } from './schema.ts';
 
 export interface ResultKey {
   taxonomyId: string;
@@ -72,7 +72,7 @@ export interface KnownFile {
   path: string;
   size: number;
   mtime: Date;
-  status: string;
+  status: DocumentStatus;
 }
 
 export interface ClassifyInputRow {

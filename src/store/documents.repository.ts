@@ -158,6 +158,15 @@ export interface DocumentDetail extends DocumentFields {
 
 const FINAL: DocumentStatus[] = ['extracted', 'unsupported'];
 
+/**
+ * The scan's skip rule: a file on record with the size and mtime of its last extraction, and a
+ * final status, needs no new extraction. (The classification plan asks it too, to tell whether a
+ * rescan would find anything.)
+ */
+export function unchangedSinceExtraction(row: { size: number | string; mtime: Date; status: DocumentStatus }, file: { size: number; mtime: Date }): boolean {
+  return Number(row.size) === file.size && row.mtime.getTime() === file.mtime.getTime() && FINAL.includes(row.status);
+}
+
 export function createDocumentsRepository(db: Db) {
   return {
     /**
@@ -206,12 +215,7 @@ export function createDocumentsRepository(db: Db) {
       const byPath = new Map(files.map((f) => [f.path, f]));
       return rows.map((r) => {
         const f = byPath.get(r.path);
-        const unchanged =
-          !r.inserted &&
-          f !== undefined &&
-          Number(r.size) === f.size &&
-          r.mtime.getTime() === f.mtime.getTime() &&
-          FINAL.includes(r.status);
+        const unchanged = !r.inserted && f !== undefined && unchangedSinceExtraction(r, f);
         return { id: r.id, path: r.path, unchanged };
       });
     },
