@@ -11,6 +11,7 @@ import type { Db } from '../../src/store/database.ts';
 import { createDocumentsRepository, type DocumentUpdate } from '../../src/store/documents.repository.ts';
 import { createInsightsRepository } from '../../src/store/insights.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { deferred } from '../support/deferred.ts';
 
 const day = (d: string) => new Date(`${d}T00:00:00Z`);
 
@@ -118,46 +119,34 @@ describe('folder bounds (oldest/newest modified)', () => {
 
     // A writer removes a's oldest but has not committed; a compaction commits meanwhile (it sees
     // the old state, and not the writer's mark), then the writer commits.
-    let release = () => {};
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    let changed = () => {};
-    const changedP = new Promise<void>((r) => {
-      changed = r;
-    });
+    const gate = deferred();
+    const changed = deferred();
     const writer = db.transaction().execute(async (trx) => {
       await createDocumentsRepository(trx).markDeleted([oldId]);
-      changed();
-      await gate;
+      changed.resolve();
+      await gate.promise;
     });
-    await changedP;
+    await changed.promise;
     await sql`select docsight_folder_bounds_compact()`.execute(db);
     await assertBounds(db, 'while the writer is open');
-    release();
+    gate.resolve();
     await writer;
     await assertBounds(db, 'after the writer committed');
     await assertCompacted(db, 'after the writer committed');
 
     // The other way round: the compaction's transaction stays open while a writer commits.
     const rows2 = await docs.upsertSeen([{ path: 'a/older.txt', folder: 'a', name: 'older.txt', extension: 'txt', size: 1, mtime: day('1999-01-01') }]);
-    let release2 = () => {};
-    const gate2 = new Promise<void>((r) => {
-      release2 = r;
-    });
-    let compacted = () => {};
-    const compactedP = new Promise<void>((r) => {
-      compacted = r;
-    });
+    const gate2 = deferred();
+    const compacted = deferred();
     const compactor = db.transaction().execute(async (trx) => {
       await sql`select docsight_folder_bounds_compact()`.execute(trx);
-      compacted();
-      await gate2;
+      compacted.resolve();
+      await gate2.promise;
     });
-    await compactedP;
+    await compacted.promise;
     await docs.markDeleted([rows2[0]?.id ?? '']);
     await assertBounds(db, 'writer committed, compactor open');
-    release2();
+    gate2.resolve();
     await compactor;
     await assertBounds(db, 'both committed');
     await assertCompacted(db, 'both committed');

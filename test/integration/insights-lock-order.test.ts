@@ -15,6 +15,7 @@ import { type NewClassification, writeResults } from '../../src/store/classifica
 import { createDocumentsRepository, type DocumentUpdate, type SeenFile } from '../../src/store/documents.repository.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { deferred } from '../support/deferred.ts';
 
 const MTIME = new Date('2024-01-02T03:04:05Z');
 // ids in this order: x < v < w < y; paths in the opposite order, so path order is not id order.
@@ -52,23 +53,43 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 
 /** A transaction that holds a row lock until release() is called. */
 function holdRow(db: Db, id: string): { held: Promise<void>; release: () => void; done: Promise<void> } {
-  let release = () => {};
-  let held = () => {};
-  const heldP = new Promise<void>((r) => {
-    held = r;
-  });
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
+  const held = deferred();
+  const gate = deferred();
   const done = db.transaction().execute(async (trx: Transaction<Database>) => {
     await sql`select 1 from documents where id = ${id}::uuid for no key update`.execute(trx);
-    held();
-    await gate;
+    held.resolve();
+    await gate.promise;
   });
-  return { held: heldP, release, done };
+  return { held: held.promise, release: gate.resolve, done };
 }
 
-describe('scan and extraction lock documents in the same order', () => {
+/**
+ * Runs `first` and an extraction of x, v and y against each other with w and v held by blockers:
+ * `first` starts and waits (for w, locking as given), the extraction starts and waits (it holds x
+ * and waits for v), then both blockers go. Locked in different orders, the two would then each
+ * wait for a row the other holds. Asserts neither failed; returns `first`'s outcome.
+ */
+async function againstExtraction<T>(db: Db, what: string, first: () => Promise<T>): Promise<PromiseSettledResult<T>> {
+  const docs = createDocumentsRepository(db);
+  // Blockers on w (first's second row as given) and v (the extraction's second row as given).
+  const bw = holdRow(db, W.id);
+  const bv = holdRow(db, V.id);
+  await Promise.all([bw.held, bv.held]);
+  const started = first();
+  await until(`the ${what} to wait`, async () => (await lockWaiters(db)) >= 1);
+  const extraction = db.transaction().execute((trx) => docs.applyExtraction(trx, [X.id, V.id, Y.id].map(touched)));
+  await until('the extraction to wait', async () => (await lockWaiters(db)) >= 2);
+  bw.release();
+  bv.release();
+  await Promise.all([bw.done, bv.done]);
+
+  const outcomes = await Promise.allSettled([started, extraction]);
+  const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string; message?: string }] : []));
+  assert.deepEqual(errors.map((e) => `${e.code}: ${e.message}`), [], 'neither statement failed (40P01 is a deadlock)');
+  return outcomes[0];
+}
+
+describe('scans, extractions and classification saves lock documents in the same order', () => {
   let t: TestDatabase;
   before(async () => {
     t = await createTestDatabase();
@@ -87,28 +108,11 @@ describe('scan and extraction lock documents in the same order', () => {
         .execute();
     }
     const docs = createDocumentsRepository(db);
-    // Blockers on w (the scan's second row as given) and v (the extraction's second row as given).
-    const bw = holdRow(db, W.id);
-    const bv = holdRow(db, V.id);
-    await Promise.all([bw.held, bv.held]);
-
-    // Locked as given, the scan would hold y and wait for w; the extraction would hold x and wait
-    // for v; released, each would then wait for the other.
-    const scan = docs.upsertSeen([Y.path, W.path, X.path].map(seen));
-    await until('the scan to wait', async () => (await lockWaiters(db)) >= 1);
-    const extraction = db.transaction().execute((trx) => docs.applyExtraction(trx, [X.id, V.id, Y.id].map(touched)));
-    await until('the extraction to wait', async () => (await lockWaiters(db)) >= 2);
-    bw.release();
-    bv.release();
-    await Promise.all([bw.done, bv.done]);
-
-    const outcomes = await Promise.allSettled([scan, extraction]);
-    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string; message?: string }] : []));
-    assert.deepEqual(errors.map((e) => `${e.code}: ${e.message}`), [], 'neither statement failed (40P01 is a deadlock)');
+    // Locked as given, the scan would hold y and wait for w.
+    const scan = await againstExtraction(db, 'scan', () => docs.upsertSeen([Y.path, W.path, X.path].map(seen)));
     const rows = await db.selectFrom('documents').select(['id', 'size']).orderBy('id').execute();
     assert.deepEqual(rows.map((r) => Number(r.size)), [11, 11, 10, 11], 'the extraction wrote x, v and y');
-    const seenRows = await outcomes[0];
-    assert.equal(seenRows.status, 'fulfilled');
+    assert.equal(scan.status, 'fulfilled');
   });
 
   it('a classification save and an extraction of the same documents, interleaved, do not deadlock', async () => {
@@ -144,24 +148,9 @@ describe('scan and extraction lock documents in the same order', () => {
       needsReview: false,
       jobId: job.rows[0]?.id ?? '',
     });
-    const docs = createDocumentsRepository(db);
-    const bw = holdRow(db, W.id);
-    const bv = holdRow(db, V.id);
-    await Promise.all([bw.held, bv.held]);
-
-    // Locked as given, the save would hold y and wait for w; the extraction holds x and waits for
-    // v; released, each would then wait for the other.
-    const save = writeResults(db, [Y.id, W.id, X.id].map(result));
-    await until('the save to wait', async () => (await lockWaiters(db)) >= 1);
-    const extraction = db.transaction().execute((trx) => docs.applyExtraction(trx, [X.id, V.id, Y.id].map(touched)));
-    await until('the extraction to wait', async () => (await lockWaiters(db)) >= 2);
-    bw.release();
-    bv.release();
-    await Promise.all([bw.done, bv.done]);
-
-    const outcomes = await Promise.allSettled([save, extraction]);
-    const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code?: string; message?: string }] : []));
-    assert.deepEqual(errors.map((e) => `${e.code}: ${e.message}`), [], 'neither statement failed (40P01 is a deadlock)');
+    // Locked as given, the save would hold y and wait for w.
+    const save = await againstExtraction(db, 'save', () => writeResults(db, [Y.id, W.id, X.id].map(result)));
+    assert.equal(save.status, 'fulfilled');
     const classified = await db.selectFrom('documents').select('id').where('classification_id', 'is not', null).orderBy('id').execute();
     assert.deepEqual(classified.map((r) => r.id), [X.id, W.id, Y.id], 'the save pointed x, w and y at their results');
   });

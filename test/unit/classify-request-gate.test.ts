@@ -2,12 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createRequestGate } from '../../src/classify/concurrency.ts';
-
-function deferred() {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
+import { deferred } from '../support/deferred.ts';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
