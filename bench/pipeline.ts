@@ -10,7 +10,6 @@
  *
  *   npm run bench:pipeline            (BENCH_DOCS=10000 by default; BENCH_MODES=embedded,redis)
  */
-import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import { unzipSync } from 'fflate';
 import pg from 'pg';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { freePort, startDocsight, waitForHttp } from '../test/support/processes.ts';
-import { envInt, machine, table } from './support.ts';
+import { envInt, machine, peakRssMb, table } from './support.ts';
 
 const N = envInt('BENCH_DOCS', 10_000);
 const MODES = (process.env.BENCH_MODES ?? 'embedded,redis').split(',');
@@ -33,11 +32,6 @@ async function floor(root: string, files: string[]): Promise<number> {
   }
   return performance.now() - t0;
 }
-
-const vmHwmMb = (pid: number) => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-};
 
 async function admin(sql: string) {
   const c = new pg.Client({ connectionString: PG_SERVER });
@@ -66,7 +60,7 @@ async function runMode(mode: string, root: string, work: string): Promise<Record
   const proc = startDocsight(['start'], env, work, ['--max-old-space-size=256']);
   try {
     await waitForHttp(`${base}/ready`, proc);
-    const startRss = vmHwmMb(proc.child.pid ?? 0);
+    const startRss = peakRssMb(proc.child.pid);
     const t0 = performance.now();
     const res = await fetch(`${base}/v1/scans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '.' }) });
     const job = (await res.json()) as { id: string };
@@ -95,7 +89,7 @@ async function runMode(mode: string, root: string, work: string): Promise<Record
       'docs/s': Math.round(N / (ms / 1000)),
       'searchable s': (searchableMs / 1000).toFixed(2),
       'RSS at start MB': startRss,
-      'peak RSS MB': vmHwmMb(proc.child.pid ?? 0),
+      'peak RSS MB': peakRssMb(proc.child.pid),
     };
   } finally {
     await proc.stop('SIGTERM');

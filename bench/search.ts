@@ -22,7 +22,6 @@
  *   node --import tsx bench/search.ts
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { pipeline } from 'node:stream/promises';
@@ -36,7 +35,7 @@ import type { Database } from '../src/store/schema.ts';
 import { createSearchRepository } from '../src/store/search.repository.ts';
 import { createSearchService } from '../src/services/search.service.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
-import { envInt, machine, table } from './support.ts';
+import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
 /** Concurrency levels measured in turn, e.g. "4,8". */
@@ -204,16 +203,6 @@ async function generate(client: pg.Client): Promise<Corpus> {
   );
   await client.query('update documents d set classification_id = c.id from classifications c where c.document_id = d.id');
   return { df, vocab };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
 }
 
 async function load(base: string, queries: string[], seconds: number, concurrency: number) {
@@ -439,10 +428,10 @@ async function main(): Promise<void> {
           terms: b.queries.length,
           requests: n,
           'req/s': Math.round(n / r.elapsed),
-          'p50 ms': percentile(r.latencies, 50).toFixed(1),
-          'p90 ms': percentile(r.latencies, 90).toFixed(1),
-          'p99 ms': percentile(r.latencies, 99).toFixed(1),
-          'max ms': percentile(r.latencies, 100).toFixed(1),
+          'p50 ms': quantile(r.latencies, 0.5).toFixed(1),
+          'p90 ms': quantile(r.latencies, 0.9).toFixed(1),
+          'p99 ms': quantile(r.latencies, 0.99).toFixed(1),
+          'max ms': quantile(r.latencies, 1).toFixed(1),
           'approx %': Math.round((100 * r.approximate) / Math.max(1, n)),
           'partial total %': Math.round((100 * r.partial) / Math.max(1, n)),
           errors: r.errors,
@@ -452,7 +441,7 @@ async function main(): Promise<void> {
       console.log(`\nconcurrency ${concurrency} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
       console.log(table(rows));
     }
-    console.log(`api peak RSS: ${api.pid ? peakRssMb(api.pid) : 0} MB`);
+    console.log(`api peak RSS: ${peakRssMb(api.pid)} MB`);
   } finally {
     api.kill('SIGTERM');
     await once(api, 'exit');

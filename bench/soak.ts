@@ -25,7 +25,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { freePort, type Proc, startDocsight, waitForHttp } from '../test/support/processes.ts';
-import { envInt, machine, table } from './support.ts';
+import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
 
 /** The part of autocannon's programmatic API used here (the package ships no types). */
 interface AutocannonResult {
@@ -76,17 +76,6 @@ function renice(pid: number | undefined, nice: number): void {
     } catch {
       // The thread ended meanwhile.
     }
-  }
-}
-
-/** Peak resident set of a child process (kernel's high-water mark), MB. */
-function peakRssMb(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
-  } catch {
-    return Number.NaN;
   }
 }
 
@@ -323,11 +312,6 @@ function machineTicks(): { busy: number; total: number } {
 }
 
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(0)}%` : '-');
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /**
  * Every 100 ms: what each PostgreSQL session of the soak database is doing (by application_name)

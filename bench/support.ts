@@ -1,4 +1,5 @@
 /** Shared benchmark helpers: peak RSS sampling, timing, and a one-line machine description. */
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export function machine(): string {
@@ -34,3 +35,20 @@ export const envInt = (name: string, dflt: number) => {
   const v = process.env[name];
   return v ? Number.parseInt(v, 10) : dflt;
 };
+
+/** Peak resident set of another process (the kernel's high-water mark, VmHWM), MB; NaN if unknown. */
+export function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The nearest-rank quantile q (0..1) of ascending `sorted`; NaN when it is empty. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
