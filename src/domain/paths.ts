@@ -48,6 +48,16 @@ export function descendantRange(folder: string): { lower: string; upper: string 
   return { lower: `${folder}/`, upper: `${folder}0` };
 }
 
+/**
+ * A file's modification time as docsight records and compares it: whole milliseconds, truncated.
+ * Filesystems keep nanoseconds and Node's Stats.mtime rounds them to the nearest millisecond, so
+ * the walk (which compares) and the extraction (which records) must share one rule, or every file
+ * whose fraction is half a millisecond or more looks changed on each rescan.
+ */
+export function fileMtime(st: { mtimeMs: number }): Date {
+  return new Date(Math.floor(st.mtimeMs));
+}
+
 /** Is `path` the folder itself or inside it? (Same rule as descendantRange, in memory.) */
 export function isWithin(folder: string, path: string): boolean {
   return folder === '' || path === folder || path.startsWith(`${folder}/`);

@@ -4,6 +4,7 @@
  * once however often its queue job runs.
  */
 import { stat } from 'node:fs/promises';
+import { fileMtime } from '../domain/paths.ts';
 import type { ExtractionResult } from '../extract/types.ts';
 import type { DocumentUpdate } from '../store/documents.repository.ts';
 import type { FailureRow } from '../store/jobs.repository.ts';
@@ -81,7 +82,7 @@ export async function runExtract(deps: PipelineDeps, payload: JobPayloads['extra
         missing.push(doc.id);
         return;
       }
-      const mtime = new Date(Math.floor(st.mtimeMs));
+      const mtime = fileMtime(st);
       const fail = (code: string, message: string, sha256: string | null = null) => {
         updates.push({ id: doc.id, status: 'failed', size: st.size, mtime, sha256, mimeType: null, format: null, errorCode: code, errorMessage: message });
         failures.push({ documentId: doc.id, path: doc.path, code, message });

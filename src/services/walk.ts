@@ -7,6 +7,7 @@
 import type { Stats } from 'node:fs';
 import { lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
+import { fileMtime } from '../domain/paths.ts';
 
 export interface WalkedFile {
   /** Path relative to the documents root, '/'-separated. */
@@ -88,7 +89,7 @@ export async function* walkFiles(
         events.onIgnored?.(rel, 'hardlink');
         continue;
       }
-      yield { rel, abs, name, size: st.size, mtime: st.mtime };
+      yield { rel, abs, name, size: st.size, mtime: fileMtime(st) };
     }
     // Reverse so that popping visits subfolders in name order.
     for (let i = subdirs.length - 1; i >= 0; i--) {

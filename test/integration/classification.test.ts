@@ -4,7 +4,7 @@
  * documents, listings and insights. The same code talks to the real API with OPENAI_API_KEY.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -248,8 +248,15 @@ describe('classification with an OpenAI-compatible server', () => {
   });
 
   it('rescans first only when the folder changed since its last scan: a new or edited file is extracted, then classified', async () => {
-    const write = (name: string, text: string) =>
-      writeFile(path.join(root, 'Company C', name), buildDocx({ title: name, creator: 'Test', paragraphs: [text] }));
+    // Modified at .7 of a millisecond: Node's Stats.mtime rounds that up, the recorded time must not
+    // differ from what the next walk compares (it did: every such file looked changed).
+    let second = 1_700_000_000;
+    const write = async (name: string, text: string) => {
+      const file = path.join(root, 'Company C', name);
+      await writeFile(file, buildDocx({ title: name, creator: 'Test', paragraphs: [text] }));
+      second += 10;
+      await utimes(file, second + 0.0007, second + 0.0007);
+    };
     await mkdir(path.join(root, 'Company C'), { recursive: true });
     await write('minutes.docx', 'Meeting notes of the board meeting.');
     await write('plan.docx', 'Strategic plan for the coming years.');

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { AppError } from '../../src/domain/errors.ts';
-import { descendantRange, isWithin, normalizeRelativePath, parentOf } from '../../src/domain/paths.ts';
+import { descendantRange, fileMtime, isWithin, normalizeRelativePath, parentOf } from '../../src/domain/paths.ts';
+import { walkFiles } from '../../src/services/walk.ts';
 
 const code = (fn: () => unknown) => {
   try {
@@ -62,5 +66,24 @@ describe('descendantRange', () => {
   it('parentOf gives the folder of a path', () => {
     assert.equal(parentOf('a/b/c.docx'), 'a/b');
     assert.equal(parentOf('c.docx'), '');
+  });
+});
+
+describe('fileMtime', () => {
+  it('truncates to the millisecond, where Stats.mtime rounds: the walk and the extraction agree', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'docsight-mtime-'));
+    try {
+      const file = path.join(dir, 'a.txt');
+      await writeFile(file, 'x');
+      await utimes(file, 1_700_000_000.0007, 1_700_000_000.0007);
+      const st = await stat(file);
+      assert.equal(st.mtime.getTime(), 1_700_000_000_001, 'Node rounds .7 ms up (the reason for one rule)');
+      assert.equal(fileMtime(st).getTime(), 1_700_000_000_000);
+      const walked = [];
+      for await (const f of walkFiles(dir, '', () => false, {})) walked.push(f);
+      assert.equal(walked[0]?.mtime.getTime(), fileMtime(st).getTime());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
