@@ -73,7 +73,8 @@ export const docxExtractor: Extractor = {
 
     const settingsPart = firstRel(mainRels, 'settings')?.target;
     const settings = settingsPart ? readXml(zip, settingsPart) : undefined;
-    const isProtected = settings ? /<(?:\w+:)?documentProtection\b[^>]*\benforcement="(?:1|true|on)"/.test(settings) : false;
+    // The regex only runs on the rare settings part that mentions protection at all.
+    const isProtected = settings !== undefined && settings.includes('documentProtection') && /<(?:\w+:)?documentProtection\b[^>]*\benforcement="(?:1|true|on)"/.test(settings);
     const facts = packageFacts(zip, pkgRels);
     raw['protected'] = isProtected;
     raw['hasSignature'] = facts.hasSignature;
@@ -81,7 +82,7 @@ export const docxExtractor: Extractor = {
     return {
       properties,
       raw,
-      text: trimTrailingNewlines(body.toString()),
+      text: body.toStringWithoutTrailingNewlines(),
       textTruncated: body.truncated,
       parts,
       counts: { paragraphs: stats.paragraphs, tables: stats.tables },
@@ -104,13 +105,6 @@ export const docxExtractor: Extractor = {
     };
   },
 };
-
-/** The text without the paragraph ends after its last line (a regex /\n+$/ retries at every newline). */
-function trimTrailingNewlines(text: string): string {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 10) end--;
-  return end === text.length ? text : text.slice(0, end);
-}
 
 /** altChunk: a body imported as HTML, MHT or plain text, kept in its own part. */
 function altChunkText(zip: ZipArchive, rels: Relationship[], id: string, warnings: string[]): string | undefined {

@@ -25,7 +25,7 @@ export const LIKELY_LANGUAGES = [
  * (~0.15 ms a sample through trigram-language.ts, ~0.5 ms through franc itself, on the 2-core
  * benchmark machine) are asked only when the count is thin or close.
  */
-const FUNCTION_WORDS: Record<string, string[]> = {
+export const FUNCTION_WORDS: Readonly<Record<string, readonly string[]>> = {
   eng: 'the and of to is in that for with this are be on it as was by not or have from which will'.split(' '),
   nld: 'de het een en van is dat die niet op te zijn voor met ook als bij aan er wordt naar worden deze wij'.split(' '),
   deu: 'der die und das ist nicht ein eine zu den mit sich auf für von dem des auch wird werden wir'.split(' '),
@@ -38,47 +38,123 @@ const FUNCTION_WORDS: Record<string, string[]> = {
 const trigramDetector = new TrigramLanguageDetector(LIKELY_LANGUAGES, LANGUAGE_MIN_CHARS);
 
 const FUNCTION_LANGS = Object.keys(FUNCTION_WORDS);
-/** Function word -> the indexes in FUNCTION_LANGS of the languages it belongs to. */
-const WORD_LANGS = new Map<string, number[]>();
-let longestFunctionWord = 0;
-FUNCTION_LANGS.forEach((lang, li) => {
-  for (const w of FUNCTION_WORDS[lang] ?? []) {
-    WORD_LANGS.set(w, [...(WORD_LANGS.get(w) ?? []), li]);
-    longestFunctionWord = Math.max(longestFunctionWord, w.length);
-  }
-});
 const FUNCTION_SAMPLE_CHARS = 3000;
 
-/** The letters of the word pattern [a-zà-ÿ] (by UTF-16 code unit, after lower-casing). */
+/** Lower case of each Latin-1 code unit: toLowerCase maps every one to one Latin-1 unit. */
+const LOWER_LATIN1 = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER_LATIN1[c] = String.fromCharCode(c).toLowerCase().charCodeAt(0);
+/** Latin-1 code units whose lower case is a letter of the word pattern [a-zà-ÿ]. */
 const WORD_UNIT = new Uint8Array(256);
-WORD_UNIT.fill(1, 97, 123);
-WORD_UNIT.fill(1, 0xe0, 0x100);
+for (let c = 0; c < 256; c++) {
+  const lower = LOWER_LATIN1[c] ?? 0;
+  WORD_UNIT[c] = (lower >= 97 && lower <= 122) || lower >= 0xe0 ? 1 : 0;
+}
 
-function byFunctionWords(text: string): string | undefined {
-  const sample = (text.length > FUNCTION_SAMPLE_CHARS ? text.slice(0, FUNCTION_SAMPLE_CHARS) : text).toLowerCase();
-  // Scores by language index: each hit adds 1/(languages sharing the word), in text order.
+/**
+ * Function words in an open-addressing table keyed by a hash of their characters, so a word of
+ * the text is looked up from its character codes, without a lower-cased copy of the sample or a
+ * substring per word.
+ */
+const WORD_SLOT_MASK = 511;
+const wordSlots = new Int16Array(WORD_SLOT_MASK + 1);
+const slotWords: string[] = [];
+const slotHashes: number[] = [];
+/** For each table entry, the indexes in FUNCTION_LANGS of the languages the word belongs to. */
+const slotLangs: number[][] = [];
+let longestFunctionWord = 0;
+
+const hashStep = (hash: number, unit: number): number => (Math.imul(hash, 31) + unit) | 0;
+
+FUNCTION_LANGS.forEach((lang, li) => {
+  for (const word of FUNCTION_WORDS[lang] ?? []) {
+    let hash = 0;
+    for (let k = 0; k < word.length; k++) hash = hashStep(hash, word.charCodeAt(k));
+    let slot = hash & WORD_SLOT_MASK;
+    for (; wordSlots[slot] !== 0; slot = (slot + 1) & WORD_SLOT_MASK) {
+      const entry = (wordSlots[slot] ?? 0) - 1;
+      if (slotWords[entry] === word) break;
+    }
+    if (wordSlots[slot] === 0) {
+      wordSlots[slot] = slotWords.push(word);
+      slotHashes.push(hash);
+      slotLangs.push([]);
+    }
+    slotLangs[(wordSlots[slot] ?? 0) - 1]?.push(li);
+    longestFunctionWord = Math.max(longestFunctionWord, word.length);
+  }
+});
+
+/** The table entry of the word text[start, end) lower-cased, or -1. */
+function functionWordEntry(text: string, start: number, end: number, hash: number): number {
+  for (let slot = hash & WORD_SLOT_MASK; wordSlots[slot] !== 0; slot = (slot + 1) & WORD_SLOT_MASK) {
+    const entry = (wordSlots[slot] ?? 0) - 1;
+    if (slotHashes[entry] !== hash) continue;
+    const word = slotWords[entry] ?? '';
+    if (word.length !== end - start) continue;
+    let k = 0;
+    while (k < word.length && word.charCodeAt(k) === LOWER_LATIN1[text.charCodeAt(start + k)]) k++;
+    if (k === word.length) return entry;
+  }
+  return -1;
+}
+
+export interface FunctionWordScores {
+  /** By language index: each hit adds 1/(languages sharing the word), in text order. */
+  scores: Float64Array;
+  hits: number;
+}
+
+/**
+ * Scores the function words among the first `n` characters, lower-casing as toLowerCase does.
+ * Undefined when they hold a character above Latin-1 that lower-cases into the word pattern or
+ * into two characters (İ, Ÿ, the Kelvin and Ångström signs): the caller lower-cases the sample.
+ */
+function scoreFunctionWords(text: string, n: number): FunctionWordScores | undefined {
   const scores = new Float64Array(FUNCTION_LANGS.length);
   let hits = 0;
-  // Words are maximal runs of [a-zà-ÿ]; only runs short enough to be a function word are looked up.
-  const n = sample.length;
+  // Words are maximal runs of [a-zà-ÿ] after lower-casing; only runs short enough to be a
+  // function word are looked up.
   let i = 0;
   while (i < n) {
-    const c = sample.charCodeAt(i);
-    if (c > 0xff || WORD_UNIT[c] === 0) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) {
+      if (c === 0x130 || c === 0x178 || c === 0x212a || c === 0x212b) return undefined;
+      i++;
+      continue;
+    }
+    if (WORD_UNIT[c] === 0) {
       i++;
       continue;
     }
     const start = i;
+    let hash = hashStep(0, LOWER_LATIN1[c] ?? 0);
     for (i++; i < n; i++) {
-      const d = sample.charCodeAt(i);
+      const d = text.charCodeAt(i);
       if (d > 0xff || WORD_UNIT[d] === 0) break;
+      hash = hashStep(hash, LOWER_LATIN1[d] ?? 0);
     }
     if (i - start > longestFunctionWord) continue;
-    const langs = WORD_LANGS.get(sample.slice(start, i));
-    if (!langs) continue;
+    const entry = functionWordEntry(text, start, i, hash);
+    if (entry < 0) continue;
+    const langs = slotLangs[entry] ?? [];
     hits++;
     for (const li of langs) scores[li] = (scores[li] ?? 0) + 1 / langs.length;
   }
+  return { scores, hits };
+}
+
+/** Function-word scores of the text's first 3,000 characters, lower-cased. */
+export function functionWordScores(text: string): FunctionWordScores {
+  const n = Math.min(text.length, FUNCTION_SAMPLE_CHARS);
+  const scored = scoreFunctionWords(text, n);
+  if (scored) return scored;
+  const sample = text.slice(0, n).toLowerCase();
+  // A lower-cased sample holds none of the characters that stop the pass.
+  return scoreFunctionWords(sample, sample.length) ?? { scores: new Float64Array(FUNCTION_LANGS.length), hits: 0 };
+}
+
+function byFunctionWords(text: string): string | undefined {
+  const { scores, hits } = functionWordScores(text);
   if (hits < 8) return undefined;
   // A clear winner only: close calls (Dutch/Afrikaans-like text, mixed languages) go to franc.
   // A tie for first place is never clear, so which of the tied languages comes first is moot.
@@ -260,5 +336,28 @@ export class TextBuilder {
 
   toString(): string {
     return this.chunks.join('');
+  }
+
+  /**
+   * The text without the newlines at its end, joined in one go: a slice of the joined text would
+   * be a view on it, which the counting and language passes read more slowly than a flat string.
+   */
+  toStringWithoutTrailingNewlines(): string {
+    const chunks = this.chunks;
+    let kept = chunks.length;
+    let tail = '';
+    while (kept > 0) {
+      const chunk = chunks[--kept] ?? '';
+      let end = chunk.length;
+      while (end > 0 && chunk.charCodeAt(end - 1) === 10) end--;
+      if (end > 0) {
+        tail = end === chunk.length ? chunk : chunk.slice(0, end);
+        break;
+      }
+    }
+    if (kept === 0) return tail;
+    const parts = chunks.slice(0, kept);
+    parts.push(tail);
+    return parts.join('');
   }
 }

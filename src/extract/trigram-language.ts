@@ -18,10 +18,16 @@ const MAX_DIFFERENCE = 300;
 interface ScriptModel {
   /** Allowed languages of the script, in franc's data order (which breaks ties). */
   languages: string[];
-  /** Row of each trigram in `ranks`. */
+  /** Row of each trigram. */
   rows: Map<string, number>;
-  /** Rank of a trigram in each language's model (-1: not in it), one row of languages.length per trigram. */
-  ranks: Int16Array;
+  /**
+   * The languages whose model holds each trigram and its rank there, row by row: row r is
+   * entries [rowStart[r], rowStart[r + 1]) of entryLanguage and entryRank. Most trigrams are in
+   * few of the models, so a sample visits only the languages that rank its trigrams.
+   */
+  rowStart: Int32Array;
+  entryLanguage: Int16Array;
+  entryRank: Int16Array;
 }
 
 export class TrigramLanguageDetector {
@@ -56,7 +62,7 @@ export class TrigramLanguageDetector {
     if (known) return known;
     const names = Object.keys(languages).filter((l) => this.allowed.has(l));
     const lists = names.map((name) => (languages[name] ?? '').split('|'));
-    // One flat table (not an array per trigram) keeps the ~10,000 Latin trigrams to a few hundred KB.
+    // Flat tables (not an array per trigram) keep the ~10,000 Latin trigrams to a few hundred KB.
     const rows = new Map<string, number>();
     for (const list of lists) for (const t of list) if (!rows.has(t)) rows.set(t, rows.size);
     const ranks = new Int16Array(rows.size * names.length).fill(-1);
@@ -64,7 +70,20 @@ export class TrigramLanguageDetector {
       // franc assigns from the end, so a trigram listed twice keeps its first (lowest) rank.
       for (let w = list.length - 1; w >= 0; w--) ranks[(rows.get(list[w] ?? '') ?? 0) * names.length + li] = w;
     });
-    const model = { languages: names, rows, ranks };
+    const rowStart = new Int32Array(rows.size + 1);
+    for (let r = 0, entries = 0; r < rows.size; r++) {
+      for (let li = 0; li < names.length; li++) if ((ranks[r * names.length + li] ?? -1) >= 0) entries++;
+      rowStart[r + 1] = entries;
+    }
+    const entryLanguage = new Int16Array(rowStart[rows.size] ?? 0);
+    const entryRank = new Int16Array(entryLanguage.length);
+    for (let at = 0, e = 0; at < ranks.length; at++) {
+      const rank = ranks[at] ?? -1;
+      if (rank < 0) continue;
+      entryLanguage[e] = at % names.length;
+      entryRank[e++] = rank;
+    }
+    const model = { languages: names, rows, rowStart, entryLanguage, entryRank };
     this.models.set(script, model);
     return model;
   }
@@ -107,13 +126,14 @@ function trigramCounts(value: string): Map<string, number> {
 function closest(model: ScriptModel, counts: Map<string, number>): number {
   const n = model.languages.length;
   const distance = new Float64Array(n).fill(counts.size * MAX_DIFFERENCE);
-  const ranks = model.ranks;
+  const { rowStart, entryLanguage, entryRank } = model;
   for (const [trigram, count] of counts) {
     const row = model.rows.get(trigram);
     if (row === undefined) continue;
-    for (let li = 0, at = row * n; li < n; li++, at++) {
-      const rank = ranks[at] ?? -1;
-      if (rank >= 0) distance[li] = (distance[li] ?? 0) + Math.abs(count - rank - 1) - MAX_DIFFERENCE;
+    const end = rowStart[row + 1] ?? 0;
+    for (let e = rowStart[row] ?? 0; e < end; e++) {
+      const li = entryLanguage[e] ?? 0;
+      distance[li] = (distance[li] ?? 0) + Math.abs(count - (entryRank[e] ?? 0) - 1) - MAX_DIFFERENCE;
     }
   }
   let best = 0;

@@ -12,7 +12,7 @@
  * the XmlScanner-based reference and checks the two agree on awkward inputs.
  */
 import type { TextBuilder } from './text-stats.ts';
-import { attrOf, markupText, type ScannableXml } from './xml-scan.ts';
+import { attrOf, decodeEntities, markupText, type ScannableXml } from './xml-scan.ts';
 
 export interface WordStats {
   paragraphs: number;
@@ -51,6 +51,12 @@ const enum Tag {
   AltChunk,
 }
 
+/** Whether xml[from, from + name.length) is `name` (compared by code unit: inlined, unlike startsWith). */
+function nameAt(xml: string, from: number, name: string): boolean {
+  for (let k = 0; k < name.length; k++) if (xml.charCodeAt(from + k) !== name.charCodeAt(k)) return false;
+  return true;
+}
+
 /** Recognises a local name xml[from, to) without making a string of it. */
 function tagOf(xml: string, from: number, to: number): Tag {
   const c = xml.charCodeAt(from);
@@ -60,28 +66,24 @@ function tagOf(xml: string, from: number, to: number): Tag {
     case 2:
       return (c === 98 /* b */ || c === 99) /* c */ && xml.charCodeAt(from + 1) === 114 /* r */ ? Tag.Br : Tag.Other;
     case 3:
-      if (xml.startsWith('tab', from)) return Tag.Tab;
-      if (xml.startsWith('tbl', from)) return Tag.Tbl;
-      if (xml.startsWith('ins', from)) return Tag.Insertion;
-      if (xml.startsWith('del', from)) return Tag.Deletion;
-      return Tag.Other;
+      if (c === 116 /* t */) return nameAt(xml, from, 'tab') ? Tag.Tab : nameAt(xml, from, 'tbl') ? Tag.Tbl : Tag.Other;
+      if (c === 105 /* i */) return nameAt(xml, from, 'ins') ? Tag.Insertion : Tag.Other;
+      return c === 100 /* d */ && nameAt(xml, from, 'del') ? Tag.Deletion : Tag.Other;
     case 4:
-      return xml.startsWith('blip', from) ? Tag.Image : Tag.Other;
+      return c === 98 /* b */ && nameAt(xml, from, 'blip') ? Tag.Image : Tag.Other;
     case 6:
-      if (xml.startsWith('sectPr', from)) return Tag.SectPr;
-      if (xml.startsWith('moveTo', from)) return Tag.Insertion;
-      return Tag.Other;
+      if (c === 115 /* s */) return nameAt(xml, from, 'sectPr') ? Tag.SectPr : Tag.Other;
+      return c === 109 /* m */ && nameAt(xml, from, 'moveTo') ? Tag.Insertion : Tag.Other;
     case 7:
-      return xml.startsWith('comment', from) ? Tag.Comment : Tag.Other;
+      return c === 99 /* c */ && nameAt(xml, from, 'comment') ? Tag.Comment : Tag.Other;
     case 8:
-      if (xml.startsWith('moveFrom', from)) return Tag.Deletion;
-      if (xml.startsWith('Fallback', from)) return Tag.Fallback;
-      if (xml.startsWith('altChunk', from)) return Tag.AltChunk;
-      return Tag.Other;
+      if (c === 109 /* m */) return nameAt(xml, from, 'moveFrom') ? Tag.Deletion : Tag.Other;
+      if (c === 70 /* F */) return nameAt(xml, from, 'Fallback') ? Tag.Fallback : Tag.Other;
+      return c === 97 /* a */ && nameAt(xml, from, 'altChunk') ? Tag.AltChunk : Tag.Other;
     case 9:
-      return xml.startsWith('imagedata', from) ? Tag.Image : Tag.Other;
+      return c === 105 /* i */ && nameAt(xml, from, 'imagedata') ? Tag.Image : Tag.Other;
     case 13:
-      return xml.startsWith('noBreakHyphen', from) ? Tag.NoBreakHyphen : Tag.Other;
+      return c === 110 /* n */ && nameAt(xml, from, 'noBreakHyphen') ? Tag.NoBreakHyphen : Tag.Other;
     default:
       return Tag.Other;
   }
@@ -134,7 +136,9 @@ export function scanWordPart(part: ScannableXml, out: TextBuilder, stats: WordSt
   /** Inside an mc:Fallback: the nesting depth of Fallback elements still open (0 = not skipping). */
   let fallbackDepth = 0;
   while (!out.full) {
-    const lt = xml.indexOf('<', pos);
+    const from = pos;
+    // Word writes tags back to back, so the next '<' is most often the next character.
+    const lt = xml.charCodeAt(from) === 60 /* < */ ? from : xml.indexOf('<', from);
     if (lt < 0 || lt + 1 >= n) return;
     const c = xml.charCodeAt(lt + 1);
     if (c === 33 /* ! */) {
@@ -159,7 +163,9 @@ export function scanWordPart(part: ScannableXml, out: TextBuilder, stats: WordSt
       if (ch === 58 /* : */) nameStart = i + 1;
       else if (ch === 62 || ch === 47 || ch === 32 || ch === 9 || ch === 10 || ch === 13) break;
     }
-    const end = tagEnds.find(i);
+    // Most tags end right after their name ('>' or '/>'); only tags with attributes need the search.
+    const stop = xml.charCodeAt(i);
+    const end = stop === 62 /* > */ ? i : stop === 47 /* / */ && xml.charCodeAt(i + 1) === 62 ? i + 1 : tagEnds.find(i);
     if (end < 0) return;
     pos = end + 1;
     const tag = tagOf(xml, nameStart, i);
@@ -174,7 +180,12 @@ export function scanWordPart(part: ScannableXml, out: TextBuilder, stats: WordSt
     }
     if (closing) {
       if (tag === Tag.T) {
-        if (textStart >= 0) out.add(markupText(part.source(textStart, lt)));
+        if (textStart >= 0) {
+          // A run's text is usually plain: then this search for '<' just found its end tag,
+          // and only entities are left to decode.
+          const raw = part.source(textStart, lt);
+          out.add(from === textStart ? decodeEntities(raw) : markupText(raw));
+        }
         textStart = -1;
       } else if (tag === Tag.P) {
         if (out.length > paraStartLength) stats.paragraphs++;

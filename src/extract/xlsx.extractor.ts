@@ -55,7 +55,7 @@ export const xlsxExtractor: Extractor = {
     return {
       properties,
       raw,
-      text: out.toString().replace(/\n+$/, ''),
+      text: out.toStringWithoutTrailingNewlines(),
       textTruncated: out.truncated,
       parts: { sheetNames: sheetNames.join('\n') },
       counts: { sheets: sheetNames.length, sharedStrings: strings, tables },

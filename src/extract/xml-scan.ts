@@ -24,12 +24,13 @@ export function decodeEntities(s: string): string {
 
 /**
  * Rejects XML that declares a DTD or entities: the only reasons to do so in an Office part are
- * entity-expansion (billion laughs) and external-entity (XXE) attacks. One search for '<!' (rare
- * in Office parts: comments and CDATA only) instead of one search per marker.
+ * entity-expansion (billion laughs) and external-entity (XXE) attacks. Every '<!' is checked;
+ * they are found by their '!', which is rare in Office parts (comments, CDATA, the odd '!' in
+ * text), where a search for '<!' stops at every tag.
  */
 export function assertSafeXml(xml: string, partName: string): string {
-  for (let i = xml.indexOf('<!'); i >= 0; i = xml.indexOf('<!', i + 2)) {
-    if (xml.startsWith('DOCTYPE', i + 2) || xml.startsWith('ENTITY', i + 2)) throw hostileXml(partName);
+  for (let i = xml.indexOf('!', 1); i >= 0; i = xml.indexOf('!', i + 1)) {
+    if (xml.charCodeAt(i - 1) === 60 /* < */ && (xml.startsWith('DOCTYPE', i + 1) || xml.startsWith('ENTITY', i + 1))) throw hostileXml(partName);
   }
   return xml;
 }
@@ -71,9 +72,57 @@ export function scannableXml(data: Uint8Array, partName: string): ScannableXml {
     xml,
     source(from, to) {
       const raw = xml.slice(from, to);
-      return NON_ASCII.test(raw) ? bytes.toString('utf8', from, to) : raw;
+      const wide = raw.search(NON_ASCII);
+      return wide < 0 ? raw : (utf8FromLatin1(xml, from, from + wide, to) ?? bytes.toString('utf8', from, to));
     },
   };
+}
+
+/**
+ * latin1[from, to) decoded as the UTF-8 bytes it holds one per character; `at` is its first
+ * character above 0x7f. A text run holds few such characters, so this is cheaper than a call into
+ * Buffer's decoder per run. Undefined when a sequence is not valid UTF-8: the caller then leaves
+ * the replacement of bad bytes to that decoder, as before.
+ */
+function utf8FromLatin1(latin1: string, from: number, at: number, to: number): string | undefined {
+  let out = '';
+  let copied = from;
+  for (let i = at; i < to; ) {
+    const b = latin1.charCodeAt(i);
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let code: number;
+    let length: number;
+    const b1 = i + 1 < to ? latin1.charCodeAt(i + 1) : -1;
+    if (b >= 0xc2 && b <= 0xdf) {
+      if (!(b1 >= 0x80 && b1 <= 0xbf)) return undefined;
+      code = ((b & 0x1f) << 6) | (b1 & 0x3f);
+      length = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      // No overlong forms (E0 80-9F) and no surrogates (ED A0-BF).
+      const b2 = i + 2 < to ? latin1.charCodeAt(i + 2) : -1;
+      if (!(b1 >= (b === 0xe0 ? 0xa0 : 0x80) && b1 <= (b === 0xed ? 0x9f : 0xbf)) || !(b2 >= 0x80 && b2 <= 0xbf)) return undefined;
+      code = ((b & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
+      length = 3;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      // No overlong forms (F0 80-8F) and nothing above U+10FFFF (F4 90-BF).
+      const b2 = i + 2 < to ? latin1.charCodeAt(i + 2) : -1;
+      const b3 = i + 3 < to ? latin1.charCodeAt(i + 3) : -1;
+      if (!(b1 >= (b === 0xf0 ? 0x90 : 0x80) && b1 <= (b === 0xf4 ? 0x8f : 0xbf)) || !(b2 >= 0x80 && b2 <= 0xbf) || !(b3 >= 0x80 && b3 <= 0xbf)) {
+        return undefined;
+      }
+      code = ((b & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f);
+      length = 4;
+    } else {
+      return undefined;
+    }
+    out += latin1.slice(copied, i) + String.fromCodePoint(code);
+    i += length;
+    copied = i;
+  }
+  return out + latin1.slice(copied, to);
 }
 
 /** Walks element tags. After next() returns true, the fields describe the current tag. */

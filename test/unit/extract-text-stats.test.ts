@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_EXTRACT_LIMITS, extractFromBytes } from '../../src/extract/index.ts';
-import { countText, type TextCounts } from '../../src/extract/text-stats.ts';
+import { countText, FUNCTION_WORDS, functionWordScores, type FunctionWordScores, type TextCounts } from '../../src/extract/text-stats.ts';
 import { buildDocx, escapeXml, wTable } from '../support/extract-fixtures.ts';
 import { seeded } from '../support/docx-fixtures.ts';
 
@@ -87,6 +87,64 @@ describe('countText', () => {
       assert.equal(r.counts?.words, expected.words);
       assert.equal(r.counts?.characters, expected.characters);
       assert.equal(r.counts?.charactersWithSpaces, expected.charactersWithSpaces);
+    }
+  });
+});
+
+/**
+ * The function-word scores as they were computed before the words were looked up by hash (a
+ * lower-cased copy of the sample, a substring and a Map lookup per word), kept as the reference.
+ */
+function referenceScores(text: string): FunctionWordScores {
+  const langs = Object.keys(FUNCTION_WORDS);
+  const wordLangs = new Map<string, number[]>();
+  langs.forEach((lang, li) => {
+    for (const w of FUNCTION_WORDS[lang] ?? []) wordLangs.set(w, [...(wordLangs.get(w) ?? []), li]);
+  });
+  const scores = new Float64Array(langs.length);
+  let hits = 0;
+  for (const m of text.slice(0, 3000).toLowerCase().matchAll(/[a-z\u00e0-\u00ff]+/g)) {
+    const hit = wordLangs.get(m[0]);
+    if (!hit) continue;
+    hits++;
+    for (const li of hit) scores[li] = (scores[li] ?? 0) + 1 / hit.length;
+  }
+  return { scores, hits };
+}
+
+/** Words that hit every branch of the function-word pass: cases, Latin-1 letters, characters whose lower case is a Latin letter. */
+const LANGUAGE_PIECES = [
+  ...Object.values(FUNCTION_WORDS).flat(),
+  'THE', 'The', 'Für', 'FÜR', 'DIE', 'À', 'È', 'Ü', 'NÃO', 'MÁS', 'ß', 'straße', 'µ', '÷', '×', 'Þ', 'þ',
+  'İ', 'İs', 'Ÿ', 'ÿ', 'K', 'Å', 'Kelvin', 'report', 'client', 'überprüfung', 'naïve', 'ĳ', 'œ', '漢字', '😀', '’', 'I',
+  'thewhich', 'werdenx', '123', 'e-mail', "l'envoi", 'Совет', 'директоров',
+];
+
+describe('function-word language pass', () => {
+  it('agrees with the reference (lower-cased copy, substring per word) on generated text', () => {
+    const rnd = seeded(13);
+    const separators = [' ', ' ', ' ', '\n', ', ', '. ', '\t', '\u00a0', '', '-'];
+    for (let i = 0; i < 3000; i++) {
+      // Some samples run past the 3,000 characters the pass reads, so a word is cut at its end.
+      const words = i % 10 === 0 ? 400 + Math.floor(rnd() * 400) : 5 + Math.floor(rnd() * 60);
+      let text = '';
+      for (let w = 0; w < words; w++) {
+        text += LANGUAGE_PIECES[Math.floor(rnd() * LANGUAGE_PIECES.length)] ?? '';
+        text += separators[Math.floor(rnd() * separators.length)] ?? ' ';
+      }
+      if (i % 7 === 0) text = text.toUpperCase();
+      assert.deepEqual(functionWordScores(text), referenceScores(text), JSON.stringify(text.slice(0, 200)));
+    }
+  });
+
+  it('lower-cases the characters outside Latin-1 that become Latin letters, as toLowerCase does', () => {
+    const english = 'the and of to is in that for with this are be';
+    assert.equal(functionWordScores(english).hits, 12);
+    for (const glue of ['İ', 'Ÿ', '\u212a', '\u212b']) {
+      // Glued to the end of each word, each makes a longer word, so no function word is left.
+      const text = english.split(' ').map((w) => w + glue).join(' ');
+      assert.deepEqual(functionWordScores(text), referenceScores(text), glue);
+      assert.equal(functionWordScores(text).hits, 0, glue);
     }
   });
 });

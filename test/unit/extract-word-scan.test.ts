@@ -171,11 +171,33 @@ describe('Word part scan', () => {
     assert.equal(scan(bytes).text, 'ok \uFFFD(\uFFFD\n');
   });
 
+  it('decodes text runs as Buffer does, for valid and invalid UTF-8 alike', () => {
+    // Valid sequences of every length, and the invalid ones a decoder must not accept: lone
+    // continuation bytes, overlong forms, surrogates, code points above U+10FFFF, cut sequences.
+    const pieces: number[][] = [
+      [0x61], [0x20], [0x26, 0x61, 0x6d, 0x70, 0x3b], [0xc3, 0xa9], [0xdf, 0xbf], [0xe2, 0x80, 0x99], [0xef, 0xbb, 0xbf],
+      [0xed, 0x9f, 0xbf], [0xf0, 0x9f, 0x98, 0x80], [0xf4, 0x8f, 0xbf, 0xbf],
+      [0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xc3], [0xe0, 0x80, 0x80], [0xe0, 0x9f, 0xbf], [0xed, 0xa0, 0x80],
+      [0xe2, 0x80], [0xf0, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xf0, 0x9f, 0x98], [0xff],
+    ];
+    let seed = 5;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 3000; i++) {
+      const text: number[] = [];
+      for (let k = Math.floor(next() * 8); k >= 0; k--) text.push(...(pieces[Math.floor(next() * pieces.length)] ?? []));
+      const bytes = Buffer.from([...Buffer.from('<w:t>'), ...text, ...Buffer.from('</w:t>')]);
+      const part = scannableXml(bytes, 'word/document.xml');
+      assert.equal(part.source(5, 5 + text.length), bytes.toString('utf8', 5, 5 + text.length), Buffer.from(text).toString('hex'));
+    }
+  });
+
   it('refuses a DTD in any Word part, UTF-8 or UTF-16', () => {
     const hostile = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><w:document><w:body/></w:document>';
     assert.throws(() => scan(new TextEncoder().encode(hostile)), { code: 'corrupt' });
     assert.throws(() => scan(utf16le(hostile)), { code: 'corrupt' });
     assert.throws(() => scan(new TextEncoder().encode(`<w:document>é<!-- x --><!ENTITY y "z"></w:document>`)), { code: 'corrupt' });
+    // A part that opens with the declaration, with no XML declaration before it.
+    assert.throws(() => scan(new TextEncoder().encode('<!DOCTYPE w:document SYSTEM "http://example.invalid/x.dtd"><w:document/>')), { code: 'corrupt' });
   });
 });
 
