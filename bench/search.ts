@@ -8,11 +8,21 @@
  *    The search column is then built by the same code as `docsight reindex-search` (timed).
  *    The database is kept and reused on the next run (BENCH_FRESH=1 rebuilds it).
  * 2. `docsight api` runs in a child process; for each BENCH_CONCURRENCY level ("4,8"), that
- *    many fetch loops hit GET /v1/search for BENCH_SECONDS (15) per query band, each request a
- *    different term of that band (bands by document frequency, known from generation). Prints
- *    p50/p90/p99, throughput, how many answers were ranked within a bounded candidate set
- *    (`approximate`) or counted in part (`totalExact: false`), the API process's peak RSS, and
- *    the slowest requests' terms. BENCH_SECONDS=0 only builds the database.
+ *    many client loops (closed loop: each sends its next request when the last one answered)
+ *    hit GET /v1/search for BENCH_SECONDS (15) per query band, each request a different term of
+ *    that band (bands by document frequency, known from generation). Prints p50/p90/p99,
+ *    throughput, how many answers were ranked within a bounded candidate set (`approximate`) or
+ *    counted in part (`totalExact: false`), the API process's peak RSS, and the slowest
+ *    requests' terms. BENCH_SECONDS=0 only builds the database.
+ *    Then, for each BENCH_RATES rate ("100,150" requests/s; "" skips it), an open loop: requests
+ *    arrive at that mean rate (Poisson arrivals: exponential gaps from a fixed seed) whether or
+ *    not earlier ones have answered, as users' requests do, and each latency counts from the
+ *    request's scheduled time, so a late send counts against the server (no coordinated
+ *    omission). A closed loop with more clients than the machine serves at once measures its
+ *    queue (latency = clients / throughput, by Little's law); the open loop shows the latency a
+ *    user sees at a given load below capacity.
+ *    The client is node:http on keep-alive sockets, not fetch: it shares the two cores with the
+ *    server, and fetch costs it several times the CPU per request.
  * 3. Before the load (BENCH_BREAKDOWN terms per band, 10; 0 skips it): where one request's time
  *    goes, one at a time, in this process: the search service's wall time, then EXPLAIN (ANALYZE,
  *    FORMAT JSON) of the statement it ran, split into planning, matching (the counted matches:
@@ -23,6 +33,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { Agent, get } from 'node:http';
 import { loadavg } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -41,6 +52,8 @@ const DOCS = envInt('BENCH_DOCS', 100_000);
 /** Concurrency levels measured in turn, e.g. "4,8". */
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '4,8').split(',').map((c) => Number.parseInt(c, 10)).filter((c) => c > 0);
 const SECONDS = envInt('BENCH_SECONDS', 15);
+/** Open-loop arrival rates (requests/s) measured after the closed loops, e.g. "100,150"; "" for none. */
+const RATES = (process.env.BENCH_RATES ?? '100,150').split(',').map((r) => Number.parseInt(r, 10)).filter((r) => r > 0);
 /** Terms per band whose single request is broken down by stage (0: none). */
 const BREAKDOWN = envInt('BENCH_BREAKDOWN', 10);
 const PORT = envInt('BENCH_PORT', 18_090);
@@ -205,34 +218,98 @@ async function generate(client: pg.Client): Promise<Corpus> {
   return { df, vocab };
 }
 
-async function load(base: string, queries: string[], seconds: number, concurrency: number) {
-  const latencies: number[] = [];
-  let approximate = 0;
-  let partial = 0;
-  const slow: { ms: number; q: string }[] = [];
-  let errors = 0;
+/** One GET on a keep-alive socket: status and parsed JSON body. */
+function getJson(agent: Agent, url: string): Promise<{ status: number; body: { approximate?: boolean; totalExact?: boolean } }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+        } catch (err) {
+          reject(err);
+        }
+      });
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** What a load run saw; latencies ascending. */
+interface LoadResult {
+  latencies: number[];
+  elapsed: number;
+  errors: number;
+  approximate: number;
+  partial: number;
+  slow: { ms: number; q: string }[];
+}
+
+/**
+ * Sends requests for `seconds`, `concurrency` at a time (closed loop) or, with `rate`, at that
+ * mean rate whatever is still in flight (open loop: latency from each request's scheduled time).
+ */
+async function load(base: string, queries: string[], seconds: number, mode: { concurrency: number } | { rate: number; seed: number }): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 'concurrency' in mode ? mode.concurrency : 256 });
+  const r: LoadResult = { latencies: [], elapsed: 0, errors: 0, approximate: 0, partial: 0, slow: [] };
   let next = 0;
-  const deadline = performance.now() + seconds * 1000;
-  const loop = async () => {
-    while (performance.now() < deadline) {
-      const q = queries[next++ % queries.length] ?? '';
-      const t0 = performance.now();
-      const res = await fetch(`${base}/v1/search?q=${encodeURIComponent(q)}&limit=10`);
-      const body = (await res.json()) as { approximate?: boolean; totalExact?: boolean };
-      const ms = performance.now() - t0;
-      if (res.status !== 200) errors++;
-      if (body.approximate === true) approximate++;
-      if (body.totalExact === false) partial++;
-      latencies.push(ms);
-      if (ms > 100) slow.push({ ms, q });
+  const one = async (scheduled: number) => {
+    const q = queries[next++ % queries.length] ?? '';
+    try {
+      const { status, body } = await getJson(agent, `${base}/v1/search?q=${encodeURIComponent(q)}&limit=10`);
+      const ms = performance.now() - scheduled;
+      if (status !== 200) r.errors++;
+      if (body.approximate === true) r.approximate++;
+      if (body.totalExact === false) r.partial++;
+      r.latencies.push(ms);
+      if (ms > 100) r.slow.push({ ms, q });
+    } catch {
+      r.errors++;
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const elapsed = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  slow.sort((a, b) => b.ms - a.ms);
-  return { latencies, elapsed, errors, approximate, partial, slow: slow.slice(0, 5) };
+  const deadline = t0 + seconds * 1000;
+  if ('concurrency' in mode) {
+    const loop = async () => {
+      while (performance.now() < deadline) await one(performance.now());
+    };
+    await Promise.all(Array.from({ length: mode.concurrency }, loop));
+  } else {
+    const rand = seeded(mode.seed);
+    const inFlight = new Set<Promise<void>>();
+    for (let at = t0; at < deadline; at += (-Math.log(1 - rand()) * 1000) / mode.rate) {
+      const wait = at - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const p = one(at).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await Promise.all(inFlight);
+  }
+  r.elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  r.latencies.sort((a, b) => a - b);
+  r.slow.sort((a, b) => b.ms - a.ms);
+  r.slow = r.slow.slice(0, 5);
+  return r;
+}
+
+/** One table row of a load run. */
+function loadRow(name: string, terms: number, r: LoadResult): Record<string, string | number> {
+  const n = r.latencies.length;
+  return {
+    queries: name,
+    terms,
+    requests: n,
+    'req/s': Math.round(n / r.elapsed),
+    'p50 ms': quantile(r.latencies, 0.5).toFixed(1),
+    'p90 ms': quantile(r.latencies, 0.9).toFixed(1),
+    'p99 ms': quantile(r.latencies, 0.99).toFixed(1),
+    'max ms': quantile(r.latencies, 1).toFixed(1),
+    'approx %': Math.round((100 * r.approximate) / Math.max(1, n)),
+    'partial total %': Math.round((100 * r.partial) / Math.max(1, n)),
+    errors: r.errors,
+  };
 }
 
 /** A node of EXPLAIN's JSON plan (the fields read here). */
@@ -415,30 +492,21 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   try {
-    await load(base, bands.flatMap((b) => b.queries.slice(0, 50)), 3, Math.max(...CONCURRENCIES)); // warm-up (caches, JIT)
+    await load(base, bands.flatMap((b) => b.queries.slice(0, 50)), 3, { concurrency: Math.max(...CONCURRENCIES, 1) }); // warm-up (caches, JIT)
     console.log(`machine: ${machine()}`);
     console.log(`documents: ${DOCS} (${WORDS_PER_DOC} words each), table+toast+indexes ${size?.t}, match index ${size?.i}; ${SECONDS} s per row`);
-    for (const concurrency of CONCURRENCIES) {
+    const runs: { title: string; mode: { concurrency: number } | { rate: number; seed: number } }[] = [
+      ...CONCURRENCIES.map((concurrency) => ({ title: `concurrency ${concurrency} (closed loop)`, mode: { concurrency } })),
+      ...RATES.map((rate) => ({ title: `open loop, ${rate} requests/s (Poisson arrivals)`, mode: { rate, seed: rate } })),
+    ];
+    for (const run of runs) {
       const rows: Record<string, string | number>[] = [];
       for (const b of bands) {
-        const r = await load(base, b.queries, SECONDS, concurrency);
-        const n = r.latencies.length;
-        rows.push({
-          queries: b.name,
-          terms: b.queries.length,
-          requests: n,
-          'req/s': Math.round(n / r.elapsed),
-          'p50 ms': quantile(r.latencies, 0.5).toFixed(1),
-          'p90 ms': quantile(r.latencies, 0.9).toFixed(1),
-          'p99 ms': quantile(r.latencies, 0.99).toFixed(1),
-          'max ms': quantile(r.latencies, 1).toFixed(1),
-          'approx %': Math.round((100 * r.approximate) / Math.max(1, n)),
-          'partial total %': Math.round((100 * r.partial) / Math.max(1, n)),
-          errors: r.errors,
-        });
-        if (r.slow.length) console.log(`c${concurrency} ${b.name}: slowest ${r.slow.map((s) => `${s.q} ${s.ms.toFixed(0)} ms`).join(', ')}`);
+        const r = await load(base, b.queries, SECONDS, run.mode);
+        rows.push(loadRow(b.name, b.queries.length, r));
+        if (r.slow.length) console.log(`${run.title}, ${b.name}: slowest ${r.slow.map((s) => `${s.q} ${s.ms.toFixed(0)} ms`).join(', ')}`);
       }
-      console.log(`\nconcurrency ${concurrency} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
+      console.log(`\n${run.title} (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
       console.log(table(rows));
     }
     console.log(`api peak RSS: ${peakRssMb(api.pid)} MB`);
