@@ -43,7 +43,6 @@ export function createExtractionPool(threads: number): ExtractionPool {
           return {
             kind: 'failed',
             size: 0,
-            mtimeMs: 0,
             sha256: null,
             code: 'timeout',
             message: `Extraction took longer than ${task.limits.timeoutMs} ms`,
@@ -51,7 +50,7 @@ export function createExtractionPool(threads: number): ExtractionPool {
         }
         // The thread died (out of memory on a hostile file, a native crash): this file fails alone.
         const message = err instanceof Error ? err.message : String(err);
-        return { kind: 'failed', size: 0, mtimeMs: 0, sha256: null, code: 'corrupt', message: `Extraction crashed: ${message}` };
+        return { kind: 'failed', size: 0, sha256: null, code: 'corrupt', message: `Extraction crashed: ${message}` };
       }
     },
     close: () => piscina.destroy(),

@@ -16,9 +16,9 @@ export interface ThreadTask {
 }
 
 export type ThreadOutcome =
-  | { kind: 'extracted'; size: number; mtimeMs: number; sha256: string; result: ExtractionResult }
-  | { kind: 'unchanged'; size: number; mtimeMs: number; sha256: string }
-  | { kind: 'failed'; size: number; mtimeMs: number; sha256: string | null; code: ExtractionFailureCode; message: string }
+  | { kind: 'extracted'; size: number; sha256: string; result: ExtractionResult }
+  | { kind: 'unchanged'; size: number; sha256: string }
+  | { kind: 'failed'; size: number; sha256: string | null; code: ExtractionFailureCode; message: string }
   | { kind: 'missing' };
 
 /**
@@ -35,12 +35,10 @@ export default async function extractInThread(task: ThreadTask): Promise<ThreadO
   try {
     const st = fstatSync(fd);
     const size = st.size;
-    const mtimeMs = Math.floor(st.mtimeMs);
     if (size > task.limits.maxFileBytes) {
       return {
         kind: 'failed',
         size,
-        mtimeMs,
         sha256: null,
         code: 'too_large',
         message: `File is ${size} bytes; the limit is ${task.limits.maxFileBytes}`,
@@ -55,18 +53,18 @@ export default async function extractInThread(task: ThreadTask): Promise<ThreadO
     }
     const data = read === size ? bytes : bytes.subarray(0, read);
     const sha256 = createHash('sha256').update(data).digest('hex');
-    if (task.previousSha256 === sha256) return { kind: 'unchanged', size: read, mtimeMs, sha256 };
+    if (task.previousSha256 === sha256) return { kind: 'unchanged', size: read, sha256 };
     try {
       const name = task.path.slice(task.path.lastIndexOf('/') + 1);
       const result = await extractFromBytes(data, name, task.limits);
-      return { kind: 'extracted', size: read, mtimeMs, sha256, result };
+      return { kind: 'extracted', size: read, sha256, result };
     } catch (err) {
       if (err instanceof ExtractionError) {
-        return { kind: 'failed', size: read, mtimeMs, sha256, code: err.code, message: err.message };
+        return { kind: 'failed', size: read, sha256, code: err.code, message: err.message };
       }
       // A parser bug on hostile input is this document's failure, not the batch's.
       const message = err instanceof Error ? err.message : String(err);
-      return { kind: 'failed', size: read, mtimeMs, sha256, code: 'corrupt', message: `Parser error: ${message}` };
+      return { kind: 'failed', size: read, sha256, code: 'corrupt', message: `Parser error: ${message}` };
     }
   } finally {
     closeSync(fd);
