@@ -1,0 +1,98 @@
+/**
+ * The words docsight uses everywhere, defined once: the store's check constraints, the API's
+ * schemas, the CLI and the dashboard all import them from here. Constants and types only, with no
+ * imports: this file is bundled into the browser too.
+ */
+
+/** What a folder-level job does. */
+export const JOB_KINDS = ['scan', 'classify'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** Where a folder-level job is in its life. */
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** The statuses of a job that has not ended: it can still be cancelled, and a request for the same work joins it. */
+export const ACTIVE_JOB_STATUSES = ['queued', 'running'] as const satisfies readonly JobStatus[];
+export type ActiveJobStatus = (typeof ACTIVE_JOB_STATUSES)[number];
+
+export function isActiveJobStatus(status: string): status is ActiveJobStatus {
+  return (ACTIVE_JOB_STATUSES as readonly string[]).includes(status);
+}
+
+/** Where a document is in extraction. */
+export const DOCUMENT_STATUSES = ['pending', 'extracted', 'unsupported', 'failed'] as const;
+export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
+
+/** An API key's role; each includes the ones before it. */
+export const ROLES = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Codes of errors a request can meet (services throw them; the API maps each to one HTTP status in
+ * api/plugins/errors.ts).
+ */
+export const REQUEST_ERROR_CODES = [
+  'bad_request',
+  'path_outside_root',
+  'not_found',
+  'conflict',
+  'payload_too_large',
+  'unauthorized',
+  'forbidden',
+  'rate_limited',
+  'unavailable',
+  'provider_not_configured',
+  'internal',
+] as const;
+export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
+
+/** Why a whole folder-level job failed (stored on the job as error.code). */
+export const JOB_ERROR_CODES = [
+  'folder_unavailable',
+  'scan_failed',
+  'classify_failed',
+  'provider_not_configured',
+  'taxonomy_gone',
+  'queue_unavailable',
+  'invalid_payload',
+  'internal',
+] as const;
+export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
+
+/** Why one document failed extraction (stored on the document and in the job's failures). */
+export const EXTRACTION_FAILURE_CODES = ['too_large', 'zip_bomb', 'encrypted', 'corrupt', 'timeout', 'unsupported', 'internal'] as const;
+export type ExtractionFailureCode = (typeof EXTRACTION_FAILURE_CODES)[number];
+
+/** Why one document failed classification (in the job's failures). */
+export const CLASSIFICATION_FAILURE_CODES = [
+  'rate_limited',
+  'timeout',
+  'unavailable',
+  'auth',
+  'bad_request',
+  'invalid_output',
+  'context_length',
+  'cancelled',
+  'empty_document',
+  'invalid_taxonomy',
+  'invalid_input',
+  'budget_too_small',
+  'document_too_long',
+  'rate_limiter_unavailable',
+  'no_text',
+  'budget_exceeded',
+  'internal',
+] as const;
+export type ClassificationFailureCode = (typeof CLASSIFICATION_FAILURE_CODES)[number];
+
+/**
+ * Job failures that another attempt cannot cure: the queue gives up on the first one instead of
+ * retrying JOB_ATTEMPTS times. Anything not listed (a lost connection, a timeout, an outage) is
+ * retried with backoff.
+ */
+export const PERMANENT_JOB_ERROR_CODES = ['provider_not_configured', 'taxonomy_gone', 'invalid_payload', 'folder_unavailable'] as const satisfies readonly JobErrorCode[];
+
+export function isPermanentJobError(code: string): boolean {
+  return (PERMANENT_JOB_ERROR_CODES as readonly string[]).includes(code);
+}
