@@ -7,8 +7,8 @@
  *   node --import tsx bench/soak.ts            # SOAK_DOCS, SOAK_RPS, SOAK_CONNECTIONS, SOAK_HEAP_MB to change
  *
  * Uses the machine's PostgreSQL (a fresh database, dropped after) and Redis (a unique QUEUE_NAME,
- * its keys deleted after). Prints the report; SOAK_OUT=<file> also writes it as Markdown (bench/RESULTS-soak.md
- * is written by hand around such reports, so a plain run never overwrites it).
+ * its keys deleted after). Prints the report; SOAK_OUT=<file> also writes it as Markdown (BENCHMARKS.md
+ * is written by hand from such reports, so a plain run never overwrites it).
  *
  * SOAK_BREAKDOWN=1 also says where the slow requests come from (off by default: it adds
  * --trace-gc to the api and a sampler of pg_stat_activity and /proc, small but not nothing):
