@@ -8,34 +8,37 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp } from './api/build-app.ts';
 import type { Config } from './config.ts';
-import { Redis } from 'ioredis';
+import { closeRedisClient, createRedisClient, whenConnected } from './redis.ts';
 import {
   createClassifier,
-  createMemoryRateLimiter,
   createOpenAIProvider,
   createRequestGate,
   sdkRetryCount,
-  createRedisRateLimiter,
   priceTable,
-  type RateLimiter,
 } from './classify/index.ts';
+import { admitLocallyDuringOutage, createMemoryStore, createRateLimiter, createRedisStore, type GcraStore } from './rate-limit/index.ts';
 import { createExtractionPool } from './extract/pool.ts';
-import { type JobName, type JobPayloads, queueJobId } from './jobs/definitions.ts';
-import { createPipelineHandler, reconcileStaleJobs } from './jobs/pipeline.ts';
+import { type JobName, type JobPayloads, queueJobId } from './domain/work.ts';
+import { createPipelineHandler } from './jobs/pipeline.ts';
 import { createQueue } from './queue/index.ts';
 import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
-import { memoryRateLimitStore, type RateLimitStore, redisRateLimitStore } from './api/plugins/security.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
-import { createKeysService } from './services/keys.service.ts';
-import { createSearchService } from './services/search.service.ts';
+import { createKeysService, type KeysService } from './services/keys.service.ts';
+import { createSearchService, type SearchService } from './services/search.service.ts';
 import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
-import { createClassifyService } from './services/classify.service.ts';
+import { createClassificationBatchService, createClassifyService } from './services/classification-batch.service.ts';
+import { createClassificationPlanService } from './services/classification-plan.service.ts';
+import { createExtractionService } from './services/extraction.service.ts';
+import { createJobRecoveryService } from './services/job-recovery.service.ts';
+import { createScanService } from './services/scan.service.ts';
+import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
+import { createUnitOfWork } from './store/unit-of-work.ts';
 import { createClassificationsRepository } from './store/classifications.repository.ts';
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
@@ -68,8 +71,15 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Connect to DATABASE_URL, or start the embedded PostgreSQL under DATA_DIR. */
-export async function openStore(config: Config, log: Logger, opts: { allowEmbedded: boolean; poolSize?: number }): Promise<Store> {
+/**
+ * Connect to DATABASE_URL, or start the embedded PostgreSQL under DATA_DIR (with
+ * `shareRunningEmbedded`, connect to the one a running docsight serves from there instead).
+ */
+export async function openStore(
+  config: Config,
+  log: Logger,
+  opts: { allowEmbedded: boolean; poolSize?: number; shareRunningEmbedded?: boolean },
+): Promise<Store> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
@@ -85,6 +95,7 @@ export async function openStore(config: Config, log: Logger, opts: { allowEmbedd
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
       port: config.embeddedPgPort,
+      whenRunning: opts.shareRunningEmbedded ? 'connect' : 'refuse',
       onLog: (line) => log.debug({ pg: line }, 'embedded postgres'),
     });
     url = embedded.url;
@@ -98,6 +109,37 @@ export async function openStore(config: Config, log: Logger, opts: { allowEmbedd
       await embedded?.stop();
     },
   };
+}
+
+/** What the one-shot commands (`keys`, `migrate`, `reindex-search`) work with. */
+export interface AdminServices {
+  keys: KeysService;
+  search: Pick<SearchService, 'reindex'>;
+  /** Migrations applied on opening (empty when the schema was current). */
+  appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The database of a one-shot command, migrated: DATABASE_URL; in embedded mode the server of the
+ * docsight running from DATA_DIR (so keys can be made and revoked while it runs), or one started
+ * for the command when none runs.
+ */
+export async function openAdminServices(config: Config, log: Logger): Promise<AdminServices> {
+  const store = await openStore(config, log, { allowEmbedded: true, poolSize: 2, shareRunningEmbedded: true });
+  try {
+    const { db } = store.handle;
+    const migrated = await migrateToLatest(db);
+    return {
+      keys: createKeysService(createKeysRepository(db)),
+      search: createSearchService({ search: createSearchRepository(db) }),
+      appliedMigrations: migrated.results?.filter((m) => m.status === 'Success').map((m) => m.migrationName) ?? [],
+      close: () => store.close(),
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 /** Workers do not migrate (only `migrate`, `start` and `api` do); they wait for the schema. */
@@ -118,11 +160,24 @@ async function waitForSchema(store: Store, log: Logger, timeoutMs = 120_000): Pr
 }
 
 /**
- * The LLM stack when a provider is configured: the OpenAI-compatible provider, the shared rate
- * limit (Redis in Redis mode, so every worker on every machine shares it; in process otherwise)
- * and the classifier.
+ * The process's one rate-limit store, for the API's limits and the LLM's: in Redis in Redis mode,
+ * so every replica and every worker on every machine shares it; in process otherwise.
  */
-function createLlm(config: Config, closers: (() => Promise<void>)[], metrics: Metrics) {
+async function openRateLimitStore(config: Config, closers: (() => Promise<void>)[]): Promise<GcraStore> {
+  const local = createMemoryStore();
+  if (!config.redisUrl) return local;
+  // Errors are outages the store's callers hear about (see admitLocallyDuringOutage); it reconnects by itself.
+  const redis = createRedisClient(config.redisUrl, 'rate-limit', { name: `docsight:${config.queueName}:rate-limit` });
+  closers.push(() => closeRedisClient(redis));
+  await whenConnected(redis, 5_000);
+  return admitLocallyDuringOutage(createRedisStore(redis, `docsight:${config.queueName}`), local);
+}
+
+/**
+ * The LLM stack when a provider is configured: the OpenAI-compatible provider, its limits in the
+ * process's rate limiter, and the classifier.
+ */
+function createLlm(config: Config, metrics: Metrics, rateStore: GcraStore) {
   if (!config.llm.configured) return undefined;
   // LLM_CONCURRENCY bounds HTTP requests in flight, not documents: a document sleeping through
   // the SDK's retry backoff holds no slot. (Documents admitted are bounded by the queue:
@@ -140,17 +195,7 @@ function createLlm(config: Config, closers: (() => Promise<void>)[], metrics: Me
     fetch: limitedFetch,
   });
   const limits = { requestsPerWindow: config.llm.rpm, tokensPerWindow: config.llm.tpm, windowMs: 60_000 };
-  let rateLimiter: RateLimiter;
-  if (config.redisUrl) {
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
-    redis.on('error', () => undefined); // reconnects by itself; acquire() reports the outage
-    closers.push(async () => {
-      redis.disconnect();
-    });
-    rateLimiter = createRedisRateLimiter({ ...limits, redis, keyPrefix: `docsight:${config.queueName}:llm` });
-  } else {
-    rateLimiter = createMemoryRateLimiter(limits);
-  }
+  const rateLimiter = createRateLimiter({ ...limits, store: rateStore, key: 'llm' });
   const prices = priceTable(
     Object.fromEntries(
       Object.entries(config.llm.prices).map(([model, p]) => [model, { inputPerMillion: p.input, outputPerMillion: p.output }]),
@@ -196,7 +241,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     };
     // One registry per process: in `start` the API's /metrics also shows the worker's numbers.
     const metrics = createMetrics();
-    const llm = createLlm(config, closers, metrics);
+    const rateStore = await openRateLimitStore(config, closers);
+    const llm = createLlm(config, metrics, rateStore);
     metrics.setSources({ queueCounts: () => queue.counts(), ...(llm ? { rateLimitWaitedMs: () => llm.rateLimiter.waitedMs } : {}) });
     const docsRoot = new DocsRoot(config.docsRoot);
     const jobs = createJobsRepository(db);
@@ -209,39 +255,52 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     if (roles.worker) {
       const pipelinePool = createExtractionPool(config.worker.extractThreads);
       closers.push(() => pipelinePool.close());
+      const workerLog = log.child({ role: 'worker' });
+      const unitOfWork = createUnitOfWork(db);
+      const recovery = createJobRecoveryService({ jobs, documents, unitOfWork, enqueue });
+      const classifier = llm
+        ? metrics.instrumentClassifier(
+            createClassifyService({ classifier: llm.classifier, reviewThreshold: config.llm.reviewThreshold, summaryMaxWords: config.llm.summaryMaxWords }),
+          )
+        : undefined;
+      const searchIndexer = createIdleSearchIndexer(createSearchRepository(db), log.child({ role: 'search-indexer' }));
       const handler = createPipelineHandler({
-        db,
-        jobs,
-        documents,
-        folders,
-        docsRoot,
-        pool: pipelinePool,
-        limits: config.limits,
-        batchSize: config.worker.batchSize,
-        allowHardlinks: config.allowHardlinks,
-        log: log.child({ role: 'worker' }),
-        enqueue,
-        classifications: classificationsRepo,
-        taxonomies: taxonomiesRepo,
+        scan: createScanService({ jobs, documents, folders, docsRoot, enqueue, batchSize: config.worker.batchSize, allowHardlinks: config.allowHardlinks }),
+        extraction: createExtractionService({
+          jobs,
+          documents,
+          unitOfWork,
+          docsRoot,
+          pool: pipelinePool,
+          limits: config.limits,
+          onBatchDone: (counts) => metrics.documentsProcessed(counts),
+        }),
+        classificationPlan: createClassificationPlanService({
+          jobs,
+          classifications: classificationsRepo,
+          classifier,
+          enqueue,
+          batchSize: config.worker.classifyBatchSize,
+          docsRoot,
+          allowHardlinks: config.allowHardlinks,
+        }),
+        classificationBatch: createClassificationBatchService({ jobs, classifications: classificationsRepo, taxonomies: taxonomiesRepo, unitOfWork, classifier }),
+        recovery,
+        searchIndexer,
+        log: workerLog,
         metrics,
-        classifier: llm
-          ? metrics.instrumentClassifier(createClassifyService({
-              classifier: llm.classifier,
-              reviewThreshold: config.llm.reviewThreshold,
-              summaryMaxWords: config.llm.summaryMaxWords,
-            }))
-          : undefined,
-        classifyBatchSize: config.worker.classifyBatchSize,
       });
       const worker = queue.work(handler, { concurrency: config.worker.concurrency });
       closers.push(() => worker.close(config.worker.shutdownTimeoutMs));
       // Stops the background search indexer (runs before the worker closes: closers run in reverse).
-      closers.push(() => handler.searchIndexer.close());
-      const workerLog = log.child({ role: 'worker' });
+      closers.push(() => searchIndexer.close());
       const reconciler = setInterval(() => {
-        reconcileStaleJobs({ jobs, enqueue, log: workerLog }, config.worker.reconcileAfterMs).catch((err: unknown) =>
-          workerLog.warn({ err: String(err) }, 'job reconciliation failed; trying again later'),
-        );
+        recovery
+          .reconcileStale(config.worker.reconcileAfterMs)
+          .then((ids) => {
+            if (ids.length > 0) workerLog.warn({ jobs: ids }, 're-enqueued jobs that had stopped moving');
+          })
+          .catch((err: unknown) => workerLog.warn({ err: String(err) }, 'job reconciliation failed; trying again later'));
       }, Math.min(30_000, config.worker.reconcileAfterMs / 2));
       reconciler.unref();
       closers.push(async () => clearInterval(reconciler));
@@ -261,18 +320,6 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     const jobsService = createJobsService({ jobs, docsRoot, enqueue });
     const keys = createKeysService(createKeysRepository(db));
-    let rateStore: RateLimitStore = memoryRateLimitStore();
-    if (config.redisUrl) {
-      const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-      redis.on('error', () => undefined); // counted as an outage below: requests pass unlimited
-      closers.push(async () => {
-        redis.disconnect();
-      });
-      const shared = redisRateLimitStore(redis, `docsight:${config.queueName}:rate`);
-      const local = rateStore;
-      // A Redis outage must not take the API down with it: fall back to this replica's own count.
-      rateStore = { hit: (key, windowMs) => shared.hit(key, windowMs).catch(() => local.hit(key, windowMs)) };
-    }
     const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });

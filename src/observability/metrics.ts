@@ -5,9 +5,9 @@
  * failure codes, models): never raw URLs, paths or ids, which would explode the series count.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ClassifyService } from '../services/classify.service.ts';
-import type { FailureRow } from '../store/jobs.repository.ts';
-import type { PipelineMetrics } from '../jobs/pipeline.ts';
+import type { JobName } from '../domain/work.ts';
+import type { ClassifyService } from '../services/classification-batch.service.ts';
+import type { BatchCounts } from '../services/extraction.service.ts';
 import type { QueueCounts } from '../queue/types.ts';
 
 export interface MetricsSources {
@@ -17,7 +17,7 @@ export interface MetricsSources {
   rateLimitWaitedMs?: () => number;
 }
 
-export interface Metrics extends Required<PipelineMetrics> {
+export interface Metrics {
   readonly registry: Registry;
   readonly contentType: string;
   /** Prometheus text exposition of every metric. */
@@ -30,6 +30,10 @@ export interface Metrics extends Required<PipelineMetrics> {
   instrumentLlmFetch(base: typeof globalThis.fetch): typeof globalThis.fetch;
   /** Counts documents classified or failed, tokens and estimated cost, around the classify service. */
   instrumentClassifier(service: ClassifyService): ClassifyService;
+  /** One extraction batch this process completed. */
+  documentsProcessed(counts: BatchCounts): void;
+  /** One run of a queue job ended: `retrying` when it failed and the queue will run it again. */
+  jobFinished(kind: JobName, seconds: number, outcome: 'completed' | 'retrying' | 'failed'): void;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -141,7 +145,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     setSources(next) {
       sources = { ...sources, ...next };
     },
-    documentsProcessed(done: number, failures: FailureRow[], skippedCount: number) {
+    documentsProcessed({ done, failures, skipped: skippedCount }) {
       if (done > 0) extracted.inc(done);
       if (skippedCount > 0) skipped.inc(skippedCount);
       for (const f of failures) failed.inc({ stage: 'extract', reason: f.code });

@@ -8,8 +8,7 @@ import type { ClassificationEstimate } from '../contract.ts';
 import { assertFolderVisible, canSee, isScoped, type Principal } from '../domain/access.ts';
 import { AppError, badRequest, notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
-import type { ClassifyJobParams } from '../jobs/classify.handler.ts';
-import type { JobName, JobPayloads } from '../jobs/definitions.ts';
+import type { ClassifyJobParams, Enqueue } from '../domain/work.ts';
 import type { ClassificationsRepository } from '../store/classifications.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
@@ -44,7 +43,7 @@ export interface ClassificationsServiceDeps {
   folders: FoldersRepository;
   taxonomies: TaxonomiesService;
   docsRoot: DocsRoot;
-  enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
+  enqueue: Enqueue;
 }
 
 export function createClassificationsService(deps: ClassificationsServiceDeps) {

@@ -4,7 +4,8 @@ import { assertFolderVisible, canSeeJob, isScoped, type Principal } from '../dom
 import { AppError, notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import type { JobName, JobPayloads } from '../jobs/definitions.ts';
+import { isActiveJobStatus } from '../domain/vocabulary.ts';
+import type { Enqueue } from '../domain/work.ts';
 import type { Job } from '../contract.ts';
 import type { JobKind, JobStatus } from '../store/schema.ts';
 import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
@@ -18,7 +19,7 @@ export function toJobView(j: JobRow, now = new Date()): JobView {
   const end = j.finishedAt ?? now;
   const elapsed = j.startedAt ? (end.getTime() - j.startedAt.getTime()) / 1000 : null;
   const rate = elapsed && elapsed > 0 ? Math.round((finished / elapsed) * 10) / 10 : null;
-  const open = j.status === 'queued' || j.status === 'running';
+  const open = isActiveJobStatus(j.status);
   const left = Math.max(0, j.total - finished);
   return {
     id: j.id,
@@ -48,7 +49,7 @@ export function toJobView(j: JobRow, now = new Date()): JobView {
 export interface JobsServiceDeps {
   jobs: JobsRepository;
   docsRoot: DocsRoot;
-  enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void>;
+  enqueue: Enqueue;
 }
 
 /**
@@ -115,7 +116,7 @@ export function createJobsService(deps: JobsServiceDeps) {
      */
     async retry(id: string, access: Principal, requestId?: string): Promise<{ job: JobView; created: boolean }> {
       const job = await visibleJob(id, access);
-      if (job.status === 'queued' || job.status === 'running') {
+      if (isActiveJobStatus(job.status)) {
         throw new AppError('conflict', `Job ${id} is still ${job.status}; retry it once it has ended`);
       }
       const failed = await jobs.failedDocumentIds(id);

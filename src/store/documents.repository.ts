@@ -1,5 +1,6 @@
 /** Documents: the scan's upserts, the extractor's bulk updates, and reads by id. */
 import { type Transaction, sql } from 'kysely';
+import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import type { Database, DocumentStatus } from './schema.ts';
@@ -154,17 +155,6 @@ export interface DocumentDetail extends DocumentFields {
   extractedAt: Date | null;
   deletedAt: Date | null;
   classificationId: string | null;
-}
-
-const FINAL: DocumentStatus[] = ['extracted', 'unsupported'];
-
-/**
- * The scan's skip rule: a file on record with the size and mtime of its last extraction, and a
- * final status, needs no new extraction. (The classification plan asks it too, to tell whether a
- * rescan would find anything.)
- */
-export function unchangedSinceExtraction(row: { size: number | string; mtime: Date; status: DocumentStatus }, file: { size: number; mtime: Date }): boolean {
-  return Number(row.size) === file.size && row.mtime.getTime() === file.mtime.getTime() && FINAL.includes(row.status);
 }
 
 export function createDocumentsRepository(db: Db) {

@@ -1,5 +1,6 @@
 /** Jobs, their batches and per-document failures: the one place that writes job progress. */
 import { type Transaction, sql } from 'kysely';
+import { ACTIVE_JOB_STATUSES, isActiveJobStatus } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
 import type { Database, JobKind, JobStatus } from './schema.ts';
 
@@ -164,7 +165,7 @@ export function createJobsRepository(db: Db) {
             created_by: job.createdBy ?? null,
           })
           .onConflict((oc) =>
-            oc.column('dedupe_key').where('status', 'in', ['queued', 'running']).doNothing(),
+            oc.column('dedupe_key').where('status', 'in', ACTIVE_JOB_STATUSES).doNothing(),
           )
           .returning(columns)
           .executeTakeFirst();
@@ -173,7 +174,7 @@ export function createJobsRepository(db: Db) {
           .selectFrom('jobs')
           .select(columns)
           .where('dedupe_key', '=', job.dedupeKey)
-          .where('status', 'in', ['queued', 'running'])
+          .where('status', 'in', ACTIVE_JOB_STATUSES)
           .executeTakeFirst();
         if (existing) return { job: toJob(existing as RawJob), created: false };
         // The active twin finished between our insert and select: try again.
@@ -235,7 +236,7 @@ export function createJobsRepository(db: Db) {
           updated_at: sql`now()`,
         })
         .where('id', '=', id)
-        .where('status', 'in', ['queued', 'running'])
+        .where('status', 'in', ACTIVE_JOB_STATUSES)
         .returning(columns)
         .executeTakeFirst();
       return r ? toJob(r as RawJob) : undefined;
@@ -287,7 +288,7 @@ export function createJobsRepository(db: Db) {
         .select(['jobs.status', 'job_batches.completed_at'])
         .where('jobs.id', '=', jobId)
         .executeTakeFirst();
-      return !!r && (r.status === 'queued' || r.status === 'running') && r.completed_at == null;
+      return !!r && isActiveJobStatus(r.status) && r.completed_at == null;
     },
 
     /**
@@ -344,6 +345,19 @@ export function createJobsRepository(db: Db) {
       return true;
     },
 
+    /** Add a batch's token and cost sums to its job, inside the transaction that completed the batch. */
+    async addUsage(trx: Transaction<Database>, jobId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number }): Promise<void> {
+      await trx
+        .updateTable('jobs')
+        .set({
+          input_tokens: sql`input_tokens + ${usage.inputTokens}`,
+          output_tokens: sql`output_tokens + ${usage.outputTokens}`,
+          cost_usd: sql`cost_usd + ${usage.costUsd}`,
+        })
+        .where('id', '=', jobId)
+        .execute();
+    },
+
     /** Every batch is known: the job completes when the last one does (or now, if all are). */
     async finishDiscovery(jobId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
@@ -365,7 +379,7 @@ export function createJobsRepository(db: Db) {
         .updateTable('jobs')
         .set({ status: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()`, error_code: 'cancelled', error_message: 'Cancelled on request' })
         .where((eb) => eb.or([eb('id', '=', jobId), eb('parent_id', '=', jobId)]))
-        .where('status', 'in', ['queued', 'running'])
+        .where('status', 'in', ACTIVE_JOB_STATUSES)
         .returning('id')
         .execute();
       return rows.some((r) => r.id === jobId);
@@ -379,7 +393,7 @@ export function createJobsRepository(db: Db) {
       return db
         .updateTable('jobs')
         .set({ updated_at: sql`now()` })
-        .where('status', 'in', ['queued', 'running'])
+        .where('status', 'in', ACTIVE_JOB_STATUSES)
         .where(sql<boolean>`updated_at < now() - ${idleMs} * interval '1 millisecond'`)
         .returning(['id', 'kind'])
         .execute();
@@ -388,7 +402,7 @@ export function createJobsRepository(db: Db) {
     /** Is the job still queued or running (not cancelled, not finished)? */
     async isActive(jobId: string): Promise<boolean> {
       const r = await db.selectFrom('jobs').select('status').where('id', '=', jobId).executeTakeFirst();
-      return r?.status === 'queued' || r?.status === 'running';
+      return r !== undefined && isActiveJobStatus(r.status);
     },
 
     /** Every failed document of a job (for retry). */
@@ -428,7 +442,7 @@ export function createJobsRepository(db: Db) {
           updated_at: sql`now()`,
         })
         .where('id', '=', jobId)
-        .where('status', 'in', ['queued', 'running'])
+        .where('status', 'in', ACTIVE_JOB_STATUSES)
         .execute();
     },
 

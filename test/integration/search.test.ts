@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.ts';
-import { createIdleSearchIndexer } from '../../src/jobs/search-index.ts';
+import { createIdleSearchIndexer } from '../../src/services/search-indexing.service.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
 import { createSearchService, parseSearchQuery } from '../../src/services/search.service.ts';

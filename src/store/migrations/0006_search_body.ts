@@ -6,7 +6,7 @@ import { type Kysely, sql } from 'kysely';
  * - `search_body`: the text's vector (weight C, with positions: phrases need them), in its own
  *   column, computed from text and language only. Not by the trigger any more: a document whose
  *   text or language changed gets `search_body = null, search_pending = true`, and the indexer
- *   (jobs/search-index.ts: workers, when idle; `docsight reindex-search`) fills it in batches.
+ *   (services/search-indexing.service.ts: workers, when idle; `docsight reindex-search`) fills it in batches.
  *   Until then the document is found by its head (title, name, tags, category, summary), which
  *   the trigger still keeps current at once. A classification never touches the body.
  * - `search_terms`: a small vector of the body's most frequent lexemes (at most 48, at most 4

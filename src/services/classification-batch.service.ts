@@ -1,0 +1,216 @@
+/**
+ * Classifying a batch of documents: each document is sent to the model (one request for tags,
+ * category and summary together) and its result saved as it arrives; transient provider failures
+ * retry the batch with the queue's backoff, and on the last attempt a document fails with its
+ * reason while the rest of the folder goes on. The batch completes with its token and cost sums
+ * in one transaction. Requests in flight are bounded where they leave (the provider's fetch, per
+ * HTTP attempt, retries first: classify/concurrency.ts), not here.
+ */
+import { setMaxListeners } from 'node:events';
+import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
+import { JobFailure } from '../domain/errors.ts';
+import { type ClassifyJobParams, classifyJobParamsSchema, type JobPayloads } from '../domain/work.ts';
+import type { ClassificationOutput, ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
+import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
+import type { TaxonomiesRepository } from '../store/taxonomies.repository.ts';
+import type { UnitOfWork } from '../store/unit-of-work.ts';
+
+export type StoredResult = ClassificationOutput;
+
+export type ClassifyOutcome =
+  | { ok: true; result: StoredResult }
+  | { ok: false; code: string; message: string; retryable: boolean };
+
+export interface ClassifyService {
+  readonly model: string;
+  readonly promptVersion: string;
+  readonly providerName: string;
+  /** Estimated cost in USD of classifying this input (0 when it cannot be planned). */
+  estimateCostUsd(input: ClassifyInput): number;
+  classify(input: ClassifyInput, signal?: AbortSignal): Promise<ClassifyOutcome>;
+}
+
+/** The library's classifier with confidence review flags, and failures as values. */
+export function createClassifyService(opts: {
+  classifier: Classifier;
+  /** Tags under this confidence are kept but flagged for review. */
+  reviewThreshold: number;
+  summaryMaxWords: number;
+}): ClassifyService {
+  const { classifier } = opts;
+  return {
+    model: classifier.model,
+    promptVersion: classifier.promptVersion,
+    providerName: classifier.providerName,
+    estimateCostUsd(input) {
+      try {
+        return classifier.estimate({ summaryMaxWords: opts.summaryMaxWords, ...input }).costUsd;
+      } catch {
+        return 0;
+      }
+    },
+    async classify(input, signal) {
+      try {
+        const r = await classifier.classify({ summaryMaxWords: opts.summaryMaxWords, ...input }, { signal });
+        const tags = r.tags.map((t) => ({ label: t.label, confidence: t.confidence, needsReview: t.confidence < opts.reviewThreshold }));
+        return {
+          ok: true,
+          result: {
+            tags,
+            primaryCategory: r.primaryCategory,
+            summary: r.summary,
+            language: r.summaryLanguage,
+            strategy: r.strategy,
+            chunks: r.chunks,
+            inputTokens: r.usage.inputTokens,
+            outputTokens: r.usage.outputTokens,
+            costUsd: r.costUsd,
+            needsReview: tags.some((t) => t.needsReview),
+          },
+        };
+      } catch (err) {
+        const f = classificationFailure(err);
+        return { ok: false, code: f.code, message: f.message, retryable: f.retryable };
+      }
+    },
+  };
+}
+
+/** The key under which a result is reused: same content, taxonomy version, model, prompt and summary language. */
+export function resultKey(p: ClassifyJobParams, model: string, promptVersion: string): ResultKey {
+  return {
+    taxonomyId: p.taxonomyId,
+    taxonomyVersion: p.taxonomyVersion,
+    model,
+    promptVersion,
+    summaryLanguage: p.summaryLanguage ?? 'auto',
+  };
+}
+
+/** Is the job cancelled? Read at most every 500 ms, however many documents ask. */
+function cancellationCheck(isActive: () => Promise<boolean>): () => Promise<boolean> {
+  let checkedAt = 0;
+  let pending: Promise<boolean> | undefined;
+  let last = false;
+  return async () => {
+    if (last) return true;
+    if (Date.now() - checkedAt > 500) {
+      checkedAt = Date.now();
+      pending = isActive().then((active) => {
+        last = !active;
+        return last;
+      });
+    }
+    return pending ? pending : last;
+  };
+}
+
+/** Some documents of the batch hit a transient provider error: the queue runs the batch again. */
+export class BatchNeedsRetry extends Error {
+  override name = 'BatchNeedsRetry';
+}
+
+export interface ClassificationBatchDeps {
+  jobs: JobsRepository;
+  classifications: ClassificationsRepository;
+  taxonomies: TaxonomiesRepository;
+  unitOfWork: UnitOfWork;
+  /** Absent when this worker has no LLM provider configured. */
+  classifier?: ClassifyService;
+}
+
+/** Which run of the batch this is, as the queue counts it. */
+export interface BatchAttempt {
+  attempt: number;
+  maxAttempts: number;
+  signal: AbortSignal;
+}
+
+export function createClassificationBatchService(deps: ClassificationBatchDeps) {
+  const { jobs, classifications } = deps;
+  return {
+    /** Classify one batch (a no-op when it was completed by an earlier run or its job ended). */
+    async runBatch(payload: JobPayloads['classify'], run: BatchAttempt): Promise<void> {
+      const { signal } = run;
+      // Every document of the batch in flight listens on the job's signal (its provider call does):
+      // that many listeners is expected, not a leak.
+      setMaxListeners(payload.documentIds.length * 2 + 10, signal);
+      if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) return;
+      const job = await jobs.findById(payload.jobId);
+      if (!job) return;
+      const params = classifyJobParamsSchema.parse(job.params);
+      const classifier = deps.classifier;
+      if (!classifier) throw new JobFailure('provider_not_configured', 'This worker has no LLM provider configured (OPENAI_API_KEY / OPENAI_BASE_URL)');
+      const taxonomy = await deps.taxonomies.find(params.taxonomyId, params.taxonomyVersion);
+      if (!taxonomy) throw new JobFailure('taxonomy_gone', `Taxonomy ${params.taxonomyId} v${params.taxonomyVersion} is gone`);
+      const failures: FailureRow[] = [];
+      const transient: string[] = [];
+      const key = resultKey(params, classifier.model, classifier.promptVersion);
+      const rows = await classifications.inputs(payload.documentIds);
+      const already = await classifications.existing(
+        rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' })),
+        key,
+      );
+      let spent = job.costUsd;
+      const cancelled = cancellationCheck(() => jobs.isActive(job.id));
+      await Promise.all(
+        rows.map(async (doc) => {
+          // Done by an earlier run of this batch: keep it.
+          if (already.get(doc.id) === job.id) return;
+          // A cancelled job sends nothing more; the batch is left open (the job is over anyway).
+          if (await cancelled()) return;
+          if (!doc.sha256 || doc.text === null) {
+            failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
+            return;
+          }
+          const input = {
+            text: doc.text,
+            title: doc.title ?? undefined,
+            fileName: doc.name,
+            documentLanguage: doc.language ?? undefined,
+            taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels },
+            summaryLanguage: params.summaryLanguage ?? undefined,
+          };
+          if (params.budgetUsd !== undefined) {
+            const estimate = classifier.estimateCostUsd(input);
+            if (spent + estimate > params.budgetUsd) {
+              failures.push({
+                documentId: doc.id,
+                path: doc.path,
+                code: 'budget_exceeded',
+                message: `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`,
+              });
+              return;
+            }
+            spent += estimate;
+          }
+          const outcome = await classifier.classify(input, signal);
+          if (outcome.ok) {
+            await classifications.save({ ...key, ...outcome.result, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id });
+            return;
+          }
+          // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.
+          if (signal.aborted) return;
+          if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(doc.id);
+          else failures.push({ documentId: doc.id, path: doc.path, code: outcome.code, message: outcome.message });
+        }),
+      );
+      if (await cancelled()) return;
+      if (signal.aborted) throw new BatchNeedsRetry('Worker stopping: the batch goes back to the queue with its results so far kept');
+      if (transient.length > 0) {
+        // Results so far are saved; the rerun (with the queue's backoff) only sends what is left.
+        throw new BatchNeedsRetry(`${transient.length} document(s) hit a transient provider error; retrying the batch`);
+      }
+      const missing = payload.documentIds.length - rows.length;
+      await deps.unitOfWork.run(async (tx) => {
+        const usage = await classifications.usage(tx, job.id, payload.documentIds);
+        // Every document of the batch now has a result (from this run or an earlier one) or a failure.
+        const done = rows.length - failures.length;
+        const completed = await jobs.completeBatch(tx, job.id, payload.batchNo, { done, failed: failures.length, skipped: missing }, failures);
+        if (completed) await jobs.addUsage(tx, job.id, usage);
+      });
+    },
+  };
+}
+
+export type ClassificationBatchService = ReturnType<typeof createClassificationBatchService>;
