@@ -18,24 +18,10 @@ import { makeTestRoot, type TestRoot } from '../support/documents-root.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
-import { api, waitForJob } from '../support/http.ts';
+import { api, appOf, type ApiTarget, waitForJob } from '../support/http.ts';
+import { sample } from '../support/prometheus.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** Sum of a metric's samples whose labels include every given label (Prometheus text format). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  let seen = false;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const body = m[2] ?? '';
-    if (!Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) continue;
-    sum += Number(m[3]);
-    seen = true;
-  }
-  return seen ? sum : Number.NaN;
-}
 
 /** A pino logger whose JSON lines the test can read. */
 function capturingLogger() {
@@ -53,7 +39,7 @@ describe('metrics, request ids and the metrics listener', () => {
   let db: TestDatabase;
   let tree: TestRoot;
   let runtime: Runtime;
-  let base: string;
+  let app: ApiTarget;
   let fake: FakeOpenAI;
   const logs = capturingLogger();
   const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
@@ -72,9 +58,10 @@ describe('metrics, request ids and the metrics listener', () => {
       WORKER_CONCURRENCY: '2',
       EXTRACT_THREADS: '2',
       SCAN_BATCH_SIZE: '5',
+      LLM_RPM: '60',
     });
     runtime = await startRuntime(config, { api: true, worker: true }, logs.log);
-    base = runtime.url ?? '';
+    app = appOf(runtime);
   });
 
   after(async () => {
@@ -86,16 +73,16 @@ describe('metrics, request ids and the metrics listener', () => {
 
   it('counts requests by route pattern, documents by outcome and job runs by kind after a scan', async () => {
     const requestId = `test-${Date.now()}`;
-    const start = await api<{ id: string }>(base, 'POST', '/v1/scans', { path: '.' }, { 'x-request-id': requestId });
+    const start = await api<{ id: string }>(app, 'POST', '/v1/scans', { path: '.' }, { 'x-request-id': requestId });
     assert.equal(start.status, 202, JSON.stringify(start.body));
-    const job = await waitForJob(base, start.body.id);
+    const job = await waitForJob(app, start.body.id);
     assert.equal(job.status, 'completed');
     assert.ok(job.progress.done > 0 && job.progress.failed > 0, JSON.stringify(job.progress));
 
-    const r = await fetch(`${base}/metrics`);
+    const r = await api<string>(app, 'GET', '/metrics');
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    const text = await r.text();
+    const text = r.body;
 
     assert.equal(sample(text, 'docsight_documents_extracted_total'), job.progress.done);
     assert.equal(sample(text, 'docsight_document_failures_total', { stage: 'extract' }), job.progress.failed);
@@ -109,11 +96,12 @@ describe('metrics, request ids and the metrics listener', () => {
     assert.ok(sample(text, 'docsight_job_duration_seconds_count', { kind: 'extract', outcome: 'completed' }) >= Math.ceil(job.progress.total / 5));
     // Read at scrape time from the queue: the scan is over, nothing waits.
     assert.equal(sample(text, 'docsight_queue_jobs', { state: 'waiting' }), 0);
-    assert.ok(sample(text, 'process_cpu_seconds_total') >= 0);
+    // prom-client's process metrics are registered: this process has spent CPU time by now.
+    assert.ok(sample(text, 'process_cpu_seconds_total') > 0);
 
-    const unmatched = await fetch(`${base}/v1/no-such-route/${start.body.id}`);
+    const unmatched = await api(app, 'GET', `/v1/no-such-route/${start.body.id}`);
     assert.equal(unmatched.status, 404);
-    const after404 = await (await fetch(`${base}/metrics`)).text();
+    const after404 = (await api<string>(app, 'GET', '/metrics')).body;
     assert.equal(sample(after404, 'docsight_http_requests_total', { route: 'unmatched', status: '404' }), 1);
 
     // The POST's request id is on the job and on the worker's log lines for it.
@@ -126,12 +114,12 @@ describe('metrics, request ids and the metrics listener', () => {
   });
 
   it('counts LLM requests by status, SDK retries, 429s, tokens, cost and classified documents', async () => {
-    const start = await api<{ id: string }>(base, 'POST', '/v1/classifications', { path: 'Company A' });
+    const start = await api<{ id: string }>(app, 'POST', '/v1/classifications', { path: 'Company A' });
     assert.equal(start.status, 202, JSON.stringify(start.body));
-    const job = await waitForJob(base, start.body.id);
+    const job = await waitForJob(app, start.body.id);
     assert.equal(job.status, 'completed', JSON.stringify(job));
     assert.ok(job.progress.done > 0);
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = (await api<string>(app, 'GET', '/metrics')).body;
     assert.equal(sample(text, 'docsight_documents_classified_total'), job.progress.done);
     // The script's one 429 was retried by the SDK: every request reached the fake and was counted.
     assert.equal(sample(text, 'docsight_llm_requests_total', { status: '429' }), 1);
@@ -141,7 +129,8 @@ describe('metrics, request ids and the metrics listener', () => {
     assert.ok(sample(text, 'docsight_llm_tokens_total', { direction: 'input' }) > 0);
     assert.ok(sample(text, 'docsight_llm_tokens_total', { direction: 'output' }) > 0);
     assert.ok(sample(text, 'docsight_llm_cost_usd_total') > 0);
-    assert.ok(sample(text, 'docsight_llm_rate_limit_wait_seconds_total') >= 0);
+    // LLM_RPM=60 lets a burst of 6 requests through, then one a second: the rest of the folder waited.
+    assert.ok(sample(text, 'docsight_llm_rate_limit_wait_seconds_total') > 0.5, text.match(/^docsight_llm_rate_limit_wait.*$/m)?.[0]);
     assert.ok(sample(text, 'docsight_job_duration_seconds_count', { kind: 'classify', outcome: 'completed' }) >= 1);
   });
 
@@ -160,16 +149,21 @@ describe('metrics, request ids and the metrics listener', () => {
  * `before` runs `prepare` on the migrated database first (to create keys).
  */
 function queueDashboardServer(env: Record<string, string>, prepare?: (db: TestDatabase) => Promise<void>) {
-  const s = { base: '', db: undefined as TestDatabase | undefined, queueName: `qd${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` };
   let tree: TestRoot | undefined;
   let runtime: Runtime | undefined;
+  const s = {
+    get app(): ApiTarget {
+      return appOf(runtime ?? {});
+    },
+    db: undefined as TestDatabase | undefined,
+    queueName: `qd${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
+  };
   before(async () => {
     s.db = await createTestDatabase();
     await prepare?.(s.db);
     tree = await makeTestRoot(2);
     const config = parseConfig({ DATABASE_URL: s.db.url, REDIS_URL, QUEUE_NAME: s.queueName, DOCS_ROOT: tree.root, PORT: '0', EXTRACT_THREADS: '1', ...env });
     runtime = await startRuntime(config, { api: true, worker: false }, pino({ level: 'silent' }));
-    s.base = runtime.url ?? '';
   });
   after(async () => {
     await runtime?.stop();
@@ -187,16 +181,16 @@ describe('queue dashboard (Redis mode)', () => {
   const server = queueDashboardServer({});
 
   it('shows bull-board with our queue to a direct loopback caller', async () => {
-    const page = await fetch(`${server.base}/admin/queues`);
+    const page = await api<string>(server.app, 'GET', '/admin/queues');
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /<html/i);
-    const queues = await api<{ queues: { name: string }[] }>(server.base, 'GET', '/admin/queues/api/queues');
+    assert.match(page.body, /<html/i);
+    const queues = await api<{ queues: { name: string }[] }>(server.app, 'GET', '/admin/queues/api/queues');
     assert.equal(queues.status, 200, JSON.stringify(queues.body).slice(0, 300));
     assert.deepEqual(queues.body.queues.map((q) => q.name), [server.queueName]);
   });
 
   it('refuses a request that came through a proxy, with a JSON 403', async () => {
-    const r = await api<{ error: { code: string } }>(server.base, 'GET', '/admin/queues', undefined, { 'x-forwarded-for': '203.0.113.7' });
+    const r = await api<{ error: { code: string } }>(server.app, 'GET', '/admin/queues', undefined, { 'x-forwarded-for': '203.0.113.7' });
     assert.equal(r.status, 403);
     assert.equal(r.body.error.code, 'forbidden');
   });
@@ -218,47 +212,47 @@ describe('queue dashboard with keys required: the browser session cookie', () =>
   const cookieOf = (setCookie: string | null) => (setCookie ?? '').split(';')[0] ?? '';
 
   it('asks for a key, takes an admin key as a header, and refuses viewers and scoped admins', async () => {
-    assert.equal((await fetch(`${server.base}/admin/queues`)).status, 401);
-    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: bearer(keys.admin) })).status, 200);
-    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: bearer(keys.viewer) })).status, 403);
-    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: bearer(keys.scopedAdmin) })).status, 403);
-    const viewer = await api<{ error: { code: string } }>(server.base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.viewer));
+    assert.equal((await api(server.app, 'GET', '/admin/queues')).status, 401);
+    assert.equal((await api(server.app, 'GET', '/admin/queues/api/queues', undefined, bearer(keys.admin))).status, 200);
+    assert.equal((await api(server.app, 'GET', '/admin/queues/api/queues', undefined, bearer(keys.viewer))).status, 403);
+    assert.equal((await api(server.app, 'GET', '/admin/queues/api/queues', undefined, bearer(keys.scopedAdmin))).status, 403);
+    const viewer = await api<{ error: { code: string } }>(server.app, 'POST', '/v1/admin/queue-session', {}, bearer(keys.viewer));
     assert.equal(viewer.status, 403);
-    const scoped = await api<{ error: { code: string } }>(server.base, 'POST', '/v1/admin/queue-session', {}, bearer(keys.scopedAdmin));
+    const scoped = await api<{ error: { code: string } }>(server.app, 'POST', '/v1/admin/queue-session', {}, bearer(keys.scopedAdmin));
     assert.equal(scoped.status, 403);
   });
 
   it('opens bull-board in a browser through a cookie limited to /admin/queues, and nowhere else', async () => {
-    const res = await fetch(`${server.base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.admin), 'content-type': 'application/json' }, body: '{}' });
+    const res = await api(server.app, 'POST', '/v1/admin/queue-session', {}, bearer(keys.admin));
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { url: '/admin/queues' });
+    assert.deepEqual(res.body, { url: '/admin/queues' });
     const setCookie = res.headers.get('set-cookie') ?? '';
     for (const attr of ['Path=/admin/queues', 'HttpOnly', 'SameSite=Strict']) assert.ok(setCookie.includes(attr), `${attr} in ${setCookie}`);
     assert.doesNotMatch(setCookie, /Expires|Max-Age/i, 'a browser-session cookie');
     const cookie = cookieOf(setCookie);
 
-    const page = await fetch(`${server.base}/admin/queues`, { headers: { cookie } });
+    const page = await api<string>(server.app, 'GET', '/admin/queues', undefined, { cookie });
     assert.equal(page.status, 200);
-    assert.match(await page.text(), /<html/i);
-    const queues = await api<{ queues: { name: string }[] }>(server.base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
+    assert.match(page.body, /<html/i);
+    const queues = await api<{ queues: { name: string }[] }>(server.app, 'GET', '/admin/queues/api/queues', undefined, { cookie });
     assert.equal(queues.status, 200);
     assert.deepEqual(queues.body.queues.map((q) => q.name), [server.queueName]);
 
     // The cookie is not a key for the API.
-    assert.equal((await fetch(`${server.base}/v1/jobs`, { headers: { cookie } })).status, 401);
+    assert.equal((await api(server.app, 'GET', '/v1/jobs', undefined, { cookie })).status, 401);
     // Another site cannot drive bull-board's actions with it (browsers send Origin on a PUT).
-    const pause = await fetch(`${server.base}/admin/queues/api/queues/${server.queueName}/pause`, { method: 'PUT', headers: { cookie, origin: 'https://evil.example' } });
+    const pause = await api(server.app, 'PUT', `/admin/queues/api/queues/${server.queueName}/pause`, undefined, { cookie, origin: 'https://evil.example' });
     assert.equal(pause.status, 403);
-    const paused = await api<{ queues: { name: string; isPaused: boolean }[] }>(server.base, 'GET', '/admin/queues/api/queues', undefined, { cookie });
+    const paused = await api<{ queues: { name: string; isPaused: boolean }[] }>(server.app, 'GET', '/admin/queues/api/queues', undefined, { cookie });
     assert.equal(paused.body.queues[0]?.isPaused, false);
   });
 
   it('ends the session when the key is revoked', async () => {
-    const res = await fetch(`${server.base}/v1/admin/queue-session`, { method: 'POST', headers: { ...bearer(keys.revoked), 'content-type': 'application/json' }, body: '{}' });
+    const res = await api(server.app, 'POST', '/v1/admin/queue-session', {}, bearer(keys.revoked));
     const cookie = cookieOf(res.headers.get('set-cookie'));
-    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: { cookie } })).status, 200);
+    assert.equal((await api(server.app, 'GET', '/admin/queues/api/queues', undefined, { cookie })).status, 200);
     await createKeysService(createKeysRepository((server.db as TestDatabase).db)).revoke(revokedId);
-    assert.equal((await fetch(`${server.base}/admin/queues/api/queues`, { headers: { cookie } })).status, 401);
-    assert.equal((await fetch(`${server.base}/admin/queues`, { headers: { cookie: 'docsight_queues=dsk_AAAAAAAA_nope' } })).status, 401);
+    assert.equal((await api(server.app, 'GET', '/admin/queues/api/queues', undefined, { cookie })).status, 401);
+    assert.equal((await api(server.app, 'GET', '/admin/queues', undefined, { cookie: 'docsight_queues=dsk_AAAAAAAA_nope' })).status, 401);
   });
 });

@@ -1,5 +1,13 @@
-/** Small HTTP helpers for tests that talk to a real listening server. */
+/**
+ * HTTP helpers for API tests. A target is either a Fastify instance, driven in process with
+ * `inject` (no socket: the default for tests that need no second process), or the base URL of a
+ * listening server, reached with fetch (child processes, server-sent event streams, listeners).
+ */
 import assert from 'node:assert/strict';
+import type { FastifyInstance, HTTPMethods } from 'fastify';
+import { waitFor } from './wait.ts';
+
+export type ApiTarget = string | FastifyInstance;
 
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -7,26 +15,58 @@ export interface JsonResponse<T = Record<string, unknown>> {
   headers: Headers;
 }
 
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // not JSON (an HTML page, Prometheus text): keep the text
+  }
+}
+
+async function injected(app: FastifyInstance, method: string, path: string, body: unknown, headers: Record<string, string>) {
+  const res = await app.inject({
+    method: method as HTTPMethods,
+    url: path,
+    headers,
+    ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const out = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) out.append(name, String(v));
+  }
+  return { status: res.statusCode, text: res.body, headers: out };
+}
+
+async function fetched(base: string, method: string, path: string, body: unknown, headers: Record<string, string>) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** The Fastify instance of a runtime that serves the API, for `inject`. */
+export function appOf(runtime: { app?: FastifyInstance }): FastifyInstance {
+  assert.ok(runtime.app, 'the runtime serves no API');
+  return runtime.app;
+}
+
+/**
+ * One request; a JSON body is sent as JSON (a string body as it is, e.g. malformed JSON). The
+ * response body is parsed as JSON when it is JSON and kept as text otherwise.
+ */
 export async function api<T = Record<string, unknown>>(
-  base: string,
+  target: ApiTarget,
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<JsonResponse<T>> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON (HTML docs page): keep the text
-  }
-  return { status: res.status, body: parsed as T, headers: res.headers };
+  const sent = body === undefined ? headers : { 'content-type': 'application/json', ...headers };
+  const res = typeof target === 'string' ? await fetched(target, method, path, body, sent) : await injected(target, method, path, body, sent);
+  return { status: res.status, body: parseBody(res.text) as T, headers: res.headers };
 }
 
 export interface JobBody {
@@ -37,16 +77,21 @@ export interface JobBody {
   failures?: { path: string; code: string; message: string }[];
 }
 
-/** Poll a job until it is no longer queued or running (reads state; never waits on events). */
-export async function waitForJob(base: string, id: string, timeoutMs = 60_000): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api<JobBody>(base, 'GET', `/v1/jobs/${id}`);
-    assert.equal(r.status, 200, `GET job: ${JSON.stringify(r.body)}`);
-    if (r.body.status !== 'queued' && r.body.status !== 'running') return r.body;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${r.body.status} after ${timeoutMs} ms: ${JSON.stringify(r.body.progress)}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+/** Read a job (it must exist). */
+export async function getJob(target: ApiTarget, id: string): Promise<JobBody> {
+  const r = await api<JobBody>(target, 'GET', `/v1/jobs/${id}`);
+  assert.equal(r.status, 200, `GET job: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Poll a job until it is no longer queued or running. */
+export async function waitForJob(target: ApiTarget, id: string, timeoutMs = 60_000): Promise<JobBody> {
+  return waitFor(() => getJob(target, id), {
+    what: `job ${id} to end`,
+    timeoutMs,
+    intervalMs: 100,
+    until: (job) => job.status !== 'queued' && job.status !== 'running',
+  });
 }
 
 export const enc = (folder: string) => encodeURIComponent(folder);

@@ -14,10 +14,9 @@ import { Redis } from 'ioredis';
 import type { Db } from '../../src/store/database.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { generateDocxFolder } from './docx-fixtures.ts';
-import { api, type JobBody } from './http.ts';
+import { api, type JobBody, type JsonResponse } from './http.ts';
 import { freePort, type Proc, startDocsight, waitForHttp } from './processes.ts';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { waitFor } from './wait.ts';
 
 /** Print a line in the test output (node:test's reporter shows a test file's stdout lines as comments). */
 export function note(line: string): void {
@@ -37,13 +36,19 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+/** A server child that exited while the test waited for it to answer. */
+class Exited extends Error {}
+
+/** Wait until a server answers; a probe that throws `Exited` ends the wait, other errors mean "not yet". */
+async function waitUp(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    () =>
+      probe().catch((err: unknown) => {
+        if (err instanceof Exited) throw err;
+        return false;
+      }),
+    { what: `${what} to come up`, timeoutMs, intervalMs: 100 },
+  );
 }
 
 function tcpAnswers(port: number): Promise<boolean> {
@@ -85,8 +90,8 @@ export async function startPrivateRedis(opts: { persist: boolean }): Promise<Pri
     c.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     c.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     child = c;
-    await waitFor(`redis-server on ${port}`, async () => {
-      if (c.exitCode !== null) throw new Error(`redis-server exited: ${log.slice(-2000)}`);
+    await waitUp(`redis-server on ${port}`, async () => {
+      if (c.exitCode !== null) throw new Exited(`redis-server exited: ${log.slice(-2000)}`);
       return tcpAnswers(port);
     });
   };
@@ -163,8 +168,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await c.end();
     }
   };
-  await waitFor(`postgres on ${port}`, async () => {
-    if (child.exitCode !== null) throw new Error(`postgres exited: ${log.slice(-2000)}`);
+  await waitUp(`postgres on ${port}`, async () => {
+    if (child.exitCode !== null) throw new Exited(`postgres exited: ${log.slice(-2000)}`);
     await admin((c) => c.query('select 1'));
     return true;
   });
@@ -343,13 +348,13 @@ export async function waitForProgress(
   pred: (job: JobBody) => boolean,
   timeoutMs = 60_000,
 ): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api<JobBody>(base, 'GET', `/v1/jobs/${jobId}`).catch(() => null);
-    if (r?.status === 200 && pred(r.body)) return r.body;
-    if (Date.now() > deadline) throw new Error(`job ${jobId}: condition not met within ${timeoutMs} ms (${JSON.stringify(r?.body)})`);
-    await sleep(50);
-  }
+  // The API may be restarting (a fault test): an unanswered poll is "not yet".
+  const r = await waitFor(() => api<JobBody>(base, 'GET', `/v1/jobs/${jobId}`).catch(() => null), {
+    what: `job ${jobId} to reach the awaited progress`,
+    timeoutMs,
+    until: (res): res is JsonResponse<JobBody> => res?.status === 200 && pred(res.body),
+  });
+  return r.body;
 }
 
 /** Remove a queue's keys from a (shared) Redis. */

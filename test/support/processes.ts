@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { waitFor } from './wait.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(REPO, 'bin', 'docsight.js');
@@ -72,16 +73,12 @@ export function startDocsight(args: string[], env: Record<string, string>, cwd: 
 
 /** Wait until GET url answers 200 (or the process dies, or time runs out). */
 export async function waitForHttp(url: string, proc: Proc, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}):\n${proc.output().slice(-3000)}`);
-    try {
-      const r = await fetch(url);
-      if (r.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${proc.output().slice(-3000)}`);
+  await waitFor(
+    async () => {
+      if (proc.child.exitCode !== null) throw new Error(`process exited (${proc.child.exitCode}):\n${proc.output().slice(-3000)}`);
+      const r = await fetch(url).catch(() => null); // not listening yet
+      return r?.status === 200;
+    },
+    { what: `${url} to answer 200`, timeoutMs, intervalMs: 200, detail: () => proc.output().slice(-3000) },
+  );
 }
