@@ -14,7 +14,7 @@ import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
 import { makeTestRoot, type TestRoot } from '../support/documents-root.ts';
-import { api, enc, waitForJob } from '../support/http.ts';
+import { api, appOf, type ApiTarget, enc, waitForJob } from '../support/http.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -32,7 +32,7 @@ for (const queue of ['postgres', 'bullmq'] as const) {
     let db: TestDatabase;
     let tree: TestRoot;
     let runtime: Runtime;
-    let base: string;
+    let app: ApiTarget;
     const queueName = `t${Date.now().toString(36)}${queue}`;
 
     before(async () => {
@@ -49,7 +49,7 @@ for (const queue of ['postgres', 'bullmq'] as const) {
         SCAN_BATCH_SIZE: '7',
       });
       runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
-      base = runtime.url ?? '';
+      app = appOf(runtime);
     });
 
     after(async () => {
@@ -65,9 +65,9 @@ for (const queue of ['postgres', 'bullmq'] as const) {
     });
 
     it('scans the whole root: every document recorded once, broken files failed with a reason', async () => {
-      const start = await api<{ id: string; status: string }>(base, 'POST', '/v1/scans', { path: '.' });
+      const start = await api<{ id: string; status: string }>(app, 'POST', '/v1/scans', { path: '.' });
       assert.equal(start.status, 202, JSON.stringify(start.body));
-      const job = await waitForJob(base, start.body.id);
+      const job = await waitForJob(app, start.body.id);
       assert.equal(job.status, 'completed');
       assert.equal(job.progress.total, tree.documents.length);
       assert.equal(job.progress.done + job.progress.failed + job.progress.skipped, job.progress.total);
@@ -84,7 +84,7 @@ for (const queue of ['postgres', 'bullmq'] as const) {
 
     it('answers insights for a folder with its subfolders, and never counts the sibling "Company A2"', async () => {
       const expected = tree.generated.filter((g) => g.rel.startsWith('Company A/'));
-      const r = await api<Insights>(base, 'GET', `/v1/folders/${enc('Company A')}/insights`);
+      const r = await api<Insights>(app, 'GET', `/v1/folders/${enc('Company A')}/insights`);
       assert.equal(r.status, 200, JSON.stringify(r.body));
       // generated + unicode letter + corrupt + empty
       assert.equal(r.body.documentCount, expected.length + 3);
@@ -97,19 +97,19 @@ for (const queue of ['postgres', 'bullmq'] as const) {
       assert.ok(r.body.failuresByCode.length >= 1);
       assert.ok(r.body.subfolders.some((s) => s.key === 'Company A/Ünïcode map met spaties'));
 
-      const root = await api<Insights>(base, 'GET', '/v1/folders/./insights');
+      const root = await api<Insights>(app, 'GET', '/v1/folders/./insights');
       assert.equal(root.body.documentCount, tree.documents.length);
     });
 
     it('takes folder paths with spaces and slashes, encoded or literal', async () => {
       const folder = 'Company A/Project 1';
       const expected = tree.generated.filter((g) => g.rel.startsWith(`${folder}/`)).length;
-      const encoded = await api<Insights>(base, 'GET', `/v1/folders/${enc(folder)}/insights`);
-      const literal = await api<Insights>(base, 'GET', '/v1/folders/Company%20A/Project%201/insights');
+      const encoded = await api<Insights>(app, 'GET', `/v1/folders/${enc(folder)}/insights`);
+      const literal = await api<Insights>(app, 'GET', '/v1/folders/Company%20A/Project%201/insights');
       assert.equal(encoded.status, 200);
       assert.equal(encoded.body.documentCount, expected);
       assert.equal(literal.body.documentCount, expected);
-      const unicode = await api<Insights>(base, 'GET', `/v1/folders/${enc('Company A/Ünïcode map met spaties')}/insights`);
+      const unicode = await api<Insights>(app, 'GET', `/v1/folders/${enc('Company A/Ünïcode map met spaties')}/insights`);
       assert.equal(unicode.status, 200);
       assert.equal(unicode.body.documentCount, 3);
     });
@@ -120,7 +120,7 @@ for (const queue of ['postgres', 'bullmq'] as const) {
       do {
         const q: string = cursor ? `&cursor=${cursor}` : '';
         const page = await api<{ items: { path: string; title: string | null; author: string | null }[]; nextCursor: string | null }>(
-          base,
+          app,
           'GET',
           `/v1/folders/${enc('Company A')}/documents?limit=5&sort=path${q}`,
         );
@@ -132,25 +132,25 @@ for (const queue of ['postgres', 'bullmq'] as const) {
       assert.deepEqual(seen, expected);
 
       const byModified = await api<{ items: { modified: string | null }[] }>(
-        base,
+        app,
         'GET',
         `/v1/folders/${enc('Company B')}/documents?sort=modified&order=desc&limit=100`,
       );
       const dates = byModified.body.items.map((i) => i.modified ?? '');
       assert.deepEqual(dates, [...dates].sort().reverse());
 
-      const bad = await api(base, 'GET', `/v1/folders/${enc('Company A')}/documents?cursor=not-a-cursor`);
+      const bad = await api(app, 'GET', `/v1/folders/${enc('Company A')}/documents?cursor=not-a-cursor`);
       assert.equal(bad.status, 400);
     });
 
     it('shows one document with its properties and text', async () => {
       const g = tree.generated[0];
       assert.ok(g);
-      const list = await api<{ items: { id: string; path: string }[] }>(base, 'GET', `/v1/folders/${enc(path.dirname(g.rel))}/documents?limit=100`);
+      const list = await api<{ items: { id: string; path: string }[] }>(app, 'GET', `/v1/folders/${enc(path.dirname(g.rel))}/documents?limit=100`);
       const item = list.body.items.find((i) => i.path === g.rel);
       assert.ok(item);
       const doc = await api<{ title: string; author: string; status: string; textPreview: string; sha256: string; metadata: { properties: { lastModifiedBy?: string } } }>(
-        base,
+        app,
         'GET',
         `/v1/documents/${item.id}`,
       );
@@ -160,8 +160,8 @@ for (const queue of ['postgres', 'bullmq'] as const) {
       assert.equal(doc.body.author, g.creator);
       assert.match(doc.body.sha256, /^[0-9a-f]{64}$/);
       assert.ok(doc.body.textPreview.length > 100);
-      assert.equal((await api(base, 'GET', '/v1/documents/00000000-0000-0000-0000-000000000000')).status, 404);
-      assert.equal((await api(base, 'GET', '/v1/documents/not-a-uuid')).status, 400);
+      assert.equal((await api(app, 'GET', '/v1/documents/00000000-0000-0000-0000-000000000000')).status, 404);
+      assert.equal((await api(app, 'GET', '/v1/documents/not-a-uuid')).status, 400);
     });
 
     it('skips unchanged files on a rescan, re-extracts a changed one, and drops a deleted one', async () => {
@@ -174,8 +174,8 @@ for (const queue of ['postgres', 'bullmq'] as const) {
       await utimes(changedAbs, later, later);
       await unlink(path.join(tree.root, removed.rel));
 
-      const start = await api<{ id: string }>(base, 'POST', '/v1/scans', { path: '.' });
-      const job = await waitForJob(base, start.body.id);
+      const start = await api<{ id: string }>(app, 'POST', '/v1/scans', { path: '.' });
+      const job = await waitForJob(app, start.body.id);
       assert.equal(job.status, 'completed');
       assert.equal(job.progress.total, tree.documents.length - 1);
       // Unchanged files are skipped; the changed one and the broken ones are processed again.
@@ -189,65 +189,65 @@ for (const queue of ['postgres', 'bullmq'] as const) {
       assert.ok(byPath.get(removed.rel)?.deleted_at);
       assert.equal(byPath.get(tree.generated[3]?.rel ?? '')?.extraction_count, 1);
 
-      const root = await api<Insights>(base, 'GET', '/v1/folders/./insights');
+      const root = await api<Insights>(app, 'GET', '/v1/folders/./insights');
       assert.equal(root.body.documentCount, tree.documents.length - 1);
     });
 
     it('refuses traversal, absolute paths, symlinks out of the root and unknown folders', async () => {
       for (const p of ['..%2F..%2Fetc', '%2e%2e', '..', '%2Fetc', 'escape', 'Company%20A%2F..%2F..%2Fetc', 'a%5C..%5Cb', 'a%00b']) {
-        const r = await api<{ error: { code: string } }>(base, 'GET', `/v1/folders/${p}/insights`);
+        const r = await api<{ error: { code: string } }>(app, 'GET', `/v1/folders/${p}/insights`);
         assert.ok(r.status === 400 || r.status === 404, `${p}: ${r.status}`);
         assert.ok(r.body.error?.code, `${p} has a JSON error`);
       }
       for (const p of ['/etc', '../', 'escape', 'Company A/../../etc', 'C:/Windows']) {
-        const r = await api<{ error: { code: string } }>(base, 'POST', '/v1/scans', { path: p });
+        const r = await api<{ error: { code: string } }>(app, 'POST', '/v1/scans', { path: p });
         assert.equal(r.status, 400, `${p}: ${JSON.stringify(r.body)}`);
         assert.equal(r.body.error.code, 'path_outside_root');
       }
-      const missing = await api<{ error: { code: string } }>(base, 'POST', '/v1/scans', { path: 'No Such Company' });
+      const missing = await api<{ error: { code: string } }>(app, 'POST', '/v1/scans', { path: 'No Such Company' });
       assert.equal(missing.status, 404);
-      assert.equal((await api(base, 'GET', `/v1/folders/${enc('No Such Company')}/insights`)).status, 404);
-      assert.equal((await api(base, 'POST', '/v1/scans', { path: 'Company A', extra: 1 })).status, 400);
-      assert.equal((await api(base, 'POST', '/v1/scans', {})).status, 400);
-      const malformed = await fetch(`${base}/v1/scans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":' });
+      assert.equal((await api(app, 'GET', `/v1/folders/${enc('No Such Company')}/insights`)).status, 404);
+      assert.equal((await api(app, 'POST', '/v1/scans', { path: 'Company A', extra: 1 })).status, 400);
+      assert.equal((await api(app, 'POST', '/v1/scans', {})).status, 400);
+      const malformed = await api<{ error: { code: string } }>(app, 'POST', '/v1/scans', '{"path":');
       assert.equal(malformed.status, 400);
-      assert.ok(((await malformed.json()) as { error?: unknown }).error);
+      assert.equal(malformed.body.error.code, 'bad_request');
     });
 
     it("serves the original design's routes with the same fields", async () => {
-      const count = await api<{ folder_path: string; document_count: number }>(base, 'GET', `/folder-insights/${enc('Company B')}/count_files`);
+      const count = await api<{ folder_path: string; document_count: number }>(app, 'GET', `/folder-insights/${enc('Company B')}/count_files`);
       assert.equal(count.status, 200);
       const removedInB = tree.generated[2]?.rel.startsWith('Company B/') ? 1 : 0;
       assert.equal(count.body.document_count, tree.documents.filter((p) => p.startsWith('Company B/')).length - removedInB);
-      const literal = await api<{ document_count: number }>(base, 'GET', '/folder-insights/Company%20A/Project%201/count_files');
+      const literal = await api<{ document_count: number }>(app, 'GET', '/folder-insights/Company%20A/Project%201/count_files');
       assert.equal(literal.status, 200);
       const meta = await api<{ folder_path: string; files: { filename: string; size_kb: number; modified: string; path: string }[] }>(
-        base,
+        app,
         'GET',
         `/folder-insights/${enc('Company B')}/get_folder_files_metadata?limit=3`,
       );
       assert.equal(meta.status, 200);
       assert.equal(meta.body.files.length, 3);
       assert.ok(meta.body.files.every((f) => f.path.startsWith('Company B/') && typeof f.size_kb === 'number'));
-      const tag = await api<{ error: { code: string; message: string } }>(base, 'GET', `/document-classification/${enc('Company B')}/tag_documents`);
+      const tag = await api<{ error: { code: string; message: string } }>(app, 'GET', `/document-classification/${enc('Company B')}/tag_documents`);
       assert.equal(tag.status, 503);
       assert.match(tag.body.error.message, /OPENAI_API_KEY/);
-      assert.equal((await api(base, 'GET', '/folder-insights/..%2F..%2Fetc/count_files')).status, 400);
+      assert.equal((await api(app, 'GET', '/folder-insights/..%2F..%2Fetc/count_files')).status, 400);
     });
 
     it('reports health and readiness, and serves the OpenAPI document and Swagger UI', async () => {
-      assert.equal((await api(base, 'GET', '/health')).status, 200);
-      const ready = await api<{ status: string }>(base, 'GET', '/ready');
+      assert.equal((await api(app, 'GET', '/health')).status, 200);
+      const ready = await api<{ status: string }>(app, 'GET', '/ready');
       assert.equal(ready.status, 200);
       assert.equal(ready.body.status, 'ready');
-      const spec = await api<{ openapi: string; paths: Record<string, unknown> }>(base, 'GET', '/openapi.json');
+      const spec = await api<{ openapi: string; paths: Record<string, unknown> }>(app, 'GET', '/openapi.json');
       assert.equal(spec.status, 200);
       assert.ok(spec.body.paths['/v1/scans']);
       assert.ok(spec.body.paths['/v1/folders/{path}/insights']);
-      const docs = await fetch(`${base}/docs/`);
+      const docs = await api<string>(app, 'GET', '/docs/');
       assert.equal(docs.status, 200);
-      assert.match(await docs.text(), /swagger/i);
-      const unknown = await api<{ error: { code: string } }>(base, 'GET', '/nope');
+      assert.match(docs.body, /swagger/i);
+      const unknown = await api<{ error: { code: string } }>(app, 'GET', '/nope');
       assert.equal(unknown.status, 404);
       assert.equal(unknown.body.error.code, 'not_found');
     });

@@ -22,7 +22,8 @@ import { migrations } from '../../src/store/migrations/index.ts';
 import { createSearchRepository } from '../../src/store/search.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx, generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
-import { api, waitForJob } from '../support/http.ts';
+import { api, appOf, type ApiTarget, waitForJob } from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface Bucket {
   key: string | null;
@@ -72,19 +73,13 @@ describe('search', () => {
   let db: TestDatabase;
   let root: string;
   let runtime: Runtime;
-  let base: string;
+  let app: ApiTarget;
   let generated: GeneratedDoc[];
-  const search = (query: string) => api<SearchBody>(base, 'GET', `/v1/search?${query}`);
+  const search = (query: string) => api<SearchBody>(app, 'GET', `/v1/search?${query}`);
   const q = (text: string, extra = '') => search(`q=${encodeURIComponent(text)}${extra}`);
   /** Text is indexed by the workers when idle: wait until search says nothing waits. */
-  const waitIndexed = async () => {
-    for (let i = 0; i < 300; i++) {
-      const r = await search('limit=1');
-      if (r.body.unindexed === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail('text was not indexed within 30 s');
-  };
+  const waitIndexed = () =>
+    waitFor(async () => (await search('limit=1')).body.unindexed, { what: 'the text to be indexed', timeoutMs: 30_000, intervalMs: 100, until: (n) => n === 0 });
 
   before(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -121,10 +116,10 @@ describe('search', () => {
 
     const config = parseConfig({ DATABASE_URL: db.url, DOCS_ROOT: root, PORT: '0', EXTRACT_THREADS: '2', QUEUE_NAME: `search${Date.now().toString(36)}` });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
-    base = runtime.url ?? '';
-    const start = await api<{ id: string }>(base, 'POST', '/v1/scans', { path: '.' });
+    app = appOf(runtime);
+    const start = await api<{ id: string }>(app, 'POST', '/v1/scans', { path: '.' });
     assert.equal(start.status, 202, JSON.stringify(start.body));
-    const job = await waitForJob(base, start.body.id);
+    const job = await waitForJob(app, start.body.id);
     assert.equal(job.status, 'completed', JSON.stringify(job));
     await waitIndexed();
   });
@@ -245,11 +240,11 @@ describe('search', () => {
     const keys = createKeysService(createKeysRepository(db.db));
     const { key } = await keys.create({ name: 'scoped', role: 'viewer', scopes: ['Company B'] });
     const headers = { authorization: `Bearer ${key}` };
-    const viaKey = await api<SearchBody>(base, 'GET', `/v1/search?q=${encodeURIComponent('risico OR risk')}`, undefined, headers);
+    const viaKey = await api<SearchBody>(app, 'GET', `/v1/search?q=${encodeURIComponent('risico OR risk')}`, undefined, headers);
     assert.equal(viaKey.status, 200, JSON.stringify(viaKey.body));
     assert.ok(viaKey.body.items.length > 0);
     assert.ok(viaKey.body.items.every((i) => i.path.startsWith('Company B/')));
-    const outside = await api<SearchBody>(base, 'GET', `/v1/search?q=risico&path=${encodeURIComponent('Company A')}`, undefined, headers);
+    const outside = await api<SearchBody>(app, 'GET', `/v1/search?q=risico&path=${encodeURIComponent('Company A')}`, undefined, headers);
     assert.equal(outside.status, 404);
   });
 
