@@ -101,7 +101,7 @@ export const docxExtractor: Extractor = {
         hasSignature: facts.hasSignature,
         encrypted: false,
       },
-      warnings,
+      warnings: [...warnings, ...zip.partWarnings],
     };
   },
 };

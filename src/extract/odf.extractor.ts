@@ -129,7 +129,7 @@ export const odfExtractor: Extractor = {
       parts,
       counts: { paragraphs: stats.paragraphs, tables: stats.tables },
       structure,
-      warnings,
+      warnings: [...warnings, ...zip.partWarnings],
     };
   },
 };

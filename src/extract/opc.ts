@@ -21,16 +21,27 @@ export interface Relationship {
   external: boolean;
 }
 
-/** Reads a part as XML that is safe to scan; undefined when missing. */
+/** Reads a part as XML that is safe to scan (see safeXml); undefined when missing. */
 export function readXml(zip: ZipArchive, part: string): string | undefined {
   const data = zip.read(part);
-  return data === undefined ? undefined : decodeSafeXml(data, part);
+  if (data === undefined) return undefined;
+  const safe = decodeSafeXml(data, part);
+  if (safe.warning !== undefined) notePartWarning(zip, safe.warning);
+  return safe.xml;
 }
 
 /** Reads a part prepared for one forward scan (see ScannableXml); undefined when missing. */
 export function readScannableXml(zip: ZipArchive, part: string): ScannableXml | undefined {
   const data = zip.read(part);
-  return data === undefined ? undefined : scannableXml(data, part);
+  if (data === undefined) return undefined;
+  const safe = scannableXml(data, part);
+  if (safe.warning !== undefined) notePartWarning(zip, safe.warning);
+  return safe;
+}
+
+/** A part can be read more than once (relationships, [Content_Types].xml): its warning is kept once. */
+function notePartWarning(zip: ZipArchive, warning: string): void {
+  if (!zip.partWarnings.includes(warning)) zip.partWarnings.push(warning);
 }
 
 /** The .rels part that holds a part's relationships ('' for the package itself). */

@@ -82,7 +82,7 @@ export const pptxExtractor: Extractor = {
         hasSignature: facts.hasSignature,
         encrypted: false,
       },
-      warnings,
+      warnings: [...warnings, ...zip.partWarnings],
     };
   },
 };

@@ -68,7 +68,7 @@ export const xlsxExtractor: Extractor = {
         hasSignature: facts.hasSignature,
         encrypted: false,
       },
-      warnings,
+      warnings: [...warnings, ...zip.partWarnings],
     };
   },
 };

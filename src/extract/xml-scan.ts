@@ -3,7 +3,7 @@
  * walk tags with indexOf instead of building a DOM (measured ~3x faster than htmlparser2 and far
  * faster than mammoth). Element names are matched by local name so any namespace prefix works
  * (Strict OOXML, odd producers). It never expands entities beyond the five XML ones and numeric
- * references, and refuses documents that declare a DTD.
+ * references, and ignores a DTD (see safeXml).
  */
 import { ExtractionError } from './types.ts';
 import { asBuffer, decodeText, isUtf16 } from './zip.ts';
@@ -22,26 +22,146 @@ export function decodeEntities(s: string): string {
   });
 }
 
+/** An XML part ready to scan, and what was changed in it to make it safe (for the result's warnings). */
+export interface SafeXml {
+  readonly xml: string;
+  /** Set when the part declared a DTD, which was removed. */
+  readonly warning?: string;
+}
+
 /**
- * Rejects XML that declares a DTD or entities: the only reasons to do so in an Office part are
- * entity-expansion (billion laughs) and external-entity (XXE) attacks. Every '<!' is checked;
- * they are found by their '!', which is rare in Office parts (comments, CDATA, the odd '!' in
- * text), where a search for '<!' stops at every tag.
+ * Makes a part safe to scan: a DTD (and any stray markup declaration) is removed unread, as Tika
+ * and POI ignore it, so no entity it defines is ever expanded and nothing it names is fetched.
+ * Office and ODF parts have no use for a DTD; one is there by accident or as an entity-expansion
+ * (billion laughs) or external-entity (XXE) attack. References to entities other than the five
+ * XML ones are then dropped from the part, as POI drops them ("&ext;" reads as ""), so an
+ * attack's entity names never reach the text. A part without a DTD is returned as it is, with
+ * its unknown references verbatim as before.
+ *
+ * One check per part decides: every '<!' is looked at, found by its '!', which is rare in Office
+ * parts (comments, CDATA, the odd '!' in text), where a search for '<!' stops at every tag. Only a
+ * part that holds '<!DOCTYPE' or '<!ENTITY' is walked again.
  */
-export function assertSafeXml(xml: string, partName: string): string {
+export function safeXml(xml: string, partName: string): SafeXml {
   for (let i = xml.indexOf('!', 1); i >= 0; i = xml.indexOf('!', i + 1)) {
-    if (xml.charCodeAt(i - 1) === 60 /* < */ && (xml.startsWith('DOCTYPE', i + 1) || xml.startsWith('ENTITY', i + 1))) throw hostileXml(partName);
+    if (xml.charCodeAt(i - 1) === 60 /* < */ && (xml.startsWith('DOCTYPE', i + 1) || xml.startsWith('ENTITY', i + 1))) return withoutDtd(xml, partName);
   }
-  return xml;
+  return { xml };
 }
 
-/** Decodes an XML part (UTF-8 unless marked UTF-16) after the same check as assertSafeXml. */
-export function decodeSafeXml(data: Uint8Array, partName: string): string {
-  return assertSafeXml(decodeText(data), partName);
+/** Decodes an XML part (UTF-8 unless marked UTF-16) and makes it safe as safeXml does. */
+export function decodeSafeXml(data: Uint8Array, partName: string): SafeXml {
+  return safeXml(decodeText(data), partName);
 }
 
-function hostileXml(partName: string): ExtractionError {
-  return new ExtractionError('corrupt', `XML part ${partName} declares a DTD or entities; refused as hostile`);
+const MARKUP_DECLARATION = /^(?:ENTITY|ELEMENT|ATTLIST|NOTATION)/;
+/** An entity reference by name (numeric references start with '#'); whitespace is spelled out so latin1 bytes of UTF-8 text never count as space. */
+const NAMED_REFERENCE = /&([^ \t\r\n&;<>"'#][^ \t\r\n&;<>"']*);/g;
+
+/**
+ * The part with its DOCTYPE (internal subset included) and stray markup declarations removed and
+ * references to entities other than the five XML ones dropped. Comments, CDATA and processing
+ * instructions are copied as they are: a '<!DOCTYPE' or '&name;' inside them is text. The walk is
+ * linear (every search starts past the last), so a hostile part cannot make it slow.
+ */
+function withoutDtd(xml: string, partName: string): SafeXml {
+  const n = xml.length;
+  const kept: string[] = [];
+  let copied = 0;
+  let declarations = 0;
+  let dropped = 0;
+  const keepMarkup = (to: number) => {
+    if (to <= copied) return;
+    kept.push(
+      xml.slice(copied, to).replace(NAMED_REFERENCE, (match, name: string) => {
+        if (NAMED_ENTITIES[name] !== undefined) return match;
+        dropped++;
+        return '';
+      }),
+    );
+  };
+  for (let lt = xml.indexOf('<'); lt >= 0 && lt + 1 < n; ) {
+    let end: number;
+    let verbatim = true;
+    if (xml.startsWith('<!--', lt)) end = after(xml, '-->', lt + 4);
+    else if (xml.startsWith('<![CDATA[', lt)) end = after(xml, ']]>', lt + 9);
+    else if (xml.charCodeAt(lt + 1) === 63 /* ? */) end = after(xml, '?>', lt + 2);
+    else if (xml.charCodeAt(lt + 1) === 33 /* ! */ && xml.slice(lt + 2, lt + 9).toUpperCase() === 'DOCTYPE') {
+      end = doctypeEnd(xml, lt + 9);
+      verbatim = false;
+    } else if (xml.charCodeAt(lt + 1) === 33 /* ! */ && MARKUP_DECLARATION.test(xml.slice(lt + 2, lt + 10))) {
+      end = declarationEnd(xml, lt + 2);
+      verbatim = false;
+    } else {
+      lt = xml.indexOf('<', lt + 1);
+      continue;
+    }
+    if (!verbatim) {
+      if (end < 0) throw new ExtractionError('corrupt', `XML part ${partName} has an unterminated DTD or markup declaration`);
+      keepMarkup(lt);
+      declarations++;
+      copied = end;
+    } else if (end < 0) {
+      break;
+    } else {
+      keepMarkup(lt);
+      kept.push(xml.slice(lt, end));
+      copied = end;
+    }
+    lt = xml.indexOf('<', end);
+  }
+  // No declaration outside comments and CDATA: the part is as it was.
+  if (declarations === 0) return { xml };
+  keepMarkup(n);
+  return {
+    xml: kept.join(''),
+    warning: `DTD in ${partName} ignored; ${dropped} entity reference${dropped === 1 ? '' : 's'} not expanded`,
+  };
+}
+
+/** Index just past the first `marker` at or after `from`; -1 if none. */
+function after(xml: string, marker: string, from: number): number {
+  const e = xml.indexOf(marker, from);
+  return e < 0 ? -1 : e + marker.length;
+}
+
+/**
+ * Index just past the '>' that ends a DOCTYPE whose keyword ends before `from`; -1 if none. Quoted
+ * literals (system ids, entity values) are passed whole, so a ']>' or '>' inside one ends nothing;
+ * in the internal subset, comments, processing instructions and markup declarations are passed
+ * whole too, and the subset ends at the first ']' outside them.
+ */
+function doctypeEnd(xml: string, from: number): number {
+  const n = xml.length;
+  let inSubset = false;
+  for (let i = from; i < n; ) {
+    const c = xml.charCodeAt(i);
+    if (c === 34 /* " */ || c === 39 /* ' */) {
+      const close = xml.indexOf(c === 34 ? '"' : "'", i + 1);
+      if (close < 0) return -1;
+      i = close + 1;
+    } else if (!inSubset) {
+      if (c === 62 /* > */) return i + 1;
+      if (c === 91 /* [ */) inSubset = true;
+      i++;
+    } else if (c === 93 /* ] */) {
+      inSubset = false;
+      i++;
+    } else if (c === 60 /* < */) {
+      const e = xml.startsWith('<!--', i) ? after(xml, '-->', i + 4) : xml.startsWith('<?', i) ? after(xml, '?>', i + 2) : xml.startsWith('<!', i) ? declarationEnd(xml, i + 2) : i + 1;
+      if (e < 0) return -1;
+      i = e;
+    } else {
+      i++;
+    }
+  }
+  return -1;
+}
+
+/** Index just past the '>' that ends a markup declaration (<!ENTITY ...>), quoted literals passed whole; -1 if none. */
+function declarationEnd(xml: string, from: number): number {
+  const e = findTagEnd(xml, from);
+  return e < 0 ? -1 : e + 1;
 }
 
 /**
@@ -60,16 +180,18 @@ export interface ScannableXml {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Prepares a part for scanning, after the same check as assertSafeXml. */
-export function scannableXml(data: Uint8Array, partName: string): ScannableXml {
+/** Prepares a part for scanning, made safe as safeXml does. */
+export function scannableXml(data: Uint8Array, partName: string): ScannableXml & SafeXml {
   if (isUtf16(data)) {
-    const xml = assertSafeXml(decodeText(data), partName);
-    return { xml, source: (from, to) => xml.slice(from, to) };
+    const { xml, warning } = decodeSafeXml(data, partName);
+    return { xml, warning, source: (from, to) => xml.slice(from, to) };
   }
-  const bytes = asBuffer(data);
-  const xml = assertSafeXml(bytes.toString('latin1'), partName);
+  const { xml, warning } = safeXml(asBuffer(data).toString('latin1'), partName);
+  // A part without its DTD is a new string: its bytes are made from it so offsets agree.
+  const bytes = warning === undefined ? asBuffer(data) : Buffer.from(xml, 'latin1');
   return {
     xml,
+    warning,
     source(from, to) {
       const raw = xml.slice(from, to);
       const wide = raw.search(NON_ASCII);

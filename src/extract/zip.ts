@@ -58,6 +58,11 @@ export class ZipArchive {
   readonly entries: ZipEntry[] = [];
   /** Names that occur more than once (later copies are ignored). */
   readonly duplicates: string[] = [];
+  /**
+   * What the readers of this archive's parts changed to read them safely (a DTD ignored), for the
+   * extractor to report: the readers are called from many places that keep no warnings of their own.
+   */
+  readonly partWarnings: string[] = [];
   private readonly byName = new Map<string, ZipEntry>();
   private inflatedTotal = 0;
   private readonly view: DataView;

@@ -122,6 +122,25 @@ if (!present) {
       assert.ok(summary.extracted > summary.files / 2);
     });
 
+    it('reads a Word part that carries a DTD with the DTD ignored and nothing expanded', () => {
+      // POI's ExternalEntityInText.docx: word/document.xml declares an external entity and uses it
+      // in the text. POI's own test (TestExternalEntities) reads the text with the reference dropped.
+      const file = 'poi/document/ExternalEntityInText.docx';
+      const o = outcomes.get(file);
+      assert.ok(o, `${file} was not processed`);
+      assert.ok(o.ok, `${file} failed: ${o.ok ? '' : String(o.error)}`);
+      const r = o.result;
+      const reference = (JSON.parse(readFileSync(join(corpus, 'reference-core-properties.json'), 'utf8')) as Record<string, Record<string, unknown>>)[file];
+      assert.ok(reference, `${file} has reference core properties`);
+      assert.equal(r.properties.creator, reference.author);
+      assert.equal(r.properties.lastModifiedBy, reference.last_modified_by);
+      assert.equal(r.properties.revision, String(reference.revision));
+      assert.ok(sameDate(r.properties.created, String(reference.created)), String(r.properties.created));
+      assert.ok(sameDate(r.properties.modified, String(reference.modified)), String(r.properties.modified));
+      assert.equal(r.text.trim(), 'Here should not be the POI web site: ""');
+      assert.ok(r.warnings?.includes('DTD in word/document.xml ignored; 1 entity reference not expanded'), String(r.warnings));
+    });
+
     it('matches the values the source projects assert', () => {
       const got = (file: string): ExtractionResult => {
         const o = outcomes.get(file);

@@ -17,7 +17,9 @@ import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
+import { buildDocx as buildExtractDocx } from '../support/extract-fixtures.ts';
 import { type JobBody, waitForJob } from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
 
 type Identity = 'none' | 'wrong' | 'revoked' | 'viewer' | 'editor' | 'admin' | 'otherClient';
 const IDENTITIES: Identity[] = ['none', 'wrong', 'revoked', 'viewer', 'editor', 'admin', 'otherClient'];
@@ -299,6 +301,37 @@ describe('attack suite (auth required)', () => {
       check(guesses.every((s) => s === 429), `wrong keys count against the same IP budget: ${guesses.join(',')}`);
     } finally {
       await limited.stop();
+    }
+  });
+
+  it('reads documents whose XML declares a DTD without expanding an entity or reading a file it names', async () => {
+    await mkdir(path.join(root, 'Hostile'), { recursive: true });
+    await writeFile(path.join(outside, 'xxe-secret.txt'), 'XXE-SECRET-4b1e');
+    const text = (t: string) => `<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>${t}</w:t></w:r></w:p></w:body></w:document>`;
+    const xxe = `<!DOCTYPE d [<!ENTITY f SYSTEM "file://${path.join(outside, 'xxe-secret.txt')}"><!ENTITY p SYSTEM "file:///etc/passwd"><!ENTITY w SYSTEM "http://127.0.0.1:9/x">]>`;
+    let lol = '<!ENTITY l0 "lol">';
+    for (let i = 1; i <= 9; i++) lol += `<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`;
+    await writeFile(path.join(root, 'Hostile', 'xxe.docx'), buildExtractDocx({ rawMainXml: `<?xml version="1.0"?>${xxe}${text('xxe [&f;&p;&w;]')}`, core: { creator: 'Mallory' } }));
+    await writeFile(path.join(root, 'Hostile', 'lol.docx'), buildExtractDocx({ rawMainXml: `<?xml version="1.0"?><!DOCTYPE lolz [${lol}]>${text('lol [&l9;]')}` }));
+    const started = await call('admin', 'POST', '/v1/scans', { path: 'Hostile' });
+    const jobId = (started.json as { id: string }).id;
+    const job = await waitFor(async () => (await call('admin', 'GET', `/v1/jobs/${jobId}`)).json, {
+      what: 'the scan of Hostile to end',
+      timeoutMs: 60_000,
+      until: (j) => j.status !== 'queued' && j.status !== 'running',
+    });
+    check(job.status === 'completed', `scan ended ${String(job.status)}`);
+    const list = await call('admin', 'GET', '/v1/folders/Hostile/documents');
+    const items = list.json.items as { id: string; name: string }[];
+    check(items.length === 2, `two hostile documents listed (got ${items.length})`);
+    for (const item of items) {
+      const doc = await call('admin', 'GET', `/v1/documents/${item.id}`);
+      check(doc.json.status === 'extracted', `${item.name} extracted (got ${String(doc.json.status)})`);
+      check(!/XXE-SECRET|root:|lollol/.test(doc.text), `${item.name}: nothing expanded or read`);
+      check(doc.json.textPreview === (item.name === 'xxe.docx' ? 'xxe []' : 'lol []'), `${item.name} text: ${String(doc.json.textPreview)}`);
+      const warnings = (doc.json.metadata as { warnings?: string[] }).warnings ?? [];
+      check(warnings.some((w) => w.startsWith('DTD in word/document.xml ignored')), `${item.name} warns of the DTD: ${warnings.join('; ')}`);
+      if (item.name === 'xxe.docx') check(doc.json.author === 'Mallory', 'the other parts are read');
     }
   });
 });

@@ -48,21 +48,28 @@ describe('hostile and broken input', () => {
     await failsWith(extractFromBytes(bytes, 'liar.docx', { ...limits, maxUncompressedBytes: 1024 * 1024, maxCompressionRatio: 1e9 }), 'zip_bomb');
   });
 
-  it('refuses billion-laughs XML without expanding it', async () => {
+  it('reads billion-laughs XML with the DTD ignored and nothing expanded', async () => {
     const laughs =
       '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">' +
       '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>' +
-      '<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>&lol3;</w:t></w:r></w:p></w:body></w:document>';
-    await failsWith(extractFromBytes(buildDocx({ rawMainXml: laughs }), 'lol.docx', limits), 'corrupt');
+      '<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>before &lol3; after</w:t></w:r></w:p></w:body></w:document>';
+    const r = await extractFromBytes(buildDocx({ rawMainXml: laughs }), 'lol.docx', limits);
+    assert.equal(r.text, 'before  after');
+    assert.deepEqual(r.warnings?.filter((w) => w.startsWith('DTD')), ['DTD in word/document.xml ignored; 1 entity reference not expanded']);
   });
 
-  it('refuses an external entity and never resolves it', async () => {
+  it('never resolves an external entity, in the body or in a property part', async () => {
     const xxe = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><w:document xmlns:w="w"><w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>';
-    const err = await failsWith(extractFromBytes(buildDocx({ rawMainXml: xxe }), 'xxe.docx', limits), 'corrupt');
-    assert.doesNotMatch(err.message, /root:/);
-    // The same in a property part.
-    const core = buildDocx({ paragraphs: ['x'], extraFiles: { 'docProps/core.xml': strToU8('<!DOCTYPE x [<!ENTITY a SYSTEM "http://127.0.0.1:9/x">]><cp:coreProperties xmlns:cp="c"><dc:title xmlns:dc="d">&a;</dc:title></cp:coreProperties>') } });
-    await failsWith(extractFromBytes(core, 'xxe-core.docx', limits), 'corrupt');
+    const r = await extractFromBytes(buildDocx({ rawMainXml: xxe }), 'xxe.docx', limits);
+    assert.equal(r.text, '');
+    assert.doesNotMatch(JSON.stringify(r), /root:/);
+    // The same in a property part: the title is the dropped reference, so there is none.
+    const core = buildDocx({ paragraphs: ['x'], extraFiles: { 'docProps/core.xml': strToU8('<!DOCTYPE x [<!ENTITY a SYSTEM "http://127.0.0.1:9/x">]><cp:coreProperties xmlns:cp="c"><dc:title xmlns:dc="d">&a;</dc:title><dc:creator xmlns:dc="d">Eva</dc:creator></cp:coreProperties>') } });
+    const c = await extractFromBytes(core, 'xxe-core.docx', limits);
+    assert.equal(c.properties.title, undefined);
+    assert.equal(c.properties.creator, 'Eva');
+    assert.equal(c.text, 'x');
+    assert.ok(c.warnings?.includes('DTD in docProps/core.xml ignored; 1 entity reference not expanded'), String(c.warnings));
   });
 
   it('reports a truncated archive as corrupt', async () => {

@@ -191,13 +191,24 @@ describe('Word part scan', () => {
     }
   });
 
-  it('refuses a DTD in any Word part, UTF-8 or UTF-16', () => {
-    const hostile = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><w:document><w:body/></w:document>';
-    assert.throws(() => scan(new TextEncoder().encode(hostile)), { code: 'corrupt' });
-    assert.throws(() => scan(utf16le(hostile)), { code: 'corrupt' });
-    assert.throws(() => scan(new TextEncoder().encode(`<w:document>é<!-- x --><!ENTITY y "z"></w:document>`)), { code: 'corrupt' });
-    // A part that opens with the declaration, with no XML declaration before it.
-    assert.throws(() => scan(new TextEncoder().encode('<!DOCTYPE w:document SYSTEM "http://example.invalid/x.dtd"><w:document/>')), { code: 'corrupt' });
+  it('scans a Word part with its DTD ignored and no entity expanded, UTF-8 or UTF-16', () => {
+    const body = '<w:p><w:r><w:t>Größe &amp; € &x;</w:t></w:r></w:p>';
+    const want = { text: 'Größe & € \n', stats: { ...emptyWordStats(), paragraphs: 1 } };
+    const withDtd = [
+      `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><w:document ${W}><w:body>${body}</w:body></w:document>`,
+      // A part that opens with the declaration, with no XML declaration before it.
+      `<!DOCTYPE w:document SYSTEM "http://example.invalid/x.dtd"><!ENTITY x SYSTEM "file:///etc/passwd"><w:document ${W}><w:body>${body}</w:body></w:document>`,
+      // A stray declaration after the root element opens.
+      `<w:document ${W}><!-- x --><!ENTITY x "y"><w:body>${body}</w:body></w:document>`,
+    ];
+    for (const xml of withDtd) {
+      assert.deepEqual(scan(new TextEncoder().encode(xml)), want, xml);
+      assert.deepEqual(scan(utf16le(xml)), want, xml);
+      assert.ok(scannableXml(new TextEncoder().encode(xml), 'word/document.xml').warning?.includes('word/document.xml'), xml);
+    }
+    // Without a DTD an unknown reference stays as written, as it always has.
+    assert.equal(scan(new TextEncoder().encode(doc(body))).text, 'Größe & € &x;\n');
+    assert.equal(scannableXml(new TextEncoder().encode(doc(body)), 'word/document.xml').warning, undefined);
   });
 });
 
