@@ -31,7 +31,7 @@ import {
   PROMPT_VERSION,
   renderPartial,
 } from './prompt.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { RateLimiter } from '../rate-limit/index.ts';
 import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
 import type { ChatMessage, ClassificationResult, CompleteOptions, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
 import type { z } from 'zod';

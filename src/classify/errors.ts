@@ -2,6 +2,7 @@
  * Failures as values with stable codes. The worker decides retry-or-not from `retryable` alone, so
  * the mapping from provider quirks to codes happens once, in the provider, and never in callers.
  */
+import { RateLimiterUnavailableError, RateLimitWaitCancelledError } from '../rate-limit/index.ts';
 
 export type ProviderErrorCode =
   | 'rate_limited'
@@ -63,12 +64,8 @@ export class ClassifyInputError extends Error {
   }
 }
 
-/** The shared rate limiter's store (Redis) could not be reached: transient, the work may be retried. */
-export class RateLimiterUnavailableError extends Error {
-  override readonly name = 'RateLimiterUnavailableError';
-  readonly code = 'rate_limiter_unavailable';
-  readonly retryable = true;
-}
+// Callers of the library meet the limiter's outage error through this module.
+export { RateLimiterUnavailableError };
 
 export type ClassificationFailureCode = ProviderErrorCode | ClassifyInputErrorCode | 'rate_limiter_unavailable' | 'internal';
 
@@ -91,6 +88,7 @@ export function classificationFailure(error: unknown): ClassificationFailure {
   }
   if (error instanceof ClassifyInputError) return { code: error.code, message: error.message, retryable: false };
   if (error instanceof RateLimiterUnavailableError) return { code: error.code, message: error.message, retryable: true };
+  if (error instanceof RateLimitWaitCancelledError) return { code: error.code, message: error.message, retryable: true };
   return { code: 'internal', message: error instanceof Error ? error.message : String(error), retryable: false };
 }
 

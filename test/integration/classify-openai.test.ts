@@ -9,7 +9,6 @@ import {
   classificationFailure,
   ClassifyInputError,
   createClassifier,
-  createMemoryRateLimiter,
   createOpenAIProvider,
   DEFAULT_TAXONOMY_LABELS,
   estimateCost,
@@ -19,6 +18,7 @@ import {
   type ClassifierOptions,
   type Taxonomy,
 } from '../../src/classify/index.ts';
+import { createMemoryStore, createRateLimiter } from '../../src/rate-limit/index.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.ts';
 
 const taxonomy: Taxonomy = { id: 'tax-1', version: 2, name: 'Internal documents', labels: [...DEFAULT_TAXONOMY_LABELS] };
@@ -306,7 +306,7 @@ describe('classification through the OpenAI SDK', () => {
   });
 
   it('books the rate limiter for every request', async () => {
-    const limiter = createMemoryRateLimiter({ requestsPerWindow: 5, windowMs: 1000, burstFraction: 0.2 });
+    const limiter = createRateLimiter({ store: createMemoryStore(), key: 'llm', requestsPerWindow: 5, windowMs: 1000, burstFraction: 0.2 });
     const c = classifier({}, { rateLimiter: limiter });
     const start = Date.now();
     await Promise.all(Array.from({ length: 3 }, () => c.classify(meetingDoc)));

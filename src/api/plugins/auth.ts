@@ -23,6 +23,11 @@ declare module 'fastify' {
     role?: Role;
     /** No key needed (health, docs, the dashboard's static files). */
     public?: boolean;
+    /**
+     * An orchestrator's probe (/health, /ready): no key is read and no rate limit applies, so
+     * nobody's failed attempts, from whatever address, can make the probes fail.
+     */
+    probe?: boolean;
     /** Record successful calls in the audit log under this action name. */
     audit?: string;
   }
@@ -58,6 +63,7 @@ export function registerAuth(app: FastifyInstance, opts: { keys: KeysService; re
 
   async function admit(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     req.principal = OPEN_ACCESS;
+    if (req.routeOptions.config?.probe) return;
     let key: string | undefined;
     try {
       key = presentedKey(req);
@@ -68,7 +74,8 @@ export function registerAuth(app: FastifyInstance, opts: { keys: KeysService; re
         throw new AppError('unauthorized', 'An API key is required: send "Authorization: Bearer <key>"');
       }
     } catch (err) {
-      // Failed attempts count against the caller's IP: guessing keys is rate-limited too.
+      // Failed attempts count against the caller's IP: guessing keys is rate-limited too. A valid
+      // key is counted against itself only, so an address's failures never lock it out.
       if (err instanceof AppError && err.code === 'unauthorized') await enforceRateLimit(opts.rateLimit, reply, { ip: req.ip });
       throw err;
     }

@@ -1,50 +1,16 @@
 /**
- * Abuse resistance at the edge: per-key (or per-IP) rate limits shared across replicas through
- * Redis when there is one, security headers on every answer, and CORS only for configured origins.
+ * Abuse resistance at the edge: per-key (or per-IP) rate limits through the process's rate limiter
+ * (shared across replicas through Redis when there is one), security headers on every answer, and
+ * CORS only for configured origins.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Redis } from 'ioredis';
 import { AppError } from '../../domain/errors.ts';
-
-export interface RateLimitStore {
-  /** Count one request for `key` in the current window; returns the count and ms until reset. */
-  hit(key: string, windowMs: number): Promise<{ count: number; resetMs: number }>;
-}
-
-/** One process: a fixed window per key, forgotten when it ends. */
-export function memoryRateLimitStore(): RateLimitStore {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  return {
-    async hit(key, windowMs) {
-      const now = Date.now();
-      let w = windows.get(key);
-      if (!w || w.resetAt <= now) {
-        w = { count: 0, resetAt: now + windowMs };
-        windows.set(key, w);
-        if (windows.size > 100_000) for (const [k, v] of windows) if (v.resetAt <= now) windows.delete(k);
-      }
-      w.count++;
-      return { count: w.count, resetMs: w.resetAt - now };
-    },
-  };
-}
-
-/** Every API replica: the same fixed window in Redis (INCR + PEXPIRE in one script). */
-export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
-  const script = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}`;
-  return {
-    async hit(key, windowMs) {
-      const [count, ttl] = (await redis.eval(script, 1, `${prefix}:${key}`, String(windowMs))) as [number, number];
-      return { count, resetMs: ttl > 0 ? ttl : windowMs };
-    },
-  };
-}
+import { bucketFor, type GcraStore } from '../../rate-limit/index.ts';
 
 export interface RateLimitOptions {
-  store: RateLimitStore;
-  /** Requests per minute per key (0: no limit). */
+  /** The process's rate-limit store (shared through Redis when there is one). */
+  store: GcraStore;
+  /** Requests per minute per key, in a burst of up to as many (0: no limit). */
   perKeyPerMinute: number;
   /** Requests per minute per IP without a valid key, failed attempts included (0: no limit). */
   anonymousPerMinute: number;
@@ -56,19 +22,22 @@ export interface SecurityOptions extends RateLimitOptions {
 
 /**
  * Count one request against its bucket: a valid key's own budget, or else the caller's IP (so
- * guessing keys is limited too). Over the limit: 429 with Retry-After.
+ * guessing keys is limited too). Over the limit: 429 with Retry-After, and the refused request
+ * uses up nothing.
  */
 export async function enforceRateLimit(
   opts: RateLimitOptions,
   reply: FastifyReply,
-  bucket: { keyId: string } | { ip: string },
+  caller: { keyId: string } | { ip: string },
 ): Promise<void> {
-  const limit = 'keyId' in bucket ? opts.perKeyPerMinute : opts.anonymousPerMinute;
-  if (limit <= 0) return;
-  const { count, resetMs } = await opts.store.hit('keyId' in bucket ? `key:${bucket.keyId}` : `ip:${bucket.ip}`, 60_000);
-  void reply.header('x-ratelimit-limit', String(limit)).header('x-ratelimit-remaining', String(Math.max(0, limit - count)));
-  if (count > limit) {
-    throw new AppError('rate_limited', `Too many requests: ${limit} a minute`, { retryAfterSeconds: Math.ceil(resetMs / 1000) });
+  const limit = 'keyId' in caller ? opts.perKeyPerMinute : opts.anonymousPerMinute;
+  const bucket = bucketFor(limit);
+  if (!bucket) return;
+  const key = 'keyId' in caller ? `api:key:${caller.keyId}` : `api:ip:${caller.ip}`;
+  const admission = await opts.store.admit({ key, bucket, cost: 1 });
+  void reply.header('x-ratelimit-limit', String(limit)).header('x-ratelimit-remaining', String(admission.remaining));
+  if (!admission.allowed) {
+    throw new AppError('rate_limited', `Too many requests: ${limit} a minute`, { retryAfterSeconds: Math.max(1, Math.ceil(admission.retryAfterMs / 1000)) });
   }
 }
 

@@ -10,7 +10,7 @@ export const healthRoutes =
     app.get(
       '/health',
       {
-        config: { public: true },
+        config: { public: true, probe: true },
         schema: {
           tags: ['health'],
           summary: 'Liveness: the process answers',
@@ -35,7 +35,7 @@ export const healthRoutes =
     app.get(
       '/ready',
       {
-        config: { public: true },
+        config: { public: true, probe: true },
         schema: {
           tags: ['health'],
           summary: 'Readiness: database and queue answer',
