@@ -17,6 +17,8 @@ import { createBullmqQueue } from '../../src/queue/bullmq.ts';
 import { createPostgresQueue, type QueueLogger } from '../../src/queue/postgres.ts';
 import { type JobQueue, PermanentJobError, type QueueCounts, type QueueJob, type QueueWorker } from '../../src/queue/types.ts';
 import { createTestDatabase, SERVER_URL, type TestDatabase } from '../support/db.ts';
+import { deferred } from '../support/deferred.ts';
+import { waitFor as waitForValue } from '../support/wait.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomBytes(4).toString('hex');
@@ -27,12 +29,7 @@ const TUNING = { lockMs: 1_000, backoffMs: 100, pollMs: 100 };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await sleep(20);
-  }
-  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await waitForValue(cond, { what, timeoutMs, intervalMs: 20 });
 }
 
 /** Collects adapter logs; printed only with QUEUE_TEST_VERBOSE=1 (expected warnings are noise). */
@@ -210,7 +207,7 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
         const q = make(fresh());
         await q.add('greet', { hello: 'world', n: [1, 2] }, { jobId: 'doc:42/extract' });
         const seen: QueueJob[] = [];
-        work(q, async (job) => {
+        const w = work(q, async (job) => {
           seen.push(job);
         }, 2);
         await waitFor(() => seen.length === 1, 'the job to run');
@@ -222,7 +219,8 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
         assert.equal(job.maxAttempts, 5);
         assert.equal(job.signal.aborted, false);
         await waitFor(async () => isEmpty(await q.counts()), 'the completed job to be removed');
-        await sleep(300);
+        // Nothing is left to run and the worker has stopped: a second run would have happened by now.
+        await w.close(1_000);
         assert.equal(seen.length, 1);
       });
 
@@ -261,12 +259,11 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
           await sleep(5 + Math.random() * 20);
           running.delete(job.id);
         };
-        work(q1, handler('a'), 3);
-        work(q1, handler('b'), 2);
-        work(q2, handler('c'), 3);
+        const ws = [work(q1, handler('a'), 3), work(q1, handler('b'), 2), work(q2, handler('c'), 3)];
         await waitFor(() => runs.size === total, 'every job to run');
         await waitFor(async () => isEmpty(await q1.counts()), 'the queue to drain');
-        await sleep(300);
+        // Nothing is left to run and every worker has stopped: the counts below are final.
+        await Promise.all(ws.map((w) => w.close(1_000)));
         assert.equal(overlaps, 0);
         assert.deepEqual([...runs.values()].filter((v) => v !== 1), [], 'each job ran exactly once');
         assert.ok(byWorker.size >= 2, `work was shared (${JSON.stringify([...byWorker])})`);
@@ -285,14 +282,18 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
         await q.add('x', { v: 7 }, { jobId: 'later' });
         assert.deepEqual(await q.counts(), { waiting: 2, active: 0, delayed: 1, failed: 0 });
         const seen: { id: string; v: unknown }[] = [];
-        work(q, async (job) => {
+        const w = work(q, async (job) => {
           seen.push({ id: job.id, v: (job.payload as { v: number }).v });
           // Adding the running job's id again must not queue a second run.
           await q.add('x', { v: 99 }, { jobId: job.id });
-          await sleep(100);
         });
         await waitFor(() => seen.length === 2, 'both jobs to run');
-        await sleep(500);
+        // A re-added copy would be waiting or running until it had run: wait for neither, then stop.
+        await waitFor(async () => {
+          const c = await q.counts();
+          return c.waiting === 0 && c.active === 0;
+        }, 'the queue to hold only the delayed job');
+        await w.close(1_000);
         assert.deepEqual(seen.sort((a, b) => a.id.localeCompare(b.id)), [{ id: '42', v: 4 }, { id: 'dup', v: 1 }]);
         assert.deepEqual(await q.counts(), { waiting: 0, active: 0, delayed: 1, failed: 0 });
       });
@@ -396,13 +397,14 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
       it('fails a job for good after its last attempt and keeps it visible', async () => {
         const q = make(fresh());
         let runs = 0;
-        work(q, async () => {
+        const w = work(q, async () => {
           runs += 1;
           throw new Error('always');
         });
         await q.add('doomed', {}, { attempts: 2 });
         await waitFor(async () => (await q.counts()).failed === 1, 'the job to fail');
-        await sleep(400);
+        // A failed job is not run again: with the worker stopped, the counts are final.
+        await w.close(1_000);
         assert.equal(runs, 2);
         assert.deepEqual(await q.counts(), { waiting: 0, active: 0, delayed: 0, failed: 1 });
       });
@@ -410,14 +412,16 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
       it('fails at once, without retrying, when the handler throws PermanentJobError', async () => {
         const q = make(fresh());
         let runs = 0;
-        work(q, async () => {
+        const w = work(q, async () => {
           runs += 1;
           throw new PermanentJobError('not a docx');
         });
         await q.add('bad', {}, { attempts: 5 });
+        // A retried job would be delayed, not failed, until its fifth run.
         await waitFor(async () => (await q.counts()).failed === 1, 'the job to fail');
-        await sleep(400);
+        await w.close(1_000);
         assert.equal(runs, 1);
+        assert.deepEqual(await q.counts(), { waiting: 0, active: 0, delayed: 0, failed: 1 });
       });
 
       it('close() aborts running handlers and hands their jobs back without using an attempt', async () => {
@@ -522,15 +526,12 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
 
       it('counts() reports waiting, active, delayed and failed jobs', async () => {
         const q = make(fresh());
-        let release: () => void = () => undefined;
-        const gate = new Promise<void>((resolve) => {
-          release = resolve;
-        });
+        const gate = deferred();
         const running = new Set<string>();
         work(q, async (job) => {
           running.add(job.name);
           if (job.name === 'fail') throw new PermanentJobError('no');
-          if (job.name === 'block') await gate;
+          if (job.name === 'block') await gate.promise;
         });
         await q.add('fail', {});
         await waitFor(async () => (await q.counts()).failed === 1, 'the failure');
@@ -538,7 +539,7 @@ if (process.env.QUEUE_CONTRACT_CHILD) {
         await waitFor(() => running.has('block'), 'the blocking job to start');
         await q.addBulk([{ name: 'w1', payload: {} }, { name: 'w2', payload: {} }, { name: 'd1', payload: {}, opts: { delayMs: 60_000 } }]);
         assert.deepEqual(await q.counts(), { waiting: 2, active: 1, delayed: 1, failed: 1 });
-        release();
+        gate.resolve();
         await waitFor(async () => (await q.counts()).waiting === 0 && (await q.counts()).active === 0, 'the queue to drain');
       });
     });
