@@ -21,7 +21,7 @@
  *   that stops because of the abort, or is still running at the timeout, has its job moved back
  *   to wait (`moveToWait` + WaitingError), which does not count as an attempt.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type Job, type JobsOptions, Queue, type RedisOptions, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import {
   type EnqueueOptions,
@@ -32,8 +32,8 @@ import {
   type QueueJob,
   type QueueWorker,
 } from './types.ts';
-// Shared with the Postgres adapter so both validate options and log the same way.
-import { consoleLogger, errorText, normaliseEnqueue, type QueueLogger } from './postgres.ts';
+import { closeRedisClient, createRedisClient, redisOptions } from '../redis.ts';
+import { consoleLogger, errorText, normaliseEnqueue, type QueueLogger } from './shared.ts';
 
 export interface BullmqQueueOptions {
   /** Redis URL (redis:// or rediss://). */
@@ -73,9 +73,6 @@ export function decodeJobId(id: string): string {
   if (id.startsWith('%N')) return id.slice(2);
   return id.replace(/%(25|3A)/g, (_m, code: string) => (code === '25' ? '%' : ':'));
 }
-
-/** Reconnect quickly after a Redis restart (BullMQ's own default waits up to 20 s between tries). */
-const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 6), 5_000);
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -228,15 +225,14 @@ class BullmqQueue implements JobQueue {
     this.defaultAttempts = opts.defaultAttempts ?? 5;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
     this.log = opts.logger ?? consoleLogger;
-    if (!/^rediss?:\/\//.test(opts.connection)) throw new Error('The Redis connection must be a redis:// or rediss:// URL');
     // Workers' connections are created and owned by BullMQ (a main and a blocking one each).
-    this.workerConnection = { url: opts.connection, maxRetriesPerRequest: null, retryStrategy };
-    // Producers fail fast when Redis is down (the API answers 503) instead of queueing commands
-    // until it comes back, as the workers' connections do.
-    this.redis = new Redis(opts.connection, { maxRetriesPerRequest: 2, retryStrategy, connectionName: `docsight:${this.queueName}:producer` });
-    // BullMQ forwards this connection's errors as the Queue's 'error' (logged below); this listener
-    // only keeps ioredis from reporting them as unhandled.
-    this.redis.on('error', (err) => this.log.debug({ queue: this.queueName, err: errorText(err) }, 'queue connection error'));
+    this.workerConnection = redisOptions(opts.connection, 'queue-worker');
+    // BullMQ forwards this connection's errors as the Queue's 'error' (logged below); onError only
+    // keeps them at debug level here.
+    this.redis = createRedisClient(opts.connection, 'queue-producer', {
+      name: `docsight:${this.queueName}:producer`,
+      onError: (err) => this.log.debug({ queue: this.queueName, err: errorText(err) }, 'queue connection error'),
+    });
     this.queue = new Queue(this.queueName, {
       connection: this.redis,
       prefix: this.prefix,
@@ -311,8 +307,7 @@ class BullmqQueue implements JobQueue {
     } catch (err) {
       this.log.warn({ queue: this.queueName, err: errorText(err) }, 'queue did not close cleanly');
     }
-    // quit() waits for Redis; when it is down, disconnect() is the only way to stop reconnecting.
-    await withTimeout(this.redis.quit(), 2_000, 'redis quit').catch(() => this.redis.disconnect());
+    await closeRedisClient(this.redis);
   }
 }
 

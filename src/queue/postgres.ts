@@ -33,14 +33,10 @@ import {
   type QueueJob,
   type QueueWorker,
 } from './types.ts';
+import { consoleLogger, errorText, normaliseEnqueue, type QueueLogger } from './shared.ts';
 
-/** What the adapters log through (a pino Logger fits). */
-export interface QueueLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+// Callers that build this adapter directly name its logger type from here.
+export type { QueueLogger } from './shared.ts';
 
 export interface PostgresQueueOptions {
   /** The application's pool; the queue borrows connections and never ends it. */
@@ -63,49 +59,13 @@ export interface PostgresQueueOptions {
 }
 
 export const NOTIFY_CHANNEL = 'docsight_queue';
-/** Priorities are clamped to BullMQ's range so both adapters order the same way. */
-export const MAX_PRIORITY = 2_097_152;
 const INSERT_CHUNK = 2_000;
 const ACK_CHUNK = 5_000;
-const MAX_ERROR_CHARS = 2_000;
-
-/** Used when no logger is given (scripts, benchmarks): warnings and errors as JSON lines. */
-export const consoleLogger: QueueLogger = {
-  debug: () => undefined,
-  info: (obj, msg) => console.info(JSON.stringify({ level: 'info', msg, ...obj })),
-  warn: (obj, msg) => console.warn(JSON.stringify({ level: 'warn', msg, ...obj })),
-  error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...obj })),
-};
-
-/** Normalised enqueue options, shared by both adapters' validation. */
-export interface NormalisedEnqueue {
-  jobId: string | undefined;
-  delayMs: number;
-  attempts: number;
-  priority: number;
-}
-
-export function normaliseEnqueue(opts: EnqueueOptions | undefined, defaultAttempts: number): NormalisedEnqueue {
-  const int = (v: number | undefined, dflt: number, min: number, max: number) =>
-    v === undefined || !Number.isFinite(v) ? dflt : Math.min(max, Math.max(min, Math.round(v)));
-  if (opts?.jobId !== undefined && opts.jobId.length === 0) throw new Error('jobId must not be empty');
-  return {
-    jobId: opts?.jobId,
-    delayMs: int(opts?.delayMs, 0, 0, 2 ** 31 - 1),
-    attempts: int(opts?.attempts, defaultAttempts, 1, 1_000),
-    priority: int(opts?.priority, 0, 0, MAX_PRIORITY),
-  };
-}
 
 /** Exponential backoff with jitter, the same curve as BullMQ's `exponential` with `jitter: 0.5`. */
 export function backoffDelay(baseMs: number, attempt: number): number {
   const max = baseMs * 2 ** Math.max(0, attempt - 1);
   return Math.round(max * (1 - 0.5 * Math.random()));
-}
-
-export function errorText(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
