@@ -20,6 +20,7 @@ import {
 } from '../../src/classify/index.ts';
 import { createMemoryStore, createRateLimiter } from '../../src/rate-limit/index.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.ts';
+import { waitFor } from '../support/wait.ts';
 
 const taxonomy: Taxonomy = { id: 'tax-1', version: 2, name: 'Internal documents', labels: [...DEFAULT_TAXONOMY_LABELS] };
 const labelNames = taxonomy.labels.map((l) => l.name);
@@ -196,7 +197,9 @@ describe('classification through the OpenAI SDK', () => {
     fake.set({ latencyMs: 3000 });
     const controller = new AbortController();
     const pending = classifier().classify(meetingDoc, { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('shutting down')), 50);
+    // Received: the server holds its answer for 3 s.
+    await waitFor(() => fake.stats.requests === 1, { what: 'the request to reach the server' });
+    controller.abort(new Error('shutting down'));
     await rejectsWith(pending, 'cancelled', true);
   });
 
@@ -204,7 +207,9 @@ describe('classification through the OpenAI SDK', () => {
     fake.set({ script: ['rate-limit'], retryAfterSeconds: 2 });
     const controller = new AbortController();
     const pending = classifier().classify(meetingDoc, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 100);
+    // The fake writes the 429 as it records it: the SDK is now sleeping through the 2 s Retry-After.
+    await waitFor(() => fake.stats.byOutcome['rate-limit'] === 1, { what: 'the 429 to be answered' });
+    controller.abort();
     await rejectsWith(pending, 'cancelled');
   });
 

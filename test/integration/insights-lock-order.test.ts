@@ -16,6 +16,7 @@ import { createDocumentsRepository, type DocumentUpdate, type SeenFile } from '.
 import type { Database } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { deferred } from '../support/deferred.ts';
+import { waitFor } from '../support/wait.ts';
 
 const MTIME = new Date('2024-01-02T03:04:05Z');
 // ids in this order: x < v < w < y; paths in the opposite order, so path order is not id order.
@@ -43,14 +44,6 @@ async function lockWaiters(db: Db): Promise<number> {
   return r.rows[0]?.n ?? 0;
 }
 
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** A transaction that holds a row lock until release() is called. */
 function holdRow(db: Db, id: string): { held: Promise<void>; release: () => void; done: Promise<void> } {
   const held = deferred();
@@ -76,9 +69,9 @@ async function againstExtraction<T>(db: Db, what: string, first: () => Promise<T
   const bv = holdRow(db, V.id);
   await Promise.all([bw.held, bv.held]);
   const started = first();
-  await until(`the ${what} to wait`, async () => (await lockWaiters(db)) >= 1);
+  await waitFor(() => lockWaiters(db), { what: `the ${what} to wait`, intervalMs: 20, until: (n) => n >= 1 });
   const extraction = db.transaction().execute((trx) => docs.applyExtraction(trx, [X.id, V.id, Y.id].map(touched)));
-  await until('the extraction to wait', async () => (await lockWaiters(db)) >= 2);
+  await waitFor(() => lockWaiters(db), { what: 'the extraction to wait', intervalMs: 20, until: (n) => n >= 2 });
   bw.release();
   bv.release();
   await Promise.all([bw.done, bv.done]);
