@@ -4,9 +4,9 @@
  * Types and small pure helpers only: this file is bundled into the browser.
  */
 
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type JobKind = 'scan' | 'classify';
-export type DocumentStatus = 'pending' | 'extracted' | 'unsupported' | 'failed';
+import { type DocumentStatus, isActiveJobStatus, type JobKind, type JobStatus, type Role } from './domain/vocabulary.ts';
+
+export type { DocumentStatus, JobKind, JobStatus, Role };
 
 export interface Progress {
   total: number;
@@ -179,7 +179,7 @@ export interface ClassificationEstimate {
 /** GET /v1/me: the caller's role and folder scopes (none: every folder). */
 export interface Me {
   keyId: string | null;
-  role: 'viewer' | 'editor' | 'admin';
+  role: Role;
   scopes: string[];
   authRequired: boolean;
 }
@@ -191,5 +191,5 @@ export interface Health {
   auth: 'required' | 'open';
 }
 
-export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-export const isFinal = (s: JobStatus): boolean => FINAL_STATUSES.includes(s);
+/** Has the job ended (completed, failed or cancelled)? Every status that is not active is final. */
+export const isFinal = (s: JobStatus): boolean => !isActiveJobStatus(s);

@@ -7,9 +7,10 @@ import type { Context } from './context.ts';
 import { EXIT, UsageError } from './context.ts';
 import { followJob } from './follow.ts';
 import { bytes, createProgress, day, duration, folderName, minute, num, pairs, table } from './render.ts';
-import type { Bucket, ClassificationEstimate, FolderInsights, JobStatus, Job } from '../contract.ts';
+import { type Bucket, type ClassificationEstimate, type FolderInsights, isFinal, type Job } from '../contract.ts';
+import { JOB_KINDS, JOB_STATUSES } from '../domain/vocabulary.ts';
 
-const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled'];
+const isOneOf = (words: readonly string[], value: string) => words.includes(value);
 
 /** Exit code of a finished job: anything but a clean completion is 1. */
 export const jobExitCode = (j: Job) => (j.status === 'completed' && j.progress.failed === 0 ? EXIT.ok : EXIT.jobFailures);
@@ -179,8 +180,8 @@ export interface JobsOptions {
 }
 
 export async function jobs(ctx: Context, o: JobsOptions): Promise<number> {
-  if (o.status && !JOB_STATUSES.includes(o.status as JobStatus)) throw new UsageError(`--status must be one of ${JOB_STATUSES.join(', ')}`);
-  if (o.kind && o.kind !== 'scan' && o.kind !== 'classify') throw new UsageError('--kind must be scan or classify');
+  if (o.status && !isOneOf(JOB_STATUSES, o.status)) throw new UsageError(`--status must be one of ${JOB_STATUSES.join(', ')}`);
+  if (o.kind && !isOneOf(JOB_KINDS, o.kind)) throw new UsageError(`--kind must be one of ${JOB_KINDS.join(', ')}`);
   const q = new URLSearchParams({ limit: String(o.limit) });
   if (o.status) q.set('status', o.status);
   if (o.kind) q.set('kind', o.kind);
@@ -219,7 +220,7 @@ export async function jobs(ctx: Context, o: JobsOptions): Promise<number> {
 /** One job (with its failed documents); `--follow` waits for it like scan does. */
 export async function job(ctx: Context, id: string, follow: boolean): Promise<number> {
   const j = await ctx.client.getJob(id);
-  if (follow && !['completed', 'failed', 'cancelled'].includes(j.status)) return runJob(ctx, j, false);
+  if (follow && !isFinal(j.status)) return runJob(ctx, j, false);
   if (ctx.json) json(ctx, j);
   else ctx.stdout.write(jobSummary(j).replace(/^\n/, ''));
   return EXIT.ok;

@@ -5,10 +5,9 @@
  */
 import { notFound } from './errors.ts';
 import { isWithin } from './paths.ts';
+import { ROLES, type Role } from './vocabulary.ts';
 
-export type Role = 'viewer' | 'editor' | 'admin';
-
-export const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
+export { ROLES, type Role };
 
 export interface Principal {
   /** null when auth is open (loopback) and no key was sent. */

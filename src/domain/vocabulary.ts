@@ -38,6 +38,7 @@ export const REQUEST_ERROR_CODES = [
   'not_found',
   'conflict',
   'payload_too_large',
+  'unsupported_media_type',
   'unauthorized',
   'forbidden',
   'rate_limited',

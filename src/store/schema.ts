@@ -1,12 +1,11 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { DocumentStatus, JobKind, JobStatus, Role } from '../domain/vocabulary.ts';
+
+export type { DocumentStatus, JobKind, JobStatus, Role };
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
-
-export type DocumentStatus = 'pending' | 'extracted' | 'unsupported' | 'failed';
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-export type JobKind = 'scan' | 'classify';
 
 export interface DocumentsTable {
   id: Generated<string>;
@@ -134,8 +133,6 @@ export interface ClassificationsTable {
   job_id: string | null;
   created_at: CreatedAt;
 }
-
-export type Role = 'viewer' | 'editor' | 'admin';
 
 export interface ApiKeysTable {
   id: Generated<string>;

@@ -4,14 +4,17 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AppError, type AppErrorCode } from '../../domain/errors.ts';
+import { AppError } from '../../domain/errors.ts';
+import type { RequestErrorCode } from '../../domain/vocabulary.ts';
 
-const STATUS: Record<AppErrorCode, number> = {
+/** Every request error code has one status (a new code in vocabulary.ts fails to compile until it is mapped here). */
+const STATUS: Record<RequestErrorCode, number> = {
   bad_request: 400,
   path_outside_root: 400,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   unauthorized: 401,
   forbidden: 403,
   rate_limited: 429,
@@ -21,7 +24,7 @@ const STATUS: Record<AppErrorCode, number> = {
 };
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: RequestErrorCode; message: string; details?: unknown };
 }
 
 /** Connection failures of PostgreSQL or Redis mean a dependency is down: 503, not 500. */
@@ -35,45 +38,41 @@ function isDependencyOutage(err: unknown): boolean {
   );
 }
 
+/** One error answer: the status and the {error: {code, message}} body every error has. */
+function answer(reply: FastifyReply, status: number, code: RequestErrorCode, message: string, details?: unknown): FastifyReply {
+  const body: ErrorBody = { error: details === undefined ? { code, message } : { code, message, details } };
+  return reply.status(status).send(body);
+}
+
 /** Answer an error as the API does everywhere (exported for scopes with their own error handler). */
 export function sendError(err: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof AppError) {
-    const body: ErrorBody = { error: { code: err.code, message: err.message } };
-    if (err.details) body.error.details = err.details;
-    const status = STATUS[err.code];
     if (err.code === 'rate_limited' && typeof err.details?.retryAfterSeconds === 'number') {
       void reply.header('retry-after', String(err.details.retryAfterSeconds));
     }
-    return reply.status(status).send(body);
+    return answer(reply, STATUS[err.code], err.code, err.message, err.details);
   }
   if (hasZodFastifySchemaValidationErrors(err)) {
-    return reply.status(400).send({
-      error: {
-        code: 'bad_request',
-        message: 'Request does not match the schema',
-        details: err.validation.map((v) => ({ path: v.instancePath, message: v.message })),
-      },
-    });
+    const details = err.validation.map((v) => ({ path: v.instancePath, message: v.message }));
+    return answer(reply, STATUS.bad_request, 'bad_request', 'Request does not match the schema', details);
   }
   const fe = err as FastifyError;
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code = fe.statusCode === 413 ? 'payload_too_large' : fe.statusCode === 415 ? 'unsupported_media_type' : 'bad_request';
-    return reply.status(fe.statusCode).send({ error: { code, message: fe.message } });
+    const code: RequestErrorCode = fe.statusCode === 413 ? 'payload_too_large' : fe.statusCode === 415 ? 'unsupported_media_type' : 'bad_request';
+    return answer(reply, fe.statusCode, code, fe.message);
   }
   if (isDependencyOutage(err)) {
     request.log.warn({ err: err.message }, 'dependency unavailable');
-    return reply.status(503).send({
-      error: { code: 'unavailable', message: 'A dependency (database or queue) is unavailable; try again shortly' },
-    });
+    return answer(reply, STATUS.unavailable, 'unavailable', 'A dependency (database or queue) is unavailable; try again shortly');
   }
   request.log.error({ err }, 'unhandled error');
-  return reply.status(500).send({ error: { code: 'internal', message: 'Internal error' } });
+  return answer(reply, STATUS.internal, 'internal', 'Internal error');
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(sendError);
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}` } }),
+    answer(reply, STATUS.not_found, 'not_found', `No route for ${request.method} ${request.url.split('?')[0]}`),
   );
 }

@@ -10,6 +10,7 @@ import { bytes, date, num } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
 import type { Bucket, DocumentItem } from '../lib/types.ts';
+import { DOCUMENT_STATUSES } from '../lib/vocabulary.ts';
 import { ErrorNotice } from './FolderActions.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -206,7 +207,7 @@ function FilterForm({ filters, setFilters, options }: { filters: Filters; setFil
     e.preventDefault();
     setFilters(draft);
   };
-  const choice = (k: keyof Filters, label: string, buckets: Bucket[], fixed?: string[]) => (
+  const choice = (k: keyof Filters, label: string, buckets: Bucket[], fixed?: readonly string[]) => (
     <label className="field">
       <span>{label}</span>
       <select value={draft[k]} onChange={(e) => set(k, e.target.value, true)}>
@@ -222,7 +223,7 @@ function FilterForm({ filters, setFilters, options }: { filters: Filters; setFil
   );
   return (
     <form className="filters" onSubmit={submit} aria-label="Filter documents">
-      {choice('status', 'Status', [], ['extracted', 'failed', 'unsupported', 'pending'])}
+      {choice('status', 'Status', [], DOCUMENT_STATUSES)}
       {choice('format', 'Type', options.formats)}
       {choice('extension', 'Extension', options.extensions)}
       <label className="field">

@@ -8,6 +8,7 @@ import { dateTime, duration, folderLabel, num } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
 import { type Job, type Page, isFinal } from '../lib/types.ts';
+import { JOB_KINDS, JOB_STATUSES } from '../lib/vocabulary.ts';
 
 export function JobsPage() {
   const [status, setStatus] = useState('');
@@ -43,7 +44,7 @@ export function JobsPage() {
               }}
             >
               <option value="">Any</option>
-              {['queued', 'running', 'completed', 'failed', 'cancelled'].map((s) => (
+              {JOB_STATUSES.map((s) => (
                 <option key={s}>{s}</option>
               ))}
             </select>
@@ -58,8 +59,9 @@ export function JobsPage() {
               }}
             >
               <option value="">Any</option>
-              <option value="scan">scan</option>
-              <option value="classify">classify</option>
+              {JOB_KINDS.map((k) => (
+                <option key={k}>{k}</option>
+              ))}
             </select>
           </label>
         </form>
