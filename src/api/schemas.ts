@@ -1,8 +1,13 @@
 /** Response and shared request schemas (zod): the single source of validation and OpenAPI. */
 import { z } from 'zod';
-import type { ClassificationView } from '../store/classifications.repository.ts';
-import type { DocumentDetail } from '../store/documents.repository.ts';
-import type { DocumentListItem } from '../store/insights.repository.ts';
+import { DOCUMENT_STATUSES, JOB_KINDS, JOB_STATUSES } from '../domain/vocabulary.ts';
+import type { InsightsService } from '../services/insights.service.ts';
+
+/** What the insights service answers with, as the mappers below read it. */
+type ListedDocument = Awaited<ReturnType<InsightsService['listDocuments']>>['items'][number];
+type FoundDocument = Awaited<ReturnType<InsightsService['getDocument']>>;
+type StoredDocument = FoundDocument['doc'];
+type StoredClassification = FoundDocument['history'][number];
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
@@ -11,8 +16,8 @@ export const ErrorSchema = z
 export const JobSchema = z
   .object({
     id: z.uuid(),
-    kind: z.enum(['scan', 'classify']),
-    status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
+    kind: z.enum(JOB_KINDS),
+    status: z.enum(JOB_STATUSES),
     folder: z.string().nullable(),
     params: z.record(z.string(), z.unknown()),
     progress: z.object({
@@ -105,7 +110,7 @@ const documentFields = {
   sha256: z.string().nullable(),
   mimeType: z.string().nullable(),
   format: z.string().nullable(),
-  status: z.enum(['pending', 'extracted', 'unsupported', 'failed']),
+  status: z.enum(DOCUMENT_STATUSES),
   error: z.object({ code: z.string(), message: z.string().nullable() }).nullable(),
   title: z.string().nullable(),
   author: z.string().nullable(),
@@ -143,8 +148,8 @@ export const DocumentDetailSchema = z
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function documentItem(
-  d: DocumentListItem | DocumentDetail,
-  latest: { tags: DocumentListItem['tags']; primaryCategory: string | null } = 'tags' in d ? d : { tags: null, primaryCategory: null },
+  d: ListedDocument | StoredDocument,
+  latest: { tags: ListedDocument['tags']; primaryCategory: string | null } = 'tags' in d ? d : { tags: null, primaryCategory: null },
 ): z.infer<typeof DocumentItemSchema> {
   return {
     id: d.id,
@@ -172,11 +177,11 @@ export function documentItem(
   };
 }
 
-export function classificationView(c: ClassificationView): z.infer<typeof ClassificationSchema> {
+export function classificationView(c: StoredClassification): z.infer<typeof ClassificationSchema> {
   return { ...c, createdAt: c.createdAt.toISOString() };
 }
 
-export function documentDetail(d: DocumentDetail, history: ClassificationView[]): z.infer<typeof DocumentDetailSchema> {
+export function documentDetail(d: StoredDocument, history: StoredClassification[]): z.infer<typeof DocumentDetailSchema> {
   const latest = history.find((c) => c.id === d.classificationId) ?? null;
   return {
     ...documentItem(d, latest ?? { tags: null, primaryCategory: null }),

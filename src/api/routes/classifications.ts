@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../build-app.ts';
+import type { ClassificationsService } from '../../services/classifications.service.ts';
 import { ErrorSchema, JobSchema } from '../schemas.ts';
 
 const DryRunSchema = z
@@ -17,7 +17,7 @@ const DryRunSchema = z
   .meta({ id: 'ClassificationEstimate' });
 
 export const classificationRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { classifications: ClassificationsService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.post(
       '/v1/classifications',

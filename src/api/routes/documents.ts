@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../build-app.ts';
+import type { InsightsService } from '../../services/insights.service.ts';
 import { DocumentDetailSchema, documentDetail, ErrorSchema } from '../schemas.ts';
 
 export const documentRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { insights: InsightsService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/v1/documents/:id',

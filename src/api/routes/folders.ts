@@ -7,8 +7,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/access.ts';
-import type { ListDocumentsInput } from '../../services/insights.service.ts';
-import type { AppDeps } from '../build-app.ts';
+import { DOCUMENT_STATUSES } from '../../domain/vocabulary.ts';
+import type { InsightsService, ListDocumentsInput } from '../../services/insights.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
 const ListQuery = z.strictObject({
@@ -16,7 +16,7 @@ const ListQuery = z.strictObject({
   order: z.enum(['asc', 'desc']).default('asc'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(2000).optional(),
-  status: z.enum(['pending', 'extracted', 'unsupported', 'failed']).optional(),
+  status: z.enum(DOCUMENT_STATUSES).optional(),
   format: z.string().max(50).optional(),
   extension: z.string().max(50).optional(),
   author: z.string().max(500).optional(),
@@ -28,7 +28,7 @@ const ListQuery = z.strictObject({
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { insights: InsightsService }): FastifyPluginAsyncZod =>
   async (app) => {
     const insights = async (path: string, access: Principal) => {
       const r = await deps.insights.folderInsights(path, access);

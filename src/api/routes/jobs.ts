@@ -1,10 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../build-app.ts';
+import { isActiveJobStatus, JOB_KINDS, JOB_STATUSES } from '../../domain/vocabulary.ts';
+import type { JobsService } from '../../services/jobs.service.ts';
 import { ErrorSchema, JobSchema } from '../schemas.ts';
 
+export interface JobRoutesDeps {
+  jobs: JobsService;
+  /** How often the events stream reads the job (default 500 ms). */
+  eventsPollMs?: number;
+}
+
 export const jobRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: JobRoutesDeps): FastifyPluginAsyncZod =>
   async (app) => {
     app.post(
       '/v1/scans',
@@ -32,8 +39,8 @@ export const jobRoutes =
           tags: ['jobs'],
           summary: 'List jobs, newest first',
           querystring: z.strictObject({
-            status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
-            kind: z.enum(['scan', 'classify']).optional(),
+            status: z.enum(JOB_STATUSES).optional(),
+            kind: z.enum(JOB_KINDS).optional(),
             folder: z.string().max(4096).optional(),
             cursor: z.string().max(500).optional(),
             limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -77,8 +84,7 @@ export const jobRoutes =
         send('progress', job);
         let lastSent = JSON.stringify(job.progress) + job.status;
         let lastBeat = Date.now();
-        const final = (s: string) => s === 'completed' || s === 'failed' || s === 'cancelled';
-        while (!closed && !final(job.status)) {
+        while (!closed && isActiveJobStatus(job.status)) {
           await new Promise((r) => setTimeout(r, deps.eventsPollMs ?? 500));
           try {
             job = await deps.jobs.get(req.params.id, {}, req.principal);
@@ -96,7 +102,7 @@ export const jobRoutes =
           }
         }
         if (!closed) {
-          if (final(job.status)) send('end', { id: job.id, status: job.status });
+          if (!isActiveJobStatus(job.status)) send('end', { id: job.id, status: job.status });
           raw.end();
         }
       },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ApiKeyRecord } from '../../store/keys.repository.ts';
-import type { AppDeps } from '../build-app.ts';
+import { ROLES } from '../../domain/vocabulary.ts';
+import type { KeysService } from '../../services/keys.service.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 const KeySchema = z
@@ -9,7 +9,7 @@ const KeySchema = z
     id: z.uuid(),
     name: z.string(),
     prefix: z.string().describe('Identifies the key in lists; the key itself is never shown again'),
-    role: z.enum(['viewer', 'editor', 'admin']),
+    role: z.enum(ROLES),
     scopes: z.array(z.string()),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
@@ -17,7 +17,9 @@ const KeySchema = z
   })
   .meta({ id: 'ApiKey' });
 
-const view = (k: ApiKeyRecord) => ({
+type KeyRecord = Awaited<ReturnType<KeysService['list']>>[number];
+
+const view = (k: KeyRecord) => ({
   ...k,
   createdAt: k.createdAt.toISOString(),
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
@@ -25,7 +27,7 @@ const view = (k: ApiKeyRecord) => ({
 });
 
 export const keyRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { keys: KeysService; authRequired: boolean }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/v1/me',
@@ -36,7 +38,7 @@ export const keyRoutes =
           response: {
             200: z.object({
               keyId: z.string().nullable(),
-              role: z.enum(['viewer', 'editor', 'admin']),
+              role: z.enum(ROLES),
               scopes: z.array(z.string()),
               authRequired: z.boolean(),
             }),
@@ -55,7 +57,7 @@ export const keyRoutes =
           summary: 'Create an API key (admin). The key is in this answer only; it is stored as a hash.',
           body: z.strictObject({
             name: z.string().trim().min(1).max(100),
-            role: z.enum(['viewer', 'editor', 'admin']),
+            role: z.enum(ROLES),
             scopes: z.array(z.string().min(1).max(4096)).max(100).optional().describe('Folders the key may see; none: all'),
           }),
           response: { 201: KeySchema.extend({ key: z.string() }), 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema },

@@ -6,14 +6,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../domain/errors.ts';
-import type { AppDeps } from '../build-app.ts';
+import type { ClassificationsService } from '../../services/classifications.service.ts';
+import type { InsightsService } from '../../services/insights.service.ts';
+import type { JobsService } from '../../services/jobs.service.ts';
 import { splitAction } from '../schemas.ts';
 
 const Wildcard = z.object({ '*': z.string().max(4200) });
 
 
 export const legacyRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { insights: InsightsService; jobs: JobsService; classifications: ClassificationsService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/folder-insights/*',

@@ -1,8 +1,8 @@
 /** GET /v1/search: ranked full-text results with snippets and facet counts, in cursor pages. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../build-app.ts';
-import { FACET_LIMIT, RANK_CANDIDATES } from '../../services/search.service.ts';
+import { DOCUMENT_STATUSES } from '../../domain/vocabulary.ts';
+import { FACET_LIMIT, RANK_CANDIDATES, type SearchService } from '../../services/search.service.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 const SearchQuery = z.strictObject({
@@ -55,7 +55,7 @@ const SearchResponse = z
         author: z.string().nullable(),
         type: z.string().nullable(),
         language: z.string().nullable(),
-        status: z.enum(['pending', 'extracted', 'unsupported', 'failed']),
+        status: z.enum(DOCUMENT_STATUSES),
         modified: z.string(),
         tags: z.array(z.object({ label: z.string(), confidence: z.number(), needsReview: z.boolean() })).nullable(),
         primaryCategory: z.string().nullable(),
@@ -73,7 +73,7 @@ const SearchResponse = z
   .meta({ id: 'SearchResult' });
 
 export const searchRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { search: SearchService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/v1/search',

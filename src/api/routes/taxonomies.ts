@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { LabelsInput, TaxonomyName } from '../../services/taxonomies.service.ts';
-import type { TaxonomyRecord } from '../../store/taxonomies.repository.ts';
-import type { AppDeps } from '../build-app.ts';
+import { LabelsInput, type TaxonomiesService, TaxonomyName } from '../../services/taxonomies.service.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 export const TaxonomySchema = z
@@ -18,10 +16,12 @@ export const TaxonomySchema = z
   })
   .meta({ id: 'Taxonomy' });
 
+type TaxonomyRecord = Awaited<ReturnType<TaxonomiesService['get']>>;
+
 const view = (t: TaxonomyRecord) => ({ ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() });
 
 export const taxonomyRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: { taxonomies: TaxonomiesService }): FastifyPluginAsyncZod =>
   async (app) => {
     const svc = deps.taxonomies;
     app.get(
