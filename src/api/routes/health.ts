@@ -1,11 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppDeps } from '../build-app.ts';
 
 const Check = z.object({ ok: z.boolean(), error: z.string().optional() });
 
+export interface HealthRoutesDeps {
+  version: string;
+  mode: { database: 'embedded' | 'external'; queue: 'postgres' | 'bullmq' };
+  authRequired: boolean;
+  pingDatabase(): Promise<void>;
+  pingQueue(): Promise<void>;
+}
+
 export const healthRoutes =
-  (deps: AppDeps): FastifyPluginAsyncZod =>
+  (deps: HealthRoutesDeps): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/health',
