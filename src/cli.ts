@@ -4,14 +4,11 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { openStore, startRuntime, type Roles } from './container.ts';
+import { openAdminServices, startRuntime, type Roles } from './container.ts';
+import { reportFailure, showsTrace } from './cli/failure.ts';
 import { CLIENT_USAGE, isClientCommand, runClientCommand } from './cli/index.ts';
-import { AppError } from './domain/errors.ts';
 import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { createLogger } from './logger.ts';
-import { createSearchService } from './services/search.service.ts';
-import { migrateToLatest } from './store/migrate.ts';
-import { createSearchRepository } from './store/search.repository.ts';
 import { VERSION } from './version.ts';
 
 const USAGE = `docsight ${VERSION}: what is in your document folders, and what each document is about
@@ -27,8 +24,14 @@ Service
              rebuild every document's search index entry (after a text search configuration change)
 ${KEYS_USAGE}
 ${CLIENT_USAGE}
+Every command
+  --debug    on failure, show the stack trace too (as LOG_LEVEL=debug does)
+
 Configuration comes from the environment and a .env file; see the README.
 `;
+
+/** Whether a failure shows its stack trace: --debug, or LOG_LEVEL debug or trace. */
+let debug = false;
 
 async function serve(config: Config, roles: Roles): Promise<void> {
   const log = createLogger(config.logLevel);
@@ -57,34 +60,30 @@ async function serve(config: Config, roles: Roles): Promise<void> {
 }
 
 async function migrate(config: Config): Promise<void> {
-  const log = createLogger(config.logLevel);
-  const store = await openStore(config, log, { allowEmbedded: true, poolSize: 2 });
-  try {
-    const r = await migrateToLatest(store.handle.db);
-    const applied = r.results?.filter((m) => m.status === 'Success').map((m) => m.migrationName) ?? [];
-    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
-  } finally {
-    await store.close();
-  }
+  const admin = await openAdminServices(config, createLogger(config.logLevel));
+  const applied = admin.appliedMigrations;
+  await admin.close();
+  process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
 }
 
 async function reindexSearch(config: Config): Promise<void> {
   const log = createLogger(config.logLevel);
-  const store = await openStore(config, log, { allowEmbedded: true, poolSize: 2 });
+  const admin = await openAdminServices(config, log);
   try {
-    await migrateToLatest(store.handle.db);
-    const search = createSearchService({ search: createSearchRepository(store.handle.db) });
     const started = Date.now();
-    const count = await search.reindex((done) => {
+    const count = await admin.search.reindex((done) => {
       if (done % 10_000 < 500) log.info({ done }, 'reindexing search');
     });
     process.stdout.write(`reindexed ${count} documents in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   } finally {
-    await store.close();
+    await admin.close();
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(commandLine: string[]): Promise<number> {
+  // --debug is the same for every command, so it is taken off before a command parses its options.
+  debug = commandLine.includes('--debug');
+  const argv = commandLine.filter((a) => a !== '--debug');
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -93,7 +92,10 @@ export async function main(argv: string[]): Promise<number> {
   });
   const [command] = positionals;
   // Client commands need no server configuration: they talk HTTP to a server.
-  if (isClientCommand(command)) return runClientCommand(command, argv.filter((a, i) => i !== argv.indexOf(command)), process.env);
+  if (isClientCommand(command)) {
+    debug ||= showsTrace(process.env.LOG_LEVEL);
+    return runClientCommand(command, argv.filter((a, i) => i !== argv.indexOf(command)), process.env);
+  }
   if (values.version) {
     process.stdout.write(`${VERSION}\n`);
     return 0;
@@ -112,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  debug ||= showsTrace(config.logLevel);
   switch (command) {
     case 'start':
       await serve(config, { api: true, worker: true });
@@ -129,7 +132,8 @@ export async function main(argv: string[]): Promise<number> {
       await reindexSearch(config);
       return 0;
     case 'keys':
-      return keysCommand(config, argv.slice(argv.indexOf('keys') + 1));
+      // Quiet below warnings: the output is the keys (or their JSON), not the database's start-up.
+      return keysCommand(argv.slice(argv.indexOf('keys') + 1), () => openAdminServices(config, createLogger('warn')));
     default:
       process.stderr.write(`Unknown command: ${command}\n\n${USAGE}`);
       return 2;
@@ -140,12 +144,5 @@ main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
-  (err: unknown) => {
-    if (err instanceof AppError) {
-      process.stderr.write(`docsight: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`docsight: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
+  (err: unknown) => process.exit(reportFailure(err, { debug })),
 );

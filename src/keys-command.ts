@@ -1,53 +1,55 @@
 /**
  * `docsight keys create|list|revoke`: manage API keys directly in the database (the way to make
- * the first admin key; later ones can also be made through the admin API).
+ * the first admin key; later ones can also be made through the admin API). In embedded mode it
+ * works while the service runs, through the service's own database server.
  */
 import { parseArgs } from 'node:util';
-import type { Config } from './config.ts';
-import { openStore } from './container.ts';
-import { ROLES, type Role } from './domain/access.ts';
-import { createLogger } from './logger.ts';
-import { createKeysService } from './services/keys.service.ts';
-import { createKeysRepository } from './store/keys.repository.ts';
-import { migrateToLatest } from './store/migrate.ts';
+import { ROLES, type Role } from './domain/vocabulary.ts';
+import type { KeysService } from './services/keys.service.ts';
 
 export const KEYS_USAGE = `  keys create --role viewer|editor|admin [--scope FOLDER]... [--name NAME] [--json]
              create an API key (printed once; stored as a hash)
   keys list [--json]        list keys (no secrets)
-  keys revoke <id>          revoke a key
+  keys revoke <id>          revoke a key (works while the service runs)
 `;
 
-export async function keysCommand(config: Config, args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      role: { type: 'string' },
-      scope: { type: 'string', multiple: true },
-      name: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+/** The keys of the configured database, and how to let go of it. */
+export type OpenKeys = () => Promise<{ keys: KeysService; close(): Promise<void> }>;
+
+const isRole = (r: unknown): r is Role => (ROLES as readonly unknown[]).includes(r);
+
+function usage(message: string): number {
+  process.stderr.write(`docsight keys: ${message}\nUsage:\n${KEYS_USAGE}`);
+  return 2;
+}
+
+export async function keysCommand(args: string[], openKeys: OpenKeys): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        role: { type: 'string' },
+        scope: { type: 'string', multiple: true },
+        name: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    return usage(err instanceof Error ? err.message.replace(/\. To specify a positional.*$/s, '') : String(err));
+  }
+  const { positionals, values } = parsed;
   const [sub, id] = positionals;
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') {
-    process.stderr.write(`Usage:\n${KEYS_USAGE}`);
-    return 2;
-  }
-  if (sub === 'create' && !ROLES.includes(values.role as Role)) {
-    process.stderr.write(`--role must be one of ${ROLES.join(', ')}\n`);
-    return 2;
-  }
-  if (sub === 'revoke' && !id) {
-    process.stderr.write('keys revoke needs the key id\n');
-    return 2;
-  }
-  const store = await openStore(config, createLogger('warn'), { allowEmbedded: true, poolSize: 2 });
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') return usage(sub ? `unknown subcommand "${sub}"` : 'create, list or revoke?');
+  const role = values.role;
+  if (sub === 'create' && !isRole(role)) return usage(`--role must be one of ${ROLES.join(', ')}`);
+  if (sub === 'revoke' && !id) return usage('keys revoke needs the key id');
+  const { keys, close } = await openKeys();
   try {
-    await migrateToLatest(store.handle.db);
-    const keys = createKeysService(createKeysRepository(store.handle.db));
-    if (sub === 'create') {
-      const { key, record } = await keys.create({ name: values.name ?? `${values.role} key`, role: values.role as Role, scopes: values.scope ?? [] });
+    if (sub === 'create' && isRole(role)) {
+      const { key, record } = await keys.create({ name: values.name ?? `${role} key`, role, scopes: values.scope ?? [] });
       if (values.json) out(JSON.stringify({ ...record, key }));
       else {
         out(`Created ${record.role} key ${record.id}${record.scopes.length ? ` scoped to ${record.scopes.map((s) => `"${s}"`).join(', ')}` : ''}.`);
@@ -61,12 +63,12 @@ export async function keysCommand(config: Config, args: string[]): Promise<numbe
         for (const k of list) {
           out(`${k.id}  ${k.role.padEnd(6)}  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}  ${k.scopes.length ? k.scopes.join(', ') : '(all folders)'}  last used ${k.lastUsedAt?.toISOString() ?? 'never'}`);
         }
-    } else {
+    } else if (sub === 'revoke') {
       const r = await keys.revoke(id ?? '');
       out(`Revoked ${r.id} (${r.name})`);
     }
     return 0;
   } finally {
-    await store.close();
+    await close();
   }
 }

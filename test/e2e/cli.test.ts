@@ -5,40 +5,14 @@
  * 3 server unreachable.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runDocsight as docsight, showRun as show, startEmbeddedService } from '../support/docsight.ts';
 import { generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.ts';
 import { api, enc } from '../support/http.ts';
-import { BIN, freePort, type Proc, startDocsight, waitForHttp } from '../support/processes.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `docsight <args>` in a child process (stdout and stderr are pipes, not a terminal). */
-function docsight(args: string[], env: Record<string, string> = {}, cwd = tmpdir()): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const show = (r: Run) => `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+import { freePort, type Proc } from '../support/processes.ts';
 
 interface JobJson {
   id: string;
@@ -60,37 +34,26 @@ describe('docsight client commands (scan, classify, insights, jobs)', () => {
   let srv: string[];
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'docsight-cli-'));
-    // As root, embedded PostgreSQL runs as a `postgres` user, which must be able to reach DATA_DIR.
-    await chmod(dir, 0o755);
-    const root = path.join(dir, 'documents');
-    generated = await generateDocxFolder(root, 30, { targetKb: 8 });
-    await mkdir(path.join(root, 'Broken'), { recursive: true });
-    await writeFile(path.join(root, 'Broken', 'damaged.docx'), 'PK\x03\x04 not really a zip');
     fake = await startFakeOpenAI({});
-    port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    srv = ['--server', base];
-    server = startDocsight(
-      ['start'],
-      {
-        PORT: String(port),
-        EMBEDDED_PG_PORT: String(await freePort()),
-        DATA_DIR: path.join(dir, 'data'),
-        DOCS_ROOT: root,
-        LOG_LEVEL: 'warn',
-        OPENAI_BASE_URL: fake.url,
-        OPENAI_API_KEY: 'test-key',
+    let env: Record<string, string>;
+    ({ dir, base, env, proc: server } = await startEmbeddedService({
+      prefix: 'docsight-cli-',
+      env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'test-key' },
+      prepare: async (d) => {
+        const root = path.join(d, 'documents');
+        generated = await generateDocxFolder(root, 30, { targetKb: 8 });
+        await mkdir(path.join(root, 'Broken'), { recursive: true });
+        await writeFile(path.join(root, 'Broken', 'damaged.docx'), 'PK\x03\x04 not really a zip');
       },
-      dir,
-    );
-    await waitForHttp(`${base}/ready`, server);
+    }));
+    port = Number(env.PORT);
+    srv = ['--server', base];
   });
 
   after(async () => {
     await server?.stop('SIGKILL');
     await fake?.close();
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('scan follows the job with plain progress lines off a terminal and ends with a summary (exit 0)', async () => {

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startEmbeddedService } from '../support/docsight.ts';
 import { generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
 import { api, enc, waitForJob } from '../support/http.ts';
-import { freePort, type Proc, startDocsight, waitForHttp } from '../support/processes.ts';
+import { type Proc, startDocsight, waitForHttp } from '../support/processes.ts';
 
 describe('docsight start (embedded PostgreSQL, Postgres queue, one process)', () => {
   let dir: string;
@@ -21,26 +21,18 @@ describe('docsight start (embedded PostgreSQL, Postgres queue, one process)', ()
   let generated: GeneratedDoc[];
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'docsight-e2e-'));
-    // Run as root, the embedded PostgreSQL runs as `postgres` and must be able to enter DATA_DIR.
-    await chmod(dir, 0o755);
-    generated = await generateDocxFolder(path.join(dir, 'documents'), 60, { targetKb: 16 });
-    const port = await freePort();
-    env = {
-      PORT: String(port),
-      EMBEDDED_PG_PORT: String(await freePort()),
-      DATA_DIR: path.join(dir, 'data'),
-      DOCS_ROOT: path.join(dir, 'documents'),
-      LOG_LEVEL: 'info',
-    };
-    base = `http://127.0.0.1:${port}`;
-    proc = startDocsight(['start'], env, dir);
-    await waitForHttp(`${base}/ready`, proc);
+    ({ dir, env, base, proc } = await startEmbeddedService({
+      prefix: 'docsight-e2e-',
+      env: { LOG_LEVEL: 'info' },
+      prepare: async (d) => {
+        generated = await generateDocxFolder(path.join(d, 'documents'), 60, { targetKb: 16 });
+      },
+    }));
   });
 
   after(async () => {
     await proc?.stop('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('created the embedded database under DATA_DIR and says how it runs', async () => {
