@@ -4,7 +4,6 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp } from './api/build-app.ts';
 import type { Config } from './config.ts';
@@ -47,8 +46,7 @@ import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createFoldersRepository } from './store/folders.repository.ts';
 import { createInsightsRepository } from './store/insights.repository.ts';
 import { createJobsRepository } from './store/jobs.repository.ts';
-import { migrateToLatest } from './store/migrate.ts';
-import { migrations } from './store/migrations/index.ts';
+import { migrateToLatest, pingDatabase, schemaIsCurrent } from './store/migrate.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { VERSION } from './version.ts';
@@ -144,16 +142,10 @@ export async function openAdminServices(config: Config, log: Logger): Promise<Ad
 
 /** Workers do not migrate (only `migrate`, `start` and `api` do); they wait for the schema. */
 async function waitForSchema(store: Store, log: Logger, timeoutMs = 120_000): Promise<void> {
-  const latest = Object.keys(migrations).sort().at(-1);
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {
-    try {
-      const r = await sql<{ name: string }>`select name from docsight_migrations order by name desc limit 1`.execute(store.handle.db);
-      if (r.rows[0]?.name === latest) return;
-    } catch {
-      // table not there yet
-    }
-    if (Date.now() > deadline) throw new Error(`Database schema is not at ${latest}: run \`docsight migrate\``);
+    if (await schemaIsCurrent(store.handle.db)) return;
+    if (Date.now() > deadline) throw new Error('The database schema is not at the latest migration: run `docsight migrate`');
     if (i === 0) log.info('waiting for migrations (run `docsight migrate` or start the api)');
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -353,9 +345,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         anonymousPerMinute: config.authRequired ? config.rateLimit.anonymousPerMinute : 0,
         corsOrigins: config.corsOrigins,
       },
-      pingDatabase: async () => {
-        await sql`select 1`.execute(db);
-      },
+      pingDatabase: () => pingDatabase(db),
       pingQueue: () => queue.ping(),
       metrics,
       ...(config.redisUrl ? { queueDashboard: { redisUrl: config.redisUrl, queueName: config.queueName } } : {}),

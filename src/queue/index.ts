@@ -2,18 +2,18 @@
  * Picks the queue adapter: BullMQ when a Redis URL is configured (distributed mode), otherwise
  * the PostgreSQL table queue (embedded and Postgres-only modes). Callers see only JobQueue.
  */
-import type pg from 'pg';
 import { createBullmqQueue } from './bullmq.ts';
-import { createPostgresQueue, type QueueLogger } from './postgres.ts';
+import { createPostgresQueue, type PostgresPool } from './postgres.ts';
+import type { QueueLogger } from './shared.ts';
 import type { JobQueue } from './types.ts';
 
-export type { QueueLogger } from './postgres.ts';
+export type { QueueLogger } from './shared.ts';
 
 export interface CreateQueueOptions {
   /** When set, jobs travel through BullMQ on this Redis. */
   redisUrl?: string | undefined;
   /** The application's pool (the Postgres adapter's store; unused with Redis). Never closed here. */
-  pool: pg.Pool;
+  pool: PostgresPool;
   /** Processes that share work use the same name. Default "docsight". */
   queueName?: string | undefined;
   /** BullMQ key prefix (Redis only). Default "bull". */

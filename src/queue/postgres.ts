@@ -38,6 +38,9 @@ import { consoleLogger, errorText, normaliseEnqueue, type QueueLogger } from './
 // Callers that build this adapter directly name its logger type from here.
 export type { QueueLogger } from './shared.ts';
 
+/** The connection pool the PostgreSQL queue runs on: the application's own, shared with the store. */
+export type PostgresPool = pg.Pool;
+
 export interface PostgresQueueOptions {
   /** The application's pool; the queue borrows connections and never ends it. */
   pool: pg.Pool;

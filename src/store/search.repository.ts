@@ -114,7 +114,7 @@ const SAMPLED = sql`get_byte(uuid_send(d.id), 15) < 32`;
  * The score: ts_rank over the head and the body's most frequent words (small, inline), divided by
  * log2 of the words in the document, as ts_rank's normalization 1 does over a whole vector; the
  * body's length is stored (search_length), so the TOASTed body is never read. The logarithm is in
- * double precision: log(2, n) of integers is numeric's, ~30 µs a row, 10 times ts_rank itself.
+ * double precision because numeric's log(2, n) costs many times ts_rank itself.
  */
 const score = (tsquery: string) => sql`ts_rank(coalesce(d.search_head, ''::tsvector) || coalesce(d.search_terms, ''::tsvector), ${tsquery}::tsquery, 0)
   / (ln((2 + coalesce(d.search_length, 0) + length(coalesce(d.search_head, ''::tsvector)))::float8) / ln(2::float8))::real`;
@@ -319,11 +319,11 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
      *
      * With a query, one statement reads the matches once (the first `facetLimit` + 1 the match
      * index gives: a GIN index cannot stop early, so every request pays for the full list of
-     * matches, and reading it twice was a third of a common word's cost) for the total, the facets
-     * and the candidates. It first reads the sample index (one document in eight, migration 0009):
+     * matches, and reading it twice would double that) for the total, the facets and the
+     * candidates. It first reads the sample index (one document in eight, migration 0009):
      * when that alone gives more than `facetLimit` matches (a word in more than ~4% of documents),
      * those are the matches read, and a common word costs an eighth of its list; otherwise (the
-     * sample's list was short, so cheap) the whole index as before. The choice follows from the
+     * sample's list was short, so cheap) the whole index. The choice follows from the
      * data, not from statistics, so every page of a search makes the same one.
      *
      * The score is ts_rank over the head (weights A, B) and the body's most frequent words (C),
