@@ -12,8 +12,9 @@ WORKDIR /app
 # Install scripts run (embedded-postgres, esbuild, msgpackr-extract: see "allowScripts").
 COPY package.json package-lock.json ./
 COPY web ./web
-# The dashboard shares the API's response types and the events-stream parser with the CLI.
+# The dashboard shares the API's response types, the vocabulary and the events-stream parser with the CLI.
 COPY src/contract.ts src/sse-parser.ts ./src/
+COPY src/domain/vocabulary.ts ./src/domain/
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
