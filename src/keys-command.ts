@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { ROLES, type Role } from './domain/vocabulary.ts';
 import type { KeysService } from './services/keys.service.ts';
 
-export const KEYS_USAGE = `  keys create --role viewer|editor|admin [--scope FOLDER]... [--name NAME] [--json]
+export const KEYS_USAGE = `  keys create --role ${ROLES.join('|')} [--scope FOLDER]... [--name NAME] [--json]
              create an API key (printed once; stored as a hash)
   keys list [--json]        list keys (no secrets)
   keys revoke <id>          revoke a key (works while the service runs)

@@ -12,6 +12,9 @@ export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/** The statuses of a job that has ended: kept as history until JOB_RETENTION_DAYS. */
+export const FINAL_JOB_STATUSES = ['completed', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
+
 /** The statuses of a job that has not ended: it can still be cancelled, and a request for the same work joins it. */
 export const ACTIVE_JOB_STATUSES = ['queued', 'running'] as const satisfies readonly JobStatus[];
 export type ActiveJobStatus = (typeof ACTIVE_JOB_STATUSES)[number];
@@ -50,6 +53,7 @@ export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
 
 /** Why a whole folder-level job failed (stored on the job as error.code). */
 export const JOB_ERROR_CODES = [
+  'cancelled',
   'folder_unavailable',
   'scan_failed',
   'classify_failed',

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { JobFailure } from '../domain/errors.ts';
+import type { JobErrorCode } from '../domain/vocabulary.ts';
 import { isJobName, JOB_PAYLOAD_SCHEMAS, type JobName, type JobPayloads } from '../domain/work.ts';
 import type { QueueJob } from '../queue/types.ts';
 import { PermanentJobError } from '../queue/types.ts';
@@ -42,7 +43,7 @@ const handlers: { [N in JobName]: Run<N> } = {
   classify: (s, p, job) => s.classificationBatch.runBatch(p, { attempt: job.attempt, maxAttempts: job.maxAttempts, signal: job.signal }),
 };
 
-type GiveUp<N extends JobName> = (s: PipelineServices, payload: JobPayloads[N], code: string | undefined, message: string) => Promise<void>;
+type GiveUp<N extends JobName> = (s: PipelineServices, payload: JobPayloads[N], code: JobErrorCode | undefined, message: string) => Promise<void>;
 
 /** What to record when a job will not run again, so its folder job still ends. */
 const onGiveUp: { [N in JobName]: GiveUp<N> } = {

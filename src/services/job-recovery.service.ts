@@ -2,6 +2,7 @@
  * Keeping folder jobs moving on the worker side: record a job's failure when its queue job gives
  * up, re-enqueue jobs that stopped moving, and tell which request started a job (for log lines).
  */
+import type { JobErrorCode } from '../domain/vocabulary.ts';
 import type { Enqueue } from '../domain/work.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
@@ -27,7 +28,7 @@ export function createJobRecoveryService(deps: JobRecoveryDeps) {
   const requestIds = new Map<string, string | null>();
   return {
     /** The job ends failed with this code (its queue job gave up). */
-    fail(jobId: string, code: string, message: string): Promise<void> {
+    fail(jobId: string, code: JobErrorCode, message: string): Promise<void> {
       return jobs.fail(jobId, code, message);
     },
 

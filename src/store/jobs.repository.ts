@@ -1,6 +1,6 @@
 /** Jobs, their batches and per-document failures: the one place that writes job progress. */
 import { type Transaction, sql } from 'kysely';
-import { ACTIVE_JOB_STATUSES, isActiveJobStatus } from '../domain/vocabulary.ts';
+import { ACTIVE_JOB_STATUSES, FINAL_JOB_STATUSES, isActiveJobStatus, type JobErrorCode } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
 import type { Database, JobKind, JobStatus } from './schema.ts';
 
@@ -377,7 +377,7 @@ export function createJobsRepository(db: Db) {
     async cancel(jobId: string): Promise<boolean> {
       const rows = await db
         .updateTable('jobs')
-        .set({ status: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()`, error_code: 'cancelled', error_message: 'Cancelled on request' })
+        .set({ status: 'cancelled', finished_at: sql`now()`, updated_at: sql`now()`, error_code: 'cancelled' satisfies JobErrorCode, error_message: 'Cancelled on request' })
         .where((eb) => eb.or([eb('id', '=', jobId), eb('parent_id', '=', jobId)]))
         .where('status', 'in', ACTIVE_JOB_STATUSES)
         .returning('id')
@@ -416,7 +416,7 @@ export function createJobsRepository(db: Db) {
       const r = await db
         .deleteFrom('jobs')
         .where('parent_id', 'is', null)
-        .where('status', 'in', ['completed', 'failed', 'cancelled'])
+        .where('status', 'in', FINAL_JOB_STATUSES)
         .where('finished_at', '<', before)
         .executeTakeFirst();
       return Number(r.numDeletedRows);
@@ -431,7 +431,7 @@ export function createJobsRepository(db: Db) {
         .execute();
     },
 
-    async fail(jobId: string, code: string, message: string): Promise<void> {
+    async fail(jobId: string, code: JobErrorCode, message: string): Promise<void> {
       await db
         .updateTable('jobs')
         .set({
