@@ -31,6 +31,8 @@ export const EXTRACTORS: Record<DocumentFormat, Extractor | undefined> = {
   xls: oleExtractor,
   ppt: oleExtractor,
   zip: undefined,
+  eml: undefined,
+  msg: undefined,
   image: undefined,
   other: undefined,
 };

@@ -65,6 +65,8 @@ export type DocumentFormat =
   | 'xls'
   | 'ppt'
   | 'zip'
+  | 'eml'
+  | 'msg'
   | 'image'
   | 'other';
 
@@ -128,4 +130,31 @@ export interface ExtractionResult {
   structure?: Record<string, number | boolean>;
   /** Non-fatal observations (missing core.xml, duplicate parts, ...). */
   warnings?: string[];
+  /**
+   * Documents this one contains (an e-mail's attachments, an archive's entries), each extracted
+   * like a file, to the configured depth. Addressed as `<parent path>#<index>/<name>`.
+   */
+  children?: ChildDocument[];
+  /** Pages that have no usable text and must be read by OCR (images: every page). */
+  ocr?: OcrNeed;
+}
+
+/** Which pages of a document OCR must read, decided during extraction. */
+export interface OcrNeed {
+  /** 1-based page numbers; every other page's text comes from its text layer. */
+  pages: number[];
+  /** Pages in the document (images: frames of a multi-page TIFF, else 1). */
+  pageCount: number;
+}
+
+/** A document inside another one. */
+export interface ChildDocument {
+  /** 1-based position among its parent's children: with the name, its address inside the parent. */
+  index: number;
+  /** The name it carries inside its parent, made safe: no path separators, no control characters. */
+  name: string;
+  kind: 'attachment' | 'archive-entry';
+  size: number;
+  sha256: string;
+  outcome: { kind: 'extracted'; result: ExtractionResult } | { kind: 'failed'; code: ExtractionFailureCode; message: string };
 }
