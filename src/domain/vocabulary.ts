@@ -66,7 +66,7 @@ export const JOB_ERROR_CODES = [
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
 
 /** Why one document failed extraction (stored on the document and in the job's failures). */
-export const EXTRACTION_FAILURE_CODES = ['too_large', 'zip_bomb', 'encrypted', 'corrupt', 'timeout', 'unsupported', 'internal'] as const;
+export const EXTRACTION_FAILURE_CODES = ['too_large', 'zip_bomb', 'encrypted', 'corrupt', 'timeout', 'unsupported', 'internal', 'too_deep'] as const;
 export type ExtractionFailureCode = (typeof EXTRACTION_FAILURE_CODES)[number];
 
 /** Why one document failed classification (in the job's failures). */

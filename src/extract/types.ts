@@ -10,7 +10,8 @@ export type ExtractionFailureCode =
   | 'encrypted'
   | 'corrupt'
   | 'timeout'
-  | 'unsupported';
+  | 'unsupported'
+  | 'too_deep';
 
 export class ExtractionError extends Error {
   constructor(
@@ -36,6 +37,13 @@ export interface ExtractLimits {
   maxTextChars: number;
   /** Wall-clock limit per document, enforced by the extraction pool (failed: timeout). */
   timeoutMs: number;
+  /**
+   * Levels of containers (e-mails, archives) opened below a file on disk: its attachments or
+   * entries are level 1, theirs level 2, ... A child deeper than this is listed, failed: too_deep.
+   * The children of one file also share `maxEntries` (how many) and `maxUncompressedBytes`
+   * (their total size) across every level.
+   */
+  maxDepth: number;
 }
 
 export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
@@ -45,6 +53,7 @@ export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
   maxCompressionRatio: 200,
   maxTextChars: 2_000_000,
   timeoutMs: 30_000,
+  maxDepth: 3,
 };
 
 /** Format families we recognise from content. */
