@@ -41,10 +41,17 @@ module.exports = {
     ),
     forbid(
       'extract-classify-stay-libraries',
-      'Extraction and classification are libraries the use cases call: they know no HTTP, SQL, queue or job ' +
-        '(classify may use the rate limiter in rate-limit/).',
-      { path: '^src/(extract|classify)/' },
+      'Extraction, OCR and classification are libraries the use cases call: they know no HTTP, SQL, queue or job ' +
+        '(classify may use the rate limiter in rate-limit/; ocr may use domain/ and the extraction contract in extract/types.ts).',
+      { path: '^src/(extract|classify|ocr)/' },
       { path: [ENTRY, '^src/(api|store|jobs|services|queue)/'] },
+    ),
+    forbid(
+      'ocr-takes-only-the-extraction-contract',
+      'OCR runs beside extraction, not inside it: of extract/ it names only the contract (types.ts), so neither ' +
+        'library drags the other into its threads.',
+      { path: '^src/ocr/' },
+      { path: '^src/extract/', pathNot: '^src/extract/types[.]ts$' },
     ),
     forbid(
       'services-below-api-jobs-cli',
