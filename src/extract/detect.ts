@@ -39,6 +39,8 @@ export const MIME: Record<string, string> = {
   ooxmlProtected: 'application/x-tika-ooxml-protected',
   zip: 'application/zip',
   epub: 'application/epub+zip',
+  eml: 'message/rfc822',
+  msg: 'application/vnd.ms-outlook',
   octet: 'application/octet-stream',
 };
 
@@ -164,6 +166,7 @@ export function detect(bytes: Uint8Array, fileName: string, limits: ExtractLimit
   if (bin) return { format: 'other', mimeType: bin };
   const text = sniffText(bytes);
   if (!text) return { format: 'other', mimeType: MIME.octet ?? 'application/octet-stream' };
+  if (looksLikeMail(text.sample)) return { format: 'eml', mimeType: MIME.eml ?? 'message/rfc822' };
   const head = text.sample.trimStart().slice(0, 256).toLowerCase();
   if (head.startsWith('{\\rtf')) return { format: 'rtf', mimeType: MIME.rtf ?? '' };
   if (head.startsWith('<!doctype html') || head.startsWith('<html') || ext === 'html' || ext === 'htm' || ext === 'xhtml') {
@@ -194,5 +197,45 @@ function detectOle(bytes: Uint8Array, ext: string): Detection {
   if (ole.has('WordDocument')) return { format: 'doc', mimeType: MIME.doc ?? '', ole };
   if (ole.has('Workbook') || ole.has('Book')) return { format: 'xls', mimeType: MIME.xls ?? '', ole };
   if (ole.has('PowerPoint Document')) return { format: 'ppt', mimeType: MIME.ppt ?? '', ole };
+  // An Outlook message: the MAPI property stream, and properties stored as __substg1.0_* streams.
+  if (ole.has('__properties_version1.0') && ole.entries.some((e) => e.name.startsWith('__substg1.0_'))) {
+    return { format: 'msg', mimeType: MIME.msg ?? '', ole };
+  }
   return { format: 'other', mimeType: MIME.ole ?? '', ole };
+}
+
+/** Header fields that only messages carry (a note that starts "Subject: ..." is not enough). */
+const MAIL_ONLY_HEADERS = new Set(['from', 'date', 'received', 'message-id', 'mime-version', 'return-path', 'delivered-to', 'x-mozilla-status']);
+const MAIL_HEADERS = new Set([
+  ...MAIL_ONLY_HEADERS, 'to', 'cc', 'bcc', 'subject', 'reply-to', 'sender', 'content-type', 'content-transfer-encoding',
+  'in-reply-to', 'references', 'x-mailer', 'user-agent', 'dkim-signature', 'thread-topic', 'thread-index', 'importance',
+]);
+
+/**
+ * An RFC 822 message starts with its header block: every line up to the first empty one is a
+ * `Name: value` field or the folded continuation of one, with at least two fields that mail
+ * has, one of them a field only mail has (From, Date, Received, Message-ID, ...).
+ */
+export function looksLikeMail(sample: string): boolean {
+  // A message saved from an mbox keeps its "From sender date" separator line first.
+  const start = sample.replace(/^\uFEFF/, '').replace(/^From [^\r\n:]*\d[^\r\n]*\r?\n/, '');
+  const lines = start.split(/\r?\n/);
+  // The header block must end inside the sample, unless the sample is cut at its very end.
+  const known = new Set<string>();
+  let fields = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line === '') break;
+    if (i === lines.length - 1 && i > 0) break; // cut by the sample window
+    if (/^[ \t]/.test(line)) {
+      if (i === 0) return false;
+      continue;
+    }
+    const m = /^([!-9;-~]+)[ \t]*:/.exec(line);
+    if (!m || !m[1]) return false;
+    fields++;
+    const name = m[1].toLowerCase();
+    if (MAIL_HEADERS.has(name)) known.add(name);
+  }
+  return fields >= 2 && known.size >= 2 && [...known].some((n) => MAIL_ONLY_HEADERS.has(n));
 }

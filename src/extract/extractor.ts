@@ -2,7 +2,7 @@
  * The interface every format module implements, and the context it receives. Extractors get
  * everything explicitly (bytes, limits, what detection already learned) and read nothing global.
  */
-import type { DocumentFormat, ExtractLimits, ExtractionResult } from './types.ts';
+import type { ChildDocument, DocumentFormat, ExtractLimits, ExtractionResult } from './types.ts';
 import type { OleFile } from './ole.ts';
 import type { ExtractionError } from './types.ts';
 import type { ZipArchive } from './zip.ts';
@@ -29,10 +29,25 @@ export interface ExtractInput {
   detection: Detection;
 }
 
-/** What an extractor returns; language, counts and truncation are filled in by the engine. */
-export type ExtractorOutput = Omit<ExtractionResult, 'mimeType' | 'format' | 'textTruncated' | 'language'> & {
+/**
+ * A document inside a container, as its extractor lists it: the engine reads it, hashes it and
+ * extracts it (or records why not), so limits and depth are enforced in one place. Reading is
+ * deferred so that one archive entry at a time is inflated and dropped after its extraction.
+ */
+export interface ChildSource {
+  /** The name as the container stores it, untrusted (the engine makes it safe). */
+  name: string;
+  kind: ChildDocument['kind'];
+  /** The child's bytes; throws ExtractionError (encrypted, zip_bomb, corrupt) when it cannot be read. */
+  read(): Uint8Array;
+}
+
+/** What an extractor returns; language, counts, truncation and children are filled in by the engine. */
+export type ExtractorOutput = Omit<ExtractionResult, 'mimeType' | 'format' | 'textTruncated' | 'language' | 'children'> & {
   textTruncated?: boolean;
   mimeType?: string;
+  /** The documents this one contains, in order: their 1-based position is their index. */
+  childSources?: ChildSource[];
 };
 
 export interface Extractor {

@@ -1,10 +1,14 @@
 /**
  * Format → extractor. A Record over every DocumentFormat, so adding a format without deciding
- * who reads it fails to compile; `undefined` means "recognised, nothing to read" (images,
- * plain zips, unknown binaries), which the engine reports as an empty result.
+ * who reads it fails to compile; `undefined` means "recognised, nothing to read" (unknown
+ * binaries), which the engine reports as an empty result.
  */
+import { zipExtractor } from './archive.extractor.ts';
 import { docxExtractor } from './docx.extractor.ts';
+import { emlExtractor } from './eml.extractor.ts';
 import type { Extractor } from './extractor.ts';
+import { imageExtractor } from './image.extractor.ts';
+import { msgExtractor } from './msg.extractor.ts';
 import { odfExtractor } from './odf.extractor.ts';
 import { oleExtractor } from './ole.extractor.ts';
 import { pdfExtractor } from './pdf.extractor.ts';
@@ -30,9 +34,9 @@ export const EXTRACTORS: Record<DocumentFormat, Extractor | undefined> = {
   doc: oleExtractor,
   xls: oleExtractor,
   ppt: oleExtractor,
-  zip: undefined,
-  eml: undefined,
-  msg: undefined,
-  image: undefined,
+  zip: zipExtractor,
+  eml: emlExtractor,
+  msg: msgExtractor,
+  image: imageExtractor,
   other: undefined,
 };

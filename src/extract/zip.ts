@@ -17,6 +17,10 @@ export interface ZipEntry {
   compressedSize: number;
   uncompressedSize: number;
   localHeaderOffset: number;
+  /** Host system that wrote the entry (high byte of "version made by": 0 MS-DOS, 3 Unix, ...). */
+  madeBy: number;
+  /** External file attributes: on Unix hosts the file mode in the high 16 bits (links, directories). */
+  externalAttributes: number;
 }
 
 const SIG_EOCD = 0x06054b50;
@@ -219,6 +223,8 @@ export class ZipArchive {
     let p = cdOffset;
     for (let i = 0; i < count; i++) {
       if (p + 46 > bytes.length || v.getUint32(p, true) !== SIG_CENTRAL) throw corrupt(`central directory entry ${i} is damaged`);
+      const madeBy = v.getUint8(p + 5);
+      const externalAttributes = v.getUint32(p + 38, true);
       const flags = v.getUint16(p + 8, true);
       const method = v.getUint16(p + 10, true);
       let compressedSize = v.getUint32(p + 20, true);
@@ -248,7 +254,7 @@ export class ZipArchive {
           e += 4 + size;
         }
       }
-      const entry: ZipEntry = { name, method, flags, compressedSize, uncompressedSize, localHeaderOffset };
+      const entry: ZipEntry = { name, method, flags, compressedSize, uncompressedSize, localHeaderOffset, madeBy, externalAttributes };
       this.entries.push(entry);
       const key = normaliseName(name);
       if (this.byName.has(key)) this.duplicates.push(name);
