@@ -3,6 +3,7 @@
  * pool there enforces the wall-clock limit, everything else (size, zip bombs, hostile XML) is
  * enforced here and in the format modules.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { CHILD_FOLDER_SEPARATOR, safeChildName } from './child-name.ts';
 import { detect, extensionOf } from './detect.ts';
@@ -141,7 +142,7 @@ async function extractChildren(
     });
     let data: Uint8Array;
     try {
-      data = source.read();
+      data = plainBytes(source.read());
     } catch (err) {
       // Unreadable (encrypted entry, bomb, damage): no bytes, so no size or hash.
       children.push(failed(...failureOf(err)));
@@ -166,6 +167,14 @@ async function extractChildren(
     }
   }
   return children;
+}
+
+/**
+ * A plain Uint8Array view of the same memory: inflated entries come back as Node Buffers, which
+ * some parsers (pdf.js) refuse, and a child must look to its extractor like a file read from disk.
+ */
+function plainBytes(data: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
 }
 
 /** A child's failure: its coded reason, or `corrupt` for a parser bug (which fails that child alone). */
@@ -203,7 +212,7 @@ export async function readChild(
     if (!source) {
       throw new ExtractionError('corrupt', `No document #${index} at level ${level + 1} (${sources.length} there): the file changed since it was listed?`);
     }
-    bytes = source.read();
+    bytes = plainBytes(source.read());
     name = safeChildName(source.name, index, source.kind);
     kind = source.kind;
   }
