@@ -6,7 +6,8 @@
  *   zlib floor: the same with node:zlib, the inflater the engine uses (about 3x faster than
  *               fflate here), so the engine's own inflate is not counted as parsing speed;
  *   full:       read each file and run detectFormat + extractFromBytes,
- * printing docs/s, MB/s and peak RSS. The phases alternate for --rounds rounds and each keeps its
+ * printing docs/s, MB/s and peak RSS. For .eml and .zip, "full" includes extracting the
+ * documents inside (two attachments, five entries), and the floors only read the file. The phases alternate for --rounds rounds and each keeps its
  * best round, so load from other processes on a shared machine skews the ratios less.
  * With --threads N it then runs the .docx files through the service's extraction pool
  * (src/extract/pool.ts: worker threads that read, hash and extract, as a scan does) with 1 and N
@@ -15,16 +16,19 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { unzipSync } from 'fflate';
+import { strToU8, unzipSync, zipSync } from 'fflate';
 import { DEFAULT_EXTRACT_LIMITS, extractFromBytes } from '../src/extract/index.ts';
 import { createExtractionPool } from '../src/extract/pool.ts';
 import { openZip } from '../src/extract/zip.ts';
 import { buildDocx, buildOdf, buildPdf, buildPptx, buildXlsx, randomBytes, wTable, escapeXml } from '../test/support/extract-fixtures.ts';
+import { buildEml } from '../test/support/container-fixtures.ts';
 import { machine, rssSampler, table } from './support.ts';
 
 if (process.argv.includes('--help')) {
   console.log(`npm run bench:extract [-- options]
-  --docx N --xlsx N --pptx N --odt N --pdf N --txt N --html N --rtf N   corpus size per format (generated once)
+  --docx N --xlsx N --pptx N --odt N --pdf N --txt N --html N --rtf N --eml N --zip N
+                     corpus size per format (generated once); an .eml carries two attachments
+                     (.docx, .pdf), a .zip five documents (.docx, .xlsx, .pdf, .txt, .odt)
   --rounds N         alternating floor/full rounds, best of each kept (default 3)
   --formats a,b      measure only these formats (default: all in the corpus)
   --threads N        also run the .docx files through the extraction pool with 1 and N threads`);
@@ -50,6 +54,8 @@ const COUNTS: Record<string, number> = {
   txt: arg('txt', 200),
   html: arg('html', 100),
   rtf: arg('rtf', 100),
+  eml: arg('eml', 200),
+  zip: arg('zip', 100),
 };
 const dir = resolve(import.meta.dirname, '../data/bench-extract');
 
@@ -131,8 +137,40 @@ function generate(): void {
     const rnd = prng(70_000 + i);
     writeFileSync(join(dir, `memo-${i}.rtf`), `{\\rtf1\\ansi{\\fonttbl{\\f0 Arial;}}{\\info{\\title Memo ${i}}}${Array.from({ length: 60 }, () => `${sentence(rnd, 25)}\\par `).join('')}}`);
   }
+  for (let i = 0; i < (COUNTS.eml ?? 0); i++) {
+    const rnd = prng(80_000 + i);
+    writeFileSync(join(dir, `mail-${i}.eml`), buildEml({
+      subject: sentence(rnd, 5),
+      messageId: `<bench-${i}@example.nl>`,
+      parts: [
+        { contentType: 'text/plain; charset=utf-8', encoding: 'quoted-printable', body: Array.from({ length: 12 }, () => sentence(rnd, 20)).join('\n') },
+        { contentType: MIME_DOCX, encoding: 'base64', disposition: `attachment; filename="offerte-${i}.docx"`, body: smallDocx(rnd, i) },
+        { contentType: 'application/pdf', encoding: 'base64', disposition: `attachment; filename="factuur-${i}.pdf"`, body: buildPdf(Array.from({ length: 2 }, () => sentence(rnd, 12)), { Title: `Factuur ${i}` }) },
+      ],
+    }));
+  }
+  for (let i = 0; i < (COUNTS.zip ?? 0); i++) {
+    const rnd = prng(90_000 + i);
+    writeFileSync(join(dir, `bundle-${i}.zip`), zipSync({
+      [`map/offerte-${i}.docx`]: smallDocx(rnd, i),
+      'begroting.xlsx': buildXlsx({ Data: Array.from({ length: 50 }, () => sentence(rnd, 3)) }, { title: `Begroting ${i}` }),
+      'factuur.pdf': buildPdf(Array.from({ length: 2 }, () => sentence(rnd, 12)), { Title: `Factuur ${i}` }),
+      'notitie.txt': strToU8(Array.from({ length: 30 }, () => sentence(rnd, 20)).join('\n')),
+      'verslag.odt': buildOdf('text', Array.from({ length: 20 }, () => `<text:p>${escapeXml(sentence(rnd, 25))}</text:p>`).join(''), { title: `Verslag ${i}` }),
+    }));
+  }
   writeFileSync(marker, '');
   console.log(`generated corpus in ${Math.round(performance.now() - t0)} ms`);
+}
+
+const MIME_DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
+/** The documents inside the e-mails and zips: a page of text with properties. */
+function smallDocx(rnd: () => number, i: number): Uint8Array {
+  return buildDocx({
+    paragraphs: Array.from({ length: 20 }, () => sentence(rnd, 25)),
+    core: { title: sentence(rnd, 4), creator: `Author ${i % 37}`, created: '2023-01-02T03:04:05Z' },
+  });
 }
 
 const ZIP_FORMATS = new Set(['docx', 'xlsx', 'pptx', 'odt']);
