@@ -30,7 +30,7 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxDimension: 4200,
 };
 
-/** Resolution assumed when an image does not state one (or states a nonsense one). */
+/** Resolution assumed when an image does not state one, or states a default such as JFIF's 72 that no scan is made at. */
 const ASSUMED_DPI = 300;
 
 export function detectImageFormat(bytes: Uint8Array): ImageFormat | undefined {
@@ -90,7 +90,7 @@ export async function normaliseImage(bytes: Uint8Array, limits: ImageLimits = DE
 /** A page turned clockwise by a quarter turn, as orientation detection asks. */
 export async function rotatePage(page: PageImage, rotation: Rotation): Promise<PageImage> {
   if (rotation === 0) return page;
-  const { data, info } = await sharp(page.png).rotate(rotation).png({ compressionLevel: 1 }).withDensity(page.dpi).toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(page.png).rotate(rotation).toColourspace('b-w').png({ compressionLevel: 1 }).withDensity(page.dpi).toBuffer({ resolveWithObject: true });
   return { png: data, width: info.width, height: info.height, dpi: page.dpi };
 }
 
@@ -100,6 +100,7 @@ export async function downscalePage(page: PageImage, maxDimension: number): Prom
   const scale = maxDimension / Math.max(page.width, page.height);
   const { data, info } = await sharp(page.png)
     .resize({ width: maxDimension, height: maxDimension, fit: 'inside' })
+    .toColourspace('b-w')
     .png({ compressionLevel: 1 })
     .withDensity(Math.max(1, Math.round(page.dpi * scale)))
     .toBuffer({ resolveWithObject: true });
@@ -111,7 +112,10 @@ async function normalise(image: Sharp, source: { width: number; height: number }
   const finalDpi = Math.max(1, Math.round(dpi * scale));
   try {
     const { data, info } = await image
-      .greyscale()
+      // Transparent areas (a PDF page's canvas, a PNG with alpha) are paper: white, not black.
+      .flatten({ background: '#ffffff' })
+      // Setting the density writes metadata, which would otherwise turn the page back into sRGB.
+      .toColourspace('b-w')
       .resize({ width: limits.maxDimension, height: limits.maxDimension, fit: 'inside', withoutEnlargement: true })
       .png({ compressionLevel: 1 })
       .withDensity(finalDpi)
@@ -131,7 +135,7 @@ function checkPixels(width: number, height: number, limits: ImageLimits): void {
 }
 
 function plausibleDpi(density: number | undefined): number | undefined {
-  return density !== undefined && density >= 50 && density <= 2400 ? Math.round(density) : undefined;
+  return density !== undefined && density >= 100 && density <= 2400 ? Math.round(density) : undefined;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -19,6 +19,8 @@ const MIN_LETTER_SHARE = 0.5;
 
 export interface PdfPageText {
   pageNo: number;
+  /** The page's text layer as pdf.js reads it (items joined, a space where pdf.js ends a line). */
+  text: string;
   /** Letters (any script) in the page's text layer. */
   letters: number;
   /** Non-space characters in the page's text layer. */
@@ -71,12 +73,12 @@ export async function openPdfForOcr(pdfBytes: Uint8Array): Promise<PdfForOcr> {
       try {
         const content = await page.getTextContent();
         let text = '';
-        for (const item of content.items) if ('str' in item) text += item.str;
+        for (const item of content.items) if ('str' in item) text += item.hasEOL ? `${item.str} ` : item.str;
         const { letters, visible } = countLetters(text);
         const ops = await page.getOperatorList();
         const hasImages = ops.fnArray.some((op) => imageOps.has(op));
         const usable = letters >= MIN_LETTERS && letters >= visible * MIN_LETTER_SHARE;
-        return { pageNo, letters, visible, hasImages, needsOcr: hasImages && !usable };
+        return { pageNo, text: text.trim(), letters, visible, hasImages, needsOcr: hasImages && !usable };
       } finally {
         page.cleanup();
       }

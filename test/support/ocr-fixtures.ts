@@ -5,10 +5,12 @@
  * and an image-only PDF (written here: one JPEG image per page, no text layer). Also the character
  * error rate the tests and the benchmark measure with, and hostile images.
  */
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import sharp from 'sharp';
+import { OcrError, type OcrFailureCode } from '../../src/ocr/types.ts';
 
 export const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf';
 const FONT_FAMILY = 'DejaVu Serif';
@@ -301,4 +303,13 @@ export function characterErrorRate(recognised: string, truth: string): number {
     prev = cur;
   }
   return b.length === 0 ? (a.length === 0 ? 0 : 1) : prev[b.length]! / b.length;
+}
+
+/** Asserts that `promise` rejects with an `OcrError` of `code`. */
+export async function rejectsWithOcrCode(promise: Promise<unknown>, code: OcrFailureCode): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof OcrError, `expected an OcrError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    return true;
+  });
 }
