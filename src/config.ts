@@ -134,6 +134,9 @@ const extraction = {
   EXTRACT_TIMEOUT_MS: int(100, 3_600_000)
     .default(30_000)
     .describe('Wall-clock limit for parsing one document, in ms; past it the document fails with `timeout`.'),
+  MAX_EMBED_DEPTH: int(0, 10)
+    .default(3)
+    .describe('How deep documents inside documents are read (an attachment of an attached e-mail is depth 2); 0 reads no attachments or archive entries.'),
   ALLOW_HARDLINKS: optionalBool.meta({
     description: 'Read files with more than one hard link (they may be the same file as one outside the root).',
     docDefault: '`false`',
@@ -210,17 +213,49 @@ const access = {
     }),
 };
 
+const ocr = {
+  OCR: z.enum(['on', 'off']).default('on').describe('Read scanned PDF pages and images with OCR (`off`: they keep no text).'),
+  OCR_LANGUAGES: z
+    .string()
+    .regex(/^[a-z_]{3,8}(,[a-z_]{3,8})*$/, 'comma-separated tesseract language codes, e.g. eng,nld')
+    .default('eng')
+    .describe('Languages OCR reads, as tesseract codes (`eng,nld`); `eng` ships with docsight, others come from OCR_LANG_DIR.'),
+  OCR_LANG_DIR: z
+    .string()
+    .default('/usr/share/tesseract-ocr/5/tessdata')
+    .describe('Folder with extra `<lang>.traineddata` files (Debian: `apt install tesseract-ocr-nld` puts Dutch here).'),
+  OCR_ENGINE: z
+    .enum(['auto', 'wasm', 'native'])
+    .default('auto')
+    .describe('`wasm`: tesseract.js; `native`: the `tesseract` binary on PATH; `auto`: native when it is installed, else wasm. Both give the same results shape.'),
+  OCR_CONCURRENCY: int(1, 64)
+    .default(Math.max(1, availableParallelism() - 1))
+    .meta({ description: 'Documents one worker process OCRs at once (each uses a core).', docDefault: 'CPU cores minus one, at least 1' }),
+  OCR_MAX_PAGES: int(1, 10_000).default(100).describe('Pages OCR reads per document; the rest keep no text and the document says so.'),
+  OCR_PAGE_TIMEOUT_MS: int(1_000, 3_600_000).default(120_000).describe('Wall-clock limit for reading one page, in ms.'),
+  OCR_DPI: int(72, 600).default(300).describe('Resolution PDF pages are rendered at for OCR.'),
+  OCR_LOW_CONFIDENCE: int(0, 100)
+    .default(60)
+    .describe('Mean word confidence (0-100) under which a document\'s OCR text is flagged low-confidence.'),
+  OCR_FOLDERS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((f) => f.trim()).filter(Boolean))
+    .meta({ description: 'Only OCR documents inside these folders (comma-separated, relative to DOCS_ROOT).', docDefault: 'empty: every folder' }),
+};
+
 /** The sections of docs/configuration.md, in order, each with its variables. */
 export const CONFIG_GROUPS = [
   { title: 'Server', shape: server },
   { title: 'Database and queue', shape: storage },
   { title: 'Workers and jobs', shape: workers },
   { title: 'Extraction limits', shape: extraction },
+  { title: 'OCR', shape: ocr },
   { title: 'Classification (LLM)', shape: llm },
   { title: 'Access and rate limits', shape: access },
 ] as const;
 
-const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...llm, ...access });
+const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access });
 
 export type Env = z.input<typeof EnvSchema>;
 
@@ -262,6 +297,19 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     maxCompressionRatio: e.MAX_COMPRESSION_RATIO,
     maxTextChars: e.MAX_TEXT_CHARS,
     timeoutMs: e.EXTRACT_TIMEOUT_MS,
+    maxDepth: e.MAX_EMBED_DEPTH,
+  },
+  ocr: {
+    enabled: e.OCR === 'on',
+    languages: e.OCR_LANGUAGES.split(','),
+    langDir: e.OCR_LANG_DIR,
+    engine: e.OCR_ENGINE,
+    concurrency: e.OCR_CONCURRENCY,
+    maxPages: e.OCR_MAX_PAGES,
+    pageTimeoutMs: e.OCR_PAGE_TIMEOUT_MS,
+    dpi: e.OCR_DPI,
+    lowConfidence: e.OCR_LOW_CONFIDENCE,
+    folders: e.OCR_FOLDERS,
   },
   logLevel: e.LOG_LEVEL,
   /** Port of the key-less metrics listener; undefined: off. */

@@ -17,6 +17,7 @@ import {
 } from './classify/index.ts';
 import { admitLocallyDuringOutage, createMemoryStore, createRateLimiter, createRedisStore, type GcraStore } from './rate-limit/index.ts';
 import { createExtractionPool } from './extract/pool.ts';
+import type { ExtractLimits } from './extract/types.ts';
 import { type JobName, type JobPayloads, queueJobId } from './domain/work.ts';
 import { createPipelineHandler } from './jobs/pipeline.ts';
 import { createQueue } from './queue/index.ts';
@@ -38,6 +39,11 @@ import { createJobRecoveryService } from './services/job-recovery.service.ts';
 import { createScanService } from './services/scan.service.ts';
 import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
 import { createUnitOfWork } from './store/unit-of-work.ts';
+import { createOcrRepository } from './store/ocr.repository.ts';
+import { createOcrPolicy } from './services/ocr-policy.ts';
+import { createOcrService } from './services/ocr.service.ts';
+import { openOcrStage } from './ocr/stage.ts';
+import { readChild } from './extract/index.ts';
 import { createClassificationsRepository } from './store/classifications.repository.ts';
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
@@ -203,6 +209,24 @@ function createLlm(config: Config, metrics: Metrics, rateStore: GcraStore) {
   return { classifier, rateLimiter, prices };
 }
 
+/** The OCR engine of a worker, with what the OCR stage needs to reach documents inside files. */
+async function openOcrEngine(config: Config) {
+  const stage = await openOcrStage({
+    engine: config.ocr.engine === 'wasm' ? 'tesseract.js' : config.ocr.engine,
+    concurrency: config.ocr.concurrency,
+    languages: config.ocr.languages,
+    languageDirs: [config.ocr.langDir],
+    detectOrientation: true,
+    dpi: config.ocr.dpi,
+  });
+  return {
+    id: stage.id,
+    open: stage.open,
+    close: stage.close,
+    readEmbedded: async (file: Uint8Array, at: number[], limits: ExtractLimits) => (await readChild(file, at, limits)).bytes,
+  };
+}
+
 export async function startRuntime(config: Config, roles: Roles, log: Logger): Promise<Runtime> {
   const allInOne = roles.api && roles.worker;
   if (!existsSync(config.docsRoot)) {
@@ -223,9 +247,13 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     const queue: JobQueue = createQueue({ redisUrl: config.redisUrl, pool, queueName: config.queueName, logger: log });
     closers.push(() => queue.close());
+    // OCR has a queue of its own, so its slow pages never hold the slots born-digital documents use.
+    const ocrQueue: JobQueue = createQueue({ redisUrl: config.redisUrl, pool, queueName: `${config.queueName}-ocr`, logger: log });
+    closers.push(() => ocrQueue.close());
     const enqueue = async <N extends JobName>(name: N, payload: JobPayloads[N], opts: { delayMs?: number } = {}) => {
       try {
-        await queue.add(name, payload, { jobId: queueJobId[name](payload as never), attempts: config.worker.jobAttempts, ...opts });
+        const target = name === 'ocr' ? ocrQueue : queue;
+        await target.add(name, payload, { jobId: queueJobId[name](payload as never), attempts: config.worker.jobAttempts, ...opts });
       } catch (err) {
         log.warn({ err: String(err) }, 'queue unavailable');
         throw new AppError('unavailable', 'The job queue is unavailable; try again shortly');
@@ -249,7 +277,11 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       closers.push(() => pipelinePool.close());
       const workerLog = log.child({ role: 'worker' });
       const unitOfWork = createUnitOfWork(db);
-      const recovery = createJobRecoveryService({ jobs, documents, unitOfWork, enqueue });
+      const ocrRepo = createOcrRepository(db);
+      const recovery = createJobRecoveryService({ jobs, documents, ocr: ocrRepo, unitOfWork, enqueue });
+      const ocrEngine = config.ocr.enabled ? await openOcrEngine(config) : undefined;
+      if (ocrEngine) closers.push(() => ocrEngine.close());
+      const ocrPolicy = createOcrPolicy({ ...config.ocr }, ocrEngine?.id ?? 'off');
       const classifier = llm
         ? metrics.instrumentClassifier(
             createClassifyService({ classifier: llm.classifier, reviewThreshold: config.llm.reviewThreshold, summaryMaxWords: config.llm.summaryMaxWords }),
@@ -265,6 +297,9 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           docsRoot,
           pool: pipelinePool,
           limits: config.limits,
+          ocr: ocrRepo,
+          ocrPolicy,
+          enqueue,
           onBatchDone: (counts) => metrics.documentsProcessed(counts),
         }),
         classificationPlan: createClassificationPlanService({
@@ -278,12 +313,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         }),
         classificationBatch: createClassificationBatchService({ jobs, classifications: classificationsRepo, taxonomies: taxonomiesRepo, unitOfWork, classifier }),
         recovery,
+        ...(ocrEngine
+          ? { ocr: createOcrService({ jobs, ocr: ocrRepo, unitOfWork, docsRoot, engine: ocrEngine, policy: ocrPolicy, limits: config.limits }) }
+          : {}),
         searchIndexer,
         log: workerLog,
         metrics,
       });
       const worker = queue.work(handler, { concurrency: config.worker.concurrency });
       closers.push(() => worker.close(config.worker.shutdownTimeoutMs));
+      if (ocrEngine) {
+        const ocrWorker = ocrQueue.work(handler, { concurrency: config.ocr.concurrency });
+        closers.push(() => ocrWorker.close(config.worker.shutdownTimeoutMs));
+      }
       // Stops the background search indexer (runs before the worker closes: closers run in reverse).
       closers.push(() => searchIndexer.close());
       const reconciler = setInterval(() => {

@@ -16,6 +16,16 @@ export interface Progress {
   percent: number;
 }
 
+/** A scan's OCR stage: documents and pages read so far, and at what pace. */
+export interface OcrProgress {
+  documents: number;
+  documentsDone: number;
+  pagesTotal: number;
+  pagesDone: number;
+  pagesPerSecond: number | null;
+  etaSeconds: number | null;
+}
+
 export interface Job {
   id: string;
   kind: JobKind;
@@ -34,6 +44,8 @@ export interface Job {
   error: { code: string; message: string } | null;
   stats: Record<string, unknown>;
   usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  /** null when the job has no OCR work. */
+  ocr: OcrProgress | null;
   failures?: { documentId: string; path: string; code: string; message: string }[];
 }
 
@@ -64,6 +76,28 @@ export interface FolderInsights {
   failuresByCode: Bucket[];
   subfolders: Bucket[];
   classification: ClassificationAggregates;
+  /** Where the documents come from: files on disk, or inside them (e-mail attachments, archive entries). */
+  contents: ContentsAggregates;
+  /** Scanned documents and what OCR made of them. */
+  ocr: OcrAggregates;
+}
+
+export interface ContentsAggregates {
+  files: number;
+  attachments: number;
+  archiveEntries: number;
+}
+
+export interface OcrAggregates {
+  /** Documents with text from OCR (text source `ocr` or `mixed`). */
+  scannedDocuments: number;
+  pagesRead: number;
+  /** Scanned documents whose mean word confidence is under OCR_LOW_CONFIDENCE. */
+  lowConfidence: number;
+  pending: number;
+  failed: number;
+  /** Documents with pages without text that OCR did not read (OCR off, or limited to other folders). */
+  skipped: number;
 }
 
 export interface ClassificationAggregates {

@@ -38,6 +38,17 @@ export const JobSchema = z
     usage: z
       .object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number() })
       .describe('LLM tokens and estimated cost (classification jobs)'),
+    ocr: z
+      .object({
+        documents: z.number().int(),
+        documentsDone: z.number().int(),
+        pagesTotal: z.number().int(),
+        pagesDone: z.number().int(),
+        pagesPerSecond: z.number().nullable(),
+        etaSeconds: z.number().nullable(),
+      })
+      .nullable()
+      .describe('OCR of scanned pages and images, after extraction (null: the job has none)'),
     failures: z
       .array(z.object({ documentId: z.string(), path: z.string(), code: z.string(), message: z.string() }))
       .optional(),
@@ -73,6 +84,19 @@ export const InsightsSchema = z
       inputTokens: z.number(),
       outputTokens: z.number(),
     }),
+    contents: z
+      .object({ files: z.number().int(), attachments: z.number().int(), archiveEntries: z.number().int() })
+      .describe('Files on disk, and documents inside them (e-mail attachments, archive entries)'),
+    ocr: z
+      .object({
+        scannedDocuments: z.number().int(),
+        pagesRead: z.number().int(),
+        lowConfidence: z.number().int(),
+        pending: z.number().int(),
+        failed: z.number().int(),
+        skipped: z.number().int(),
+      })
+      .describe('Documents read by OCR, pages read, low-confidence text, and OCR still pending, failed or skipped'),
   })
   .meta({ id: 'FolderInsights' });
 

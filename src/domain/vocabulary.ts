@@ -27,6 +27,35 @@ export function isActiveJobStatus(status: string): status is ActiveJobStatus {
 export const DOCUMENT_STATUSES = ['pending', 'extracted', 'unsupported', 'failed'] as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
+/** Where a document came from: a file on disk, or a document inside another one. */
+export const DOCUMENT_ORIGINS = ['file', 'attachment', 'archive-entry'] as const;
+export type DocumentOrigin = (typeof DOCUMENT_ORIGINS)[number];
+
+/** Where a document's text came from. */
+export const TEXT_SOURCES = ['text-layer', 'ocr', 'mixed'] as const;
+export type TextSource = (typeof TEXT_SOURCES)[number];
+
+/** Where a document that needs OCR is in that stage (null on the row: it needs none). */
+export const OCR_STATUSES = ['pending', 'done', 'failed', 'skipped'] as const;
+export type OcrStatus = (typeof OCR_STATUSES)[number];
+
+/**
+ * Why OCR of a document failed or was skipped: the OCR library's page codes (src/ocr/types.ts),
+ * plus `ocr_failed` (anything else) and `ocr_off` (OCR=off, or OCR_FOLDERS leaves it out).
+ */
+export const OCR_FAILURE_CODES = [
+  'image_too_large',
+  'corrupt',
+  'unsupported',
+  'timeout',
+  'cancelled',
+  'ocr_language_missing',
+  'ocr_engine_failed',
+  'ocr_failed',
+  'ocr_off',
+] as const;
+export type OcrFailureCode = (typeof OCR_FAILURE_CODES)[number];
+
 /** An API key's role; each includes the ones before it. */
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -18,6 +18,8 @@ export const JOB_PAYLOAD_SCHEMAS = {
   'classify-plan': z.object({ jobId: id, poll: z.number().int().nonnegative().optional() }).strict(),
   /** Classify a batch of documents. */
   classify: batch,
+  /** Read the pages of one document that have no usable text (its own queue: OCR_CONCURRENCY). */
+  ocr: z.object({ jobId: id, documentId: id }).strict(),
 } as const;
 
 export type JobName = keyof typeof JOB_PAYLOAD_SCHEMAS;
@@ -35,6 +37,7 @@ export const queueJobId = {
   extract: (p: JobPayloads['extract']) => `extract.${p.jobId}.${p.batchNo}`,
   'classify-plan': (p: JobPayloads['classify-plan']) => `classify-plan.${p.jobId}.${p.poll ?? 0}`,
   classify: (p: JobPayloads['classify']) => `classify.${p.jobId}.${p.batchNo}`,
+  ocr: (p: JobPayloads['ocr']) => `ocr.${p.jobId}.${p.documentId}`,
 } satisfies { [N in JobName]: (p: JobPayloads[N]) => string };
 
 /** Puts a unit of work on the queue (services depend on this, not on a queue adapter). */

@@ -14,6 +14,7 @@ import type { ClassificationBatchService } from '../services/classification-batc
 import type { ClassificationPlanService } from '../services/classification-plan.service.ts';
 import type { ExtractionService } from '../services/extraction.service.ts';
 import type { JobRecoveryService } from '../services/job-recovery.service.ts';
+import type { OcrService } from '../services/ocr.service.ts';
 import type { ScanService } from '../services/scan.service.ts';
 import type { IdleSearchIndexer } from '../services/search-indexing.service.ts';
 
@@ -28,6 +29,8 @@ export interface PipelineServices {
   classificationPlan: ClassificationPlanService;
   classificationBatch: ClassificationBatchService;
   recovery: JobRecoveryService;
+  /** Absent on a worker that runs no OCR queue. */
+  ocr?: OcrService;
   /** Indexes documents' text for search while no CPU-bound job runs in this process. */
   searchIndexer: IdleSearchIndexer;
   log: Logger;
@@ -41,6 +44,10 @@ const handlers: { [N in JobName]: Run<N> } = {
   extract: (s, p, _job, log) => s.extraction.runBatch(p, log),
   'classify-plan': (s, p) => s.classificationPlan.run(p),
   classify: (s, p, job) => s.classificationBatch.runBatch(p, { attempt: job.attempt, maxAttempts: job.maxAttempts, signal: job.signal }),
+  ocr: async (s, p, job, log) => {
+    if (!s.ocr) throw new PermanentJobError('This worker runs no OCR');
+    await s.ocr.run(p, job.signal, log);
+  },
 };
 
 type GiveUp<N extends JobName> = (s: PipelineServices, payload: JobPayloads[N], code: JobErrorCode | undefined, message: string) => Promise<void>;
@@ -51,10 +58,11 @@ const onGiveUp: { [N in JobName]: GiveUp<N> } = {
   extract: (s, p, code, message) => s.recovery.failBatch(p, code ?? 'internal', message),
   'classify-plan': (s, p, code, message) => s.recovery.fail(p.jobId, code ?? 'classify_failed', message),
   classify: (s, p, code, message) => s.recovery.failBatch(p, code ?? 'internal', message),
+  ocr: (s, p, _code, message) => s.recovery.failOcr(p.jobId, p.documentId, 'ocr_failed', message),
 };
 
 /** Jobs that keep this process's CPU busy: the search indexer waits for them to end. */
-const CPU_BOUND: ReadonlySet<string> = new Set<JobName>(['scan', 'extract']);
+const CPU_BOUND: ReadonlySet<string> = new Set<JobName>(['scan', 'extract', 'ocr']);
 
 /** A failure another attempt cannot cure: the queue must not run the job again. */
 function isPermanent(err: unknown): boolean {

@@ -5,14 +5,17 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { fileMtime } from '../domain/paths.ts';
-import type { JobPayloads } from '../domain/work.ts';
+import { fileMtime, parentOf } from '../domain/paths.ts';
+import path from 'node:path';
+import type { Enqueue, JobPayloads } from '../domain/work.ts';
 import type { ExtractionPool } from '../extract/pool.ts';
-import type { ExtractionResult, ExtractLimits } from '../extract/types.ts';
-import type { DocumentsRepository, DocumentUpdate } from '../store/documents.repository.ts';
+import type { ChildDocument, ExtractionResult, ExtractLimits } from '../extract/types.ts';
+import type { DocumentsRepository, DocumentUpdate, EmbeddedDocument, OcrState } from '../store/documents.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
+import type { OcrRepository } from '../store/ocr.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
 import type { DocsRoot } from './docs-root.ts';
+import type { OcrPolicy } from './ocr-policy.ts';
 
 /** Counts of one finished batch, for metrics. */
 export interface BatchCounts {
@@ -28,6 +31,9 @@ export interface ExtractionServiceDeps {
   docsRoot: DocsRoot;
   pool: ExtractionPool;
   limits: ExtractLimits;
+  ocr: OcrRepository;
+  ocrPolicy: OcrPolicy;
+  enqueue: Enqueue;
   /** Told of every batch that this process completed. */
   onBatchDone?(counts: BatchCounts): void;
 }
@@ -54,9 +60,13 @@ function validDate(s: string | undefined): string | null {
   return new Date(t).toISOString();
 }
 
-function toUpdate(id: string, size: number, mtime: Date, sha256: string, r: ExtractionResult): DocumentUpdate {
+type ExtractedUpdate = Extract<DocumentUpdate, { status: 'extracted' | 'unsupported' }>;
+
+function toUpdate(id: string, size: number, mtime: Date, sha256: string, r: ExtractionResult, ocr: OcrState | undefined): ExtractedUpdate {
   const p = r.properties;
-  const supported = r.format !== 'other' && r.format !== 'image' && r.format !== 'zip';
+  // An image is a document when OCR reads it; otherwise there is nothing in it to read.
+  const supported = r.format !== 'other' && (r.format !== 'image' || ocr?.status === 'pending' || ocr?.status === 'done');
+  const text = stripNul(r.text);
   return {
     id,
     status: supported ? 'extracted' : 'unsupported',
@@ -79,10 +89,43 @@ function toUpdate(id: string, size: number, mtime: Date, sha256: string, r: Extr
       structure: r.structure ?? {},
       parts: r.parts ?? {},
       warnings: r.warnings ?? [],
+      ...(r.ocr ? { ocr: r.ocr } : {}),
     }) as Record<string, unknown>,
-    text: stripNul(r.text),
+    text,
     textTruncated: r.textTruncated,
+    textSource: text.trim() ? 'text-layer' : null,
+    ...(ocr ? { ocr } : {}),
   };
+}
+
+/** A document whose pages OCR must read, found in this batch. */
+interface OcrCandidate {
+  /** The row's id, or (for an embedded document, whose id is known only once written) its path. */
+  ref: { id: string } | { path: string };
+  sha256: string;
+  pages: number;
+  update: ExtractedUpdate;
+}
+
+/** An extracted or failed child as a row, with the rows of what it holds in turn. */
+function flattenChildren(
+  children: ChildDocument[],
+  parent: { path: string; folder: string; mtime: Date; at: number[] },
+  decide: (path: string, sha256: string, r: ExtractionResult) => OcrState | undefined,
+  out: EmbeddedDocument[],
+): void {
+  for (const c of children) {
+    const childPath = `${parent.path}#${c.index}/${c.name}`;
+    const at = [...parent.at, c.index];
+    const common = { path: childPath, parentPath: parent.path, folder: parent.folder, name: c.name, extension: path.extname(c.name).slice(1).toLowerCase(), origin: c.kind, embeddedAt: at };
+    if (c.outcome.kind === 'failed') {
+      out.push({ ...common, update: { id: '', status: 'failed', size: c.size, mtime: parent.mtime, sha256: c.sha256, mimeType: null, format: null, errorCode: c.outcome.code, errorMessage: c.outcome.message } });
+      continue;
+    }
+    const r = c.outcome.result;
+    out.push({ ...common, update: toUpdate('', c.size, parent.mtime, c.sha256, r, decide(childPath, c.sha256, r)) });
+    if (r.children?.length) flattenChildren(r.children, { path: childPath, folder: parent.folder, mtime: parent.mtime, at }, decide, out);
+  }
 }
 
 export function createExtractionService(deps: ExtractionServiceDeps) {
@@ -96,8 +139,22 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
       const updates: DocumentUpdate[] = [];
       const failures: FailureRow[] = [];
       const missing: string[] = [];
+      const embedded = new Map<string, EmbeddedDocument[]>();
+      const needOcr: OcrCandidate[] = [];
+      const policy = deps.ocrPolicy;
       let done = 0;
       let skipped = 0;
+
+      /** Whether (and how) OCR reads a document extraction found pages without text in. */
+      const decideOcr = (docPath: string, sha256: string, r: ExtractionResult): OcrState | undefined => {
+        const pages = r.ocr?.pages ?? [];
+        if (pages.length === 0) return undefined;
+        if (!policy.appliesTo(docPath)) {
+          return policy.skipped('ocr_off', policy.settings.enabled ? 'OCR is limited to other folders (OCR_FOLDERS)' : 'OCR is off (OCR=off)');
+        }
+        const state = policy.pending(payload.jobId);
+        return { ...state, pages: policy.pagesToRead(pages).length };
+      };
 
       await Promise.all(
         targets.map(async (doc) => {
@@ -129,23 +186,57 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
             case 'failed':
               fail(outcome.code, outcome.message, outcome.sha256);
               return;
-            case 'extracted':
-              updates.push(toUpdate(doc.id, outcome.size, mtime, outcome.sha256, outcome.result));
+            case 'extracted': {
+              const r = outcome.result;
+              const update = toUpdate(doc.id, outcome.size, mtime, outcome.sha256, r, decideOcr(doc.path, outcome.sha256, r));
+              updates.push(update);
+              if (update.ocr?.status === 'pending') needOcr.push({ ref: { id: doc.id }, sha256: outcome.sha256, pages: update.ocr.pages ?? 0, update });
+              const inside: EmbeddedDocument[] = [];
+              if (r.children?.length) flattenChildren(r.children, { path: doc.path, folder: parentOf(doc.path), mtime, at: [] }, decideOcr, inside);
+              for (const e of inside) {
+                if (e.update.status !== 'failed' && e.update.ocr?.status === 'pending') {
+                  needOcr.push({ ref: { path: e.path }, sha256: e.update.sha256, pages: e.update.ocr.pages ?? 0, update: e.update });
+                }
+              }
+              // Also when it holds nothing now: what it held before is gone.
+              embedded.set(doc.id, inside);
               done++;
               return;
+            }
           }
         }),
       );
 
+      // What OCR read before, from the same bytes in the same languages, is applied at once.
+      const cached = await deps.ocr.cached(needOcr.map((c) => policy.key(c.sha256)));
+      const toRead = needOcr.filter((c) => {
+        const reading = cached.get(c.sha256);
+        if (!reading) return true;
+        const applied = policy.applied(reading);
+        Object.assign(c.update, { status: 'extracted', text: applied.text, textSource: applied.textSource, language: applied.language, wordCount: applied.wordCount, ocr: applied.ocr });
+        return false;
+      });
+      const ocrWork = { documents: toRead.length, pages: toRead.reduce((n, c) => n + c.pages, 0) };
+
       // Files gone since the scan saw them are not documents any more: skipped, and marked deleted.
       // Ids that no longer exist at all (never expected) are skipped too, so the batch still adds up.
       skipped += missing.length + (payload.documentIds.length - targets.length);
-      await deps.unitOfWork.run(async (tx) => {
+      const written = await deps.unitOfWork.run(async (tx) => {
         // Completing the batch first (row-locked) decides which of two overlapping runs of the same
         // batch (a lost lease, a stalled job whose worker lives on) writes: only the first one.
-        const first = await jobs.completeBatch(tx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped }, failures);
-        if (first) await documents.applyExtraction(tx, updates);
+        const first = await jobs.completeBatch(tx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped, ocr: ocrWork }, failures);
+        if (!first) return [];
+        await documents.applyExtraction(tx, updates);
+        const written: { id: string; path: string }[] = [];
+        for (const [fileId, inside] of embedded) written.push(...(await documents.replaceEmbedded(tx, fileId, inside)));
+        return written;
       });
+      // Enqueued once the rows are committed, so the OCR stage always finds them pending.
+      const idByPath = new Map(written.map((w) => [w.path, w.id]));
+      for (const c of toRead) {
+        const id = 'id' in c.ref ? c.ref.id : idByPath.get(c.ref.path);
+        if (id) await deps.enqueue('ocr', { jobId: payload.jobId, documentId: id });
+      }
       await documents.markDeleted(missing);
       deps.onBatchDone?.({ done, failures, skipped });
       log.debug(

@@ -7,6 +7,7 @@ import type { ClassificationsRepository, ClassificationView } from '../store/cla
 import type { DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
+import type { ContentsAggregates, OcrAggregates } from '../contract.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { DocsRoot } from './docs-root.ts';
@@ -15,6 +16,8 @@ export interface FolderInsights extends FolderAggregates {
   folder: string;
   /** When this folder was last walked to the end (null: never scanned). */
   lastScannedAt: string | null;
+  contents: ContentsAggregates;
+  ocr: OcrAggregates;
 }
 
 export interface ListDocumentsInput {
@@ -83,11 +86,12 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       assertFolderVisible(access, rel);
       const summary = await summaries(rel, () => deps.insights.folderSummary(rel));
       if (summary.recorded) {
-        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates };
+        const extra = await deps.insights.contentsAndOcr(rel, summary.aggregates.documentCount);
+        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra };
       }
       const onDisk = await deps.docsRoot.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
-      return { folder: onDisk.rel, lastScannedAt: null, ...agg };
+      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...(await deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount)) };
     },
 
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {

@@ -6,10 +6,12 @@ import type { JobErrorCode } from '../domain/vocabulary.ts';
 import type { Enqueue } from '../domain/work.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
+import type { OcrRepository } from '../store/ocr.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
 
 export interface JobRecoveryDeps {
   jobs: JobsRepository;
+  ocr: Pick<OcrRepository, 'apply' | 'pendingFor'>;
   documents: Pick<DocumentsRepository, 'loadForExtraction'>;
   unitOfWork: UnitOfWork;
   enqueue: Enqueue;
@@ -40,6 +42,14 @@ export function createJobRecoveryService(deps: JobRecoveryDeps) {
       await deps.unitOfWork.run((tx) => jobs.completeBatch(tx, batch.jobId, batch.batchNo, outcome, failures));
     },
 
+    /** A document's OCR gave up: it keeps its extraction and fails this stage alone, so its job still ends. */
+    async failOcr(jobId: string, documentId: string, code: string, message: string): Promise<void> {
+      const failed = { status: 'failed' as const, jobId, pages: null, confidence: null, languages: null, lowConfidence: null, errorCode: code, errorMessage: message };
+      await deps.unitOfWork.run(async (tx) => {
+        if (await deps.ocr.apply(tx, documentId, jobId, { failed })) await jobs.ocrDocumentDone(tx, jobId);
+      });
+    },
+
     /**
      * Re-enqueue the first step of jobs that have stopped moving. Queue ids are deterministic and
      * every step skips what is already done, so this is a no-op for a job whose work is only slow,
@@ -49,8 +59,12 @@ export function createJobRecoveryService(deps: JobRecoveryDeps) {
     async reconcileStale(idleMs: number): Promise<string[]> {
       const stale = await jobs.claimStale(idleMs);
       for (const j of stale) {
-        if (j.kind === 'scan') await deps.enqueue('scan', { jobId: j.id });
-        else await deps.enqueue('classify-plan', { jobId: j.id });
+        if (j.kind === 'scan') {
+          await deps.enqueue('scan', { jobId: j.id });
+          for (const documentId of await deps.ocr.pendingFor(j.id)) await deps.enqueue('ocr', { jobId: j.id, documentId });
+        } else {
+          await deps.enqueue('classify-plan', { jobId: j.id });
+        }
       }
       return stale.map((j) => j.id);
     },

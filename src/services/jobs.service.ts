@@ -43,6 +43,24 @@ export function toJobView(j: JobRow, now = new Date()): JobView {
     error: j.errorCode ? { code: j.errorCode, message: j.errorMessage ?? '' } : null,
     stats: j.stats,
     usage: { inputTokens: j.inputTokens, outputTokens: j.outputTokens, costUsd: j.costUsd },
+    ocr: ocrProgress(j, open, now),
+  };
+}
+
+function ocrProgress(j: JobRow, open: boolean, now: Date): Job['ocr'] {
+  const o = j.ocr;
+  if (o.documents === 0) return null;
+  const pagesDone = Math.min(o.pagesDone, o.pagesTotal);
+  const end = o.documentsDone >= o.documents ? (j.finishedAt ?? now) : now;
+  const elapsed = o.startedAt ? (end.getTime() - o.startedAt.getTime()) / 1000 : null;
+  const rate = elapsed && elapsed > 0 && pagesDone > 0 ? Math.round((pagesDone / elapsed) * 100) / 100 : null;
+  return {
+    documents: o.documents,
+    documentsDone: o.documentsDone,
+    pagesTotal: o.pagesTotal,
+    pagesDone,
+    pagesPerSecond: rate,
+    etaSeconds: open && rate ? Math.ceil((o.pagesTotal - pagesDone) / rate) : null,
   };
 }
 

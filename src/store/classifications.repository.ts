@@ -271,7 +271,8 @@ export function createClassificationsRepository(db: Db) {
      * rescan would find anything.
      */
     async knownFiles(folder: string, limit: number): Promise<KnownFile[]> {
-      let q = db.selectFrom('documents').select(['path', 'size', 'mtime', 'status']).where('deleted_at', 'is', null);
+      // Files only: the documents inside them are never walked.
+      let q = db.selectFrom('documents').select(['path', 'size', 'mtime', 'status']).where('deleted_at', 'is', null).where('parent_id', 'is', null);
       const range = descendantRange(folder);
       if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
       const rows = await q.limit(limit).execute();

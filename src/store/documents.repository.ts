@@ -1,8 +1,10 @@
 /** Documents: the scan's upserts, the extractor's bulk updates, and reads by id. */
+import { randomUUID } from 'node:crypto';
 import { type Transaction, sql } from 'kysely';
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
+import type { DocumentOrigin, OcrStatus, TextSource } from '../domain/vocabulary.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
 export interface SeenFile {
@@ -48,6 +50,10 @@ export type DocumentUpdate =
       metadata: Record<string, unknown>;
       text: string;
       textTruncated: boolean;
+      /** Where the text came from (absent: nowhere yet). */
+      textSource?: TextSource | null;
+      /** Set when the document has pages only OCR can read. */
+      ocr?: OcrState;
     }
   | {
       id: string;
@@ -62,6 +68,34 @@ export type DocumentUpdate =
     }
   /** Same content as last time (hash unchanged): refresh the file facts only. */
   | { id: string; status: 'unchanged'; size: number; mtime: Date };
+
+/** A document's OCR stage as extraction leaves it (a cached result is applied at once: `done`). */
+export interface OcrState {
+  status: OcrStatus;
+  jobId: string | null;
+  pages: number | null;
+  confidence: number | null;
+  languages: string[] | null;
+  lowConfidence: boolean | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+}
+
+/** A document inside a file (attachment, archive entry), as extraction found it. */
+export interface EmbeddedDocument {
+  /** Its address: `<parent path>#<index>/<name>`. */
+  path: string;
+  /** The parent's address (the file's path for a direct child). */
+  parentPath: string;
+  folder: string;
+  name: string;
+  extension: string;
+  origin: Exclude<DocumentOrigin, 'file'>;
+  /** Index path from the file on disk: [2, 1] is the first child of its second child. */
+  embeddedAt: number[];
+  /** Everything else, as for a file (its size and sha256 are the embedded bytes'). */
+  update: Exclude<DocumentUpdate, { status: 'unchanged' }>;
+}
 
 /** The fields every read of a document carries (listings and the document itself). */
 export interface DocumentFields {
@@ -157,6 +191,27 @@ export interface DocumentDetail extends DocumentFields {
   classificationId: string | null;
 }
 
+/** The record type of an extracted row as applyExtraction and replaceEmbedded write it. */
+const EXTRACTED_RECORD = sql.raw(`id uuid, size bigint, mtime timestamptz, sha256 text, mime_type text, format text,
+  status text, error_code text, error_message text, title text, author text,
+  doc_created timestamptz, doc_modified timestamptz, language text, page_count integer,
+  word_count integer, metadata jsonb, text text, text_truncated boolean, text_source text,
+  ocr_status text, ocr_job_id uuid, ocr_pages integer, ocr_confidence real, ocr_languages text[],
+  ocr_low_confidence boolean, ocr_error_code text, ocr_error_message text`);
+
+function ocrColumns(o: OcrState | undefined) {
+  return {
+    ocr_status: o?.status ?? null,
+    ocr_job_id: o?.jobId ?? null,
+    ocr_pages: o?.pages ?? null,
+    ocr_confidence: o?.confidence ?? null,
+    ocr_languages: o?.languages ?? null,
+    ocr_low_confidence: o?.lowConfidence ?? null,
+    ocr_error_code: o?.errorCode ?? null,
+    ocr_error_message: o?.errorMessage ?? null,
+  };
+}
+
 export function createDocumentsRepository(db: Db) {
   return {
     /**
@@ -246,6 +301,7 @@ export function createDocumentsRepository(db: Db) {
                 error_message: u.errorMessage,
                 metadata: {},
                 text_truncated: false,
+                text_source: null,
               }
             : {
                 id: u.id,
@@ -267,6 +323,8 @@ export function createDocumentsRepository(db: Db) {
                 metadata: u.metadata,
                 text: u.text,
                 text_truncated: u.textTruncated,
+                text_source: u.textSource ?? null,
+                ...ocrColumns(u.ocr),
               },
         );
         await sql`
@@ -276,13 +334,13 @@ export function createDocumentsRepository(db: Db) {
             error_message = x.error_message, title = x.title, author = x.author,
             doc_created = x.doc_created, doc_modified = x.doc_modified, language = x.language,
             page_count = x.page_count, word_count = x.word_count, metadata = x.metadata,
-            text = x.text, text_truncated = x.text_truncated,
+            text = x.text, text_truncated = x.text_truncated, text_source = x.text_source,
+            ocr_status = x.ocr_status, ocr_job_id = x.ocr_job_id, ocr_pages = x.ocr_pages,
+            ocr_confidence = x.ocr_confidence, ocr_languages = x.ocr_languages,
+            ocr_low_confidence = x.ocr_low_confidence, ocr_error_code = x.ocr_error_code,
+            ocr_error_message = x.ocr_error_message,
             extraction_count = d.extraction_count + 1, extracted_at = now(), updated_at = now()
-          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(
-            id uuid, size bigint, mtime timestamptz, sha256 text, mime_type text, format text,
-            status text, error_code text, error_message text, title text, author text,
-            doc_created timestamptz, doc_modified timestamptz, language text, page_count integer,
-            word_count integer, metadata jsonb, text text, text_truncated boolean)
+          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${EXTRACTED_RECORD})
           where d.id = x.id`.execute(trx);
       }
       if (touched.length > 0) {
@@ -294,27 +352,136 @@ export function createDocumentsRepository(db: Db) {
       }
     },
 
-    /** Files that vanished between the scan and their extraction. */
+    /** Files that vanished between the scan and their extraction, with the documents they held. */
     async markDeleted(ids: string[]): Promise<void> {
       if (ids.length === 0) return;
       await db
         .updateTable('documents')
         .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
-        .where('id', 'in', ids)
+        .where((eb) => eb.or([eb('id', 'in', ids), eb('file_id', 'in', ids)]))
+        .where('deleted_at', 'is', null)
         .execute();
     },
 
-    /** After a complete walk: documents under `folder` not seen since `since` are gone. */
+    /**
+     * After a complete walk: files under `folder` not seen since `since` are gone, and so are the
+     * documents they held (a walk never sees those). Returns the files marked.
+     */
     async markDeletedNotSeenSince(folder: string, since: Date): Promise<number> {
       const range = descendantRange(folder);
       let q = db
         .updateTable('documents')
         .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
         .where('deleted_at', 'is', null)
+        .where('parent_id', 'is', null)
         .where('last_seen_at', '<', since);
       if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
-      const r = await q.executeTakeFirst();
-      return Number(r.numUpdatedRows);
+      const gone = await q.returning('id').execute();
+      if (gone.length > 0) {
+        await db
+          .updateTable('documents')
+          .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
+          .where('file_id', 'in', gone.map((g) => g.id))
+          .where('deleted_at', 'is', null)
+          .execute();
+      }
+      return gone.length;
+    },
+
+    /**
+     * Replace what a file holds with what its extraction found, in the caller's transaction: a
+     * document at the same address keeps its id (and so its classification history); one no
+     * longer there is marked deleted. Parents come before their children in `embedded`.
+     */
+    async replaceEmbedded(trx: Transaction<Database>, fileId: string, embedded: EmbeddedDocument[]): Promise<{ id: string; path: string }[]> {
+      const known = await trx.selectFrom('documents').select(['id', 'path']).where('file_id', '=', fileId).execute();
+      const idByPath = new Map(known.map((k) => [k.path, k.id]));
+      const rows = embedded.map((e) => {
+        const id = idByPath.get(e.path) ?? randomUUID();
+        idByPath.set(e.path, id);
+        return { e, id };
+      });
+      const keep = new Set(rows.map((r) => r.id));
+      const gone = known.filter((k) => !keep.has(k.id)).map((k) => k.id);
+      if (gone.length > 0) {
+        await trx.updateTable('documents').set({ deleted_at: sql`now()`, updated_at: sql`now()` }).where('id', 'in', gone).where('deleted_at', 'is', null).execute();
+      }
+      if (rows.length === 0) return [];
+      const payload = rows.map(({ e, id }) => {
+        const u = e.update;
+        const common = {
+          id,
+          path: e.path,
+          folder: e.folder,
+          name: e.name,
+          extension: e.extension,
+          parent_id: idByPath.get(e.parentPath) ?? fileId,
+          file_id: fileId,
+          embedded_at: e.embeddedAt,
+          origin: e.origin,
+          size: u.size,
+          mtime: u.mtime.toISOString(),
+          sha256: u.sha256,
+          mime_type: u.mimeType,
+          format: u.format,
+          status: u.status,
+        };
+        return u.status === 'failed'
+          ? { ...common, error_code: u.errorCode, error_message: u.errorMessage, metadata: {}, text_truncated: false, text_source: null }
+          : {
+              ...common,
+              error_code: u.status === 'unsupported' ? 'unsupported' : null,
+              error_message: null,
+              title: u.title,
+              author: u.author,
+              doc_created: u.docCreated,
+              doc_modified: u.docModified,
+              language: u.language,
+              page_count: u.pageCount,
+              word_count: u.wordCount,
+              metadata: u.metadata,
+              text: u.text,
+              text_truncated: u.textTruncated,
+              text_source: u.textSource ?? null,
+              ...ocrColumns(u.ocr),
+            };
+      });
+      // The rows are locked in id order by the upsert's own order: sorted, as every writer locks them.
+      payload.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      await sql`
+        insert into documents (
+          id, path, folder, name, extension, parent_id, file_id, embedded_at, origin, size, mtime, sha256,
+          mime_type, format, status, error_code, error_message, title, author, doc_created, doc_modified,
+          language, page_count, word_count, metadata, text, text_truncated, text_source, ocr_status,
+          ocr_job_id, ocr_pages, ocr_confidence, ocr_languages, ocr_low_confidence, ocr_error_code,
+          ocr_error_message, extraction_count, extracted_at)
+        select
+          x.id, x.path, x.folder, x.name, x.extension, x.parent_id, x.file_id, x.embedded_at, x.origin, x.size,
+          x.mtime, x.sha256, x.mime_type, x.format, x.status, x.error_code, x.error_message, x.title, x.author,
+          x.doc_created, x.doc_modified, x.language, x.page_count, x.word_count, coalesce(x.metadata, '{}'),
+          x.text, coalesce(x.text_truncated, false), x.text_source, x.ocr_status, x.ocr_job_id, x.ocr_pages,
+          x.ocr_confidence, x.ocr_languages, x.ocr_low_confidence, x.ocr_error_code, x.ocr_error_message, 1, now()
+        from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(
+          path text, folder text, name text, extension text, parent_id uuid, file_id uuid, embedded_at integer[],
+          origin text, ${EXTRACTED_RECORD})
+        on conflict (path) do update set
+          folder = excluded.folder, name = excluded.name, extension = excluded.extension,
+          parent_id = excluded.parent_id, file_id = excluded.file_id, embedded_at = excluded.embedded_at,
+          origin = excluded.origin, size = excluded.size, mtime = excluded.mtime, sha256 = excluded.sha256,
+          mime_type = excluded.mime_type, format = excluded.format, status = excluded.status,
+          error_code = excluded.error_code, error_message = excluded.error_message, title = excluded.title,
+          author = excluded.author, doc_created = excluded.doc_created, doc_modified = excluded.doc_modified,
+          language = excluded.language, page_count = excluded.page_count, word_count = excluded.word_count,
+          metadata = excluded.metadata, text = excluded.text, text_truncated = excluded.text_truncated,
+          text_source = excluded.text_source, ocr_status = excluded.ocr_status, ocr_job_id = excluded.ocr_job_id,
+          ocr_pages = excluded.ocr_pages, ocr_confidence = excluded.ocr_confidence,
+          ocr_languages = excluded.ocr_languages, ocr_low_confidence = excluded.ocr_low_confidence,
+          ocr_error_code = excluded.ocr_error_code, ocr_error_message = excluded.ocr_error_message,
+          deleted_at = null, last_seen_at = now(), extraction_count = documents.extraction_count + 1,
+          extracted_at = now(), updated_at = now()
+        -- A real file at the same address (a folder named like 'x.eml#1') is never taken over.
+        where documents.file_id = excluded.file_id`.execute(trx);
+      return rows.map(({ e, id }) => ({ id, path: e.path }));
     },
 
     async findById(id: string): Promise<DocumentDetail | undefined> {

@@ -3,7 +3,7 @@
  * domain/paths.ts on the "C"-collated path index, never LIKE.
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
-import type { Bucket, ClassificationAggregates } from '../contract.ts';
+import type { Bucket, ClassificationAggregates, ContentsAggregates, OcrAggregates } from '../contract.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import { DOCUMENT_COLUMNS, type DocumentFields, toDocumentFields } from './documents.repository.ts';
@@ -251,8 +251,39 @@ export function createInsightsRepository(db: Db) {
     };
   }
 
+  /**
+   * Documents inside files and OCR counts of the live documents inside `folder`, from the
+   * partial indexes of migration 0010 (both are a minority of documents), and the total.
+   */
+  async function contentsAndOcr(folder: string, total: number): Promise<{ contents: ContentsAggregates; ocr: OcrAggregates }> {
+    const range = descendantRange(folder);
+    const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
+    const r = await sql<Record<string, string | null>>`
+      select
+        (select count(*) filter (where d.origin = 'attachment') from documents d where d.origin <> 'file' and d.deleted_at is null ${within}) as attachments,
+        (select count(*) filter (where d.origin = 'archive-entry') from documents d where d.origin <> 'file' and d.deleted_at is null ${within}) as entries,
+        o.*
+      from (
+        select count(*) filter (where d.text_source in ('ocr', 'mixed')) as scanned,
+               coalesce(sum(d.ocr_pages) filter (where d.ocr_status = 'done'), 0) as pages,
+               count(*) filter (where d.ocr_low_confidence) as low,
+               count(*) filter (where d.ocr_status = 'pending') as pending,
+               count(*) filter (where d.ocr_status = 'failed') as failed,
+               count(*) filter (where d.ocr_status = 'skipped') as skipped
+        from documents d where d.ocr_status is not null and d.deleted_at is null ${within}
+      ) o`.execute(db);
+    const x = r.rows[0] ?? {};
+    const n = (k: string) => Number(x[k] ?? 0);
+    const embedded = n('attachments') + n('entries');
+    return {
+      contents: { files: Math.max(0, total - embedded), attachments: n('attachments'), archiveEntries: n('entries') },
+      ocr: { scannedDocuments: n('scanned'), pagesRead: n('pages'), lowConfidence: n('low'), pending: n('pending'), failed: n('failed'), skipped: n('skipped') },
+    };
+  }
+
   return {
     folderSummary,
+    contentsAndOcr,
 
     async folderAggregates(folder: string): Promise<FolderAggregates> {
       return (await folderSummary(folder)).aggregates;

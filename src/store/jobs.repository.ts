@@ -28,6 +28,7 @@ export interface JobRow {
   startedAt: Date | null;
   finishedAt: Date | null;
   updatedAt: Date;
+  ocr: { documents: number; documentsDone: number; pagesTotal: number; pagesDone: number; startedAt: Date | null };
 }
 
 export interface NewJob {
@@ -46,6 +47,8 @@ export interface BatchOutcome {
   done: number;
   failed: number;
   skipped: number;
+  /** Documents of the batch that wait for OCR, and their pages: the job ends only after them. */
+  ocr?: { documents: number; pages: number };
 }
 
 export interface FailureRow {
@@ -81,6 +84,11 @@ const columns = [
   'started_at',
   'finished_at',
   'updated_at',
+  'ocr_documents',
+  'ocr_documents_done',
+  'ocr_pages_total',
+  'ocr_pages_done',
+  'ocr_started_at',
 ] as const;
 
 type RawJob = {
@@ -107,6 +115,11 @@ type RawJob = {
   started_at: Date | null;
   finished_at: Date | null;
   updated_at: Date;
+  ocr_documents: number;
+  ocr_documents_done: number;
+  ocr_pages_total: number;
+  ocr_pages_done: number;
+  ocr_started_at: Date | null;
 };
 
 function toJob(r: RawJob): JobRow {
@@ -134,6 +147,13 @@ function toJob(r: RawJob): JobRow {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     updatedAt: r.updated_at,
+    ocr: {
+      documents: r.ocr_documents,
+      documentsDone: r.ocr_documents_done,
+      pagesTotal: r.ocr_pages_total,
+      pagesDone: r.ocr_pages_done,
+      startedAt: r.ocr_started_at,
+    },
   };
 }
 
@@ -146,6 +166,7 @@ export function createJobsRepository(db: Db) {
       .where('status', '=', 'running')
       .where('discovery_done', '=', true)
       .where(sql<boolean>`done + failed + skipped >= total`)
+      .where(sql<boolean>`ocr_documents_done >= ocr_documents`)
       .execute();
   };
 
@@ -337,12 +358,37 @@ export function createJobsRepository(db: Db) {
           done: sql`done + ${outcome.done}`,
           failed: sql`failed + ${outcome.failed}`,
           skipped: sql`skipped + ${outcome.skipped}`,
+          ocr_documents: sql`ocr_documents + ${outcome.ocr?.documents ?? 0}`,
+          ocr_pages_total: sql`ocr_pages_total + ${outcome.ocr?.pages ?? 0}`,
           updated_at: sql`now()`,
         })
         .where('id', '=', jobId)
         .execute();
       await completeIfDone(trx, jobId);
       return true;
+    },
+
+    /** Pages OCR has read for the job (its pages/s and ETA count from the first). */
+    async ocrPagesRead(jobId: string, pages: number): Promise<void> {
+      await db
+        .updateTable('jobs')
+        .set({
+          ocr_pages_done: sql`ocr_pages_done + ${pages}`,
+          ocr_started_at: sql`coalesce(ocr_started_at, now())`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', jobId)
+        .execute();
+    },
+
+    /** One document's OCR has ended (read, failed or skipped); the job completes with the last. */
+    async ocrDocumentDone(trx: Transaction<Database>, jobId: string): Promise<void> {
+      await trx
+        .updateTable('jobs')
+        .set({ ocr_documents_done: sql`ocr_documents_done + 1`, updated_at: sql`now()` })
+        .where('id', '=', jobId)
+        .execute();
+      await completeIfDone(trx, jobId);
     },
 
     /** Add a batch's token and cost sums to its job, inside the transaction that completed the batch. */

@@ -1,6 +1,6 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DocumentStatus, JobKind, JobStatus, Role } from '../domain/vocabulary.ts';
+import type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource } from '../domain/vocabulary.ts';
 
 export type { DocumentStatus, JobKind, JobStatus, Role };
 
@@ -38,6 +38,30 @@ export interface DocumentsTable {
   deleted_at: Timestamp | null;
   updated_at: Generated<Date>;
   classification_id: string | null;
+  parent_id: string | null;
+  file_id: string | null;
+  embedded_at: number[] | null;
+  origin: Generated<DocumentOrigin>;
+  text_source: TextSource | null;
+  ocr_status: OcrStatus | null;
+  ocr_job_id: string | null;
+  ocr_pages: number | null;
+  ocr_confidence: number | null;
+  ocr_languages: string[] | null;
+  ocr_low_confidence: boolean | null;
+  ocr_error_code: string | null;
+  ocr_error_message: string | null;
+}
+
+export interface OcrResultsTable {
+  sha256: string;
+  languages: string;
+  engine: string;
+  text: string;
+  text_source: TextSource;
+  pages: number;
+  confidence: number | null;
+  created_at: Generated<Date>;
 }
 
 export interface FoldersTable {
@@ -73,6 +97,11 @@ export interface JobsTable {
   output_tokens: Generated<number>;
   cost_usd: ColumnType<number, never, number | string>;
   created_by: string | null;
+  ocr_documents: Generated<number>;
+  ocr_documents_done: Generated<number>;
+  ocr_pages_total: Generated<number>;
+  ocr_pages_done: Generated<number>;
+  ocr_started_at: Timestamp | null;
 }
 
 export interface JobBatchesTable {
@@ -168,4 +197,5 @@ export interface Database {
   classifications: ClassificationsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
+  ocr_results: OcrResultsTable;
 }

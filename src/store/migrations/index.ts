@@ -12,6 +12,7 @@ import * as m0006 from './0006_search_body.ts';
 import * as m0007 from './0007_folder_stats.ts';
 import * as m0008 from './0008_folder_bounds.ts';
 import * as m0009 from './0009_search_sample.ts';
+import * as m0010 from './0010_containers_ocr.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0007_folder_stats': m0007,
   '0008_folder_bounds': m0008,
   '0009_search_sample': m0009,
+  '0010_containers_ocr': m0010,
 };
