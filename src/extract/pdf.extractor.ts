@@ -7,6 +7,7 @@
 import type { getDocumentProxy } from 'unpdf';
 import { pdfHeaderOffset } from './detect.ts';
 import type { Extractor, ExtractInput, ExtractorOutput } from './extractor.ts';
+import { pageShowsImages, textLayerUsable } from '../ocr/pdf.ts';
 import { TextBuilder } from './text-stats.ts';
 import { ExtractionError, type DocumentProperties, type RawValue } from './types.ts';
 
@@ -116,18 +117,23 @@ export const pdfExtractor: Extractor = {
 
       const out = new TextBuilder(limits.maxTextChars);
       let pagesWithText = 0;
-      for (let n = 1; n <= pdf.numPages && !out.full; n++) {
+      // Pages without a usable text layer that show an image: scans, for OCR to read.
+      const scanned: number[] = [];
+      for (let n = 1; n <= pdf.numPages; n++) {
         const page = await pdf.getPage(n);
         const content = await page.getTextContent();
-        const before = out.length;
+        let pageText = '';
         for (const item of content.items) {
           if (!('str' in item)) continue;
-          out.add(item.str);
-          if (item.hasEOL) out.add('\n');
+          pageText += item.hasEOL ? `${item.str}\n` : item.str;
         }
-        if (out.length > before) pagesWithText++;
+        if (pageText.trim()) pagesWithText++;
+        if (!out.full) {
+          out.add(pageText);
+          if (n < pdf.numPages) out.add('\f');
+        }
+        if (!textLayerUsable(pageText) && (await pageShowsImages(page))) scanned.push(n);
         page.cleanup();
-        if (n < pdf.numPages) out.add('\f');
       }
       return {
         properties,
@@ -135,6 +141,7 @@ export const pdfExtractor: Extractor = {
         text: out.toString().trim(),
         textTruncated: out.truncated,
         counts: { pages: pdf.numPages, pagesWithText },
+        ...(scanned.length > 0 ? { ocr: { pages: scanned, pageCount: pdf.numPages } } : {}),
         structure: {
           pages: pdf.numPages,
           encrypted,

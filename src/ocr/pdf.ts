@@ -39,7 +39,7 @@ export interface PdfForOcr {
 }
 
 export async function openPdfForOcr(pdfBytes: Uint8Array): Promise<PdfForOcr> {
-  const { getDocumentProxy: open, getResolvedPDFJS, renderPageAsImage } = await import('unpdf');
+  const { getDocumentProxy: open, renderPageAsImage } = await import('unpdf');
   let pdf: PdfDocument;
   try {
     // pdf.js takes ownership of (detaches) the buffer it is given and refuses a Buffer: hand it a plain copy.
@@ -50,16 +50,6 @@ export async function openPdfForOcr(pdfBytes: Uint8Array): Promise<PdfForOcr> {
     if (name === 'PasswordException') throw new OcrError('unsupported', `PDF needs a password: ${text}`);
     throw new OcrError('corrupt', `PDF does not open: ${text}`);
   }
-  const { OPS } = await getResolvedPDFJS();
-  const imageOps = new Set<number>([
-    OPS.paintImageXObject,
-    OPS.paintInlineImageXObject,
-    OPS.paintInlineImageXObjectGroup,
-    OPS.paintImageXObjectRepeat,
-    OPS.paintImageMaskXObject,
-    OPS.paintImageMaskXObjectGroup,
-    OPS.paintImageMaskXObjectRepeat,
-  ]);
   const checkPage = (pageNo: number) => {
     if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > pdf.numPages) {
       throw new OcrError('unsupported', `page ${pageNo} is not in this PDF (1..${pdf.numPages})`);
@@ -75,10 +65,8 @@ export async function openPdfForOcr(pdfBytes: Uint8Array): Promise<PdfForOcr> {
         let text = '';
         for (const item of content.items) if ('str' in item) text += item.hasEOL ? `${item.str} ` : item.str;
         const { letters, visible } = countLetters(text);
-        const ops = await page.getOperatorList();
-        const hasImages = ops.fnArray.some((op) => imageOps.has(op));
-        const usable = letters >= MIN_LETTERS && letters >= visible * MIN_LETTER_SHARE;
-        return { pageNo, text: text.trim(), letters, visible, hasImages, needsOcr: hasImages && !usable };
+        const hasImages = await pageShowsImages(page);
+        return { pageNo, text: text.trim(), letters, visible, hasImages, needsOcr: hasImages && !textLayerUsable(text) };
       } finally {
         page.cleanup();
       }
@@ -133,6 +121,36 @@ export async function renderPage(pdfBytes: Uint8Array, pageNo: number, dpi = DEF
   } finally {
     await pdf.close();
   }
+}
+
+/** Is a page's text layer worth keeping: enough letters, and mostly letters (not a broken font encoding)? */
+export function textLayerUsable(text: string): boolean {
+  const { letters, visible } = countLetters(text);
+  return letters >= MIN_LETTERS && letters >= visible * MIN_LETTER_SHARE;
+}
+
+type PdfPage = Awaited<ReturnType<PdfDocument['getPage']>>;
+
+let imageOperators: Promise<ReadonlySet<number>> | undefined;
+
+/** Does the page draw an image (its operator list is read: call it only when the answer matters)? */
+export async function pageShowsImages(page: PdfPage): Promise<boolean> {
+  imageOperators ??= import('unpdf')
+    .then((m) => m.getResolvedPDFJS())
+    .then(
+      ({ OPS }) =>
+        new Set<number>([
+          OPS.paintImageXObject,
+          OPS.paintInlineImageXObject,
+          OPS.paintInlineImageXObjectGroup,
+          OPS.paintImageXObjectRepeat,
+          OPS.paintImageMaskXObject,
+          OPS.paintImageMaskXObjectGroup,
+          OPS.paintImageMaskXObjectRepeat,
+        ]),
+    );
+  const ops = await imageOperators;
+  return (await page.getOperatorList()).fnArray.some((op) => ops.has(op));
 }
 
 function countLetters(text: string): { letters: number; visible: number } {
