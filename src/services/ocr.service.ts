@@ -88,13 +88,22 @@ export function createOcrService(deps: OcrServiceDeps) {
     return t.embeddedAt ? engine.readEmbedded(file, t.embeddedAt, deps.limits) : file;
   }
 
-  /** End this document's OCR with `result` and count it done for the job, in one unit of work. */
-  async function finish(t: OcrTarget, jobId: string, result: OcrApplied | { failed: OcrState }, save?: { key: OcrKey; reading: OcrReading }): Promise<void> {
-    await deps.unitOfWork.run(async (tx) => {
-      if (!(await ocr.apply(tx, t.id, jobId, result))) return;
+  /** The pages the job counts for this document (as extraction planned them). */
+  const planned = (t: OcrTarget) => policy.pagesToRead(t.need?.pages ?? []).length;
+
+  /**
+   * End this document's OCR with `result` and count it done for the job, in one unit of work;
+   * its pages not read (cached, failed, cancelled) count as done too, so the job's pages add up.
+   */
+  async function finish(t: OcrTarget, jobId: string, pagesRead: number, result: OcrApplied | { failed: OcrState }, save?: { key: OcrKey; reading: OcrReading }): Promise<void> {
+    const ended = await deps.unitOfWork.run(async (tx) => {
+      if (!(await ocr.apply(tx, t.id, jobId, result))) return false;
       if (save) await ocr.save(tx, save.key, save.reading);
       await jobs.ocrDocumentDone(tx, jobId);
+      return true;
     });
+    const rest = planned(t) - pagesRead;
+    if (ended && rest > 0) await jobs.ocrPagesRead(jobId, rest);
   }
 
   return {
@@ -102,8 +111,9 @@ export function createOcrService(deps: OcrServiceDeps) {
     async run(payload: JobPayloads['ocr'], signal: AbortSignal, log: Logger): Promise<void> {
       const t = await ocr.target(payload.documentId);
       if (!t || t.ocrStatus !== 'pending' || t.ocrJobId !== payload.jobId || !t.sha256) return;
+      let pagesRead = 0;
       const fail = (code: OcrFailureCode, message: string) =>
-        finish(t, payload.jobId, { failed: { ...policy.skipped(code, message), status: code === 'cancelled' ? 'skipped' : 'failed' } });
+        finish(t, payload.jobId, pagesRead, { failed: { ...policy.skipped(code, message), status: code === 'cancelled' ? 'skipped' : 'failed' } });
       const cancelled = cancellation(jobs, payload.jobId);
       if (await cancelled()) return fail('cancelled', 'The job was cancelled before OCR read this document');
 
@@ -119,7 +129,7 @@ export function createOcrService(deps: OcrServiceDeps) {
       }
       const key = policy.key(t.sha256);
       const known = (await ocr.cached([key])).get(t.sha256);
-      if (known) return finish(t, payload.jobId, policy.applied(known));
+      if (known) return finish(t, payload.jobId, 0, policy.applied(known));
 
       const need = t.need;
       if (!need) return fail('ocr_failed', 'Extraction recorded no pages to read');
@@ -139,6 +149,7 @@ export function createOcrService(deps: OcrServiceDeps) {
           if (await cancelled()) return await fail('cancelled', `The job was cancelled after ${read.size} of ${pages.length} pages`);
           read.set(pageNo, await doc.readPage(pageNo, { languages: policy.settings.languages, timeoutMs: policy.settings.pageTimeoutMs, signal }));
           await jobs.ocrPagesRead(payload.jobId, 1);
+          pagesRead++;
         }
         layer = await doc.pageTexts();
       } catch (err) {
@@ -171,7 +182,7 @@ export function createOcrService(deps: OcrServiceDeps) {
         pages: read.size,
         confidence: confidence === null ? null : Math.round(confidence * 10) / 10,
       };
-      await finish(t, payload.jobId, policy.applied(reading, warnings), { key, reading });
+      await finish(t, payload.jobId, pagesRead, policy.applied(reading, warnings), { key, reading });
       log.debug({ documentId: t.id, pages: read.size, confidence: reading.confidence }, 'OCR read a document');
     },
   };
