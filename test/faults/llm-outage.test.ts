@@ -15,6 +15,7 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { generateDocxFolder } from '../support/docx-fixtures.ts';
 import { type FakeOpenAI, startFakeOpenAI } from '../support/fake-openai.ts';
 import { api, type JobBody, waitForJob } from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
 import { type Cluster, note, startCluster, startTcpProxy, type TcpProxy, waitForProgress } from '../support/private-services.ts';
 
 const COUNT = 30;
@@ -73,25 +74,32 @@ describe('LLM endpoint down during a classification', { concurrency: 2 }, () => 
     await s?.proxy.close();
     await s?.fake.close();
   };
-  const retriedRuns = (s: Setup) => s.cluster.workers.flatMap((w) => w.logs()).filter((l) => l.msg === 'job run failed' && l.name === 'classify').length;
+  const failedRuns = (s: Setup) => s.cluster.workers.flatMap((w) => w.logs()).filter((l) => l.msg === 'job run failed' && l.name === 'classify');
 
   it('down for a while: documents wait and retry, then complete when it returns', async () => {
     let s: Setup | undefined;
     try {
-      s = await setup(6);
-      const { base } = s.cluster;
+      const cur = await setup(6);
+      s = cur;
+      const { base } = cur.cluster;
       const start = await api<{ id: string }>(base, 'POST', '/v1/classifications', { path: '.' });
       assert.equal(start.status, 202, JSON.stringify(start.body));
       const before = await waitForProgress(base, start.body.id, (j) => j.progress.done >= 5, 60_000);
       await s.proxy.down();
       const requestsAtDown = s.fake.stats.requests;
       note(`short outage: endpoint down at ${before.progress.done}/${before.progress.total} classified`);
-      await new Promise((r) => setTimeout(r, 5_000));
+      const downAt = Date.now();
+      // Down long enough that a batch failed, was retried, and failed again.
+      await waitFor(() => failedRuns(cur).some((l) => Number(l.attempt) >= 2), {
+        what: 'a classify batch to fail on its retry while the endpoint is down',
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      });
       const during = await api<JobBody>(base, 'GET', `/v1/jobs/${start.body.id}`);
-      const retriesWhileDown = retriedRuns(s);
+      const retriesWhileDown = failedRuns(cur).length;
       await s.proxy.up();
       note(
-        `short outage: after 5 s down the job is ${during.body.status} ${during.body.progress.done}/${during.body.progress.total} (failed ${during.body.progress.failed}); ` +
+        `short outage: after ${Date.now() - downAt} ms down the job is ${during.body.status} ${during.body.progress.done}/${during.body.progress.total} (failed ${during.body.progress.failed}); ` +
           `${retriesWhileDown} classify batch runs failed and were retried; endpoint back up`,
       );
       assert.equal(during.body.status, 'running', 'the job waits');

@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { createDatabase } from '../../src/store/database.ts';
 import { generateDocxFolder } from '../support/docx-fixtures.ts';
 import { api, type JobBody, waitForJob } from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
 import {
   accountDocuments,
   type Cluster,
@@ -68,37 +69,31 @@ describe('PostgreSQL connections terminated during a job (Postgres queue)', () =
         const t0 = Date.now();
         // The API must answer again by itself: poll until GET job is 200.
         let first: number | undefined;
-        let answered: JobBody | undefined;
-        while (Date.now() - t0 < 15_000) {
-          const r = await api<JobBody>(base, 'GET', `/v1/jobs/${start.body.id}`).catch(() => null);
-          first ??= r?.status;
-          if (r?.status === 200) {
-            answered = r.body;
-            break;
-          }
-          await new Promise((res) => setTimeout(res, 100));
-        }
+        const answered = await waitFor(
+          async () => {
+            const r = await api<JobBody>(base, 'GET', `/v1/jobs/${start.body.id}`).catch(() => null);
+            first ??= r?.status;
+            return r?.status === 200 ? r.body : undefined;
+          },
+          { what: `the API to answer 200 again after round ${round}`, timeoutMs: 15_000, intervalMs: 100 },
+        );
         note(
           `round ${round}: terminated ${terminated} backends at ${at.progress.done}/${COUNT} done; first API answer ${first}, 200 after ${Date.now() - t0} ms (job ${answered?.status} ${answered?.progress.done}/${COUNT})`,
         );
         assert.ok(terminated > 0, 'there were connections to drop');
-        assert.ok(answered, 'the API answered 200 again within 15 s');
         assertAlive(`round ${round}`);
         threshold = at.progress.done + 60;
         if (round < ROUNDS) assert.ok(at.progress.done < COUNT - 60, 'the fault lands mid-job');
       }
       // Wait for the end, failing at once if a process died rather than at the timeout.
-    let job: JobBody | undefined;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
-      await new Promise((res) => setTimeout(res, 250));
-      assertAlive('while finishing');
-      const r = await api<JobBody>(base, 'GET', `/v1/jobs/${start.body.id}`).catch(() => null);
-      if (r?.status === 200 && r.body.status !== 'queued' && r.body.status !== 'running') {
-        job = r.body;
-        break;
-      }
-    }
-    assert.ok(job, 'the job ended within 120 s');
+      const job = await waitFor(
+        async () => {
+          assertAlive('while finishing');
+          const r = await api<JobBody>(base, 'GET', `/v1/jobs/${start.body.id}`).catch(() => null);
+          return r?.status === 200 && r.body.status !== 'queued' && r.body.status !== 'running' ? r.body : undefined;
+        },
+        { what: 'the job to end', timeoutMs: 120_000, intervalMs: 250 },
+      );
       note(`job ${job.status} ${JSON.stringify(job.progress)}; documents per worker ${documentsPerWorker(cl.workers).join(', ')}`);
       assert.equal(job.status, 'completed');
       assert.equal(job.progress.done, COUNT);

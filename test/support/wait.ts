@@ -14,6 +14,8 @@ export interface WaitOptions<T> {
   detail?: () => string;
 }
 
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function describeValue(value: unknown): string {
@@ -22,18 +24,32 @@ function describeValue(value: unknown): string {
   return ` (last seen: ${text.length > 500 ? `${text.slice(0, 500)}…` : text})`;
 }
 
+/** A probe that never settles (a request to a server that accepts and never answers) still ends at the deadline. */
+async function beforeDeadline<T>(value: T | Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}: the last check did not finish`)), Math.max(0, deadline - Date.now()) + 1_000);
+  });
+  try {
+    return await Promise.race([value, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Resolves with the probe's first value that satisfies `until` (checked at once, then every
  * `intervalMs`). A probe that throws ends the wait with its error: a probe that tolerates a
  * failure (a server that is restarting) catches it and returns a value that does not satisfy.
  */
 export function waitFor<T, S extends T>(probe: () => T | Promise<T>, opts: WaitOptions<T> & { until: (value: T) => value is S }): Promise<S>;
-export function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions<T>): Promise<T>;
+export function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions<T> & { until: (value: T) => boolean }): Promise<T>;
+export function waitFor<T>(probe: () => T | Promise<T>, opts: Omit<WaitOptions<T>, 'until'>): Promise<Truthy<T>>;
 export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions<T>): Promise<T> {
   const { what, timeoutMs = 10_000, intervalMs = 50, until = Boolean, detail } = opts;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe();
+    const value = await beforeDeadline(probe(), deadline, what);
     if (until(value)) return value;
     if (Date.now() >= deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describeValue(value)}${detail ? `:\n${detail()}` : ''}`);
