@@ -132,6 +132,10 @@ export function createTesseractJsEngine(options: TesseractJsOptions): OcrEngine 
       const slot = await pool.acquire(stop);
       try {
         return await withDeadline(() => read(slot, page, [...languages]), timeoutMs, stop, () => void stopSlot(slot));
+      } catch (err) {
+        // A worker that failed a page (an abort inside WebAssembly, say) is not trusted with the next one.
+        if (err instanceof OcrError && err.code === 'ocr_engine_failed') await stopSlot(slot);
+        throw err;
       } finally {
         pool.release(slot);
       }

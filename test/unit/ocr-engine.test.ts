@@ -128,7 +128,7 @@ describe('OCR with tesseract.js', { skip }, () => {
     assert.throws(() => createTesseractJsEngine({ workers: 1, languages: ['fra'] }), (err: unknown) => err instanceof OcrError && err.code === 'ocr_language_missing');
   });
 
-  it('stops a page at its timeout or on cancel, and the slot reads the next page', async () => {
+  it('stops a page at its timeout, on cancel or when the engine fails it, and the slot reads the next page', async () => {
     const page = await normaliseImage(clean.get('eng')!);
     await rejectsWithOcrCode(engine.recognize(page, { languages: ['eng'], timeoutMs: 1 }), 'timeout');
     const aborted = new AbortController();
@@ -138,6 +138,9 @@ describe('OCR with tesseract.js', { skip }, () => {
     const pending = engine.recognize(page, { languages: ['eng'], timeoutMs: TIMEOUT_MS, signal: cancel.signal });
     setImmediate(() => cancel.abort());
     await rejectsWithOcrCode(pending, 'cancelled');
+    // Bytes no engine can read fail the page alone; the slot's workers are replaced.
+    const garbage: PageImage = { png: Buffer.from('not an image at all'), width: 100, height: 100, dpi: 300 };
+    await rejectsWithOcrCode(engine.recognize(garbage, { languages: ['eng'], timeoutMs: TIMEOUT_MS }), 'ocr_engine_failed');
     const after = await engine.recognize(page, { languages: ['eng'], timeoutMs: TIMEOUT_MS });
     assert.ok(characterErrorRate(after.text, GROUND_TRUTH.eng) < CLEAN_CER);
   });
