@@ -4,9 +4,18 @@
  * Types and small pure helpers only: this file is bundled into the browser.
  */
 
-import { type DocumentStatus, isActiveJobStatus, type JobKind, type JobStatus, type Role } from './domain/vocabulary.ts';
+import {
+  type DocumentOrigin,
+  type DocumentStatus,
+  isActiveJobStatus,
+  type JobKind,
+  type JobStatus,
+  type OcrStatus,
+  type Role,
+  type TextSource,
+} from './domain/vocabulary.ts';
 
-export type { DocumentStatus, JobKind, JobStatus, Role };
+export type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource };
 
 export interface Progress {
   total: number;
@@ -146,6 +155,34 @@ export interface DocumentItem {
   metadata: Record<string, unknown>;
   tags: Tag[] | null;
   primaryCategory: string | null;
+  origin: DocumentOrigin;
+  /** The e-mail or archive the document was found in (null: a file on disk). */
+  parent: { id: string; path: string } | null;
+  textSource: TextSource | null;
+  /** null: the document needed no OCR. */
+  ocr: DocumentOcr | null;
+}
+
+/** What OCR made of one document. */
+export interface DocumentOcr {
+  status: OcrStatus;
+  pages: number | null;
+  /** Mean word confidence, 0-100. */
+  confidence: number | null;
+  languages: string[];
+  lowConfidence: boolean;
+  error: { code: string; message: string | null } | null;
+}
+
+/** A document found inside another (an attachment, an archive entry). */
+export interface ChildDocument {
+  id: string;
+  name: string;
+  path: string;
+  origin: DocumentOrigin;
+  status: DocumentStatus;
+  format: string | null;
+  size: number;
 }
 
 export interface Classification {
@@ -180,6 +217,8 @@ export interface DocumentDetail extends DocumentItem {
   deletedAt: string | null;
   classification: Classification | null;
   classificationHistory: Classification[];
+  /** Documents found directly inside this one, in their order there. */
+  children: ChildDocument[];
 }
 
 export interface TaxonomyLabel {

@@ -1,6 +1,6 @@
 /** Response and shared request schemas (zod): the single source of validation and OpenAPI. */
 import { z } from 'zod';
-import { DOCUMENT_STATUSES, JOB_KINDS, JOB_STATUSES } from '../domain/vocabulary.ts';
+import { DOCUMENT_ORIGINS, DOCUMENT_STATUSES, JOB_KINDS, JOB_STATUSES, OCR_STATUSES, TEXT_SOURCES } from '../domain/vocabulary.ts';
 import type { InsightsService } from '../services/insights.service.ts';
 
 /** What the insights service answers with, as the mappers below read it. */
@@ -8,6 +8,7 @@ type ListedDocument = Awaited<ReturnType<InsightsService['listDocuments']>>['ite
 type FoundDocument = Awaited<ReturnType<InsightsService['getDocument']>>;
 type StoredDocument = FoundDocument['doc'];
 type StoredClassification = FoundDocument['history'][number];
+type StoredChild = FoundDocument['children'][number];
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
@@ -149,7 +150,45 @@ const documentFields = {
     .nullable()
     .describe('Tags of the latest classification (null: not classified)'),
   primaryCategory: z.string().nullable(),
+  origin: z
+    .enum(DOCUMENT_ORIGINS)
+    .describe('Where the document is: a file on disk, an e-mail attachment, or an entry of an archive'),
+  parent: z
+    .object({ id: z.uuid(), path: z.string() })
+    .nullable()
+    .describe('The e-mail or archive the document was found in (null: a file on disk). A path inside one is `<parent path>#<n>/<name>`'),
+  textSource: z
+    .enum(TEXT_SOURCES)
+    .nullable()
+    .describe('Where the text came from: the text layer, OCR of scanned pages or images, or both (mixed); null: no text yet'),
+  ocr: z
+    .object({
+      status: z.enum(OCR_STATUSES).describe('pending: waiting for the OCR stage; skipped: OCR is off or limited to other folders'),
+      pages: z.number().int().nullable().describe('Pages read by OCR'),
+      confidence: z.number().nullable().describe('Mean word confidence of the OCR text, 0-100'),
+      languages: z.array(z.string()).describe('Tesseract languages used, e.g. ["eng", "nld"]'),
+      lowConfidence: z.boolean().describe('Mean confidence under OCR_LOW_CONFIDENCE: the text may be unreliable'),
+      error: z
+        .object({ code: z.string(), message: z.string().nullable() })
+        .nullable()
+        .describe('Why OCR failed or was skipped (codes: OCR failure codes)'),
+    })
+    .meta({ id: 'DocumentOcr' })
+    .nullable()
+    .describe('What OCR made of the document (null: every page had a text layer, or there is nothing OCR can read)'),
 };
+
+export const ChildDocumentSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    path: z.string(),
+    origin: z.enum(DOCUMENT_ORIGINS),
+    status: z.enum(DOCUMENT_STATUSES),
+    format: z.string().nullable(),
+    size: z.number(),
+  })
+  .meta({ id: 'ChildDocument' });
 
 export const DocumentItemSchema = z.object(documentFields).meta({ id: 'DocumentSummary' });
 
@@ -166,6 +205,9 @@ export const DocumentDetailSchema = z
     deletedAt: z.string().nullable(),
     classification: ClassificationSchema.nullable().describe('The latest classification'),
     classificationHistory: z.array(ClassificationSchema).describe('Every classification, newest first (up to 20)'),
+    children: z
+      .array(ChildDocumentSchema)
+      .describe('Documents found directly inside this one (e-mail attachments, archive entries), in their order there'),
   })
   .meta({ id: 'Document' });
 
@@ -198,6 +240,10 @@ export function documentItem(
     metadata: d.metadata,
     tags: latest.tags,
     primaryCategory: latest.primaryCategory,
+    origin: d.origin,
+    parent: d.parent,
+    textSource: d.textSource,
+    ocr: d.ocr,
   };
 }
 
@@ -205,7 +251,7 @@ export function classificationView(c: StoredClassification): z.infer<typeof Clas
   return { ...c, createdAt: c.createdAt.toISOString() };
 }
 
-export function documentDetail(d: StoredDocument, history: StoredClassification[]): z.infer<typeof DocumentDetailSchema> {
+export function documentDetail(d: StoredDocument, history: StoredClassification[], children: StoredChild[]): z.infer<typeof DocumentDetailSchema> {
   const latest = history.find((c) => c.id === d.classificationId) ?? null;
   return {
     ...documentItem(d, latest ?? { tags: null, primaryCategory: null }),
@@ -219,6 +265,7 @@ export function documentDetail(d: StoredDocument, history: StoredClassification[
     deletedAt: iso(d.deletedAt),
     classification: latest ? classificationView(latest) : null,
     classificationHistory: history.map(classificationView),
+    children,
   };
 }
 

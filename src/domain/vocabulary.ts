@@ -31,6 +31,10 @@ export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 export const DOCUMENT_ORIGINS = ['file', 'attachment', 'archive-entry'] as const;
 export type DocumentOrigin = (typeof DOCUMENT_ORIGINS)[number];
 
+/** The `origin` filter of document listings: an origin, or `embedded` (attachments and archive entries). */
+export const DOCUMENT_ORIGIN_FILTERS = [...DOCUMENT_ORIGINS, 'embedded'] as const;
+export type DocumentOriginFilter = (typeof DOCUMENT_ORIGIN_FILTERS)[number];
+
 /** Where a document's text came from. */
 export const TEXT_SOURCES = ['text-layer', 'ocr', 'mixed'] as const;
 export type TextSource = (typeof TEXT_SOURCES)[number];
@@ -38,6 +42,13 @@ export type TextSource = (typeof TEXT_SOURCES)[number];
 /** Where a document that needs OCR is in that stage (null on the row: it needs none). */
 export const OCR_STATUSES = ['pending', 'done', 'failed', 'skipped'] as const;
 export type OcrStatus = (typeof OCR_STATUSES)[number];
+
+/**
+ * The `ocr` filter of document listings: an OCR status, `low-confidence` (read, with its mean word
+ * confidence under OCR_LOW_CONFIDENCE) or `any` (every document that needed OCR).
+ */
+export const OCR_FILTERS = [...OCR_STATUSES, 'low-confidence', 'any'] as const;
+export type OcrFilter = (typeof OCR_FILTERS)[number];
 
 /**
  * Why OCR of a document failed or was skipped: the OCR library's page codes (src/ocr/types.ts),

@@ -4,10 +4,11 @@ import { assertFolderVisible, canSee, type Principal } from '../domain/access.ts
 import { notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
 import type { ClassificationsRepository, ClassificationView } from '../store/classifications.repository.ts';
-import type { DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
+import type { ChildDocument, DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
 import type { ContentsAggregates, OcrAggregates } from '../contract.ts';
+import type { DocumentOriginFilter, OcrFilter, TextSource } from '../domain/vocabulary.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { DocsRoot } from './docs-root.ts';
@@ -33,6 +34,9 @@ export interface ListDocumentsInput {
   tag?: string;
   modifiedFrom?: Date;
   modifiedTo?: Date;
+  origin?: DocumentOriginFilter;
+  ocr?: OcrFilter;
+  textSource?: TextSource;
 }
 
 const ListCursor = z.tuple([z.union([z.string(), z.number(), z.null()]), z.uuid()]);
@@ -116,6 +120,9 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         tag: q.tag,
         modifiedFrom: q.modifiedFrom,
         modifiedTo: q.modifiedTo,
+        origin: q.origin,
+        ocr: q.ocr,
+        textSource: q.textSource,
       });
       return {
         folder: folder.rel,
@@ -124,10 +131,16 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       };
     },
 
-    async getDocument(id: string, access: Principal): Promise<{ doc: DocumentDetail; history: ClassificationView[] }> {
+    /**
+     * One document with its classifications and the documents found inside it. A document inside
+     * a file is visible exactly when that file is (its path starts with the file's, but a scope
+     * could be a real folder named like '<file>#1').
+     */
+    async getDocument(id: string, access: Principal): Promise<{ doc: DocumentDetail; history: ClassificationView[]; children: ChildDocument[] }> {
       const doc = await deps.documents.findById(id);
-      if (!doc || !canSee(access, doc.path)) throw notFound(`Document not found: ${id}`);
-      return { doc, history: await deps.classifications.forDocument(id) };
+      if (!doc || !canSee(access, doc.filePath)) throw notFound(`Document not found: ${id}`);
+      const [history, children] = await Promise.all([deps.classifications.forDocument(id), deps.documents.children(id)]);
+      return { doc, history, children };
     },
   };
 }

@@ -1,11 +1,14 @@
 /** Documents: the scan's upserts, the extractor's bulk updates, and reads by id. */
 import { randomUUID } from 'node:crypto';
-import { type Transaction, sql } from 'kysely';
+import { type Selectable, type Transaction, sql } from 'kysely';
+import type { ChildDocument, DocumentOcr } from '../contract.ts';
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import type { DocumentOrigin, OcrStatus, TextSource } from '../domain/vocabulary.ts';
-import type { Database, DocumentStatus } from './schema.ts';
+import type { Database, DocumentsTable, DocumentStatus } from './schema.ts';
+
+export type { ChildDocument, DocumentOcr };
 
 export interface SeenFile {
   path: string;
@@ -120,13 +123,23 @@ export interface DocumentFields {
   pageCount: number | null;
   wordCount: number | null;
   metadata: Record<string, unknown>;
+  origin: DocumentOrigin;
+  /** The document this one was found inside (null: a file on disk). */
+  parent: { id: string; path: string } | null;
+  textSource: TextSource | null;
+  /** What OCR made of the document (null: it needed none). */
+  ocr: DocumentOcr | null;
 }
 
-/** The columns behind DocumentFields, for every query that reads them. */
+/** The parent's path, read with the row (documents_parent_idx is on the child; the parent by primary key). */
+const PARENT_PATH = sql<string | null>`(select p.path from documents p where p.id = documents.parent_id)`.as('parent_path');
+
+/** The columns behind DocumentFields, for every query over `documents` (unaliased) that reads them. */
 export const DOCUMENT_COLUMNS = [
   'id', 'path', 'folder', 'name', 'extension', 'size', 'mtime', 'sha256', 'mime_type', 'format', 'status',
   'error_code', 'error_message', 'title', 'author', 'doc_created', 'doc_modified', 'language', 'page_count',
-  'word_count', 'metadata',
+  'word_count', 'metadata', 'origin', 'parent_id', 'text_source', 'ocr_status', 'ocr_pages', 'ocr_confidence',
+  'ocr_languages', 'ocr_low_confidence', 'ocr_error_code', 'ocr_error_message', PARENT_PATH,
 ] as const;
 
 type DocumentColumnsRow = {
@@ -151,7 +164,24 @@ type DocumentColumnsRow = {
   page_count: number | null;
   word_count: number | null;
   metadata: Record<string, unknown>;
-};
+  parent_path: string | null;
+} & Pick<
+  Selectable<DocumentsTable>,
+  | 'origin' | 'parent_id' | 'text_source' | 'ocr_status' | 'ocr_pages' | 'ocr_confidence' | 'ocr_languages'
+  | 'ocr_low_confidence' | 'ocr_error_code' | 'ocr_error_message'
+>;
+
+function toDocumentOcr(r: DocumentColumnsRow): DocumentOcr | null {
+  if (r.ocr_status === null) return null;
+  return {
+    status: r.ocr_status,
+    pages: r.ocr_pages,
+    confidence: r.ocr_confidence,
+    languages: r.ocr_languages ?? [],
+    lowConfidence: r.ocr_low_confidence === true,
+    error: r.ocr_error_code ? { code: r.ocr_error_code, message: r.ocr_error_message } : null,
+  };
+}
 
 export function toDocumentFields(r: DocumentColumnsRow): DocumentFields {
   return {
@@ -176,6 +206,11 @@ export function toDocumentFields(r: DocumentColumnsRow): DocumentFields {
     pageCount: r.page_count,
     wordCount: r.word_count,
     metadata: r.metadata,
+    origin: r.origin,
+    // A parent is deleted with its file, never before its children: its path is there while they are.
+    parent: r.parent_id !== null && r.parent_path !== null ? { id: r.parent_id, path: r.parent_path } : null,
+    textSource: r.text_source,
+    ocr: toDocumentOcr(r),
   };
 }
 
@@ -189,6 +224,8 @@ export interface DocumentDetail extends DocumentFields {
   extractedAt: Date | null;
   deletedAt: Date | null;
   classificationId: string | null;
+  /** The path of the file on disk the document is in (its own path for a file): what access is decided on. */
+  filePath: string;
 }
 
 /** The record type of an extracted row as applyExtraction and replaceEmbedded write it. */
@@ -492,11 +529,13 @@ export function createDocumentsRepository(db: Db) {
           'extraction_count', 'first_seen_at', 'last_seen_at', 'extracted_at', 'deleted_at', 'classification_id',
           sql<number>`coalesce(length(text), 0)`.as('text_length'),
           sql<string | null>`left(text, 2000)`.as('text_preview'),
+          sql<string>`coalesce((select f.path from documents f where f.id = documents.file_id), documents.path)`.as('file_path'),
         ])
         .where('id', '=', id)
         .executeTakeFirst();
       if (!r) return undefined;
       return {
+        filePath: r.file_path,
         ...toDocumentFields(r),
         textLength: r.text_length,
         textPreview: r.text_preview,
@@ -508,6 +547,19 @@ export function createDocumentsRepository(db: Db) {
         deletedAt: r.deleted_at,
         classificationId: r.classification_id,
       };
+    },
+
+    /** The live documents found directly inside `parentId` (attachments, archive entries), in their order there. */
+    async children(parentId: string): Promise<ChildDocument[]> {
+      const rows = await db
+        .selectFrom('documents')
+        .select(['id', 'name', 'path', 'origin', 'status', 'format', 'size'])
+        .where('parent_id', '=', parentId)
+        .where('deleted_at', 'is', null)
+        .orderBy('embedded_at')
+        .orderBy('path')
+        .execute();
+      return rows.map((r) => ({ ...r, size: Number(r.size) }));
     },
 
     async textOf(id: string): Promise<string | null> {

@@ -7,6 +7,7 @@ import type { Bucket, ClassificationAggregates, ContentsAggregates, OcrAggregate
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import { DOCUMENT_COLUMNS, type DocumentFields, toDocumentFields } from './documents.repository.ts';
+import type { DocumentOriginFilter, OcrFilter, TextSource } from '../domain/vocabulary.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
 export interface FolderAggregates {
@@ -48,6 +49,9 @@ export interface DocumentListQuery {
   tag?: string;
   modifiedFrom?: Date;
   modifiedTo?: Date;
+  origin?: DocumentOriginFilter;
+  ocr?: OcrFilter;
+  textSource?: TextSource;
 }
 
 export interface DocumentListItem extends DocumentFields {
@@ -303,6 +307,20 @@ export function createInsightsRepository(db: Db) {
     async listDocuments(q: DocumentListQuery): Promise<{ items: DocumentListItem[]; last?: { value: string | number | null; id: string } }> {
       const sortExpr = sql.raw(SORT_SQL[q.sort]);
       let query = inFolder(db.selectFrom('documents'), q.folder);
+      const range = descendantRange(q.folder);
+      // A document inside a file is in its file's folder: a real folder named like '<file>#1' holds
+      // none of that file's attachments, though their paths fall in its range.
+      if (range) {
+        query = query.where((eb) =>
+          eb.or([eb('origin', '=', 'file'), eb('folder', '=', q.folder), eb.and([eb('folder', '>=', range.lower), eb('folder', '<', range.upper)])]),
+        );
+      }
+      if (q.origin === 'embedded') query = query.where('origin', '<>', 'file');
+      else if (q.origin) query = query.where('origin', '=', q.origin);
+      if (q.textSource) query = query.where('text_source', '=', q.textSource);
+      if (q.ocr === 'any') query = query.where('ocr_status', 'is not', null);
+      else if (q.ocr === 'low-confidence') query = query.where('ocr_low_confidence', '=', true);
+      else if (q.ocr) query = query.where('ocr_status', '=', q.ocr);
       if (q.status) query = query.where('status', '=', q.status);
       if (q.format) query = query.where('format', '=', q.format);
       if (q.extension) query = query.where('extension', '=', q.extension.toLowerCase());

@@ -11,14 +11,16 @@ export const documentRoutes =
       {
         schema: {
           tags: ['documents'],
-          summary: 'One document: file facts, normalised and raw (Tika-keyed) metadata, text preview, latest classification and history',
+          summary:
+            'One document: file facts, normalised and raw (Tika-keyed) metadata, text preview, latest classification and history, ' +
+            'where it was found (parent), what OCR made of it, and the documents inside it (children)',
           params: z.object({ id: z.uuid() }),
           response: { 200: DocumentDetailSchema, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
       async (req) => {
-        const { doc, history } = await deps.insights.getDocument(req.params.id, req.principal);
-        return documentDetail(doc, history);
+        const { doc, history, children } = await deps.insights.getDocument(req.params.id, req.principal);
+        return documentDetail(doc, history, children);
       },
     );
   };

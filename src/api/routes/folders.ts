@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/access.ts';
-import { DOCUMENT_STATUSES } from '../../domain/vocabulary.ts';
+import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, TEXT_SOURCES } from '../../domain/vocabulary.ts';
 import type { InsightsService, ListDocumentsInput } from '../../services/insights.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
@@ -23,6 +23,15 @@ const ListQuery = z.strictObject({
   tag: z.string().max(80).optional().describe('Only documents whose latest classification has this tag'),
   modifiedFrom: z.coerce.date().optional(),
   modifiedTo: z.coerce.date().optional(),
+  origin: z
+    .enum(DOCUMENT_ORIGIN_FILTERS)
+    .optional()
+    .describe('Only files on disk, e-mail attachments, archive entries, or `embedded` (attachments and archive entries)'),
+  ocr: z
+    .enum(OCR_FILTERS)
+    .optional()
+    .describe('Only documents in this OCR state; `low-confidence`: read with a mean confidence under OCR_LOW_CONFIDENCE; `any`: every document that needed OCR'),
+  textSource: z.enum(TEXT_SOURCES).optional().describe('Only documents whose text came from here'),
 });
 
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });

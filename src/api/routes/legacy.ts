@@ -24,7 +24,8 @@ export const legacyRoutes =
           tags: ['original design'],
           summary: 'GET /folder-insights/{folder_path}/count_files | get_folder_files_metadata',
           description:
-            'count_files → {folder_path, document_count}; get_folder_files_metadata?limit=10 → {folder_path, files}. ' +
+            'count_files → {folder_path, document_count}; get_folder_files_metadata?limit=10 → {folder_path, files} ' +
+            '(each file also says where it was found: origin, parent {id, path}, and text_source and ocr for scanned documents). ' +
             'When the folder was never scanned, a scan starts and the answer is 202 {folder_path, job_id, status}.',
           params: Wildcard,
           querystring: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(10) }),
@@ -57,6 +58,17 @@ export const legacyRoutes =
             tags: (d.tags ?? []).map((t) => t.label),
             title: d.title,
             author: d.author,
+            origin: d.origin,
+            parent: d.parent,
+            text_source: d.textSource,
+            ocr: d.ocr && {
+              status: d.ocr.status,
+              pages: d.ocr.pages,
+              confidence: d.ocr.confidence,
+              languages: d.ocr.languages,
+              low_confidence: d.ocr.lowConfidence,
+              error: d.ocr.error,
+            },
           })),
         };
       },
