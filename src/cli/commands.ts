@@ -65,6 +65,13 @@ export function jobSummary(j: Job): string {
     ['failed', num(p.failed)],
     ['rate', j.rate !== null ? `${j.rate} documents/s` : '–'],
   ];
+  if (j.ocr) {
+    const o = j.ocr;
+    rows.push(
+      ['OCR documents', `${num(o.documentsDone)} of ${num(o.documents)}`],
+      ['OCR pages', `${num(o.pagesDone)} of ${num(o.pagesTotal)}${o.pagesPerSecond !== null ? ` (${o.pagesPerSecond} pages/s)` : ''}`],
+    );
+  }
   if (j.kind === 'classify') {
     rows.push(['tokens', `${num(j.usage.inputTokens)} in, ${num(j.usage.outputTokens)} out`], ['cost', `$${j.usage.costUsd.toFixed(4)}`]);
   }
@@ -156,6 +163,7 @@ export async function insights(ctx: Context, folder: string): Promise<number> {
     ['failed', num(failed)],
     ['classified', `${num(c.classified)} of ${num(c.classifiable)} (${Math.round(c.coverage * 100)}%)${c.needsReview ? `, ${num(c.needsReview)} need review` : ''}`],
   ]);
+  out += insightsContents(r);
   const n = r.documentCount;
   out += breakdown('By type', r.byFormat, n);
   out += breakdown('By extension', r.byExtension, n);
@@ -170,6 +178,26 @@ export async function insights(ctx: Context, folder: string): Promise<number> {
   if (c.costUsd > 0) out += `\nClassification so far: ${num(c.inputTokens)} input and ${num(c.outputTokens)} output tokens, $${c.costUsd.toFixed(4)}\n`;
   ctx.stdout.write(out);
   return EXIT.ok;
+}
+
+/** Where the documents come from, and what OCR made of the scanned ones. */
+export function insightsContents(r: Pick<FolderInsights, 'contents' | 'ocr'>): string {
+  const c = r.contents;
+  const o = r.ocr;
+  let out = `\nContents\n${pairs([
+    ['files', num(c.files)],
+    ['attachments', `${num(c.attachments)} (inside e-mails)`],
+    ['archive entries', `${num(c.archiveEntries)} (inside archives)`],
+  ])}`;
+  out += `\nScanned documents (OCR)\n${pairs([
+    ['scanned documents', num(o.scannedDocuments)],
+    ['pages read', num(o.pagesRead)],
+    ['low confidence', num(o.lowConfidence)],
+    ['pending', num(o.pending)],
+    ['failed', num(o.failed)],
+    ['skipped', `${num(o.skipped)}${o.skipped ? ' (OCR off, or limited to other folders)' : ''}`],
+  ])}`;
+  return out;
 }
 
 export interface JobsOptions {

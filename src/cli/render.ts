@@ -1,5 +1,5 @@
 /** Text output of the CLI: aligned tables, sizes, durations, and the live progress line. */
-import type { Job } from '../contract.ts';
+import { isFinal, type Job } from '../contract.ts';
 
 export interface Out {
   write(s: string): unknown;
@@ -61,6 +61,18 @@ const rateEta = (j: Job) =>
   [j.rate !== null ? `${j.rate} docs/s` : null, j.etaSeconds !== null ? `ETA ${duration(j.etaSeconds)}` : null].filter(Boolean).join('  ');
 
 /**
+ * A scan's OCR stage, apart from extraction (null until the job has OCR work): pages read of the
+ * pages found, documents finished, pace and time left.
+ */
+export function ocrProgressText(j: Job): string | null {
+  const o = j.ocr;
+  if (!o) return null;
+  const pace = o.pagesPerSecond !== null ? `  ${o.pagesPerSecond} pages/s` : '';
+  const eta = o.etaSeconds !== null && !isFinal(j.status) ? `  ETA ${duration(o.etaSeconds)}` : '';
+  return `OCR ${num(o.pagesDone)}/${num(o.pagesTotal)} pages (${num(o.documentsDone)}/${num(o.documents)} documents)${pace}${eta}`;
+}
+
+/**
  * Live progress: a redrawn bar on a terminal; on a pipe or file, one plain line per change at
  * most every `everyMs` (and always on a status change), so logs stay readable.
  */
@@ -76,7 +88,8 @@ export function createProgress(out: Out, label: string, everyMs = 1000) {
         const filled = Math.round((p.percent / 100) * width);
         const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
         const failed = p.failed ? `  ${num(p.failed)} failed` : '';
-        out.write(`\r\x1b[2K${label} ${bar} ${p.percent.toFixed(1).padStart(5)}%  ${counts(j)}  ${rateEta(j)}${failed}`);
+        const ocr = ocrProgressText(j);
+        out.write(`\r\x1b[2K${label} ${bar} ${p.percent.toFixed(1).padStart(5)}%  ${counts(j)}  ${rateEta(j)}${failed}${ocr ? `  |  ${ocr}` : ''}`);
         drawn = true;
         return;
       }
@@ -86,6 +99,8 @@ export function createProgress(out: Out, label: string, everyMs = 1000) {
       lastStatus = j.status;
       const failed = p.failed ? `, ${num(p.failed)} failed` : '';
       out.write(`${label}: ${j.status} ${p.percent}% (${counts(j)} documents${failed}) ${rateEta(j)}`.trimEnd() + '\n');
+      const ocr = ocrProgressText(j);
+      if (ocr) out.write(`${label}: ${ocr}\n`);
     },
     done() {
       if (drawn) out.write('\n');

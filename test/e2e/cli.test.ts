@@ -86,10 +86,17 @@ describe('docsight client commands (scan, classify, insights, jobs)', () => {
   });
 
   it('insights prints the counts the API reports, and --json is the API document', async () => {
-    const api1 = await api<{ documentCount: number; byAuthor: { key: string; count: number }[] }>(base, 'GET', `/v1/folders/${enc('Company A')}/insights`);
+    const api1 = await api<{
+      documentCount: number;
+      byAuthor: { key: string; count: number }[];
+      contents: { files: number; attachments: number; archiveEntries: number };
+      ocr: Record<string, number>;
+    }>(base, 'GET', `/v1/folders/${enc('Company A')}/insights`);
     const r = await docsight(['insights', 'Company A', ...srv]);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, new RegExp(`documents\\s+${api1.body.documentCount} \\(with subfolders\\)`));
+    assert.match(r.stdout, new RegExp(`\\nContents\\n\\s+files\\s+${api1.body.contents.files}\\n\\s+attachments\\s+${api1.body.contents.attachments} `));
+    assert.match(r.stdout, new RegExp(`\\nScanned documents \\(OCR\\)\\n\\s+scanned documents\\s+${api1.body.ocr.scannedDocuments}\\n\\s+pages read\\s+${api1.body.ocr.pagesRead}\\n`));
     for (const a of api1.body.byAuthor) assert.match(r.stdout, new RegExp(`${a.key}\\s+${a.count}\\s`));
     assert.match(r.stdout, /Subfolders\n\s+VALUE\s+DOCS/);
 
