@@ -10,8 +10,9 @@ import { bytes, date, num } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
 import type { Bucket, DocumentItem } from '../lib/types.ts';
-import { DOCUMENT_STATUSES } from '../lib/vocabulary.ts';
+import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS } from '../lib/vocabulary.ts';
 import { ErrorNotice } from './FolderActions.tsx';
+import { OcrBadge, originLabel } from './OcrBadge.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
 export interface Filters {
@@ -22,9 +23,11 @@ export interface Filters {
   tag: string;
   modifiedFrom: string;
   modifiedTo: string;
+  origin: string;
+  ocr: string;
 }
 
-export const NO_FILTERS: Filters = { status: '', format: '', extension: '', author: '', tag: '', modifiedFrom: '', modifiedTo: '' };
+export const NO_FILTERS: Filters = { status: '', format: '', extension: '', author: '', tag: '', modifiedFrom: '', modifiedTo: '', origin: '', ocr: '' };
 
 type SortKey = 'path' | 'name' | 'size' | 'modified' | 'title';
 
@@ -70,6 +73,8 @@ export function DocumentsTable({
       extension: filters.extension,
       author: filters.author,
       tag: filters.tag,
+      origin: filters.origin,
+      ocr: filters.ocr,
       // Dates from the pickers are whole days: "to" includes that day.
       modifiedFrom: filters.modifiedFrom ? `${filters.modifiedFrom}T00:00:00Z` : '',
       modifiedTo: filters.modifiedTo ? `${filters.modifiedTo}T23:59:59.999Z` : '',
@@ -131,6 +136,11 @@ export function DocumentsTable({
                   <Link to={`/documents/${d.id}`} className="doc-link">
                     {d.name}
                   </Link>
+                  {d.origin !== 'file' && (
+                    <span className="marker" data-testid="origin-marker" title={d.parent ? `Inside ${d.parent.path}` : undefined}>
+                      {originLabel(d.origin)}
+                    </span>
+                  )}
                   {d.folder !== folder && <div className="muted small">{d.folder.slice(folder ? folder.length + 1 : 0)}</div>}
                 </td>
                 <td>{d.title ?? <span className="muted">–</span>}</td>
@@ -140,6 +150,7 @@ export function DocumentsTable({
                 <td>{d.author ?? <span className="muted">–</span>}</td>
                 <td>
                   <StatusBadge status={d.status} />
+                  {d.ocr && <OcrBadge ocr={d.ocr} />}
                   {d.error && <div className="small text-bad">{d.error.code}</div>}
                 </td>
                 <td>
@@ -234,6 +245,8 @@ function FilterForm({ filters, setFilters, options }: { filters: Filters; setFil
         </datalist>
       </label>
       {choice('tag', 'Tag', options.tags)}
+      {choice('origin', 'Found as', [], DOCUMENT_ORIGIN_FILTERS)}
+      {choice('ocr', 'OCR', [], OCR_FILTERS)}
       <label className="field">
         <span>Modified from</span>
         <input type="date" value={draft.modifiedFrom} onChange={(e) => set('modifiedFrom', e.target.value, true)} />

@@ -20,6 +20,11 @@ export function InsightsPanel({ insights: ins, onFilter }: { insights: FolderIns
         <Stat label="Failed" value={num(failed)} testId="stat-failed" tone={failed > 0 ? 'bad' : undefined} note="could not be read" />
       </div>
 
+      <div className="two-col">
+        <ContentsPanel contents={ins.contents} onFilter={onFilter} />
+        <OcrPanel ocr={ins.ocr} onFilter={onFilter} />
+      </div>
+
       <div className="charts">
         <ChartCard title="By type" testId="chart-format" buckets={ins.byFormat} onPick={(k) => onFilter({ format: k })} pickLabel="Only this type" />
         <ChartCard title="By author" testId="chart-author" buckets={ins.byAuthor} onPick={(k) => onFilter({ author: k })} pickLabel="Only this author" />
@@ -61,6 +66,60 @@ export function InsightsPanel({ insights: ins, onFilter }: { insights: FolderIns
         </p>
       )}
     </>
+  );
+}
+
+/** Files on disk and the documents inside them; each number filters the table to its kind. */
+function ContentsPanel({ contents: c, onFilter }: { contents: FolderInsights['contents']; onFilter(f: Partial<Filters>): void }) {
+  return (
+    <section className="card" aria-labelledby="contents-h" data-testid="contents-panel">
+      <h2 id="contents-h" className="h-small">
+        Contents
+      </h2>
+      <dl className="kv counts">
+        <Count label="Files" value={c.files} testId="contents-files" onPick={() => onFilter({ origin: 'file' })} />
+        <Count label="E-mail attachments" value={c.attachments} testId="contents-attachments" onPick={() => onFilter({ origin: 'attachment' })} />
+        <Count label="Archive entries" value={c.archiveEntries} testId="contents-archive-entries" onPick={() => onFilter({ origin: 'archive-entry' })} />
+      </dl>
+      <p className="muted small">Attachments and archive entries are documents of their own, listed and searched like files.</p>
+    </section>
+  );
+}
+
+/** What OCR made of the scanned documents; each count of documents filters the table. */
+function OcrPanel({ ocr: o, onFilter }: { ocr: FolderInsights['ocr']; onFilter(f: Partial<Filters>): void }) {
+  return (
+    <section className="card" aria-labelledby="ocr-h" data-testid="ocr-panel">
+      <h2 id="ocr-h" className="h-small">
+        Scanned documents (OCR)
+      </h2>
+      <dl className="kv counts">
+        <Count label="Scanned documents" value={o.scannedDocuments} testId="ocr-scanned" onPick={() => onFilter({ ocr: 'done' })} />
+        <Count label="Pages read" value={o.pagesRead} testId="ocr-pages" />
+        <Count label="Low confidence" value={o.lowConfidence} testId="ocr-low" tone={o.lowConfidence > 0 ? 'warn' : undefined} onPick={() => onFilter({ ocr: 'low-confidence' })} />
+        <Count label="Pending" value={o.pending} testId="ocr-pending" onPick={() => onFilter({ ocr: 'pending' })} />
+        <Count label="Failed" value={o.failed} testId="ocr-failed" tone={o.failed > 0 ? 'bad' : undefined} onPick={() => onFilter({ ocr: 'failed' })} />
+        <Count label="Skipped" value={o.skipped} testId="ocr-skipped" onPick={() => onFilter({ ocr: 'skipped' })} />
+      </dl>
+      {o.skipped > 0 && <p className="muted small">Skipped: OCR is off, or limited to other folders.</p>}
+    </section>
+  );
+}
+
+function Count({ label, value, testId, tone, onPick }: { label: string; value: number; testId: string; tone?: 'warn' | 'bad'; onPick?: () => void }) {
+  return (
+    <div className="kv-row">
+      <dt>{label}</dt>
+      <dd className={`num${tone ? ` text-${tone}` : ''}`}>
+        {onPick && value > 0 ? (
+          <button type="button" className="linklike" data-testid={testId} onClick={onPick} title={`List only these: ${label.toLowerCase()}`}>
+            {num(value)}
+          </button>
+        ) : (
+          <span data-testid={testId}>{num(value)}</span>
+        )}
+      </dd>
+    </div>
   );
 }
 

@@ -1,11 +1,14 @@
-/** One job, live: progress bar, counters, rate, ETA; cancel and retry when the server has them. */
+/**
+ * One job, live: progress bar, counters, rate, ETA; a scan's OCR stage apart, in pages; cancel and
+ * retry when the server has them.
+ */
 import { useEffect, useRef, useState } from 'react';
 import { ApiError, post } from '../lib/api.ts';
 import { duration, folderLabel, num, usd } from '../lib/format.ts';
 import { useJob, useOptionalRoutes } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
-import { type Job, isFinal } from '../lib/types.ts';
-import { JobBar } from './ProgressBar.tsx';
+import { type Job, type OcrProgress, isFinal } from '../lib/types.ts';
+import { JobBar, OcrBar } from './ProgressBar.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
 interface Props {
@@ -63,6 +66,7 @@ function LiveJob({ initial, onEnd, onChange, compact = false, onRestart }: Props
         </span>
         <StatusBadge status={job.status} />
       </div>
+      {job.ocr && <div className="job-stage">Extraction</div>}
       <JobBar progress={p} label={`${job.kind === 'scan' ? 'Scan' : 'Classification'} progress`} running={open} />
       <div className="job-stats" aria-live="polite">
         <span data-testid="job-percent">{p.percent.toFixed(p.percent === 100 ? 0 : 1)}%</span>
@@ -76,6 +80,7 @@ function LiveJob({ initial, onEnd, onChange, compact = false, onRestart }: Props
         {!open && job.durationMs !== null && <span>took {duration(job.durationMs / 1000)}</span>}
         {!compact && job.kind === 'classify' && job.usage.costUsd > 0 && <span>{usd(job.usage.costUsd)}</span>}
       </div>
+      {job.ocr && <OcrStage ocr={job.ocr} open={open} />}
       {job.error && <p className="text-bad">{job.error.message}</p>}
       {error && <p className="text-bad">Live progress stopped: {error.message}</p>}
       {(routes.cancel || routes.retry) && (
@@ -93,6 +98,26 @@ function LiveJob({ initial, onEnd, onChange, compact = false, onRestart }: Props
         </div>
       )}
       {actionError && <p className="text-bad">{actionError}</p>}
+    </div>
+  );
+}
+
+/** OCR runs after extraction at its own pace (seconds a page): its pages, documents, pace and time left. */
+function OcrStage({ ocr: o, open }: { ocr: OcrProgress; open: boolean }) {
+  return (
+    <div data-testid="job-ocr">
+      <div className="job-stage">OCR</div>
+      <OcrBar ocr={o} label="OCR progress" />
+      <div className="job-stats">
+        <span data-testid="job-ocr-pages">
+          {num(o.pagesDone)} / {num(o.pagesTotal)} pages
+        </span>
+        <span>
+          {num(o.documentsDone)} / {num(o.documents)} documents
+        </span>
+        {o.pagesPerSecond !== null && <span>{o.pagesPerSecond} pages/s</span>}
+        {open && o.etaSeconds !== null && <span>ETA {duration(o.etaSeconds)}</span>}
+      </div>
     </div>
   );
 }

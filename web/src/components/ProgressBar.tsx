@@ -1,5 +1,5 @@
 /** Labelled progress bars (role=progressbar) that screen readers can follow. */
-import type { Progress } from '../lib/types.ts';
+import type { OcrProgress, Progress } from '../lib/types.ts';
 
 export function ProgressBar({ value, label, tone = 'accent' }: { value: number; label: string; tone?: 'accent' | 'ok' | 'bad' | 'muted' }) {
   const v = Math.max(0, Math.min(100, value));
@@ -40,4 +40,11 @@ export function JobBar({ progress: p, label, running }: { progress: Progress; la
       <div className="progress-fill tone-bad" style={{ width: part(p.failed) }} />
     </div>
   );
+}
+
+/** A scan's OCR stage in pages read of pages found (whole when every document has ended, pages or not). */
+export function OcrBar({ ocr: o, label }: { ocr: OcrProgress; label: string }) {
+  const ended = o.documentsDone >= o.documents;
+  const percent = o.pagesTotal > 0 ? (o.pagesDone / o.pagesTotal) * 100 : ended ? 100 : 0;
+  return <ProgressBar value={percent} label={label} tone={ended ? 'ok' : 'accent'} />;
 }

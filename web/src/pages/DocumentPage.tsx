@@ -1,17 +1,19 @@
 /**
  * One document: file facts and normalised properties, the raw (Tika-keyed) metadata, tags with
- * confidence, summary, classification history, and why extraction failed when it did.
+ * confidence, summary, classification history, why extraction failed when it did, the e-mail or
+ * archive it was found in, the documents inside it, and what OCR made of it.
  */
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
 import { JobProgress } from '../components/JobProgress.tsx';
+import { OcrBadge, originLabel } from '../components/OcrBadge.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { ApiError, post } from '../lib/api.ts';
 import { useDataTick } from '../lib/changes.ts';
 import { bytes, dateTime, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link, folderHref } from '../lib/router.tsx';
-import type { Classification, DocumentDetail, Job } from '../lib/types.ts';
+import type { ChildDocument, Classification, DocumentDetail, Job, TextSource } from '../lib/types.ts';
 
 export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: DocumentDetail): void }) {
   const tick = useDataTick();
@@ -42,6 +44,12 @@ export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: Docum
         in <Link to={folderHref(doc.folder)}>{doc.folder || 'Documents root'}</Link>
         {doc.deletedAt && <span className="badge tone-warn"> removed from disk {dateTime(doc.deletedAt)}</span>}
       </p>
+      {doc.parent && (
+        <p data-testid="document-parent">
+          <span className="muted">Inside:</span> <Link to={`/documents/${doc.parent.id}`}>{doc.parent.path}</Link>
+          <span className="marker">{originLabel(doc.origin)}</span>
+        </p>
+      )}
       {doc.error && (
         <div className="notice notice-bad" role="alert" data-testid="document-error">
           <strong>Could not be read ({doc.error.code}).</strong> {doc.error.message ?? ''}
@@ -55,6 +63,13 @@ export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: Docum
         <Card label="Words" value={num(doc.wordCount)} />
         <Card label="Language" value={doc.language ?? '–'} />
       </div>
+
+      {(doc.children.length > 0 || doc.ocr || doc.textSource) && (
+        <div className="two-col">
+          {doc.children.length > 0 && <Children items={doc.children} />}
+          {(doc.ocr || doc.textSource) && <OcrSection doc={doc} />}
+        </div>
+      )}
 
       <div className="two-col">
         <section className="card" aria-labelledby="props-h">
@@ -130,16 +145,13 @@ function ClassificationCard({ doc }: { doc: DocumentDetail }) {
   };
   return (
     <section className="card" aria-labelledby="class-h" data-testid="classification">
-      <div className="row spread">
-        <h2 id="class-h" className="h-small">
-          Classification
-        </h2>
+      <CardHeading id="class-h" title="Classification">
         {doc.status === 'extracted' && (
           <button type="button" className="btn small" onClick={() => void classify()}>
             {c ? 'Classify again' : 'Classify'}
           </button>
         )}
-      </div>
+      </CardHeading>
       {error && <ErrorNotice error={error} />}
       {job && <JobProgress initial={job} compact />}
       {!c ? (
@@ -169,6 +181,70 @@ function ClassificationCard({ doc }: { doc: DocumentDetail }) {
           </p>
         </>
       )}
+    </section>
+  );
+}
+
+/** The attachments or archive entries of this document, each a document of its own. */
+function Children({ items }: { items: ChildDocument[] }) {
+  const kinds = new Set(items.map((c) => c.origin));
+  const title = kinds.size === 1 && kinds.has('attachment') ? 'Attachments' : kinds.size === 1 && kinds.has('archive-entry') ? 'Archive entries' : 'Inside this document';
+  return (
+    <section className="card" aria-labelledby="children-h" data-testid="document-children">
+      <h2 id="children-h" className="h-small">
+        {title} ({num(items.length)})
+      </h2>
+      <ul className="child-list">
+        {items.map((c) => (
+          <li key={c.id}>
+            <Link to={`/documents/${c.id}`}>{c.name}</Link>
+            <span className="muted small">
+              {originLabel(c.origin)} · {c.format ?? 'unknown type'} · {bytes(c.size)}
+            </span>
+            <StatusBadge status={c.status} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+const TEXT_SOURCE_LABEL: Record<TextSource, string> = {
+  'text-layer': 'Text layer (born digital)',
+  ocr: 'OCR of scanned pages or images',
+  mixed: 'Text layer and OCR (mixed)',
+};
+
+/** Where the text came from and, for a scan, what OCR made of it. */
+function OcrSection({ doc }: { doc: DocumentDetail }) {
+  const o = doc.ocr;
+  return (
+    <section className="card" aria-labelledby="ocr-doc-h" data-testid="document-ocr">
+      <CardHeading id="ocr-doc-h" title="OCR">
+        {o && <OcrBadge ocr={o} />}
+      </CardHeading>
+      {o?.lowConfidence && (
+        <div className="notice notice-warn" data-testid="ocr-low-confidence">
+          Low OCR confidence: the text read from this scan may be unreliable. Check it against the original.
+        </div>
+      )}
+      {o?.error && (
+        <div className={`notice ${o.status === 'failed' ? 'notice-bad' : 'notice-warn'}`} role={o.status === 'failed' ? 'alert' : undefined} data-testid="ocr-error">
+          <strong>
+            OCR {o.status} ({o.error.code}).
+          </strong>{' '}
+          {o.error.message ?? ''}
+        </div>
+      )}
+      <KeyValues
+        rows={[
+          ['Text source', doc.textSource ? TEXT_SOURCE_LABEL[doc.textSource] : 'No text yet'],
+          ['OCR status', o?.status ?? 'not needed'],
+          ['Pages read', o ? num(o.pages) : null],
+          ['Mean confidence', o?.confidence !== null && o?.confidence !== undefined ? `${o.confidence.toFixed(1)}%` : null],
+          ['Languages', o?.languages.length ? o.languages.join(', ') : null],
+        ]}
+      />
     </section>
   );
 }
@@ -210,6 +286,18 @@ function History({ items }: { items: Classification[] }) {
         </table>
       </div>
     </section>
+  );
+}
+
+/** A card's heading with what belongs beside it (a badge, an action). */
+function CardHeading({ id, title, children }: { id: string; title: string; children: ReactNode }) {
+  return (
+    <div className="row spread">
+      <h2 id={id} className="h-small">
+        {title}
+      </h2>
+      {children}
+    </div>
   );
 }
 

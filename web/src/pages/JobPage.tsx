@@ -51,6 +51,13 @@ function JobDetail({ initial }: { initial: Job }) {
                 ['Done', num(job.progress.done)],
                 ['Failed', num(job.progress.failed)],
                 ['Skipped', num(job.progress.skipped)],
+                ...(job.ocr
+                  ? ([
+                      ['OCR documents', `${num(job.ocr.documentsDone)} of ${num(job.ocr.documents)}`],
+                      ['OCR pages', `${num(job.ocr.pagesDone)} of ${num(job.ocr.pagesTotal)}`],
+                      ['OCR pages/s', job.ocr.pagesPerSecond === null ? '–' : String(job.ocr.pagesPerSecond)],
+                    ] as [string, string][])
+                  : []),
                 ...(job.kind === 'classify'
                   ? ([
                       ['Input tokens', num(job.usage.inputTokens)],

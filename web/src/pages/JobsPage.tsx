@@ -1,7 +1,7 @@
 /** All jobs, newest first, filterable; running ones move live. */
 import { useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
-import { JobBar } from '../components/ProgressBar.tsx';
+import { JobBar, OcrBar } from '../components/ProgressBar.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { query } from '../lib/api.ts';
 import { dateTime, duration, folderLabel, num } from '../lib/format.ts';
@@ -100,6 +100,14 @@ export function JobsPage() {
                   <td>
                     <JobBar progress={j.progress} label={`Progress of job ${j.id.slice(0, 8)}`} running={!isFinal(j.status)} />
                     <span className="small muted">{j.progress.percent}%</span>
+                    {j.ocr && (
+                      <div data-testid="jobs-ocr">
+                        <OcrBar ocr={j.ocr} label={`OCR progress of job ${j.id.slice(0, 8)}`} />
+                        <span className="small muted">
+                          OCR {num(j.ocr.pagesDone)} / {num(j.ocr.pagesTotal)} pages
+                        </span>
+                      </div>
+                    )}
                   </td>
                   <td className="num">{num(j.progress.total)}</td>
                   <td className={`num${j.progress.failed ? ' text-bad' : ''}`}>{num(j.progress.failed)}</td>
