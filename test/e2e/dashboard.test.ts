@@ -2,19 +2,21 @@
  * The web dashboard in headless Chromium against a real `docsight start` with a generated
  * folder: it is served at `/` without shadowing the API, the counts it shows equal the API's, a
  * scan started from the page shows its progress live up to 100%, a document opens, the key
- * prompt appears on a 401, and screenshots of the main pages land in test-output/screenshots/.
+ * prompt appears on a 401, an attachment read by OCR shows the e-mail it is in and its OCR, and screenshots of the main pages land in test-output/screenshots/.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
-import { generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
-import { api, enc } from '../support/http.ts';
+import { buildEml } from '../support/container-fixtures.ts';
+import { buildDocx, generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
+import { api, enc, waitForJob } from '../support/http.ts';
+import { GROUND_TRUTH, ocrFixturesAvailable, renderTextPage } from '../support/ocr-fixtures.ts';
 import { freePort, type Proc, REPO, startDocsight, waitForHttp } from '../support/processes.ts';
 
 const SHOTS = path.join(REPO, 'test-output', 'screenshots');
@@ -266,6 +268,57 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
     const inB = await api<Insights>(base, 'GET', `/v1/folders/${enc(b)}/insights`);
     await waitText('stat-documents', fmt(inB.body.documentCount));
     await page.evaluate("sessionStorage.removeItem('docsight.apiKey')");
+  });
+
+  it('shows a scanned attachment inside its e-mail with its OCR, and the e-mail its attachments', { skip: !ocrFixturesAvailable() && 'the DejaVu font (fonts-dejavu-core) is not installed' }, async () => {
+    const mail = path.join(dir, 'documents', 'Mail');
+    await mkdir(mail, { recursive: true });
+    const scan = await renderTextPage(GROUND_TRUTH.eng, { dpi: 150 });
+    await writeFile(
+      path.join(mail, 'offer.eml'),
+      buildEml({
+        subject: 'Signed offer',
+        parts: [
+          { contentType: 'text/plain; charset=utf-8', body: 'The signed offer is attached.' },
+          { contentType: 'image/png', disposition: 'attachment; filename="signed.png"', encoding: 'base64', body: scan },
+          { contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', disposition: 'attachment; filename="terms.docx"', encoding: 'base64', body: buildDocx({ title: 'Terms', paragraphs: ['Terms and conditions of the offer.'] }) },
+        ],
+      }),
+    );
+    const started = await api<{ id: string }>(base, 'POST', '/v1/scans', { path: 'Mail' });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const job = await waitForJob(base, started.body.id, 240_000);
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    const listed = (await api<{ items: { id: string; path: string; ocr: { pages: number | null; confidence: number | null } | null }[] }>(base, 'GET', `/v1/folders/${enc('Mail')}/documents?origin=attachment`)).body.items;
+    const signed = listed.find((d) => d.path === 'Mail/offer.eml#1/signed.png');
+    assert.ok(signed?.ocr?.confidence, JSON.stringify(listed));
+
+    await page.goto(`${base}/documents/${signed.id}`);
+    const ocr = page.getByTestId('document-ocr');
+    await ocr.waitFor();
+    const ocrText = (await ocr.textContent()) ?? '';
+    assert.match(ocrText, /Text sourceOCR of scanned pages or images/);
+    assert.match(ocrText, new RegExp(`Pages read${signed.ocr?.pages}`));
+    assert.match(ocrText, new RegExp(`Mean confidence${signed.ocr?.confidence.toFixed(1)}%`));
+    await shot('10-scanned-attachment');
+    const inside = page.getByTestId('document-parent').getByRole('link');
+    assert.equal(await inside.textContent(), 'Mail/offer.eml');
+    await inside.click();
+    await page.waitForURL(/\/documents\/[0-9a-f-]{36}$/);
+    await waitText('document-name', 'offer.eml');
+    const children = page.getByTestId('document-children');
+    assert.deepEqual(await children.getByRole('link').allTextContents(), ['signed.png', 'terms.docx']);
+    assert.match((await children.getByRole('heading').textContent()) ?? '', /^Attachments \(2\)$/);
+
+    // The folder's panels count the attachments and the scan; the table marks and badges them.
+    await page.goto(`${base}/folders/Mail`);
+    await waitText('contents-attachments', '2');
+    await waitText('ocr-scanned', '1');
+    await page.getByTestId('contents-attachments').click();
+    await waitText('docs-range', '1–2 (filtered)');
+    assert.deepEqual(await page.getByTestId('origin-marker').allTextContents(), ['attachment', 'attachment']);
+    assert.match((await page.getByTestId('ocr-badge').first().textContent()) ?? '', /^OCR \d+%/);
+    await shot('11-folder-with-attachments');
   });
 
   it('is keyboard reachable: the first Tab lands on the skip link', async () => {
