@@ -16,6 +16,7 @@ import { parseConfig } from '../../src/config.ts';
 import { findTesseractBinary } from '../../src/ocr/index.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { buildEml } from '../support/container-fixtures.ts';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
 import { api, appOf, enc, waitForJob } from '../support/http.ts';
@@ -226,6 +227,65 @@ for (const engine of engines) describe(`scans, e-mails and archives through the 
     const left = (await rows()).filter((r) => r.path.startsWith('Mail/'));
     assert.equal(left.length, 3);
     for (const r of left) assert.ok(r.deleted_at, `${r.path} is deleted`);
+  });
+});
+
+describe('classification and OCR_FOLDERS with scans', { skip: !ocrFixturesAvailable() && 'the DejaVu font (fonts-dejavu-core) is not installed' }, () => {
+  let db: TestDatabase;
+  let root: string;
+  let runtime: Runtime;
+  let fake: FakeOpenAI;
+
+  before(async () => {
+    fake = await startFakeOpenAI();
+    db = await createTestDatabase({ migrate: false });
+    root = await mkdtemp(path.join(tmpdir(), 'docsight-ocr-classify-'));
+    const page = await renderTextPage(english, { dpi: 300 });
+    await mkdir(path.join(root, 'Post'), { recursive: true });
+    await mkdir(path.join(root, 'Archive'), { recursive: true });
+    await writeFile(path.join(root, 'Post', 'letter.pdf'), await asImageOnlyPdf([page], 300));
+    await writeFile(
+      path.join(root, 'Post', 'mail.eml'),
+      buildEml({ subject: 'Scan attached', parts: [{ contentType: 'text/plain', body: 'See the scan.' }, { contentType: 'image/png', disposition: 'attachment; filename="scan.png"', encoding: 'base64', body: await rotated(page, 180) }] }),
+    );
+    await writeFile(path.join(root, 'Archive', 'old scan.png'), page);
+    const config = parseConfig({
+      DATABASE_URL: db.url,
+      QUEUE_NAME: `t${Date.now().toString(36)}ocrc`,
+      DOCS_ROOT: root,
+      PORT: '0',
+      OCR_FOLDERS: 'Post',
+      OPENAI_BASE_URL: fake.url,
+      OPENAI_API_KEY: 'test-key',
+      LLM_MODEL: 'gpt-4o-mini',
+    });
+    runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    await fake?.close();
+    await db?.drop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('reads scans only inside OCR_FOLDERS', async () => {
+    const job = await scan(runtime, '.');
+    assert.equal(job.ocr?.documents, 2, 'the letter and the attachment in Post');
+    const archived = await db.db.selectFrom('documents').select(['status', 'ocr_status', 'ocr_error_code']).where('path', '=', 'Archive/old scan.png').executeTakeFirstOrThrow();
+    assert.deepEqual(archived, { status: 'unsupported', ocr_status: 'skipped', ocr_error_code: 'ocr_off' });
+  });
+
+  it('classifies scans and attachments from their OCR text', async () => {
+    const app = appOf(runtime);
+    const start = await api<{ id: string }>(app, 'POST', '/v1/classifications', { path: 'Post' });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    const job = await waitForJob(app, start.body.id, 60_000);
+    assert.equal(job.status, 'completed', JSON.stringify(job));
+    // The letter, the e-mail and its attachment: one request each, the scans with their OCR text.
+    assert.equal(job.progress.done, 3);
+    const sent = fake.requests.map((r) => r.messages.map((m) => m.content).join('\n'));
+    assert.equal(sent.filter((text) => /auditors/.test(text)).length, 2, 'the letter and the upside-down attachment were sent as read by OCR');
   });
 });
 
