@@ -1,6 +1,7 @@
 /**
  * Classifying one document: plan within the token budget, book the shared rate limit, call the
- * provider, validate (one repair), and add up usage. Free of database and configuration: every
+ * provider, normalise and validate (one repair, only for an answer that cannot be normalised into
+ * a usable one), and add up usage. Free of database and configuration: every
  * setting is a parameter, so the worker, the CLI and the benchmark share it unchanged.
  */
 import {
@@ -33,6 +34,7 @@ import {
 } from './prompt.ts';
 import type { RateLimiter } from '../rate-limit/index.ts';
 import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
+import { CLASSIFICATION_WARNINGS, type ClassificationWarning } from './types.ts';
 import type { ChatMessage, ClassificationResult, CompleteOptions, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
 import type { z } from 'zod';
 
@@ -103,6 +105,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     const { signal } = callOpts;
     const { finalZod, partialZod, schemas, settings, plan } = prepare(input);
     const usage: Usage = { inputTokens: 0, outputTokens: 0, requests: 0 };
+    const warnings = new Set<ClassificationWarning>();
     const words = settings.summaryMaxWords;
 
     /** One request, then at most one repair; every request checked against the budget before it leaves. */
@@ -117,7 +120,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     ): Promise<T> {
       const first = await send(messages, output, maxOutputTokens, expectedOutput, sig, knownPromptTokens);
       const v1 = validateAnswer(first.content, zod, input.taxonomy);
-      if (v1.ok) return v1.value;
+      if (v1.ok) return accept(v1);
       const problem = first.truncated ? `it was cut off at the output limit, so keep it shorter (${v1.problem})` : v1.problem;
       const repair = [
         ...messages,
@@ -125,8 +128,13 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       ];
       const second = await send(repair, output, maxOutputTokens, expectedOutput, sig);
       const v2 = validateAnswer(second.content, zod, input.taxonomy);
-      if (v2.ok) return v2.value;
+      if (v2.ok) return accept(v2);
       throw new ProviderError('invalid_output', `The model's answer was invalid, and again after a repair request: ${v2.problem}`);
+    }
+
+    function accept<T>(v: { value: T; warnings: readonly ClassificationWarning[] }): T {
+      for (const w of v.warnings) warnings.add(w);
+      return v.value;
     }
 
     /** `knownPromptTokens`: what planning already counted for exactly these messages and schema. */
@@ -195,7 +203,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     }
 
     const result: ClassificationResult = {
-      tags: normaliseTags(answer.tags),
+      tags: sortTags(answer.tags),
       primaryCategory: answer.primaryCategory,
       summary: answer.summary.trim(),
       summaryLanguage: input.summaryLanguage ?? (answer.summaryLanguage.trim().toLowerCase() || input.documentLanguage || 'und'),
@@ -205,6 +213,8 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       costUsd: estimateCost(provider.model, usage.inputTokens, usage.outputTokens, prices),
       model: provider.model,
       promptVersion: PROMPT_VERSION,
+      // A requested summary language replaces whatever the model reported, so dropping that report changed nothing.
+      warnings: CLASSIFICATION_WARNINGS.filter((w) => warnings.has(w) && !(w === 'summary_language_dropped' && input.summaryLanguage)),
     };
     return result;
   }
@@ -302,11 +312,9 @@ function clipNotes(p: PartialResult): PartialResult {
   return { ...p, notes: headTokens(p.notes, 3 * NOTES_MAX_WORDS) };
 }
 
-/** Unique labels (highest confidence kept), highest confidence first. */
-function normaliseTags(tags: readonly TagScore[]): TagScore[] {
-  const best = new Map<string, number>();
-  for (const t of tags) best.set(t.label, Math.max(best.get(t.label) ?? 0, t.confidence));
-  return [...best].map(([label, confidence]) => ({ label, confidence })).sort((a, b) => b.confidence - a.confidence || a.label.localeCompare(b.label));
+/** Highest confidence first (labels are unique already: the normaliser merged duplicates). */
+function sortTags(tags: readonly TagScore[]): TagScore[] {
+  return tags.map(({ label, confidence }) => ({ label, confidence })).sort((a, b) => b.confidence - a.confidence || a.label.localeCompare(b.label));
 }
 
 function checkInput(input: ClassifyInput): void {

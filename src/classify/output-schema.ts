@@ -5,7 +5,8 @@
  * server that ignores the schema is caught by validation.
  */
 import { z } from 'zod';
-import type { OutputSchema, Taxonomy } from './types.ts';
+import { normaliseAnswer } from './normalise-answer.ts';
+import type { ClassificationWarning, OutputSchema, Taxonomy } from './types.ts';
 import type { PartialResult } from './prompt.ts';
 
 type LabelTuple = [string, ...string[]];
@@ -58,11 +59,11 @@ export function toOutputSchema(name: string, schema: z.ZodType): OutputSchema {
   return { name, schema: json };
 }
 
-export type Validation<T> = { ok: true; value: T } | { ok: false; problem: string };
+export type Validation<T> = { ok: true; value: T; warnings: ClassificationWarning[] } | { ok: false; problem: string };
 
 /**
- * Parses and validates a raw answer. Tolerates what weaker OpenAI-compatible servers add around
- * JSON (code fences) and label case differences, and nothing else.
+ * Parses, normalises (normalise-answer.ts) and validates a raw answer. Tolerates code fences around
+ * the JSON and whatever the normaliser can set right, reported as warnings; nothing else.
  */
 export function validateAnswer<T>(raw: string, schema: z.ZodType<T>, taxonomy: Taxonomy): Validation<T> {
   let parsed: unknown;
@@ -71,8 +72,9 @@ export function validateAnswer<T>(raw: string, schema: z.ZodType<T>, taxonomy: T
   } catch (error) {
     return { ok: false, problem: `the answer is not valid JSON (${error instanceof Error ? error.message : String(error)})` };
   }
-  const result = schema.safeParse(canonicaliseLabels(parsed, taxonomy));
-  if (result.success) return { ok: true, value: result.data };
+  const { value, warnings } = normaliseAnswer(parsed, taxonomy);
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data, warnings };
   return { ok: false, problem: z.prettifyError(result.error) };
 }
 
@@ -80,19 +82,4 @@ function stripFences(raw: string): string {
   const trimmed = raw.trim();
   const fenced = /^```(?:json)?\s*\n([\s\S]*?)\n?```$/i.exec(trimmed);
   return fenced?.[1] ?? trimmed;
-}
-
-/** "meeting notes " → "Meeting Notes": a spelling slip is not a tag outside the taxonomy. */
-function canonicaliseLabels(value: unknown, taxonomy: Taxonomy): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  const byKey = new Map(taxonomy.labels.map((l) => [l.name.trim().toLowerCase(), l.name]));
-  const canon = (v: unknown) => (typeof v === 'string' ? (byKey.get(v.trim().toLowerCase()) ?? v) : v);
-  const obj = { ...(value as Record<string, unknown>) };
-  if (Array.isArray(obj.tags)) {
-    obj.tags = obj.tags.map((t: unknown) =>
-      typeof t === 'object' && t !== null && !Array.isArray(t) ? { ...(t as Record<string, unknown>), label: canon((t as Record<string, unknown>).label) } : t,
-    );
-  }
-  if ('primaryCategory' in obj) obj.primaryCategory = canon(obj.primaryCategory);
-  return obj;
 }

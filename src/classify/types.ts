@@ -47,6 +47,21 @@ export interface Usage {
 
 export type ClassificationStrategy = 'single' | 'map-reduce';
 
+/**
+ * What was set right in the model's answers instead of sending a repair request (see
+ * normalise-answer.ts): the result is kept, and says how far the model strayed.
+ */
+export const CLASSIFICATION_WARNINGS = [
+  'label_spelling_corrected',
+  'confidence_rescaled',
+  'confidence_clamped',
+  'duplicate_labels_merged',
+  'primary_category_added_to_tags',
+  'summary_language_dropped',
+] as const;
+
+export type ClassificationWarning = (typeof CLASSIFICATION_WARNINGS)[number];
+
 export interface ClassificationResult {
   /** Sorted by confidence, highest first; labels unique. */
   tags: TagScore[];
@@ -62,6 +77,8 @@ export interface ClassificationResult {
   costUsd: number;
   model: string;
   promptVersion: string;
+  /** What was normalised in the model's answers (every request of the document); empty when nothing was. */
+  warnings: ClassificationWarning[];
 }
 
 export interface ChatMessage {

@@ -72,7 +72,7 @@ describe('classification through the OpenAI SDK', () => {
   });
   beforeEach(() => {
     fake.reset();
-    fake.set({ latencyMs: 0, rateLimitRate: 0, serverErrorRate: 0, hangRate: 0, malformedRate: 0, outOfTaxonomyRate: 0, retryAfterSeconds: 1, apiKey: 'test-key' });
+    fake.set({ latencyMs: 0, rateLimitRate: 0, serverErrorRate: 0, hangRate: 0, malformedRate: 0, outOfTaxonomyRate: 0, sloppyRate: 0, retryAfterSeconds: 1, apiKey: 'test-key' });
   });
 
   it('happy path: one structured request gives tags, category, summary, usage and cost', async () => {
@@ -180,6 +180,80 @@ describe('classification through the OpenAI SDK', () => {
     const error = await rejectsWith(classifier().classify(meetingDoc), 'invalid_output', false);
     assert.equal(fake.stats.requests, 2, 'exactly one repair attempt');
     assert.deepEqual(classificationFailure(error), { code: 'invalid_output', message: error.message, retryable: false });
+  });
+
+  it('keeps every answer of a server that breaks the prompt\'s rules, normalised, with one request per document and warnings', async () => {
+    fake.set({ sloppyRate: 1 });
+    const c = classifier();
+    const docs: ClassifyInput[] = Array.from({ length: 150 }, (_, i) => {
+      const label = labelNames[i % labelNames.length] ?? 'Miscellaneous';
+      return {
+        text: `Document ${i}. ${label}: this is about ${label.toLowerCase()} and more ${label.toLowerCase()}.`,
+        fileName: `doc-${i}.txt`,
+        // Two thirds have a detected language for the dropped summary language to fall back to.
+        ...(i % 3 === 0 ? {} : { documentLanguage: i % 3 === 1 ? 'en' : 'nl' }),
+        taxonomy,
+      };
+    });
+    const settled = await Promise.allSettled(docs.map((d) => c.classify(d)));
+    const failed = settled.filter((s) => s.status === 'rejected');
+    assert.ok(failed.length < docs.length / 100, `${failed.length} of ${docs.length} failed`);
+    assert.equal(failed.length, 0, failed[0]?.status === 'rejected' ? String(failed[0].reason) : '');
+    assert.equal(fake.stats.byOutcome.sloppy, docs.length, 'every answer was sloppy');
+    assert.equal(fake.stats.requests, docs.length, 'one request per document: no repair');
+    settled.forEach((s, i) => {
+      assert.equal(s.status, 'fulfilled');
+      if (s.status !== 'fulfilled') return;
+      const r = s.value;
+      assertValidResult(r);
+      assert.equal(r.usage.requests, 1);
+      const labels = r.tags.map((t) => t.label);
+      assert.equal(new Set(labels).size, labels.length, 'duplicates merged');
+      // The fake's sloppy primary category is a label it did not tag: kept, and now among the tags.
+      assert.ok(r.tags.some((t) => t.label === r.primaryCategory && t.confidence === r.tags[0]?.confidence));
+      assert.equal(r.summaryLanguage, docs[i]?.documentLanguage ?? 'und');
+      for (const w of ['label_spelling_corrected', 'confidence_rescaled', 'duplicate_labels_merged', 'primary_category_added_to_tags', 'summary_language_dropped'] as const) {
+        assert.ok(r.warnings.includes(w), `warning ${w} missing from ${r.warnings.join(', ')}`);
+      }
+      assert.ok(!r.warnings.includes('confidence_clamped'));
+    });
+  });
+
+  it('a clean answer has no warnings; a requested summary language makes a dropped one moot', async () => {
+    const clean = await classifier().classify(meetingDoc);
+    assert.deepEqual(clean.warnings, []);
+    fake.set({ script: ['sloppy'] });
+    const sloppy = await classifier().classify({ ...meetingDoc, summaryLanguage: 'nl' });
+    assert.equal(sloppy.summaryLanguage, 'nl');
+    assert.ok(!sloppy.warnings.includes('summary_language_dropped'));
+    assert.ok(sloppy.warnings.includes('primary_category_added_to_tags'));
+    assert.equal(fake.stats.requests, 2);
+  });
+
+  it('long document against a sloppy server: map and reduce answers are normalised, no repair', async () => {
+    fake.set({ sloppyRate: 1 });
+    const text = Array.from({ length: 60 }, (_, i) => `Section ${i}: the technical documentation describes component ${i}. `.repeat(4)).join('\n\n');
+    const result = await classifier({}, { maxInputTokens: 2500, chunkOverlapTokens: 50 }).classify({ ...meetingDoc, text });
+    assert.equal(result.strategy, 'map-reduce');
+    assertValidResult(result);
+    assert.equal(result.usage.requests, fake.stats.requests);
+    assert.equal(fake.stats.byOutcome.sloppy, fake.stats.requests);
+    assert.ok(fake.requests.every((r) => !r.messages.some((m) => /rejected/.test(m.content))), 'no repair request');
+    assert.ok(result.warnings.includes('confidence_rescaled'));
+  });
+
+  it('an unusable answer is still repaired once, and a sloppy repair is kept', async () => {
+    fake.set({ script: ['malformed', 'sloppy'] });
+    const result = await classifier().classify(meetingDoc);
+    assertValidResult(result);
+    assert.equal(result.usage.requests, 2);
+    assert.ok(result.warnings.includes('primary_category_added_to_tags'));
+  });
+
+  it('an answer that is not JSON twice fails with invalid_output after one repair', async () => {
+    fake.set({ script: ['malformed', 'malformed'] });
+    await rejectsWith(classifier().classify(meetingDoc), 'invalid_output', false);
+    assert.equal(fake.stats.requests, 2);
   });
 
   it('maps a wrong key to auth, not retried', async () => {

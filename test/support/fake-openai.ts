@@ -6,7 +6,7 @@
  * Answers to structured-output requests are built from the request's own JSON schema: label enums
  * are read from it, and labels are picked deterministically by matching their words in the document
  * text (else "Miscellaneous"). Faults (429 with Retry-After, 500, hangs, malformed JSON, labels outside
- * the taxonomy, cut-off answers) come from a script consumed one per request, then from seeded rates.
+ * the taxonomy, cut-off answers, answers that break the prompt's rules) come from a script consumed one per request, then from seeded rates.
  *
  *   const fake = await startFakeOpenAI({ latencyMs: 50 });
  *   const provider = createOpenAIProvider({ baseURL: fake.url, model: 'gpt-4o-mini', apiKey: 'test' });
@@ -31,7 +31,13 @@ export type FakeOutcome =
   /** 200 with valid JSON whose tag and primaryCategory are outside the schema's enum. */
   | 'out-of-taxonomy'
   /** 200 with finish_reason "length" and JSON cut in the middle. */
-  | 'truncated';
+  | 'truncated'
+  /**
+   * 200 with JSON that fits the schema's shape but breaks the prompt's rules, as small open models
+   * do: a primary category that is not among the tags, a label tagged twice (once in other case
+   * and spacing), confidences on a 0..100 scale and a language name instead of a code.
+   */
+  | 'sloppy';
 
 export interface FakeOpenAIBehaviour {
   /** Delay before every answer (errors included), ms. */
@@ -44,6 +50,7 @@ export interface FakeOpenAIBehaviour {
   hangRate: number;
   malformedRate: number;
   outOfTaxonomyRate: number;
+  sloppyRate: number;
   /** Retry-After header on 429s, seconds (may be fractional). */
   retryAfterSeconds: number;
   /** Also send `retry-after-ms` (OpenAI's own header, which the SDK prefers). */
@@ -108,13 +115,14 @@ const DEFAULTS: FakeOpenAIBehaviour = {
   hangRate: 0,
   malformedRate: 0,
   outOfTaxonomyRate: 0,
+  sloppyRate: 0,
   retryAfterSeconds: 1,
   seed: 1,
   model: 'gpt-4o-mini',
   recordLimit: 1000,
 };
 
-const OUTCOMES: RecordedRequest['outcome'][] = ['ok', 'rate-limit', 'server-error', 'hang', 'malformed', 'out-of-taxonomy', 'truncated', 'context-length', 'unauthorized', 'bad-request'];
+const OUTCOMES: RecordedRequest['outcome'][] = ['ok', 'rate-limit', 'server-error', 'hang', 'malformed', 'out-of-taxonomy', 'truncated', 'sloppy', 'context-length', 'unauthorized', 'bad-request'];
 
 function emptyStats(): FakeOpenAIStats {
   return {
@@ -247,6 +255,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     let finish = 'stop';
     if (outcome === 'malformed') content = `${answer.slice(0, Math.max(1, Math.floor(answer.length / 2)))} <- not JSON`;
     if (outcome === 'out-of-taxonomy') content = JSON.stringify(outOfTaxonomy(JSON.parse(answer) as unknown));
+    if (outcome === 'sloppy') content = JSON.stringify(sloppy(JSON.parse(answer) as unknown, findLabelEnum(schema) ?? []));
     if (outcome === 'truncated') {
       content = answer.slice(0, Math.max(1, Math.floor(answer.length / 3)));
       finish = 'length';
@@ -276,6 +285,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     if (r < (edge += b.hangRate)) return 'hang';
     if (r < (edge += b.malformedRate)) return 'malformed';
     if (r < (edge += b.outOfTaxonomyRate)) return 'out-of-taxonomy';
+    if (r < (edge += b.sloppyRate)) return 'sloppy';
     return 'ok';
   }
 
@@ -478,6 +488,20 @@ function outOfTaxonomy(answer: unknown): Json {
   const out = { ...(answer as Record<string, Json>) };
   out.tags = [{ label: invented, confidence: 0.9 }];
   if ('primaryCategory' in out) out.primaryCategory = invented;
+  return out;
+}
+
+/** See the 'sloppy' outcome. Partial answers (no primaryCategory) get the tag slips only. */
+function sloppy(answer: unknown, labels: readonly string[]): Json {
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return answer as Json;
+  const out = { ...(answer as Record<string, Json>) };
+  const tags = Array.isArray(out.tags) ? (out.tags as { label: string; confidence: number }[]) : [];
+  const first = tags[0];
+  const percent = tags.map((t) => ({ label: t.label, confidence: Math.round(t.confidence * 100) }));
+  if (first) percent.push({ label: ` ${first.label.toLowerCase()} `, confidence: Math.max(1, Math.round(first.confidence * 50)) });
+  out.tags = percent;
+  if ('primaryCategory' in out) out.primaryCategory = labels.find((l) => !tags.some((t) => t.label === l)) ?? out.primaryCategory ?? null;
+  if ('summaryLanguage' in out) out.summaryLanguage = 'English';
   return out;
 }
 

@@ -49,25 +49,53 @@ describe('output schema', () => {
     if (!v.ok) assert.match(v.problem, /tags/);
   });
 
-  it('rejects a primaryCategory that is not among the tags', () => {
-    const bad = { ...valid, primaryCategory: 'Compliance' };
-    const v = validateAnswer(JSON.stringify(bad), finalAnswerSchema(taxonomy), taxonomy);
-    assert.equal(v.ok, false);
+  it('keeps a primaryCategory that is not among the tags by adding it, with a warning', () => {
+    const v = validateAnswer(JSON.stringify({ ...valid, primaryCategory: 'Compliance' }), finalAnswerSchema(taxonomy), taxonomy);
+    assert.ok(v.ok);
+    if (v.ok) {
+      assert.deepEqual(v.value.tags.map((t) => t.label), ['Meeting Notes', 'Compliance']);
+      assert.deepEqual(v.warnings, ['primary_category_added_to_tags']);
+    }
   });
 
-  it('rejects confidence outside 0..1, extra keys and non-JSON', () => {
+  it('clamps confidence outside 0..1 with a warning; rejects no tags, extra keys and non-JSON', () => {
     const schema = finalAnswerSchema(taxonomy);
-    assert.equal(validateAnswer(JSON.stringify({ ...valid, tags: [{ label: 'Meeting Notes', confidence: 3 }] }), schema, taxonomy).ok, false);
+    const clamped = validateAnswer(JSON.stringify({ ...valid, tags: [{ label: 'Meeting Notes', confidence: 300 }] }), schema, taxonomy);
+    assert.ok(clamped.ok);
+    if (clamped.ok) {
+      assert.equal(clamped.value.tags[0]?.confidence, 1);
+      assert.deepEqual(clamped.warnings, ['confidence_clamped']);
+    }
+    const noTags = validateAnswer(JSON.stringify({ ...valid, tags: [] }), schema, taxonomy);
+    assert.equal(noTags.ok, false);
+    if (!noTags.ok) assert.match(noTags.problem, /tags/);
     assert.equal(validateAnswer(JSON.stringify({ ...valid, run: 'rm -rf /' }), schema, taxonomy).ok, false);
     const v = validateAnswer('{"tags": [', schema, taxonomy);
     assert.equal(v.ok, false);
     if (!v.ok) assert.match(v.problem, /not valid JSON/);
   });
 
-  it('forgives label case and code fences, nothing more', () => {
+  it('forgives label case and code fences', () => {
     const sloppy = { ...valid, tags: [{ label: ' meeting notes', confidence: 0.9 }], primaryCategory: 'MEETING NOTES' };
     const v = validateAnswer('```json\n' + JSON.stringify(sloppy) + '\n```', finalAnswerSchema(taxonomy), taxonomy);
     assert.ok(v.ok);
-    if (v.ok) assert.equal(v.value.primaryCategory, 'Meeting Notes');
+    if (v.ok) {
+      assert.equal(v.value.primaryCategory, 'Meeting Notes');
+      assert.deepEqual(v.warnings, ['label_spelling_corrected']);
+    }
+  });
+
+  it('a clean answer passes unchanged, without warnings', () => {
+    const v = validateAnswer(JSON.stringify(valid), finalAnswerSchema(taxonomy), taxonomy);
+    assert.ok(v.ok);
+    if (v.ok) {
+      assert.deepEqual(v.value, valid);
+      assert.deepEqual(v.warnings, []);
+    }
+  });
+
+  it('the JSON schema sent to the model stays strict: confidences 0..1', () => {
+    const { schema } = toOutputSchema('document_classification', finalAnswerSchema(taxonomy));
+    assert.equal(prop(schema, 'properties', 'tags', 'items', 'properties', 'confidence', 'minimum'), 0);
   });
 });
