@@ -202,6 +202,8 @@ export interface Classification {
   outputTokens: number;
   costUsd: number;
   needsReview: boolean;
+  /** What was normalised in the model's answers instead of a repair request; empty for a clean answer. */
+  warnings: string[];
   jobId: string | null;
   createdAt: string;
 }

@@ -119,6 +119,11 @@ export const ClassificationSchema = z
     outputTokens: z.number().int(),
     costUsd: z.number(),
     needsReview: z.boolean(),
+    warnings: z
+      .array(z.string())
+      .describe(
+        "What was set right in the model's answers instead of a repair request: label_spelling_corrected, confidence_rescaled, confidence_clamped, duplicate_labels_merged, primary_category_added_to_tags, summary_language_dropped; empty for a clean answer",
+      ),
     jobId: z.string().nullable(),
     createdAt: z.string(),
   })

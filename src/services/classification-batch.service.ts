@@ -66,6 +66,7 @@ export function createClassifyService(opts: {
             outputTokens: r.usage.outputTokens,
             costUsd: r.costUsd,
             needsReview: tags.some((t) => t.needsReview),
+            warnings: r.warnings,
           },
         };
       } catch (err) {

@@ -31,6 +31,8 @@ export interface ClassificationOutput {
   outputTokens: number;
   costUsd: number;
   needsReview: boolean;
+  /** What the classifier normalised in the model's answers; absent: none. */
+  warnings?: string[];
 }
 
 export interface NewClassification extends ResultKey, ClassificationOutput {
@@ -57,6 +59,7 @@ export interface ClassificationView {
   outputTokens: number;
   costUsd: number;
   needsReview: boolean;
+  warnings: string[];
   jobId: string | null;
   createdAt: Date;
 }
@@ -133,6 +136,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
             output_tokens: c.outputTokens,
             cost_usd: c.costUsd,
             needs_review: c.needsReview,
+            warnings: c.warnings ?? [],
             job_id: c.jobId,
           })),
         )
@@ -150,6 +154,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
               output_tokens: eb.ref('excluded.output_tokens'),
               cost_usd: eb.ref('excluded.cost_usd'),
               needs_review: eb.ref('excluded.needs_review'),
+              warnings: eb.ref('excluded.warnings'),
               job_id: eb.ref('excluded.job_id'),
               created_at: sql`now()`,
             })),
@@ -369,6 +374,7 @@ export function createClassificationsRepository(db: Db) {
         outputTokens: r.output_tokens,
         costUsd: Number(r.cost_usd),
         needsReview: r.needs_review,
+        warnings: r.warnings,
         jobId: r.job_id,
         createdAt: r.created_at,
       }));

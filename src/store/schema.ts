@@ -159,6 +159,8 @@ export interface ClassificationsTable {
   output_tokens: number;
   cost_usd: ColumnType<number, number | string | undefined, number | string>;
   needs_review: Generated<boolean>;
+  /** Codes of what was normalised in the model's answers (migration 0011). */
+  warnings: ColumnType<string[], string[] | undefined, string[]>;
   job_id: string | null;
   created_at: CreatedAt;
 }

@@ -13,6 +13,7 @@ import * as m0007 from './0007_folder_stats.ts';
 import * as m0008 from './0008_folder_bounds.ts';
 import * as m0009 from './0009_search_sample.ts';
 import * as m0010 from './0010_containers_ocr.ts';
+import * as m0011 from './0011_classification_warnings.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0008_folder_bounds': m0008,
   '0009_search_sample': m0009,
   '0010_containers_ocr': m0010,
+  '0011_classification_warnings': m0011,
 };
