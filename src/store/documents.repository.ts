@@ -236,6 +236,31 @@ const EXTRACTED_RECORD = sql.raw(`id uuid, size bigint, mtime timestamptz, sha25
   ocr_status text, ocr_job_id uuid, ocr_pages integer, ocr_confidence real, ocr_languages text[],
   ocr_low_confidence boolean, ocr_error_code text, ocr_error_message text`);
 
+/** One extracted (or failed) document as the record EXTRACTED_RECORD reads. */
+function extractedRecord(u: Exclude<DocumentUpdate, { status: 'unchanged' }>) {
+  const file = { id: u.id, size: u.size, mtime: u.mtime.toISOString(), sha256: u.sha256, mime_type: u.mimeType, format: u.format, status: u.status };
+  if (u.status === 'failed') {
+    return { ...file, error_code: u.errorCode, error_message: u.errorMessage, metadata: {}, text_truncated: false, text_source: null };
+  }
+  return {
+    ...file,
+    error_code: u.status === 'unsupported' ? 'unsupported' : null,
+    error_message: null,
+    title: u.title,
+    author: u.author,
+    doc_created: u.docCreated,
+    doc_modified: u.docModified,
+    language: u.language,
+    page_count: u.pageCount,
+    word_count: u.wordCount,
+    metadata: u.metadata,
+    text: u.text,
+    text_truncated: u.textTruncated,
+    text_source: u.textSource ?? null,
+    ...ocrColumns(u.ocr),
+  };
+}
+
 function ocrColumns(o: OcrState | undefined) {
   return {
     ocr_status: o?.status ?? null,
@@ -324,46 +349,7 @@ export function createDocumentsRepository(db: Db) {
       const full = updates.filter((u) => u.status !== 'unchanged');
       const touched = updates.filter((u) => u.status === 'unchanged');
       if (full.length > 0) {
-        const payload = full.map((u) =>
-          u.status === 'failed'
-            ? {
-                id: u.id,
-                size: u.size,
-                mtime: u.mtime.toISOString(),
-                sha256: u.sha256,
-                mime_type: u.mimeType,
-                format: u.format,
-                status: 'failed',
-                error_code: u.errorCode,
-                error_message: u.errorMessage,
-                metadata: {},
-                text_truncated: false,
-                text_source: null,
-              }
-            : {
-                id: u.id,
-                size: u.size,
-                mtime: u.mtime.toISOString(),
-                sha256: u.sha256,
-                mime_type: u.mimeType,
-                format: u.format,
-                status: u.status,
-                error_code: u.status === 'unsupported' ? 'unsupported' : null,
-                error_message: null,
-                title: u.title,
-                author: u.author,
-                doc_created: u.docCreated,
-                doc_modified: u.docModified,
-                language: u.language,
-                page_count: u.pageCount,
-                word_count: u.wordCount,
-                metadata: u.metadata,
-                text: u.text,
-                text_truncated: u.textTruncated,
-                text_source: u.textSource ?? null,
-                ...ocrColumns(u.ocr),
-              },
-        );
+        const payload = full.map(extractedRecord);
         await sql`
           update documents d set
             size = x.size, mtime = x.mtime, sha256 = x.sha256, mime_type = x.mime_type,
@@ -445,8 +431,8 @@ export function createDocumentsRepository(db: Db) {
       }
       if (rows.length === 0) return [];
       const payload = rows.map(({ e, id }) => {
-        const u = e.update;
-        const common = {
+        return {
+          ...extractedRecord(e.update),
           id,
           path: e.path,
           folder: e.folder,
@@ -456,32 +442,7 @@ export function createDocumentsRepository(db: Db) {
           file_id: fileId,
           embedded_at: e.embeddedAt,
           origin: e.origin,
-          size: u.size,
-          mtime: u.mtime.toISOString(),
-          sha256: u.sha256,
-          mime_type: u.mimeType,
-          format: u.format,
-          status: u.status,
         };
-        return u.status === 'failed'
-          ? { ...common, error_code: u.errorCode, error_message: u.errorMessage, metadata: {}, text_truncated: false, text_source: null }
-          : {
-              ...common,
-              error_code: u.status === 'unsupported' ? 'unsupported' : null,
-              error_message: null,
-              title: u.title,
-              author: u.author,
-              doc_created: u.docCreated,
-              doc_modified: u.docModified,
-              language: u.language,
-              page_count: u.pageCount,
-              word_count: u.wordCount,
-              metadata: u.metadata,
-              text: u.text,
-              text_truncated: u.textTruncated,
-              text_source: u.textSource ?? null,
-              ...ocrColumns(u.ocr),
-            };
       });
       // The rows are locked in id order by the upsert's own order: sorted, as every writer locks them.
       payload.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
