@@ -21,9 +21,8 @@ export const LIKELY_LANGUAGES = [
 
 /**
  * Function words of the languages most business folders are written in. Running text is full of
- * them, so counting them settles most documents in one cheap pass; franc's trigram statistics
- * (~0.15 ms a sample through trigram-language.ts, ~0.5 ms through franc itself, on the 2-core
- * benchmark machine) are asked only when the count is thin or close.
+ * them, so counting them settles most documents in one cheap pass; franc's trigram statistics,
+ * which cost far more a sample, are asked only when the count is thin or close.
  */
 export const FUNCTION_WORDS: Readonly<Record<string, readonly string[]>> = {
   eng: 'the and of to is in that for with this are be on it as was by not or have from which will'.split(' '),

@@ -1,7 +1,7 @@
 /**
  * franc's answer for a fixed list of allowed languages, computed faster. franc scores a sample
  * against each allowed language with one object lookup per (trigram, language) pair, on keys that
- * are fresh strings (~0.5 ms a sample here). This builds, once per script, one table from trigram
+ * are fresh strings. This builds, once per script, one table from trigram
  * to its rank in every allowed language, so a sample costs one lookup per trigram. The models and
  * script expressions are franc's own; the trigram cleaning, arithmetic and tie-breaking are
  * copied from franc 6 and its trigram-utils 2 (clean, getTopScript, getDistance, the stable sort),

@@ -1,7 +1,7 @@
 /**
  * The search indexer: fills the body vectors of documents whose text changed (migration 0006 marks
  * them `search_pending`) when this worker has nothing else to do, so parsing text into a tsvector
- * (~30% of extraction's cost) is off the extraction path. Search is therefore eventually
+ * (a large share of extraction's cost) is off the extraction path. Search is therefore eventually
  * consistent for body text: a document is found by its title, name, tags and summary at once, and
  * by its text moments after the workers' scans and extractions end (classification jobs, which
  * mostly wait on the LLM, do not hold it back); GET /v1/search tells how many wait (`unindexed`).

@@ -37,7 +37,7 @@ const SearchResponse = z
     approximate: z
       .boolean()
       .describe(
-        `True past ${RANK_CANDIDATES} matches: the order is by score among \`rankedWithin\` candidates (up to ${RANK_CANDIDATES} each of: the matches in titles, file names, tags and summaries; the documents the words are among the most frequent of; the first other matches found, score 0); after them, pages go on with the other matches unranked (score -1), so every match is still reached once. False: every match was ranked. The score weighs title, file name and tags most, then category and summary, then the words a text uses most`,
+        `True past ${RANK_CANDIDATES} matches: the order is by score among \`rankedWithin\` candidates, and the other matches follow unranked (score -1); every match is still reached once. How the candidates and the score are chosen: docs/api.md, "Search"`,
       ),
     rankedWithin: z.number().int().nullable().describe('How many matches were ranked when `approximate`; null when every match was'),
     unindexed: z
