@@ -51,6 +51,17 @@ export const OCR_FILTERS = [...OCR_STATUSES, 'low-confidence', 'any'] as const;
 export type OcrFilter = (typeof OCR_FILTERS)[number];
 
 /**
+ * Kinds of personal data extraction detects (src/pii/): Dutch citizen service numbers, IBANs,
+ * payment card numbers, e-mail addresses, phone numbers, dates of birth next to a birth keyword.
+ */
+export const PII_KINDS = ['bsn', 'iban', 'card', 'email', 'phone', 'birthdate'] as const;
+export type PiiKind = (typeof PII_KINDS)[number];
+
+/** The `sensitive` filter of listings and search: a kind, or `any` (a document with any kind). */
+export const SENSITIVE_FILTERS = [...PII_KINDS, 'any'] as const;
+export type SensitiveFilter = (typeof SENSITIVE_FILTERS)[number];
+
+/**
  * Why OCR of a document failed or was skipped: the OCR library's page codes (src/ocr/types.ts),
  * plus `ocr_failed` (anything else) and `ocr_off` (OCR=off, or OCR_FOLDERS leaves it out).
  */
