@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { CHILD_FOLDER_SEPARATOR, safeChildName } from './child-name.ts';
 import { detect, extensionOf } from './detect.ts';
 import type { ChildSource } from './extractor.ts';
+import { minhashSignature } from './minhash.ts';
 import { EXTRACTORS } from './registry.ts';
 import { countText, detectLanguage } from './text-stats.ts';
 import {
@@ -112,6 +113,8 @@ async function extractAt(bytes: Uint8Array, fileName: string, limits: ExtractLim
   if (out.parts && Object.keys(out.parts).length > 0) result.parts = out.parts;
   if (out.structure) result.structure = out.structure;
   if (out.ocr) result.ocr = out.ocr;
+  const signature = minhashSignature(text);
+  if (signature) result.signature = signature;
   if (out.childSources) result.children = await extractChildren(out.childSources, limits, depth + 1, budget, warnings);
   if (warnings.length > 0) result.warnings = warnings;
   return result;

@@ -146,6 +146,11 @@ export interface ExtractionResult {
   children?: ChildDocument[];
   /** Pages that have no usable text and must be read by OCR (images: every page). */
   ocr?: OcrNeed;
+  /**
+   * MinHash signature of the body text (minhash.ts: unsigned 32-bit values), for near-duplicates
+   * and versions; absent when the text is too short to compare.
+   */
+  signature?: number[];
 }
 
 /** Which pages of a document OCR must read, decided during extraction. */
