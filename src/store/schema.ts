@@ -51,6 +51,15 @@ export interface DocumentsTable {
   ocr_low_confidence: boolean | null;
   ocr_error_code: string | null;
   ocr_error_message: string | null;
+  /** MinHash signature of the text (migration 0013), its 32-bit values as int4; null: too short or not extracted since. */
+  minhash: number[] | null;
+}
+
+/** LSH bands of a document's MinHash signature (migration 0013): equal (band, hash) makes two documents candidates. */
+export interface DocumentBandsTable {
+  document_id: string;
+  band: number;
+  hash: ColumnType<string, string | number, string | number>;
 }
 
 export interface OcrResultsTable {
@@ -190,6 +199,7 @@ export interface AuditEventsTable {
 
 export interface Database {
   documents: DocumentsTable;
+  document_bands: DocumentBandsTable;
   folders: FoldersTable;
   jobs: JobsTable;
   job_batches: JobBatchesTable;
