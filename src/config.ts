@@ -244,6 +244,15 @@ const ocr = {
     .meta({ description: 'Only OCR documents inside these folders (comma-separated, relative to DOCS_ROOT).', docDefault: 'empty: every folder' }),
 };
 
+const insights = {
+  STALE_AFTER_YEARS: int(1, 100)
+    .default(7)
+    .describe(
+      'Documents not modified for more than this many years (their own modified date, else the file\'s) count as stale in ' +
+        'folder insights and the `stale` filter; 7 is the Dutch fiscal retention period.',
+    ),
+};
+
 /** The sections of docs/configuration.md, in order, each with its variables. */
 export const CONFIG_GROUPS = [
   { title: 'Server', shape: server },
@@ -253,9 +262,10 @@ export const CONFIG_GROUPS = [
   { title: 'OCR', shape: ocr },
   { title: 'Classification (LLM)', shape: llm },
   { title: 'Access and rate limits', shape: access },
+  { title: 'Insights', shape: insights },
 ] as const;
 
-const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access });
+const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights });
 
 export type Env = z.input<typeof EnvSchema>;
 
@@ -336,6 +346,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   trustProxy: e.TRUST_PROXY ?? false,
   allowHardlinks: e.ALLOW_HARDLINKS ?? false,
   jobRetentionDays: e.JOB_RETENTION_DAYS,
+  staleAfterYears: e.STALE_AFTER_YEARS,
 }));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -354,7 +354,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     const jobsService = createJobsService({ jobs, docsRoot, enqueue });
     const keys = createKeysService(createKeysRepository(db));
-    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot });
+    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
     const classifications = createClassificationsService({

@@ -89,6 +89,14 @@ export interface FolderInsights {
   contents: ContentsAggregates;
   /** Scanned documents and what OCR made of them. */
   ocr: OcrAggregates;
+  /** Documents not modified for more than the retention period (STALE_AFTER_YEARS). */
+  stale: StaleAggregates;
+}
+
+export interface StaleAggregates {
+  afterYears: number;
+  documents: number;
+  bytes: number;
 }
 
 export interface ContentsAggregates {

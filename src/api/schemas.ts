@@ -98,6 +98,9 @@ export const InsightsSchema = z
         skipped: z.number().int(),
       })
       .describe('Documents read by OCR, pages read, low-confidence text, and OCR still pending, failed or skipped'),
+    stale: z
+      .object({ afterYears: z.number().int(), documents: z.number().int(), bytes: z.number() })
+      .describe('Documents not modified (their own modified date, else the file\'s) for more than `afterYears` years (STALE_AFTER_YEARS), and their bytes'),
   })
   .meta({ id: 'FolderInsights' });
 

@@ -7,7 +7,8 @@ import type { ClassificationsRepository, ClassificationView } from '../store/cla
 import type { ChildDocument, DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
-import type { ContentsAggregates, OcrAggregates } from '../contract.ts';
+import type { ContentsAggregates, OcrAggregates, StaleAggregates } from '../contract.ts';
+import { staleCutoff } from '../domain/retention.ts';
 import type { DocumentOriginFilter, OcrFilter, TextSource } from '../domain/vocabulary.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -19,6 +20,7 @@ export interface FolderInsights extends FolderAggregates {
   lastScannedAt: string | null;
   contents: ContentsAggregates;
   ocr: OcrAggregates;
+  stale: StaleAggregates;
 }
 
 export interface ListDocumentsInput {
@@ -37,6 +39,8 @@ export interface ListDocumentsInput {
   origin?: DocumentOriginFilter;
   ocr?: OcrFilter;
   textSource?: TextSource;
+  /** Only documents older than STALE_AFTER_YEARS (true) or not (false). */
+  stale?: boolean;
 }
 
 const ListCursor = z.tuple([z.union([z.string(), z.number(), z.null()]), z.uuid()]);
@@ -47,6 +51,10 @@ export interface InsightsServiceDeps {
   documents: DocumentsRepository;
   classifications: ClassificationsRepository;
   docsRoot: DocsRoot;
+  /** STALE_AFTER_YEARS. */
+  staleAfterYears: number;
+  /** The clock stale cutoffs are taken from (tests set it). */
+  now?: () => Date;
 }
 
 /**
@@ -68,6 +76,11 @@ function sharedInFlight<T>() {
 
 export function createInsightsService(deps: InsightsServiceDeps) {
   const summaries = sharedInFlight<FolderSummary>();
+  const cutoff = () => staleCutoff(deps.now?.() ?? new Date(), deps.staleAfterYears);
+  const stale = async (rel: string): Promise<StaleAggregates> => ({
+    afterYears: deps.staleAfterYears,
+    ...(await deps.insights.staleDocuments(rel, cutoff())),
+  });
   /**
    * A folder is known when a scan recorded it, or when it exists on disk (not scanned yet: its
    * insights are empty). Anything else is 404; escaping paths are refused first.
@@ -90,12 +103,13 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       assertFolderVisible(access, rel);
       const summary = await summaries(rel, () => deps.insights.folderSummary(rel));
       if (summary.recorded) {
-        const extra = await deps.insights.contentsAndOcr(rel, summary.aggregates.documentCount);
-        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra };
+        const [extra, staleOf] = await Promise.all([deps.insights.contentsAndOcr(rel, summary.aggregates.documentCount), stale(rel)]);
+        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf };
       }
       const onDisk = await deps.docsRoot.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
-      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...(await deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount)) };
+      const [extra, staleOf] = await Promise.all([deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount), stale(onDisk.rel)]);
+      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...extra, stale: staleOf };
     },
 
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {
@@ -123,6 +137,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         origin: q.origin,
         ocr: q.ocr,
         textSource: q.textSource,
+        stale: q.stale === undefined ? undefined : { cutoff: cutoff(), is: q.stale },
       });
       return {
         folder: folder.rel,

@@ -52,6 +52,8 @@ export interface DocumentListQuery {
   origin?: DocumentOriginFilter;
   ocr?: OcrFilter;
   textSource?: TextSource;
+  /** Only documents last modified before `cutoff` (is: true) or not (is: false). */
+  stale?: { cutoff: Date; is: boolean };
 }
 
 export interface DocumentListItem extends DocumentFields {
@@ -285,9 +287,24 @@ export function createInsightsRepository(db: Db) {
     };
   }
 
+  /**
+   * Live documents inside `folder` (recursive, documents inside files included, as in the totals)
+   * last modified before `cutoff`, and their bytes: a range of the index of migration 0014.
+   */
+  async function staleDocuments(folder: string, cutoff: Date): Promise<{ documents: number; bytes: number }> {
+    const range = descendantRange(folder);
+    const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
+    const r = await sql<{ n: string; bytes: string }>`
+      select count(*)::text as n, coalesce(sum(d.size), 0)::text as bytes
+      from documents d
+      where coalesce(d.doc_modified, d.mtime) < ${cutoff} and d.deleted_at is null ${within}`.execute(db);
+    return { documents: Number(r.rows[0]?.n ?? 0), bytes: Number(r.rows[0]?.bytes ?? 0) };
+  }
+
   return {
     folderSummary,
     contentsAndOcr,
+    staleDocuments,
 
     async folderAggregates(folder: string): Promise<FolderAggregates> {
       return (await folderSummary(folder)).aggregates;
@@ -330,6 +347,10 @@ export function createInsightsRepository(db: Db) {
         query = query.where(
           sql<boolean>`exists (select 1 from classifications c where c.id = documents.classification_id and c.tags @> ${probe}::jsonb)`,
         );
+      }
+      if (q.stale) {
+        const op = sql.raw(q.stale.is ? '<' : '>=');
+        query = query.where(sql<boolean>`coalesce(doc_modified, mtime) ${op} ${q.stale.cutoff}`);
       }
       if (q.modifiedFrom) query = query.where(sql<boolean>`coalesce(doc_modified, mtime) >= ${q.modifiedFrom}`);
       if (q.modifiedTo) query = query.where(sql<boolean>`coalesce(doc_modified, mtime) < ${q.modifiedTo}`);

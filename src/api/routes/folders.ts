@@ -32,6 +32,11 @@ const ListQuery = z.strictObject({
     .optional()
     .describe('Only documents in this OCR state; `low-confidence`: read with a mean confidence under OCR_LOW_CONFIDENCE; `any`: every document that needed OCR'),
   textSource: z.enum(TEXT_SOURCES).optional().describe('Only documents whose text came from here'),
+  stale: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('`true`: only documents not modified for more than STALE_AFTER_YEARS years; `false`: only the others'),
 });
 
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
