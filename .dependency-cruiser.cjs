@@ -41,9 +41,9 @@ module.exports = {
     ),
     forbid(
       'extract-classify-stay-libraries',
-      'Extraction, OCR and classification are libraries the use cases call: they know no HTTP, SQL, queue or job ' +
+      'Extraction, OCR, classification and personal-data detection are libraries the use cases call: they know no HTTP, SQL, queue or job ' +
         '(classify may use the rate limiter in rate-limit/; ocr may use domain/ and the extraction contract in extract/types.ts).',
-      { path: '^src/(extract|classify|ocr)/' },
+      { path: '^src/(extract|classify|ocr|pii)/' },
       { path: [ENTRY, '^src/(api|store|jobs|services|queue)/'] },
     ),
     forbid(

@@ -1,0 +1,92 @@
+/**
+ * Personal data in a document's text, as a library: which kinds appear, how many distinct values
+ * of each, and at most MAX_SAMPLES masked samples per kind with the part they came from. Pure
+ * (text in, summary out); the kinds to look for are the caller's choice (configuration).
+ */
+import type { PiiKind } from '../domain/vocabulary.ts';
+import { FINDERS, type Found, PREFILTERS } from './detectors.ts';
+
+export { isValidBsn, cardIssuer, luhnValid, isValidIban } from './checks.ts';
+
+/** Masked samples kept per kind and document. */
+export const MAX_SAMPLES = 3;
+
+export interface PiiSample {
+  /** The value masked (mask.ts); never the value itself. */
+  masked: string;
+  /** Where it was: `body`, `page N` (a document with pages), or a part (`header`, `footer`, `comments`, ...). */
+  part: string;
+}
+
+/** What was found of one kind: distinct values, and the first few of them masked. */
+export interface PiiFinding {
+  count: number;
+  samples: PiiSample[];
+}
+
+export type PiiSummary = Partial<Record<PiiKind, PiiFinding>>;
+
+/** The text of a document as extraction returns it: the body, and parts kept apart. */
+export interface PiiInput {
+  text: string;
+  parts?: Record<string, string>;
+}
+
+/** Parts that hold names of things, not content (sheet names). */
+const SKIPPED_PARTS = new Set(['sheetNames']);
+
+/**
+ * Scan a document's body and parts for the given kinds. Undefined when none is found (or no kind
+ * is asked for), so a document without personal data stores nothing.
+ */
+export function detectPersonalData(input: PiiInput, kinds: readonly PiiKind[]): PiiSummary | undefined {
+  if (kinds.length === 0) return undefined;
+  const finders = FINDERS.filter((f) => kinds.includes(f.kind));
+  const seen = new Map<PiiKind, Set<string>>();
+  const summary: PiiSummary = {};
+  const record = (kind: PiiKind, found: Found, part: string) => {
+    let values = seen.get(kind);
+    if (!values) seen.set(kind, (values = new Set()));
+    if (values.has(found.value)) return;
+    values.add(found.value);
+    const finding = (summary[kind] ??= { count: 0, samples: [] });
+    finding.count++;
+    if (finding.samples.length < MAX_SAMPLES) finding.samples.push({ masked: found.masked, part });
+  };
+  const sections: [string, string][] = [['body', input.text]];
+  for (const [key, text] of Object.entries(input.parts ?? {})) if (!SKIPPED_PARTS.has(key)) sections.push([key, text]);
+  for (const [name, text] of sections) {
+    if (!PREFILTERS.digit.test(text) && !text.includes('@')) continue;
+    const partAt = name === 'body' ? pageOf(text) : () => name;
+    // Characters already part of a finding (allocated on the first one): spans are short, so
+    // claiming and testing cost their length, however many findings a document holds.
+    let claimed: Uint8Array | undefined;
+    for (const f of finders) {
+      if (!PREFILTERS[f.needs].test(text)) continue;
+      for (const found of f.find(text)) {
+        claimed ??= new Uint8Array(text.length);
+        if (claimed.subarray(found.start, found.end).includes(1)) continue;
+        claimed.fill(1, found.start, found.end);
+        record(f.kind, found, partAt(found.start));
+      }
+    }
+  }
+  return Object.keys(summary).length > 0 ? summary : undefined;
+}
+
+/** Pages of a body are separated by form feeds (PDF); a body without them is one part, `body`. */
+function pageOf(text: string): (offset: number) => string {
+  if (!text.includes('\f')) return () => 'body';
+  const breaks: number[] = [];
+  for (let i = text.indexOf('\f'); i >= 0; i = text.indexOf('\f', i + 1)) breaks.push(i);
+  return (offset) => {
+    let lo = 0;
+    let hi = breaks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (breaks[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return `page ${lo + 1}`;
+  };
+}
