@@ -95,6 +95,7 @@ function toUpdate(id: string, size: number, mtime: Date, sha256: string, r: Extr
     textTruncated: r.textTruncated,
     textSource: text.trim() ? 'text-layer' : null,
     ...(ocr ? { ocr } : {}),
+    ...(r.signature ? { signature: r.signature } : {}),
   };
 }
 

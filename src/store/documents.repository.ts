@@ -57,6 +57,8 @@ export type DocumentUpdate =
       textSource?: TextSource | null;
       /** Set when the document has pages only OCR can read. */
       ocr?: OcrState;
+      /** MinHash signature of the text (extract/minhash.ts); absent: too short to compare. */
+      signature?: number[];
     }
   | {
       id: string;
@@ -234,7 +236,7 @@ const EXTRACTED_RECORD = sql.raw(`id uuid, size bigint, mtime timestamptz, sha25
   doc_created timestamptz, doc_modified timestamptz, language text, page_count integer,
   word_count integer, metadata jsonb, text text, text_truncated boolean, text_source text,
   ocr_status text, ocr_job_id uuid, ocr_pages integer, ocr_confidence real, ocr_languages text[],
-  ocr_low_confidence boolean, ocr_error_code text, ocr_error_message text`);
+  ocr_low_confidence boolean, ocr_error_code text, ocr_error_message text, minhash int4[]`);
 
 /** One extracted (or failed) document as the record EXTRACTED_RECORD reads. */
 function extractedRecord(u: Exclude<DocumentUpdate, { status: 'unchanged' }>) {
@@ -258,7 +260,29 @@ function extractedRecord(u: Exclude<DocumentUpdate, { status: 'unchanged' }>) {
     text_truncated: u.textTruncated,
     text_source: u.textSource ?? null,
     ...ocrColumns(u.ocr),
+    // int4 holds the unsigned 32-bit values as their signed twins; equality, all they are used for, is kept.
+    minhash: u.signature ? u.signature.map((v) => v | 0) : null,
   };
+}
+
+/**
+ * LSH bands of the stored signatures: 20 bands of 6 slots (of 128), each hashed to a bigint. Two
+ * documents share a band with probability s^6 per band at similarity s, so a pair at 0.8 is a
+ * candidate with probability 0.998, one at 0.7 0.92, one at 0.5 0.27, one at 0.3 0.015: the grouping
+ * verifies every candidate on the whole signature, so the bands only need to miss few true pairs.
+ */
+const LSH_BANDS = 20;
+const LSH_ROWS = 6;
+
+/** Replace the band rows of these documents with those of their signatures now, in the caller's transaction. */
+async function refreshBands(trx: Transaction<Database>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`delete from document_bands where document_id = any(${ids}::uuid[])`.execute(trx);
+  await sql`
+    insert into document_bands (document_id, band, hash)
+    select d.id, b.band, hashtextextended(d.minhash[b.band * ${LSH_ROWS} + 1 : b.band * ${LSH_ROWS} + ${LSH_ROWS}]::text, b.band)
+    from documents d cross join generate_series(0, ${LSH_BANDS - 1}) as b(band)
+    where d.id = any(${ids}::uuid[]) and d.minhash is not null`.execute(trx);
 }
 
 function ocrColumns(o: OcrState | undefined) {
@@ -361,10 +385,11 @@ export function createDocumentsRepository(db: Db) {
             ocr_status = x.ocr_status, ocr_job_id = x.ocr_job_id, ocr_pages = x.ocr_pages,
             ocr_confidence = x.ocr_confidence, ocr_languages = x.ocr_languages,
             ocr_low_confidence = x.ocr_low_confidence, ocr_error_code = x.ocr_error_code,
-            ocr_error_message = x.ocr_error_message,
+            ocr_error_message = x.ocr_error_message, minhash = x.minhash,
             extraction_count = d.extraction_count + 1, extracted_at = now(), updated_at = now()
           from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${EXTRACTED_RECORD})
           where d.id = x.id`.execute(trx);
+        await refreshBands(trx, full.map((u) => u.id));
       }
       if (touched.length > 0) {
         const payload = touched.map((u) => ({ id: u.id, size: u.size, mtime: u.mtime.toISOString() }));
@@ -452,13 +477,13 @@ export function createDocumentsRepository(db: Db) {
           mime_type, format, status, error_code, error_message, title, author, doc_created, doc_modified,
           language, page_count, word_count, metadata, text, text_truncated, text_source, ocr_status,
           ocr_job_id, ocr_pages, ocr_confidence, ocr_languages, ocr_low_confidence, ocr_error_code,
-          ocr_error_message, extraction_count, extracted_at)
+          ocr_error_message, minhash, extraction_count, extracted_at)
         select
           x.id, x.path, x.folder, x.name, x.extension, x.parent_id, x.file_id, x.embedded_at, x.origin, x.size,
           x.mtime, x.sha256, x.mime_type, x.format, x.status, x.error_code, x.error_message, x.title, x.author,
           x.doc_created, x.doc_modified, x.language, x.page_count, x.word_count, coalesce(x.metadata, '{}'),
           x.text, coalesce(x.text_truncated, false), x.text_source, x.ocr_status, x.ocr_job_id, x.ocr_pages,
-          x.ocr_confidence, x.ocr_languages, x.ocr_low_confidence, x.ocr_error_code, x.ocr_error_message, 1, now()
+          x.ocr_confidence, x.ocr_languages, x.ocr_low_confidence, x.ocr_error_code, x.ocr_error_message, x.minhash, 1, now()
         from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(
           path text, folder text, name text, extension text, parent_id uuid, file_id uuid, embedded_at integer[],
           origin text, ${EXTRACTED_RECORD})
@@ -475,10 +500,11 @@ export function createDocumentsRepository(db: Db) {
           ocr_pages = excluded.ocr_pages, ocr_confidence = excluded.ocr_confidence,
           ocr_languages = excluded.ocr_languages, ocr_low_confidence = excluded.ocr_low_confidence,
           ocr_error_code = excluded.ocr_error_code, ocr_error_message = excluded.ocr_error_message,
-          deleted_at = null, last_seen_at = now(), extraction_count = documents.extraction_count + 1,
+          minhash = excluded.minhash, deleted_at = null, last_seen_at = now(), extraction_count = documents.extraction_count + 1,
           extracted_at = now(), updated_at = now()
         -- A real file at the same address (a folder named like 'x.eml#1') is never taken over.
         where documents.file_id = excluded.file_id`.execute(trx);
+      await refreshBands(trx, rows.map((r) => r.id));
       return rows.map(({ e, id }) => ({ id, path: e.path }));
     },
 
