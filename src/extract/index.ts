@@ -9,6 +9,7 @@ import { CHILD_FOLDER_SEPARATOR, safeChildName } from './child-name.ts';
 import { detect, extensionOf } from './detect.ts';
 import type { ChildSource } from './extractor.ts';
 import { minhashSignature } from './minhash.ts';
+import { detectPersonalData } from '../pii/index.ts';
 import { EXTRACTORS } from './registry.ts';
 import { countText, detectLanguage } from './text-stats.ts';
 import {
@@ -113,6 +114,10 @@ async function extractAt(bytes: Uint8Array, fileName: string, limits: ExtractLim
   if (out.parts && Object.keys(out.parts).length > 0) result.parts = out.parts;
   if (out.structure) result.structure = out.structure;
   if (out.ocr) result.ocr = out.ocr;
+  if (limits.piiKinds?.length) {
+    const pii = detectPersonalData(result, limits.piiKinds);
+    if (pii) result.pii = pii;
+  }
   const signature = minhashSignature(text);
   if (signature) result.signature = signature;
   if (out.childSources) result.children = await extractChildren(out.childSources, limits, depth + 1, budget, warnings);

@@ -2,6 +2,8 @@
  * The extraction contract: what every format module returns, and the limits it must honour.
  * Extractors are pure (bytes in, result out): no database, no config reads, no network.
  */
+import type { PiiKind } from '../domain/vocabulary.ts';
+import type { PiiSummary } from '../pii/index.ts';
 
 /** Coded reasons a document fails extraction; stored on the document and shown in insights. */
 export type ExtractionFailureCode =
@@ -44,6 +46,8 @@ export interface ExtractLimits {
    * (their total size) across every level.
    */
   maxDepth: number;
+  /** Kinds of personal data looked for in the text (src/pii); none or absent: detection is off. */
+  piiKinds?: readonly PiiKind[];
 }
 
 export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {
@@ -146,6 +150,8 @@ export interface ExtractionResult {
   children?: ChildDocument[];
   /** Pages that have no usable text and must be read by OCR (images: every page). */
   ocr?: OcrNeed;
+  /** Personal data found in the text and parts (masked samples only), when `piiKinds` asked for any. */
+  pii?: PiiSummary;
   /**
    * MinHash signature of the body text (minhash.ts: unsigned 32-bit values), for near-duplicates
    * and versions; absent when the text is too short to compare.
