@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { PII_KINDS } from './domain/vocabulary.ts';
 
 declare module 'zod' {
   interface GlobalMeta {
@@ -141,6 +142,16 @@ const extraction = {
     description: 'Read files with more than one hard link (they may be the same file as one outside the root).',
     docDefault: '`false`',
   }),
+  PII_DETECTION: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe('Look for personal data (citizen service numbers, IBANs, card numbers, e-mail addresses, phone numbers, birth dates) while extracting; only counts and masked samples are stored.'),
+  PII_KINDS: z
+    .string()
+    .default(PII_KINDS.join(','))
+    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(PII_KINDS)))
+    .meta({ description: `Kinds of personal data looked for, comma-separated, of: ${PII_KINDS.join(', ')}.`, docDefault: 'all of them' }),
 };
 
 const llm = {
@@ -308,6 +319,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     maxTextChars: e.MAX_TEXT_CHARS,
     timeoutMs: e.EXTRACT_TIMEOUT_MS,
     maxDepth: e.MAX_EMBED_DEPTH,
+    piiKinds: e.PII_DETECTION === 'on' ? e.PII_KINDS : [],
   },
   ocr: {
     enabled: e.OCR === 'on',
