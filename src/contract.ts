@@ -10,6 +10,7 @@ import {
   isActiveJobStatus,
   type JobKind,
   type JobStatus,
+  type PiiKind,
   type OcrStatus,
   type Role,
   type TextSource,
@@ -91,7 +92,29 @@ export interface FolderInsights {
   ocr: OcrAggregates;
   /** Documents not modified for more than the retention period (STALE_AFTER_YEARS). */
   stale: StaleAggregates;
+  /** Documents in which extraction found personal data, per kind (PII_DETECTION). */
+  personalData: PersonalDataAggregates;
 }
+
+export interface PersonalDataAggregates {
+  /** Documents with personal data of any kind. */
+  documents: number;
+  /** Distinct values found, summed over those documents. */
+  findings: number;
+  /** Per kind: documents holding it and its distinct values summed over them; kinds found only. */
+  byKind: { kind: PiiKind; documents: number; findings: number }[];
+}
+
+/** One value of personal data as it is shown: masked, with where it was. */
+export interface PiiSample {
+  /** The value masked (`NL91 **** **** **** 00`, `*****1111`); never the value itself. */
+  masked: string;
+  /** `body`, `page N` (a document with pages), or a part (`header`, `footer`, `comments`, ...). */
+  part: string;
+}
+
+/** Personal data found in one document: per kind, distinct values and at most three masked samples. */
+export type PiiSummary = Partial<Record<PiiKind, { count: number; samples: PiiSample[] }>>;
 
 export interface StaleAggregates {
   afterYears: number;
@@ -229,6 +252,8 @@ export interface DocumentDetail extends DocumentItem {
   classificationHistory: Classification[];
   /** Documents found directly inside this one, in their order there. */
   children: ChildDocument[];
+  /** Personal data extraction found in it, masked (null: none found, or detection off). */
+  personalData: PiiSummary | null;
 }
 
 export interface TaxonomyLabel {

@@ -3,6 +3,7 @@
  * of each, and at most MAX_SAMPLES masked samples per kind with the part they came from. Pure
  * (text in, summary out); the kinds to look for are the caller's choice (configuration).
  */
+import type { PiiSummary } from '../contract.ts';
 import type { PiiKind } from '../domain/vocabulary.ts';
 import { FINDERS, type Found, PREFILTERS } from './detectors.ts';
 
@@ -11,20 +12,7 @@ export { isValidBsn, cardIssuer, luhnValid, isValidIban } from './checks.ts';
 /** Masked samples kept per kind and document. */
 export const MAX_SAMPLES = 3;
 
-export interface PiiSample {
-  /** The value masked (mask.ts); never the value itself. */
-  masked: string;
-  /** Where it was: `body`, `page N` (a document with pages), or a part (`header`, `footer`, `comments`, ...). */
-  part: string;
-}
-
-/** What was found of one kind: distinct values, and the first few of them masked. */
-export interface PiiFinding {
-  count: number;
-  samples: PiiSample[];
-}
-
-export type PiiSummary = Partial<Record<PiiKind, PiiFinding>>;
+export type { PiiSample, PiiSummary } from '../contract.ts';
 
 /** The text of a document as extraction returns it: the body, and parts kept apart. */
 export interface PiiInput {

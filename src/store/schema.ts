@@ -1,6 +1,7 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, PiiKind, Role, TextSource } from '../domain/vocabulary.ts';
+import type { PiiSummary } from '../contract.ts';
 
 export type { DocumentStatus, JobKind, JobStatus, Role };
 
@@ -53,6 +54,10 @@ export interface DocumentsTable {
   ocr_error_message: string | null;
   /** MinHash signature of the text (migration 0013), its 32-bit values as int4; null: too short or not extracted since. */
   minhash: number[] | null;
+  /** Personal data found (migration 0012): counts and masked samples per kind; null: none or not looked for. */
+  pii: ColumnType<PiiSummary | null, string | null | undefined, string | null>;
+  /** The kinds in `pii`, for the `sensitive` filters (GIN-indexed). */
+  pii_kinds: ColumnType<PiiKind[], PiiKind[] | undefined, PiiKind[]>;
 }
 
 /** LSH bands of a document's MinHash signature (migration 0013): equal (band, hash) makes two documents candidates. */

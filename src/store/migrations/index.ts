@@ -14,6 +14,7 @@ import * as m0008 from './0008_folder_bounds.ts';
 import * as m0009 from './0009_search_sample.ts';
 import * as m0010 from './0010_containers_ocr.ts';
 import * as m0011 from './0011_classification_warnings.ts';
+import * as m0012 from './0012_personal_data.ts';
 import * as m0013 from './0013_duplicates.ts';
 import * as m0014 from './0014_stale_index.ts';
 
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0009_search_sample': m0009,
   '0010_containers_ocr': m0010,
   '0011_classification_warnings': m0011,
+  '0012_personal_data': m0012,
   '0013_duplicates': m0013,
   '0014_stale_index': m0014,
 };
