@@ -96,6 +96,7 @@ function toUpdate(id: string, size: number, mtime: Date, sha256: string, r: Extr
     textSource: text.trim() ? 'text-layer' : null,
     ...(ocr ? { ocr } : {}),
     ...(r.signature ? { signature: r.signature } : {}),
+    ...(r.pii ? { pii: r.pii } : {}),
   };
 }
 

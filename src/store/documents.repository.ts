@@ -1,7 +1,7 @@
 /** Documents: the scan's upserts, the extractor's bulk updates, and reads by id. */
 import { randomUUID } from 'node:crypto';
 import { type Selectable, type Transaction, sql } from 'kysely';
-import type { ChildDocument, DocumentOcr } from '../contract.ts';
+import type { ChildDocument, DocumentOcr, PiiSummary } from '../contract.ts';
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
@@ -59,6 +59,8 @@ export type DocumentUpdate =
       ocr?: OcrState;
       /** MinHash signature of the text (extract/minhash.ts); absent: too short to compare. */
       signature?: number[];
+      /** Personal data found, masked (src/pii); absent: none, or detection off. */
+      pii?: PiiSummary;
     }
   | {
       id: string;
@@ -236,13 +238,13 @@ const EXTRACTED_RECORD = sql.raw(`id uuid, size bigint, mtime timestamptz, sha25
   doc_created timestamptz, doc_modified timestamptz, language text, page_count integer,
   word_count integer, metadata jsonb, text text, text_truncated boolean, text_source text,
   ocr_status text, ocr_job_id uuid, ocr_pages integer, ocr_confidence real, ocr_languages text[],
-  ocr_low_confidence boolean, ocr_error_code text, ocr_error_message text, minhash int4[]`);
+  ocr_low_confidence boolean, ocr_error_code text, ocr_error_message text, minhash int4[], pii jsonb, pii_kinds text[]`);
 
 /** One extracted (or failed) document as the record EXTRACTED_RECORD reads. */
 function extractedRecord(u: Exclude<DocumentUpdate, { status: 'unchanged' }>) {
   const file = { id: u.id, size: u.size, mtime: u.mtime.toISOString(), sha256: u.sha256, mime_type: u.mimeType, format: u.format, status: u.status };
   if (u.status === 'failed') {
-    return { ...file, error_code: u.errorCode, error_message: u.errorMessage, metadata: {}, text_truncated: false, text_source: null };
+    return { ...file, error_code: u.errorCode, error_message: u.errorMessage, metadata: {}, text_truncated: false, text_source: null, pii_kinds: [] };
   }
   return {
     ...file,
@@ -262,6 +264,9 @@ function extractedRecord(u: Exclude<DocumentUpdate, { status: 'unchanged' }>) {
     ...ocrColumns(u.ocr),
     // int4 holds the unsigned 32-bit values as their signed twins; equality, all they are used for, is kept.
     minhash: u.signature ? u.signature.map((v) => v | 0) : null,
+    // Masked samples only (src/pii): no clear value reaches the database.
+    pii: u.pii ?? null,
+    pii_kinds: Object.keys(u.pii ?? {}),
   };
 }
 
@@ -385,7 +390,7 @@ export function createDocumentsRepository(db: Db) {
             ocr_status = x.ocr_status, ocr_job_id = x.ocr_job_id, ocr_pages = x.ocr_pages,
             ocr_confidence = x.ocr_confidence, ocr_languages = x.ocr_languages,
             ocr_low_confidence = x.ocr_low_confidence, ocr_error_code = x.ocr_error_code,
-            ocr_error_message = x.ocr_error_message, minhash = x.minhash,
+            ocr_error_message = x.ocr_error_message, minhash = x.minhash, pii = x.pii, pii_kinds = x.pii_kinds,
             extraction_count = d.extraction_count + 1, extracted_at = now(), updated_at = now()
           from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${EXTRACTED_RECORD})
           where d.id = x.id`.execute(trx);
@@ -477,13 +482,13 @@ export function createDocumentsRepository(db: Db) {
           mime_type, format, status, error_code, error_message, title, author, doc_created, doc_modified,
           language, page_count, word_count, metadata, text, text_truncated, text_source, ocr_status,
           ocr_job_id, ocr_pages, ocr_confidence, ocr_languages, ocr_low_confidence, ocr_error_code,
-          ocr_error_message, minhash, extraction_count, extracted_at)
+          ocr_error_message, minhash, pii, pii_kinds, extraction_count, extracted_at)
         select
           x.id, x.path, x.folder, x.name, x.extension, x.parent_id, x.file_id, x.embedded_at, x.origin, x.size,
           x.mtime, x.sha256, x.mime_type, x.format, x.status, x.error_code, x.error_message, x.title, x.author,
           x.doc_created, x.doc_modified, x.language, x.page_count, x.word_count, coalesce(x.metadata, '{}'),
           x.text, coalesce(x.text_truncated, false), x.text_source, x.ocr_status, x.ocr_job_id, x.ocr_pages,
-          x.ocr_confidence, x.ocr_languages, x.ocr_low_confidence, x.ocr_error_code, x.ocr_error_message, x.minhash, 1, now()
+          x.ocr_confidence, x.ocr_languages, x.ocr_low_confidence, x.ocr_error_code, x.ocr_error_message, x.minhash, x.pii, x.pii_kinds, 1, now()
         from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(
           path text, folder text, name text, extension text, parent_id uuid, file_id uuid, embedded_at integer[],
           origin text, ${EXTRACTED_RECORD})
@@ -500,7 +505,7 @@ export function createDocumentsRepository(db: Db) {
           ocr_pages = excluded.ocr_pages, ocr_confidence = excluded.ocr_confidence,
           ocr_languages = excluded.ocr_languages, ocr_low_confidence = excluded.ocr_low_confidence,
           ocr_error_code = excluded.ocr_error_code, ocr_error_message = excluded.ocr_error_message,
-          minhash = excluded.minhash, deleted_at = null, last_seen_at = now(), extraction_count = documents.extraction_count + 1,
+          minhash = excluded.minhash, pii = excluded.pii, pii_kinds = excluded.pii_kinds, deleted_at = null, last_seen_at = now(), extraction_count = documents.extraction_count + 1,
           extracted_at = now(), updated_at = now()
         -- A real file at the same address (a folder named like 'x.eml#1') is never taken over.
         where documents.file_id = excluded.file_id`.execute(trx);
