@@ -15,6 +15,9 @@ import {
   type Role,
   type TextSource,
 } from './domain/vocabulary.ts';
+import type { VersionHint } from './domain/versions.ts';
+
+export type { VersionHint };
 
 export type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource };
 
@@ -90,6 +93,8 @@ export interface FolderInsights {
   contents: ContentsAggregates;
   /** Scanned documents and what OCR made of them. */
   ocr: OcrAggregates;
+  /** Groups of exact and near copies among the folder's files, and the bytes they take beyond one of each. */
+  duplicates: DuplicatesSummary;
   /** Documents not modified for more than the retention period (STALE_AFTER_YEARS). */
   stale: StaleAggregates;
   /** Documents in which extraction found personal data, per kind (PII_DETECTION). */
@@ -120,6 +125,68 @@ export interface StaleAggregates {
   afterYears: number;
   documents: number;
   bytes: number;
+}
+
+export interface DuplicatesSummary {
+  groups: number;
+  /** Groups whose members are all byte-identical. */
+  exactGroups: number;
+  /** Groups of versions and near copies (estimated similarity at or over DUPLICATE_SIMILARITY). */
+  nearGroups: number;
+  /** Files in any group. */
+  documents: number;
+  /** Per group, the sizes of every member beyond its largest one, summed. */
+  wastedBytes: number;
+}
+
+/** One file of a duplicate group. */
+export interface DuplicateGroupMember {
+  id: string;
+  path: string;
+  name: string;
+  size: number;
+  /** The document's own modified date, else the file's: what the members are ordered by. */
+  modified: string;
+  sha256: string;
+  /** Estimated similarity to the group's newest member (1: the same bytes). */
+  similarity: number;
+  /** Another member of the group has the same bytes. */
+  exactCopy: boolean;
+  /** Version words in the file name: `v2`, `final` (final, definitief), `draft` (concept), `copy` (kopie, copy, (1)). */
+  versionHints: VersionHint[];
+}
+
+export interface DuplicateGroup {
+  /** Stable for the same contents: the lowest sha256 in the group. */
+  key: string;
+  /** `exact`: every member holds the same bytes; `near`: versions and near copies. */
+  kind: 'exact' | 'near';
+  /** The lowest estimated similarity between members matched to each other (1 for exact groups). */
+  similarity: number;
+  size: number;
+  wastedBytes: number;
+  /** Oldest first, by modified date. */
+  members: DuplicateGroupMember[];
+}
+
+export interface DuplicatesPage extends Page<DuplicateGroup> {
+  folder: string;
+  /** The similarity a near group's members pass (DUPLICATE_SIMILARITY). */
+  threshold: number;
+  summary: DuplicatesSummary;
+}
+
+/** A document like another one: the same bytes, or an estimated similarity at or over the threshold. */
+export interface SimilarDocument {
+  id: string;
+  path: string;
+  name: string;
+  size: number;
+  modified: string;
+  similarity: number;
+  /** The same bytes (an exact copy). */
+  identical: boolean;
+  versionHints: VersionHint[];
 }
 
 export interface ContentsAggregates {
