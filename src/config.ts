@@ -262,6 +262,15 @@ const insights = {
       'Documents not modified for more than this many years (their own modified date, else the file\'s) count as stale in ' +
         'folder insights and the `stale` filter; 7 is the Dutch fiscal retention period.',
     ),
+  DUPLICATE_SIMILARITY: z.coerce
+    .number()
+    .min(0.5)
+    .max(1)
+    .default(0.8)
+    .describe(
+      'Estimated share of shared word 5-shingles (MinHash Jaccard, 0.5-1) at which two documents count as versions or near ' +
+        'copies of each other in duplicate groups and the similar-documents list; exact copies always count.',
+    ),
 };
 
 /** The sections of docs/configuration.md, in order, each with its variables. */
@@ -359,6 +368,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   allowHardlinks: e.ALLOW_HARDLINKS ?? false,
   jobRetentionDays: e.JOB_RETENTION_DAYS,
   staleAfterYears: e.STALE_AFTER_YEARS,
+  duplicateSimilarity: e.DUPLICATE_SIMILARITY,
 }));
 
 export type Config = z.output<typeof ConfigSchema>;
