@@ -1,6 +1,6 @@
 /** Response and shared request schemas (zod): the single source of validation and OpenAPI. */
 import { z } from 'zod';
-import { DOCUMENT_ORIGINS, DOCUMENT_STATUSES, JOB_KINDS, JOB_STATUSES, OCR_STATUSES, TEXT_SOURCES } from '../domain/vocabulary.ts';
+import { DOCUMENT_ORIGINS, DOCUMENT_STATUSES, JOB_KINDS, JOB_STATUSES, OCR_STATUSES, PII_KINDS, TEXT_SOURCES } from '../domain/vocabulary.ts';
 import type { InsightsService } from '../services/insights.service.ts';
 
 /** What the insights service answers with, as the mappers below read it. */
@@ -101,8 +101,21 @@ export const InsightsSchema = z
     stale: z
       .object({ afterYears: z.number().int(), documents: z.number().int(), bytes: z.number() })
       .describe('Documents not modified (their own modified date, else the file\'s) for more than `afterYears` years (STALE_AFTER_YEARS), and their bytes'),
+    personalData: z
+      .object({
+        documents: z.number().int(),
+        findings: z.number().int(),
+        byKind: z.array(z.object({ kind: z.enum(PII_KINDS), documents: z.number().int(), findings: z.number().int() })),
+      })
+      .describe('Documents in which extraction found personal data (PII_DETECTION), and the distinct values found in them; per kind, most documents first'),
   })
   .meta({ id: 'FolderInsights' });
+
+const PiiSampleSchema = z.object({ masked: z.string(), part: z.string().describe('`body`, `page N`, or a part: `header`, `footer`, `comments`, ...') });
+
+export const PiiSummarySchema = z
+  .partialRecord(z.enum(PII_KINDS), z.object({ count: z.number().int(), samples: z.array(PiiSampleSchema) }))
+  .meta({ id: 'PersonalData' });
 
 export const ClassificationSchema = z
   .object({
@@ -216,6 +229,9 @@ export const DocumentDetailSchema = z
     children: z
       .array(ChildDocumentSchema)
       .describe('Documents found directly inside this one (e-mail attachments, archive entries), in their order there'),
+    personalData: PiiSummarySchema.nullable().describe(
+      'Personal data found in it, per kind: distinct values and at most three masked samples with their part or page (never a clear value); null: none found, or detection off',
+    ),
   })
   .meta({ id: 'Document' });
 
@@ -274,6 +290,7 @@ export function documentDetail(d: StoredDocument, history: StoredClassification[
     classification: latest ? classificationView(latest) : null,
     classificationHistory: history.map(classificationView),
     children,
+    personalData: d.personalData,
   };
 }
 

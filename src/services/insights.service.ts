@@ -7,9 +7,9 @@ import type { ClassificationsRepository, ClassificationView } from '../store/cla
 import type { ChildDocument, DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
-import type { ContentsAggregates, OcrAggregates, StaleAggregates } from '../contract.ts';
+import type { ContentsAggregates, OcrAggregates, PersonalDataAggregates, StaleAggregates } from '../contract.ts';
 import { staleCutoff } from '../domain/retention.ts';
-import type { DocumentOriginFilter, OcrFilter, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOriginFilter, OcrFilter, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { DocsRoot } from './docs-root.ts';
@@ -21,6 +21,7 @@ export interface FolderInsights extends FolderAggregates {
   contents: ContentsAggregates;
   ocr: OcrAggregates;
   stale: StaleAggregates;
+  personalData: PersonalDataAggregates;
 }
 
 export interface ListDocumentsInput {
@@ -41,6 +42,7 @@ export interface ListDocumentsInput {
   textSource?: TextSource;
   /** Only documents older than STALE_AFTER_YEARS (true) or not (false). */
   stale?: boolean;
+  sensitive?: SensitiveFilter;
 }
 
 const ListCursor = z.tuple([z.union([z.string(), z.number(), z.null()]), z.uuid()]);
@@ -103,13 +105,21 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       assertFolderVisible(access, rel);
       const summary = await summaries(rel, () => deps.insights.folderSummary(rel));
       if (summary.recorded) {
-        const [extra, staleOf] = await Promise.all([deps.insights.contentsAndOcr(rel, summary.aggregates.documentCount), stale(rel)]);
-        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf };
+        const [extra, staleOf, personalData] = await Promise.all([
+          deps.insights.contentsAndOcr(rel, summary.aggregates.documentCount),
+          stale(rel),
+          deps.insights.personalData(rel),
+        ]);
+        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf, personalData };
       }
       const onDisk = await deps.docsRoot.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
-      const [extra, staleOf] = await Promise.all([deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount), stale(onDisk.rel)]);
-      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...extra, stale: staleOf };
+      const [extra, staleOf, personalData] = await Promise.all([
+        deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount),
+        stale(onDisk.rel),
+        deps.insights.personalData(onDisk.rel),
+      ]);
+      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...extra, stale: staleOf, personalData };
     },
 
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {
@@ -138,6 +148,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         ocr: q.ocr,
         textSource: q.textSource,
         stale: q.stale === undefined ? undefined : { cutoff: cutoff(), is: q.stale },
+        sensitive: q.sensitive,
       });
       return {
         folder: folder.rel,

@@ -230,6 +230,8 @@ export interface DocumentDetail extends DocumentFields {
   classificationId: string | null;
   /** The path of the file on disk the document is in (its own path for a file): what access is decided on. */
   filePath: string;
+  /** Personal data found in it, masked (null: none found, or detection off). */
+  personalData: PiiSummary | null;
 }
 
 /** The record type of an extracted row as applyExtraction and replaceEmbedded write it. */
@@ -518,7 +520,7 @@ export function createDocumentsRepository(db: Db) {
         .selectFrom('documents')
         .select([
           ...DOCUMENT_COLUMNS, 'text_truncated',
-          'extraction_count', 'first_seen_at', 'last_seen_at', 'extracted_at', 'deleted_at', 'classification_id',
+          'extraction_count', 'first_seen_at', 'last_seen_at', 'extracted_at', 'deleted_at', 'classification_id', 'pii',
           sql<number>`coalesce(length(text), 0)`.as('text_length'),
           sql<string | null>`left(text, 2000)`.as('text_preview'),
           sql<string>`coalesce((select f.path from documents f where f.id = documents.file_id), documents.path)`.as('file_path'),
@@ -538,6 +540,7 @@ export function createDocumentsRepository(db: Db) {
         extractedAt: r.extracted_at,
         deletedAt: r.deleted_at,
         classificationId: r.classification_id,
+        personalData: r.pii,
       };
     },
 

@@ -3,11 +3,11 @@
  * domain/paths.ts on the "C"-collated path index, never LIKE.
  */
 import { type SelectQueryBuilder, sql } from 'kysely';
-import type { Bucket, ClassificationAggregates, ContentsAggregates, OcrAggregates } from '../contract.ts';
+import type { Bucket, ClassificationAggregates, ContentsAggregates, OcrAggregates, PersonalDataAggregates } from '../contract.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import { DOCUMENT_COLUMNS, type DocumentFields, toDocumentFields } from './documents.repository.ts';
-import type { DocumentOriginFilter, OcrFilter, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOriginFilter, OcrFilter, PiiKind, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
 export interface FolderAggregates {
@@ -54,6 +54,8 @@ export interface DocumentListQuery {
   textSource?: TextSource;
   /** Only documents last modified before `cutoff` (is: true) or not (is: false). */
   stale?: { cutoff: Date; is: boolean };
+  /** Only documents with personal data of this kind (`any`: of any kind). */
+  sensitive?: SensitiveFilter;
 }
 
 export interface DocumentListItem extends DocumentFields {
@@ -301,9 +303,29 @@ export function createInsightsRepository(db: Db) {
     return { documents: Number(r.rows[0]?.n ?? 0), bytes: Number(r.rows[0]?.bytes ?? 0) };
   }
 
+  /**
+   * Documents with personal data inside `folder` (recursive), per kind and in all, from the partial
+   * GIN index of migration 0012 (a minority of documents hold any).
+   */
+  async function personalData(folder: string): Promise<PersonalDataAggregates> {
+    const range = descendantRange(folder);
+    const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
+    const r = await sql<{ kind: PiiKind | null; documents: string; findings: string }>`
+      select k.kind, count(distinct d.id)::text as documents, coalesce(sum((d.pii -> k.kind ->> 'count')::int), 0)::text as findings
+      from documents d cross join lateral unnest(d.pii_kinds) as k(kind)
+      where cardinality(d.pii_kinds) > 0 and d.deleted_at is null ${within}
+      group by grouping sets ((k.kind), ())
+      order by k.kind nulls first`.execute(db);
+    const total = r.rows.find((x) => x.kind === null);
+    const byKind = r.rows.flatMap((x) => (x.kind === null ? [] : [{ kind: x.kind, documents: Number(x.documents), findings: Number(x.findings) }]));
+    byKind.sort((a, z) => z.documents - a.documents || a.kind.localeCompare(z.kind));
+    return { documents: Number(total?.documents ?? 0), findings: Number(total?.findings ?? 0), byKind };
+  }
+
   return {
     folderSummary,
     contentsAndOcr,
+    personalData,
     staleDocuments,
 
     async folderAggregates(folder: string): Promise<FolderAggregates> {
@@ -348,6 +370,8 @@ export function createInsightsRepository(db: Db) {
           sql<boolean>`exists (select 1 from classifications c where c.id = documents.classification_id and c.tags @> ${probe}::jsonb)`,
         );
       }
+      if (q.sensitive === 'any') query = query.where(sql<boolean>`cardinality(pii_kinds) > 0`);
+      else if (q.sensitive) query = query.where(sql<boolean>`pii_kinds @> array[${q.sensitive}]::text[]`);
       if (q.stale) {
         const op = sql.raw(q.stale.is ? '<' : '>=');
         query = query.where(sql<boolean>`coalesce(doc_modified, mtime) ${op} ${q.stale.cutoff}`);

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/access.ts';
-import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, TEXT_SOURCES } from '../../domain/vocabulary.ts';
+import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, SENSITIVE_FILTERS, TEXT_SOURCES } from '../../domain/vocabulary.ts';
 import type { InsightsService, ListDocumentsInput } from '../../services/insights.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
@@ -37,6 +37,10 @@ const ListQuery = z.strictObject({
     .transform((v) => v === 'true')
     .optional()
     .describe('`true`: only documents not modified for more than STALE_AFTER_YEARS years; `false`: only the others'),
+  sensitive: z
+    .enum(SENSITIVE_FILTERS)
+    .optional()
+    .describe('Only documents in which extraction found personal data of this kind (`any`: of any kind)'),
 });
 
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
