@@ -25,6 +25,7 @@ import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
+import { createExportService } from './services/export.service.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService, type KeysService } from './services/keys.service.ts';
 import { createSearchService, type SearchService } from './services/search.service.ts';
@@ -51,6 +52,7 @@ import { createDocumentsRepository } from './store/documents.repository.ts';
 import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createFoldersRepository } from './store/folders.repository.ts';
 import { createInsightsRepository } from './store/insights.repository.ts';
+import { createExportRepository } from './store/export.repository.ts';
 import { createJobsRepository } from './store/jobs.repository.ts';
 import { migrateToLatest, pingDatabase, schemaIsCurrent } from './store/migrate.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -355,6 +357,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const jobsService = createJobsService({ jobs, docsRoot, enqueue });
     const keys = createKeysService(createKeysRepository(db));
     const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
+    const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
     const classifications = createClassificationsService({
@@ -376,6 +379,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       logger: log,
       jobs: jobsService,
       insights,
+      exports,
       taxonomies,
       classifications,
       keys,

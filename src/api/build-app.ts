@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { InsightsService } from '../services/insights.service.ts';
+import type { ExportService } from '../services/export.service.ts';
 import type { ClassificationsService } from '../services/classifications.service.ts';
 import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
@@ -44,6 +45,7 @@ export interface AppDeps {
   logger: Logger;
   jobs: JobsService;
   insights: InsightsService;
+  exports: ExportService;
   taxonomies: TaxonomiesService;
   keys: KeysService;
   search: SearchService;

@@ -3,12 +3,15 @@
  * (documented form) and `/v1/folders/Company%20A/Project%201/insights` both work; the second is
  * served by a wildcard route that splits the action off the end.
  */
+import { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/access.ts';
 import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, SENSITIVE_FILTERS, TEXT_SOURCES } from '../../domain/vocabulary.ts';
 import type { InsightsService, ListDocumentsInput } from '../../services/insights.service.ts';
+import { EXPORT_FORMATS, type ExportService } from '../../services/export.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
 const ListQuery = z.strictObject({
@@ -43,10 +46,14 @@ const ListQuery = z.strictObject({
     .describe('Only documents in which extraction found personal data of this kind (`any`: of any kind)'),
 });
 
+const ExportQuery = z.strictObject({
+  format: z.enum(EXPORT_FORMATS).default('csv').describe('`csv` (UTF-8 with a BOM, formula-safe), `jsonl` (one JSON object a line) or `xlsx`'),
+});
+
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
-  (deps: { insights: InsightsService }): FastifyPluginAsyncZod =>
+  (deps: { insights: InsightsService; exports: ExportService }): FastifyPluginAsyncZod =>
   async (app) => {
     const insights = async (path: string, access: Principal) => {
       const r = await deps.insights.folderInsights(path, access);
@@ -60,6 +67,15 @@ export const folderRoutes =
       const input: ListDocumentsInput = { path, ...q };
       const page = await deps.insights.listDocuments(input, access);
       return { folder: page.folder, items: page.items.map((d) => documentItem(d)), nextCursor: page.nextCursor };
+    };
+    // The body is a stream pulled by the socket (backpressure): one page of documents in memory at a time.
+    const exportFolder = async (path: string, q: z.infer<typeof ExportQuery>, access: Principal, reply: FastifyReply) => {
+      const out = await deps.exports.exportFolder(path, q.format, access);
+      return reply
+        .header('content-type', out.contentType)
+        .header('content-disposition', `attachment; filename="${out.fileName}"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(out.body, { objectMode: false }));
     };
 
     app.get(
@@ -89,17 +105,36 @@ export const folderRoutes =
       async (req) => list(req.params.path, req.query, req.principal),
     );
 
+    app.get(
+      '/v1/folders/:path/export',
+      {
+        schema: {
+          tags: ['folders'],
+          summary: 'Every document of a folder and its subfolders with metadata and classification, streamed as CSV, JSONL or XLSX',
+          params: z.object({ path: FolderPathParam }),
+          querystring: ExportQuery,
+          response: { 400: ErrorSchema, 404: ErrorSchema },
+        },
+      },
+      async (req, reply) => exportFolder(req.params.path, req.query, req.principal, reply),
+    );
+
     // Same routes with literal slashes in the folder path.
     app.get(
       '/v1/folders/*',
       { schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) } },
-      async (req) => {
+      async (req, reply) => {
         const { folder: path, action } = splitAction(req.params['*']);
         if (action === 'insights') return insights(path, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);
           if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });
           return list(path, q.data, req.principal);
+        }
+        if (action === 'export') {
+          const q = ExportQuery.safeParse(req.query);
+          if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });
+          return exportFolder(path, q.data, req.principal, reply);
         }
         throw notFound(`No route for GET ${req.url.split('?')[0]}`);
       },

@@ -1,0 +1,85 @@
+/**
+ * Exports: every document of a folder and its subfolders with its metadata and classification,
+ * as CSV, JSONL or XLSX, written while the documents are read a page at a time. The body is pulled
+ * by its consumer (the HTTP reply), so the next page is read only when the last one was taken.
+ */
+import type { Principal } from '../domain/access.ts';
+import type { ExportRecord, ExportRepository } from '../store/export.repository.ts';
+import { EXPORT_HEADER, exportCells, exportJson } from './export/columns.ts';
+import { CSV_BOM, csvLine } from './export/csv.ts';
+import { xlsxStream } from './export/xlsx.ts';
+import type { InsightsService } from './insights.service.ts';
+
+export const EXPORT_FORMATS = ['csv', 'jsonl', 'xlsx'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  jsonl: 'application/x-ndjson; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+export interface FolderExport {
+  folder: string;
+  format: ExportFormat;
+  contentType: string;
+  /** ASCII only, safe in a Content-Disposition header. */
+  fileName: string;
+  body: AsyncIterable<string | Uint8Array>;
+}
+
+export interface ExportServiceDeps {
+  exports: ExportRepository;
+  knownFolder: InsightsService['knownFolder'];
+  /** Documents read per statement. */
+  pageSize?: number;
+  now?: () => Date;
+}
+
+/** `docsight-<folder's last name>-<date>.<format>`, in letters, digits, '.', '_' and '-' only. */
+export function exportFileName(folder: string, format: ExportFormat, now: Date): string {
+  const base = (folder.split('/').at(-1) ?? '').normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+|_+$/g, '').slice(0, 80);
+  return `docsight-${base || 'all'}-${now.toISOString().slice(0, 10)}.${format}`;
+}
+
+export function createExportService(deps: ExportServiceDeps) {
+  const pageSize = deps.pageSize ?? 500;
+
+  async function* pages(folder: string): AsyncGenerator<ExportRecord[]> {
+    let after: string | null = null;
+    for (;;) {
+      const page = await deps.exports.page(folder, after, pageSize);
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]?.path ?? null;
+    }
+  }
+
+  async function* csv(folder: string): AsyncGenerator<string> {
+    yield CSV_BOM + csvLine(EXPORT_HEADER);
+    for await (const page of pages(folder)) yield page.map((r) => csvLine(exportCells(r))).join('');
+  }
+
+  async function* jsonl(folder: string): AsyncGenerator<string> {
+    for await (const page of pages(folder)) yield page.map((r) => `${JSON.stringify(exportJson(r))}\n`).join('');
+  }
+
+  async function* xlsxRows(folder: string) {
+    for await (const page of pages(folder)) yield page.map(exportCells);
+  }
+
+  return {
+    /**
+     * The export of `path` (404 outside the caller's scope or unknown); the body is read lazily,
+     * after the folder was checked, so a refusal comes before any byte is written.
+     */
+    async exportFolder(path: string, format: ExportFormat, access: Principal): Promise<FolderExport> {
+      const { rel } = await deps.knownFolder(path, access);
+      const body = format === 'csv' ? csv(rel) : format === 'jsonl' ? jsonl(rel) : xlsxStream(EXPORT_HEADER, xlsxRows(rel));
+      const fileName = exportFileName(rel, format, deps.now?.() ?? new Date());
+      return { folder: rel, format, contentType: CONTENT_TYPES[format], fileName, body };
+    },
+  };
+}
+
+export type ExportService = ReturnType<typeof createExportService>;

@@ -1,0 +1,50 @@
+/** What an export writes of a document: its columns, in order, for CSV and XLSX, and its JSONL object. */
+import type { ExportRecord } from '../../store/export.repository.ts';
+import type { Cell } from './csv.ts';
+
+interface Column {
+  header: string;
+  cell: (r: ExportRecord) => Cell;
+}
+
+const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+
+/** Tags as one cell: `label (confidence)` joined with '; '. */
+export function tagsCell(tags: ExportRecord['tags']): string | null {
+  return tags ? tags.map((t) => `${t.label} (${t.confidence})`).join('; ') : null;
+}
+
+export const EXPORT_COLUMNS: readonly Column[] = [
+  { header: 'path', cell: (r) => r.path },
+  { header: 'name', cell: (r) => r.name },
+  { header: 'folder', cell: (r) => r.folder },
+  { header: 'extension', cell: (r) => r.extension },
+  { header: 'size', cell: (r) => r.size },
+  { header: 'modified', cell: (r) => iso(r.modified) },
+  { header: 'format', cell: (r) => r.format },
+  { header: 'status', cell: (r) => r.status },
+  { header: 'title', cell: (r) => r.title },
+  { header: 'author', cell: (r) => r.author },
+  { header: 'created', cell: (r) => iso(r.created) },
+  { header: 'language', cell: (r) => r.language },
+  { header: 'pages', cell: (r) => r.pages },
+  { header: 'words', cell: (r) => r.words },
+  { header: 'origin', cell: (r) => r.origin },
+  { header: 'parent_path', cell: (r) => r.parentPath },
+  { header: 'text_source', cell: (r) => r.textSource },
+  { header: 'tags', cell: (r) => tagsCell(r.tags) },
+  { header: 'primary_category', cell: (r) => r.primaryCategory },
+  { header: 'summary', cell: (r) => r.summary },
+];
+
+export const EXPORT_HEADER: readonly string[] = EXPORT_COLUMNS.map((c) => c.header);
+
+export const exportCells = (r: ExportRecord): Cell[] => EXPORT_COLUMNS.map((c) => c.cell(r));
+
+/** One JSONL line: the same fields under the same names, tags kept as a list. */
+export function exportJson(r: ExportRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of EXPORT_COLUMNS) out[c.header] = c.cell(r);
+  out.tags = r.tags?.map((t) => ({ label: t.label, confidence: t.confidence })) ?? null;
+  return out;
+}

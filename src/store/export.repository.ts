@@ -1,0 +1,110 @@
+/**
+ * Pages of a folder's documents (recursive) for exports: each document with what the export
+ * writes of it, in path order, one page per statement (keyset on the unique path), so an export
+ * of any size holds one page at a time.
+ */
+import { sql } from 'kysely';
+import { descendantRange } from '../domain/paths.ts';
+import type { DocumentOrigin, DocumentStatus, TextSource } from '../domain/vocabulary.ts';
+import type { Db } from './database.ts';
+
+/** One document as an export writes it. */
+export interface ExportRecord {
+  path: string;
+  name: string;
+  folder: string;
+  extension: string;
+  size: number;
+  /** The document's own modified date when known, else the file's. */
+  modified: Date;
+  format: string | null;
+  status: DocumentStatus;
+  title: string | null;
+  author: string | null;
+  created: Date | null;
+  language: string | null;
+  pages: number | null;
+  words: number | null;
+  origin: DocumentOrigin;
+  /** The e-mail or archive the document was found in. */
+  parentPath: string | null;
+  textSource: TextSource | null;
+  tags: { label: string; confidence: number }[] | null;
+  primaryCategory: string | null;
+  summary: string | null;
+}
+
+interface ExportRow {
+  path: string;
+  name: string;
+  folder: string;
+  extension: string;
+  size: string;
+  modified: Date;
+  format: string | null;
+  status: DocumentStatus;
+  title: string | null;
+  author: string | null;
+  doc_created: Date | null;
+  language: string | null;
+  page_count: number | null;
+  word_count: number | null;
+  origin: DocumentOrigin;
+  parent_path: string | null;
+  text_source: TextSource | null;
+  tags: { label: string; confidence: number }[] | null;
+  primary_category: string | null;
+  summary: string | null;
+}
+
+export function createExportRepository(db: Db) {
+  return {
+    /**
+     * Up to `limit` live documents inside `folder` whose path comes after `afterPath`, in path
+     * order. A document inside a file is in its file's folder: a real folder named like
+     * '<file>#1' holds none of that file's attachments, though their paths fall in its range.
+     */
+    async page(folder: string, afterPath: string | null, limit: number): Promise<ExportRecord[]> {
+      const range = descendantRange(folder);
+      const within = range
+        ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}
+              and (d.origin = 'file' or d.folder = ${folder} or (d.folder >= ${range.lower} and d.folder < ${range.upper}))`
+        : sql``;
+      const after = afterPath === null ? sql`` : sql`and d.path > ${afterPath}`;
+      const r = await sql<ExportRow>`
+        select d.path, d.name, d.folder, d.extension, d.size, coalesce(d.doc_modified, d.mtime) as modified,
+               d.format, d.status, d.title, d.author, d.doc_created, d.language, d.page_count, d.word_count,
+               d.origin, p.path as parent_path, d.text_source, c.tags, c.primary_category, c.summary
+        from documents d
+        left join documents p on p.id = d.parent_id
+        left join classifications c on c.id = d.classification_id
+        where d.deleted_at is null ${within} ${after}
+        order by d.path
+        limit ${limit}`.execute(db);
+      return r.rows.map((x) => ({
+        path: x.path,
+        name: x.name,
+        folder: x.folder,
+        extension: x.extension,
+        size: Number(x.size),
+        modified: x.modified,
+        format: x.format,
+        status: x.status,
+        title: x.title,
+        author: x.author,
+        created: x.doc_created,
+        language: x.language,
+        pages: x.page_count,
+        words: x.word_count,
+        origin: x.origin,
+        parentPath: x.parent_path,
+        textSource: x.text_source,
+        tags: x.tags,
+        primaryCategory: x.primary_category,
+        summary: x.summary,
+      }));
+    },
+  };
+}
+
+export type ExportRepository = ReturnType<typeof createExportRepository>;

@@ -1,0 +1,83 @@
+/** The export writers: CSV cells (RFC 4180, formula injection, BOM) and the streamed XLSX workbook. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { strFromU8, unzipSync } from 'fflate';
+import { CSV_BOM, csvCell, csvLine } from '../../src/services/export/csv.ts';
+import { columnName, xlsxStream } from '../../src/services/export/xlsx.ts';
+import { exportFileName } from '../../src/services/export.service.ts';
+
+describe('CSV cells', () => {
+  it('prefixes a single quote to text that a spreadsheet would run as a formula', () => {
+    assert.equal(csvCell('=1+1'), "'=1+1");
+    assert.equal(csvCell('+31 20 123'), "'+31 20 123");
+    assert.equal(csvCell('-5'), "'-5");
+    assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
+    assert.equal(csvCell('\tcmd'), "'\tcmd");
+    assert.equal(csvCell('=HYPERLINK("http://x")'), `"'=HYPERLINK(""http://x"")"`);
+    assert.equal(csvCell('\r=1'), `"'\r=1"`);
+    assert.equal(csvCell('a=1'), 'a=1');
+  });
+
+  it('leaves numbers as numbers, also negative ones', () => {
+    assert.equal(csvCell(-5), '-5');
+    assert.equal(csvCell(1024), '1024');
+    assert.equal(csvCell(null), '');
+  });
+
+  it('encloses quotes, commas and line breaks, doubling quotes', () => {
+    assert.equal(csvCell('say "hi"'), '"say ""hi"""');
+    assert.equal(csvCell('a,b'), '"a,b"');
+    assert.equal(csvCell('two\nlines'), '"two\nlines"');
+    assert.equal(csvCell('plain text'), 'plain text');
+  });
+
+  it('ends each record with CRLF and starts the file with a UTF-8 BOM', () => {
+    assert.equal(csvLine(['a', 1, null, 'b,c']), 'a,1,,"b,c"\r\n');
+    assert.deepEqual([...Buffer.from(CSV_BOM, 'utf8')], [0xef, 0xbb, 0xbf]);
+  });
+});
+
+describe('XLSX workbook', () => {
+  async function workbook(rows: (string | number | null)[][][]): Promise<Record<string, string>> {
+    async function* batches() {
+      for (const b of rows) yield b;
+    }
+    const chunks: Uint8Array[] = [];
+    for await (const c of xlsxStream(['path', 'size'], batches())) chunks.push(c);
+    const parts = unzipSync(new Uint8Array(Buffer.concat(chunks)));
+    return Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, strFromU8(v)]));
+  }
+
+  it('is a zip with the parts a spreadsheet needs, and the sheet holds every row', async () => {
+    const parts = await workbook([[['a.txt', 10], ['b & <c>.txt', null]], [['=SUM(1)', 3.5]]]);
+    for (const p of ['[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/styles.xml', 'xl/worksheets/sheet1.xml']) {
+      assert.ok(parts[p], p);
+    }
+    const sheet = parts['xl/worksheets/sheet1.xml'] ?? '';
+    assert.equal((sheet.match(/<row /g) ?? []).length, 4);
+    assert.ok(sheet.includes('<row r="1"><c r="A1" t="inlineStr"><is><t xml:space="preserve">path</t></is></c>'));
+    assert.ok(sheet.includes('<c r="B2"><v>10</v></c>'));
+    assert.ok(sheet.includes('b &amp; &lt;c&gt;.txt'));
+    assert.ok(!sheet.includes('r="B3"'), 'an empty cell is left out');
+    assert.ok(sheet.includes('<c r="A4" t="inlineStr"><is><t xml:space="preserve">=SUM(1)</t></is></c><c r="B4"><v>3.5</v></c>'));
+    assert.ok(sheet.endsWith('</sheetData></worksheet>'));
+  });
+
+  it('drops characters XML cannot hold', async () => {
+    const sheet = (await workbook([[['bell\u0007 and \uD800 lone', 1]]]))['xl/worksheets/sheet1.xml'] ?? '';
+    assert.ok(sheet.includes('>bell and  lone<'));
+  });
+
+  it('names columns as spreadsheets do', () => {
+    assert.deepEqual([0, 25, 26, 27, 701, 702].map(columnName), ['A', 'Z', 'AA', 'AB', 'ZZ', 'AAA']);
+  });
+});
+
+describe('export file names', () => {
+  it('keep letters, digits, dots, dashes and underscores only', () => {
+    const now = new Date('2026-05-01T12:00:00Z');
+    assert.equal(exportFileName('Clients/Jansen & Zn "BV"', 'csv', now), 'docsight-Jansen_Zn_BV-2026-05-01.csv');
+    assert.equal(exportFileName('', 'xlsx', now), 'docsight-all-2026-05-01.xlsx');
+    assert.equal(exportFileName('Café', 'jsonl', now), 'docsight-Cafe-2026-05-01.jsonl');
+  });
+});
