@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, notFound } from '../domain/errors.ts';
+import type { SensitiveFilter } from '../domain/vocabulary.ts';
 import { isWithin, normalizeRelativePath } from '../domain/paths.ts';
 import {
   type FacetBucket,
@@ -152,6 +153,8 @@ export interface SearchInput {
   author?: string;
   modifiedFrom?: Date;
   modifiedTo?: Date;
+  /** Only documents with personal data of this kind (`any`: of any kind). */
+  sensitive?: SensitiveFilter;
   cursor?: string;
   limit: number;
   /**
@@ -235,6 +238,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         author: input.author,
         modifiedFrom: input.modifiedFrom,
         modifiedTo: input.modifiedTo,
+        sensitive: input.sensitive,
       };
 
       const text = input.q?.trim() ?? '';

@@ -10,6 +10,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
 import type { DocumentStatus } from './schema.ts';
+import type { SensitiveFilter } from '../domain/vocabulary.ts';
 
 /** One clause of a parsed query, before stemming. */
 export interface QueryClause {
@@ -33,6 +34,8 @@ export interface SearchFilters {
   author?: string;
   modifiedFrom?: Date;
   modifiedTo?: Date;
+  /** Only documents with personal data of this kind (`any`: of any kind), migration 0012. */
+  sensitive?: SensitiveFilter;
 }
 
 export interface SearchPageQuery {
@@ -148,6 +151,8 @@ function whereFilters(f: SearchFilters, tsquery: string | null): RawBuilder<unkn
   }
   if (f.modifiedFrom) parts.push(sql`coalesce(d.doc_modified, d.mtime) >= ${f.modifiedFrom}`);
   if (f.modifiedTo) parts.push(sql`coalesce(d.doc_modified, d.mtime) < ${f.modifiedTo}`);
+  if (f.sensitive === 'any') parts.push(sql`cardinality(d.pii_kinds) > 0`);
+  else if (f.sensitive !== undefined) parts.push(sql`d.pii_kinds @> array[${f.sensitive}]::text[]`);
   return sql.join(parts, sql` and `);
 }
 

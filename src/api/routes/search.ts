@@ -1,7 +1,7 @@
 /** GET /v1/search: ranked full-text results with snippets and facet counts, in cursor pages. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DOCUMENT_STATUSES } from '../../domain/vocabulary.ts';
+import { DOCUMENT_STATUSES, SENSITIVE_FILTERS } from '../../domain/vocabulary.ts';
 import { FACET_LIMIT, RANK_CANDIDATES, type SearchService } from '../../services/search.service.ts';
 import { ErrorSchema } from '../schemas.ts';
 
@@ -19,6 +19,7 @@ const SearchQuery = z.strictObject({
   author: z.string().max(500).optional(),
   modifiedFrom: z.coerce.date().optional(),
   modifiedTo: z.coerce.date().optional(),
+  sensitive: z.enum(SENSITIVE_FILTERS).optional().describe('Only documents in which extraction found personal data of this kind (`any`: of any kind)'),
   cursor: z.string().max(2000).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(10),
 });
@@ -86,7 +87,7 @@ export const searchRoutes =
         },
       },
       async (req) => {
-        const { q, path, tag, type, author, modifiedFrom, modifiedTo, cursor, limit } = req.query;
+        const { q, path, tag, type, author, modifiedFrom, modifiedTo, sensitive, cursor, limit } = req.query;
         const r = await deps.search.search({
           q,
           path,
@@ -95,6 +96,7 @@ export const searchRoutes =
           author,
           modifiedFrom,
           modifiedTo,
+          sensitive,
           cursor,
           limit,
           scopes: req.principal.scopes,
