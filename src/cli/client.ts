@@ -41,6 +41,8 @@ export interface Client {
   /** GET the events stream; resolves with the response (caller reads the body) or throws. */
   openEvents(jobId: string, signal: AbortSignal): Promise<Response>;
   getJob(id: string): Promise<Job>;
+  /** GET a body to stream (an export); resolves with the response once its status is OK, or throws. */
+  download(path: string): Promise<Response>;
 }
 
 function describeCause(cause: unknown): string {
@@ -103,6 +105,11 @@ export function createClient(opts: ClientOptions): Client {
       if (!res.ok) return fail(res);
       return res;
     },
+    async download(path) {
+      const res = await send(path, { headers: headers() });
+      if (!res.ok) return fail(res);
+      return res;
+    },
     async getJob(id) {
       return (await client.request<Job>('GET', `/v1/jobs/${encodeURIComponent(id)}`)).body;
     },
@@ -111,5 +118,5 @@ export function createClient(opts: ClientOptions): Client {
 }
 
 /** API path of a folder action; the folder is one URL-encoded segment ('.' is the root). */
-export const folderPath = (folder: string, action: 'insights' | 'documents') =>
+export const folderPath = (folder: string, action: 'insights' | 'documents' | 'export') =>
   `/v1/folders/${encodeURIComponent(folder === '' ? '.' : folder)}/${action}`;

@@ -2,6 +2,9 @@
  * The client commands: scan and classify (start a job and follow it), insights, jobs. Each
  * returns its exit code; errors are thrown and mapped to exit codes once, in index.ts.
  */
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { folderPath } from './client.ts';
 import type { Context } from './context.ts';
 import { EXIT, UsageError } from './context.ts';
@@ -251,5 +254,16 @@ export async function job(ctx: Context, id: string, follow: boolean): Promise<nu
   if (follow && !isFinal(j.status)) return runJob(ctx, j, false);
   if (ctx.json) json(ctx, j);
   else ctx.stdout.write(jobSummary(j).replace(/^\n/, ''));
+  return EXIT.ok;
+}
+
+/**
+ * `docsight export`: the folder's export, streamed from the response to `out` as it arrives
+ * (`> out.csv`), waiting for `out` to drain, so an export of any size passes through in pieces.
+ */
+export async function exportFolder(ctx: Context, folder: string, format: 'csv' | 'jsonl' | 'xlsx', out: Writable): Promise<number> {
+  const res = await ctx.client.download(`${folderPath(folder, 'export')}?format=${format}`);
+  if (!res.body) return EXIT.ok;
+  await pipeline(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>), out, { end: false });
   return EXIT.ok;
 }

@@ -4,12 +4,13 @@
  * 1 the job had failures (or the server could not do it), 2 bad usage (including requests the
  * server refused as invalid: unknown folder, bad key), 3 server unreachable.
  */
+import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -18,6 +19,7 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
   scan <folder>        scan a folder and follow the job: progress, then a summary
   classify <folder>    classify a folder's documents [--taxonomy X] [--summary-language nl] [--force] [--dry-run]
   insights <folder>    counts and breakdowns of a folder
+  export <folder>      every document of a folder with its metadata and classification, to stdout [--format csv|jsonl|xlsx]
   jobs [<id>]          recent jobs [--status s] [--kind k] [--folder f] [--limit n], or one job [--follow]
 
   Folders are relative to the server's documents root ("." is the root).
@@ -45,6 +47,7 @@ const OPTIONS = {
     budget: { type: 'string' },
   },
   insights: COMMON,
+  export: { ...COMMON, format: { type: 'string' } },
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
@@ -53,6 +56,7 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   classify:
     'docsight classify <folder> [--taxonomy X] [--summary-language nl] [--force] [--dry-run] [--budget USD] [--detach] [--json] [--server URL] [--key KEY]',
   insights: 'docsight insights <folder> [--json] [--server URL] [--key KEY]',
+  export: 'docsight export <folder> [--format csv|jsonl|xlsx] [--server URL] [--key KEY] > file',
   jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
 };
 
@@ -101,6 +105,12 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
     }
     case 'insights':
       return commands.insights(ctx, oneFolder(positionals));
+    case 'export': {
+      const format = str('format') ?? 'csv';
+      if (format !== 'csv' && format !== 'jsonl' && format !== 'xlsx') throw new UsageError('--format must be csv, jsonl or xlsx');
+      // Bytes go to the real stdout (an xlsx is binary), unless the caller gave a stream of its own.
+      return commands.exportFolder(ctx, oneFolder(positionals), format, io.stdout instanceof Writable ? io.stdout : process.stdout);
+    }
     case 'jobs': {
       if (positionals.length > 1) throw new UsageError('give at most one job id');
       const limit = positiveNumber('limit', str('limit'), 200) ?? 20;
