@@ -25,6 +25,7 @@ import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
+import { createDuplicatesService } from './services/duplicates.service.ts';
 import { createExportService } from './services/export.service.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService, type KeysService } from './services/keys.service.ts';
@@ -52,6 +53,7 @@ import { createDocumentsRepository } from './store/documents.repository.ts';
 import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createFoldersRepository } from './store/folders.repository.ts';
 import { createInsightsRepository } from './store/insights.repository.ts';
+import { createDuplicatesRepository } from './store/duplicates.repository.ts';
 import { createExportRepository } from './store/export.repository.ts';
 import { createJobsRepository } from './store/jobs.repository.ts';
 import { migrateToLatest, pingDatabase, schemaIsCurrent } from './store/migrate.ts';
@@ -356,7 +358,13 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     const jobsService = createJobsService({ jobs, docsRoot, enqueue });
     const keys = createKeysService(createKeysRepository(db));
-    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
+    // Each needs the other: duplicates resolve folders as insights do, insights show duplicate figures.
+    const duplicates = createDuplicatesService({
+      repo: createDuplicatesRepository(db),
+      threshold: config.duplicateSimilarity,
+      knownFolder: (path, access) => insights.knownFolder(path, access),
+    });
+    const insights = createInsightsService({ duplicates, insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
@@ -379,6 +387,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       logger: log,
       jobs: jobsService,
       insights,
+      duplicates,
       exports,
       taxonomies,
       classifications,

@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { InsightsService } from '../services/insights.service.ts';
+import type { DuplicatesService } from '../services/duplicates.service.ts';
 import type { ExportService } from '../services/export.service.ts';
 import type { ClassificationsService } from '../services/classifications.service.ts';
 import type { JobsService } from '../services/jobs.service.ts';
@@ -31,6 +32,7 @@ import { keyRoutes } from './routes/keys.ts';
 import { classificationRoutes } from './routes/classifications.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { documentRoutes } from './routes/documents.ts';
+import { duplicateRoutes } from './routes/duplicates.ts';
 import { folderRoutes } from './routes/folders.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -45,6 +47,7 @@ export interface AppDeps {
   logger: Logger;
   jobs: JobsService;
   insights: InsightsService;
+  duplicates: DuplicatesService;
   exports: ExportService;
   taxonomies: TaxonomiesService;
   keys: KeysService;
@@ -122,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(jobRoutes(deps));
   await app.register(folderRoutes(deps));
   await app.register(documentRoutes(deps));
+  await app.register(duplicateRoutes(deps));
   await app.register(searchRoutes(deps));
   await app.register(keyRoutes(deps));
   await app.register(taxonomyRoutes(deps));

@@ -58,6 +58,16 @@ export const JobSchema = z
 
 export const BucketSchema = z.object({ key: z.string().nullable(), count: z.number().int(), size: z.number() });
 
+export const DuplicatesSummarySchema = z
+  .object({
+    groups: z.number().int(),
+    exactGroups: z.number().int().describe('Groups whose members are all byte-identical'),
+    nearGroups: z.number().int().describe('Groups of versions and near copies (estimated similarity at or over DUPLICATE_SIMILARITY)'),
+    documents: z.number().int(),
+    wastedBytes: z.number().describe('Per group, the sizes of every member beyond its largest one, summed'),
+  })
+  .meta({ id: 'DuplicatesSummary' });
+
 export const InsightsSchema = z
   .object({
     folder: z.string(),
@@ -98,6 +108,9 @@ export const InsightsSchema = z
         skipped: z.number().int(),
       })
       .describe('Documents read by OCR, pages read, low-confidence text, and OCR still pending, failed or skipped'),
+    duplicates: DuplicatesSummarySchema.describe(
+      'Groups of exact copies and of near copies or versions among the files (GET .../duplicates lists them), the files in them, and per group the bytes beyond its largest member',
+    ),
     stale: z
       .object({ afterYears: z.number().int(), documents: z.number().int(), bytes: z.number() })
       .describe('Documents not modified (their own modified date, else the file\'s) for more than `afterYears` years (STALE_AFTER_YEARS), and their bytes'),

@@ -11,6 +11,8 @@ import { badRequest, notFound } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/access.ts';
 import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, SENSITIVE_FILTERS, TEXT_SOURCES } from '../../domain/vocabulary.ts';
 import type { InsightsService, ListDocumentsInput } from '../../services/insights.service.ts';
+import type { DuplicatesService } from '../../services/duplicates.service.ts';
+import { duplicatesOfFolder } from './duplicates.ts';
 import { EXPORT_FORMATS, type ExportService } from '../../services/export.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
@@ -53,7 +55,7 @@ const ExportQuery = z.strictObject({
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
-  (deps: { insights: InsightsService; exports: ExportService }): FastifyPluginAsyncZod =>
+  (deps: { duplicates: DuplicatesService; insights: InsightsService; exports: ExportService }): FastifyPluginAsyncZod =>
   async (app) => {
     const insights = async (path: string, access: Principal) => {
       const r = await deps.insights.folderInsights(path, access);
@@ -126,6 +128,7 @@ export const folderRoutes =
       async (req, reply) => {
         const { folder: path, action } = splitAction(req.params['*']);
         if (action === 'insights') return insights(path, req.principal);
+        if (action === 'duplicates') return duplicatesOfFolder(deps, path, req.query, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);
           if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });

@@ -1,0 +1,206 @@
+/**
+ * Duplicates and versions: exact copies (the same sha256) and near copies (MinHash signatures whose
+ * estimated similarity passes the threshold), grouped per folder; and the documents like one
+ * document. Candidates come from the store's LSH buckets; every candidate pair is verified on the
+ * whole signature here, and groups are the connected contents (union-find), so the work grows with
+ * the buckets that collide, not with the square of the folder.
+ */
+import { z } from 'zod';
+import type { DuplicateGroup, DuplicateGroupMember, DuplicatesPage, DuplicatesSummary, SimilarDocument } from '../contract.ts';
+import { canSee, type Principal } from '../domain/access.ts';
+import { notFound } from '../domain/errors.ts';
+import { versionHints } from '../domain/versions.ts';
+import { estimateSimilarity } from '../extract/minhash.ts';
+import type { DuplicateMember, DuplicatesRepository } from '../store/duplicates.repository.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface DuplicatesServiceDeps {
+  repo: DuplicatesRepository;
+  /** DUPLICATE_SIMILARITY. */
+  threshold: number;
+  /** The folder as the caller may read it (visible and known), or a coded error. */
+  knownFolder(path: string, access: Principal): Promise<{ rel: string }>;
+}
+
+/** Buckets up to this size are verified pair by pair; larger ones along a star and a chain (linear). */
+const ALL_PAIRS_UP_TO = 16;
+/** Candidates read for one document's similar list. */
+const SIMILAR_CANDIDATES = 500;
+
+const PageCursor = z.tuple([z.number().int().min(0)]);
+
+/** Union-find over content hashes, keeping the lowest verified similarity of each component. */
+function contentGroups(): {
+  link(a: string, b: string, similarity: number): void;
+  components(): Map<string, { contents: string[]; similarity: number }>;
+} {
+  const parent = new Map<string, string>();
+  const weakest = new Map<string, number>();
+  const find = (x: string): string => {
+    let root = parent.get(x) ?? x;
+    while (root !== (parent.get(root) ?? root)) root = parent.get(root) ?? root;
+    // Path compression: every node on the way points at the root.
+    let node = x;
+    while (node !== root) {
+      const next = parent.get(node) ?? root;
+      parent.set(node, root);
+      node = next;
+    }
+    return root;
+  };
+  return {
+    link(a, b, similarity) {
+      const ra = find(a);
+      const rb = find(b);
+      const w = Math.min(similarity, weakest.get(ra) ?? 1, weakest.get(rb) ?? 1);
+      const root = ra < rb ? ra : rb;
+      parent.set(ra, root);
+      parent.set(rb, root);
+      weakest.set(root, w);
+    },
+    components() {
+      const out = new Map<string, { contents: string[]; similarity: number }>();
+      for (const x of parent.keys()) {
+        const r = find(x);
+        const c = out.get(r) ?? { contents: [], similarity: weakest.get(r) ?? 1 };
+        c.contents.push(x);
+        out.set(r, c);
+      }
+      return out;
+    },
+  };
+}
+
+const byModified = (a: DuplicateMember, b: DuplicateMember) =>
+  a.modified.getTime() - b.modified.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function toGroup(members: DuplicateMember[], similarity: number, signatures: Map<string, number[]>): DuplicateGroup {
+  members.sort(byModified);
+  const newest = members[members.length - 1]!;
+  const newestSig = signatures.get(newest.sha256);
+  const copies = new Map<string, number>();
+  for (const m of members) copies.set(m.sha256, (copies.get(m.sha256) ?? 0) + 1);
+  const size = members.reduce((n, m) => n + m.size, 0);
+  const largest = members.reduce((n, m) => Math.max(n, m.size), 0);
+  const kind = copies.size === 1 ? 'exact' : 'near';
+  return {
+    key: [...copies.keys()].sort()[0]!,
+    kind,
+    similarity: kind === 'exact' ? 1 : similarity,
+    size,
+    wastedBytes: size - largest,
+    members: members.map((m): DuplicateGroupMember => {
+      const sig = signatures.get(m.sha256);
+      return {
+        id: m.id,
+        path: m.path,
+        name: m.name,
+        size: m.size,
+        modified: m.modified.toISOString(),
+        sha256: m.sha256,
+        similarity: m.sha256 === newest.sha256 ? 1 : sig && newestSig ? estimateSimilarity(sig, newestSig) : 0,
+        exactCopy: (copies.get(m.sha256) ?? 0) > 1,
+        versionHints: versionHints(m.name),
+      };
+    }),
+  };
+}
+
+function summarise(groups: DuplicateGroup[]): DuplicatesSummary {
+  return {
+    groups: groups.length,
+    exactGroups: groups.filter((g) => g.kind === 'exact').length,
+    nearGroups: groups.filter((g) => g.kind === 'near').length,
+    documents: groups.reduce((n, g) => n + g.members.length, 0),
+    wastedBytes: groups.reduce((n, g) => n + g.wastedBytes, 0),
+  };
+}
+
+export function createDuplicatesService(deps: DuplicatesServiceDeps) {
+  const { repo, threshold } = deps;
+
+  /** Every duplicate group inside a folder the caller may read whole, most wasted bytes first. */
+  async function groupsIn(folder: string): Promise<DuplicateGroup[]> {
+    const [exact, buckets] = await Promise.all([repo.exactContents(folder), repo.candidateBuckets(folder)]);
+    const candidates = [...new Set(buckets.flat())];
+    const signatures = await repo.signatures(folder, candidates);
+    const groups = contentGroups();
+    for (const sha of exact) groups.link(sha, sha, 1);
+    const verify = (a: string, b: string) => {
+      const sa = signatures.get(a);
+      const sb = signatures.get(b);
+      if (!sa || !sb) return;
+      const s = estimateSimilarity(sa, sb);
+      if (s >= threshold) groups.link(a, b, s);
+    };
+    for (const bucket of buckets) {
+      if (bucket.length <= ALL_PAIRS_UP_TO) {
+        for (let i = 0; i < bucket.length; i++) for (let j = i + 1; j < bucket.length; j++) verify(bucket[i]!, bucket[j]!);
+      } else {
+        // A large bucket is near copies of one text or a false collision: a star from its first
+        // content and a chain through it link the first kind and verify the second cheaply.
+        for (let i = 1; i < bucket.length; i++) {
+          verify(bucket[0]!, bucket[i]!);
+          verify(bucket[i - 1]!, bucket[i]!);
+        }
+      }
+    }
+    const components = [...groups.components().values()];
+    const members = await repo.members(folder, components.flatMap((c) => c.contents));
+    const bySha = new Map<string, DuplicateMember[]>();
+    for (const m of members) bySha.set(m.sha256, [...(bySha.get(m.sha256) ?? []), m]);
+    const out: DuplicateGroup[] = [];
+    for (const c of components) {
+      const inGroup = c.contents.flatMap((sha) => bySha.get(sha) ?? []);
+      if (inGroup.length > 1) out.push(toGroup(inGroup, c.similarity, signatures));
+    }
+    return out.sort((a, b) => b.wastedBytes - a.wastedBytes || (a.key < b.key ? -1 : 1));
+  }
+
+  return {
+    /**
+     * A page of the folder's duplicate groups. A scoped caller reads only folders inside its
+     * scope (knownFolder refuses others), so every document of such a folder is one it may see.
+     */
+    async forFolder(path: string, access: Principal, page: { limit: number; cursor?: string }): Promise<DuplicatesPage> {
+      const { rel } = await deps.knownFolder(path, access);
+      const all = await groupsIn(rel);
+      const [offset] = page.cursor ? decodeCursor(page.cursor, PageCursor) : [0];
+      const items = all.slice(offset, offset + page.limit);
+      const next = offset + items.length;
+      return { folder: rel, threshold, summary: summarise(all), items, nextCursor: next < all.length ? encodeCursor([next]) : null };
+    },
+
+    /** Figures for folder insights (the caller has checked access to the folder). */
+    async summary(folder: string): Promise<DuplicatesSummary> {
+      return summarise(await groupsIn(folder));
+    },
+
+    /** The documents the caller may see that hold the same bytes as this one or pass the threshold, most alike first. */
+    async similar(id: string, access: Principal): Promise<{ threshold: number; items: SimilarDocument[] }> {
+      const { self, others } = await repo.similarCandidates(id, SIMILAR_CANDIDATES);
+      if (!self || !canSee(access, self.filePath)) throw notFound(`Document not found: ${id}`);
+      const items: SimilarDocument[] = [];
+      for (const o of others) {
+        if (!canSee(access, o.filePath)) continue;
+        const identical = o.sha256 === self.sha256;
+        const similarity = identical ? 1 : self.minhash && o.minhash ? estimateSimilarity(self.minhash, o.minhash) : 0;
+        if (!identical && similarity < threshold) continue;
+        items.push({
+          id: o.id,
+          path: o.path,
+          name: o.name,
+          size: o.size,
+          modified: o.modified.toISOString(),
+          similarity,
+          identical,
+          versionHints: versionHints(o.name),
+        });
+      }
+      items.sort((a, b) => b.similarity - a.similarity || (a.path < b.path ? -1 : 1));
+      return { threshold, items };
+    },
+  };
+}
+
+export type DuplicatesService = ReturnType<typeof createDuplicatesService>;
