@@ -2,6 +2,7 @@
 import { bytes, date, dateTime, num, percent, usd } from '../lib/format.ts';
 import { folderHref, navigate } from '../lib/router.tsx';
 import type { FolderInsights } from '../lib/types.ts';
+import type { PiiKind } from '../lib/vocabulary.ts';
 import { ChartCard, CoverageCard } from './ChartCard.tsx';
 import type { Filters } from './DocumentsTable.tsx';
 
@@ -23,6 +24,7 @@ export function InsightsPanel({ insights: ins, onFilter }: { insights: FolderIns
       <div className="two-col">
         <ContentsPanel contents={ins.contents} onFilter={onFilter} />
         <OcrPanel ocr={ins.ocr} onFilter={onFilter} />
+        <PersonalDataPanel data={ins.personalData} />
       </div>
 
       <div className="charts">
@@ -102,6 +104,33 @@ function OcrPanel({ ocr: o, onFilter }: { ocr: FolderInsights['ocr']; onFilter(f
         <Count label="Skipped" value={o.skipped} testId="ocr-skipped" onPick={() => onFilter({ ocr: 'skipped' })} />
       </dl>
       {o.skipped > 0 && <p className="muted small">Skipped: OCR is off, or limited to other folders.</p>}
+    </section>
+  );
+}
+
+const PII_LABELS: Record<PiiKind, string> = {
+  bsn: 'Citizen service numbers (BSN)',
+  iban: 'IBANs',
+  card: 'Payment card numbers',
+  email: 'E-mail addresses',
+  phone: 'Phone numbers',
+  birthdate: 'Dates of birth',
+};
+
+/** Documents in which extraction found personal data, per kind; the values themselves are never shown. */
+function PersonalDataPanel({ data: p }: { data: FolderInsights['personalData'] }) {
+  return (
+    <section className="card" aria-labelledby="pii-h" data-testid="personal-data-panel">
+      <h2 id="pii-h" className="h-small">
+        Personal data
+      </h2>
+      <dl className="kv counts">
+        <Count label="Documents with personal data" value={p.documents} testId="pii-documents" tone={p.documents > 0 ? 'warn' : undefined} />
+        {p.byKind.map((k) => (
+          <Count key={k.kind} label={PII_LABELS[k.kind]} value={k.documents} testId={`pii-${k.kind}`} />
+        ))}
+      </dl>
+      <p className="muted small">{p.documents > 0 ? `${num(p.findings)} distinct values found; only masked samples are stored.` : 'None found (or detection is off).'}</p>
     </section>
   );
 }

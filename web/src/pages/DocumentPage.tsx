@@ -13,7 +13,7 @@ import { useDataTick } from '../lib/changes.ts';
 import { bytes, dateTime, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link, folderHref } from '../lib/router.tsx';
-import type { ChildDocument, Classification, DocumentDetail, Job, TextSource } from '../lib/types.ts';
+import type { ChildDocument, Classification, DocumentDetail, Job, PiiSummary, TextSource } from '../lib/types.ts';
 
 export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: DocumentDetail): void }) {
   const tick = useDataTick();
@@ -63,6 +63,8 @@ export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: Docum
         <Card label="Words" value={num(doc.wordCount)} />
         <Card label="Language" value={doc.language ?? '–'} />
       </div>
+
+      {doc.personalData && <PersonalData data={doc.personalData} />}
 
       {(doc.children.length > 0 || doc.ocr || doc.textSource) && (
         <div className="two-col">
@@ -181,6 +183,27 @@ function ClassificationCard({ doc }: { doc: DocumentDetail }) {
           </p>
         </>
       )}
+    </section>
+  );
+}
+
+/** Personal data found in the document: per kind, how many distinct values and up to three masked samples. */
+function PersonalData({ data }: { data: PiiSummary }) {
+  return (
+    <section className="card" aria-labelledby="pii-doc-h" data-testid="document-personal-data">
+      <h2 id="pii-doc-h" className="h-small">
+        Personal data
+      </h2>
+      <dl className="kv">
+        {Object.entries(data).map(([kind, f]) => (
+          <div className="kv-row" key={kind}>
+            <dt>
+              {kind} ({num(f.count)})
+            </dt>
+            <dd>{f.samples.map((s) => `${s.masked} (${s.part})`).join(', ')}</dd>
+          </div>
+        ))}
+      </dl>
     </section>
   );
 }
