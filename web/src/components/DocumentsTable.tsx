@@ -10,7 +10,7 @@ import { bytes, date, num } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
 import type { Bucket, DocumentItem } from '../lib/types.ts';
-import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS } from '../lib/vocabulary.ts';
+import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, SENSITIVE_FILTERS } from '../lib/vocabulary.ts';
 import { ErrorNotice } from './FolderActions.tsx';
 import { OcrBadge, originLabel } from './OcrBadge.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
@@ -25,9 +25,11 @@ export interface Filters {
   modifiedTo: string;
   origin: string;
   ocr: string;
+  /** A kind of personal data, or `any`. */
+  sensitive: string;
 }
 
-export const NO_FILTERS: Filters = { status: '', format: '', extension: '', author: '', tag: '', modifiedFrom: '', modifiedTo: '', origin: '', ocr: '' };
+export const NO_FILTERS: Filters = { status: '', format: '', extension: '', author: '', tag: '', modifiedFrom: '', modifiedTo: '', origin: '', ocr: '', sensitive: '' };
 
 type SortKey = 'path' | 'name' | 'size' | 'modified' | 'title';
 
@@ -75,6 +77,7 @@ export function DocumentsTable({
       tag: filters.tag,
       origin: filters.origin,
       ocr: filters.ocr,
+      sensitive: filters.sensitive,
       // Dates from the pickers are whole days: "to" includes that day.
       modifiedFrom: filters.modifiedFrom ? `${filters.modifiedFrom}T00:00:00Z` : '',
       modifiedTo: filters.modifiedTo ? `${filters.modifiedTo}T23:59:59.999Z` : '',
@@ -247,6 +250,7 @@ function FilterForm({ filters, setFilters, options }: { filters: Filters; setFil
       {choice('tag', 'Tag', options.tags)}
       {choice('origin', 'Found as', [], DOCUMENT_ORIGIN_FILTERS)}
       {choice('ocr', 'OCR', [], OCR_FILTERS)}
+      {choice('sensitive', 'Personal data', [], SENSITIVE_FILTERS)}
       <label className="field">
         <span>Modified from</span>
         <input type="date" value={draft.modifiedFrom} onChange={(e) => set('modifiedFrom', e.target.value, true)} />

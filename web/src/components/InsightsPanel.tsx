@@ -24,7 +24,7 @@ export function InsightsPanel({ insights: ins, onFilter }: { insights: FolderIns
       <div className="two-col">
         <ContentsPanel contents={ins.contents} onFilter={onFilter} />
         <OcrPanel ocr={ins.ocr} onFilter={onFilter} />
-        <PersonalDataPanel data={ins.personalData} />
+        <PersonalDataPanel data={ins.personalData} onFilter={onFilter} />
       </div>
 
       <div className="charts">
@@ -117,17 +117,17 @@ const PII_LABELS: Record<PiiKind, string> = {
   birthdate: 'Dates of birth',
 };
 
-/** Documents in which extraction found personal data, per kind; the values themselves are never shown. */
-function PersonalDataPanel({ data: p }: { data: FolderInsights['personalData'] }) {
+/** Documents in which extraction found personal data, per kind (each count filters the table); never the values. */
+function PersonalDataPanel({ data: p, onFilter }: { data: FolderInsights['personalData']; onFilter(f: Partial<Filters>): void }) {
   return (
     <section className="card" aria-labelledby="pii-h" data-testid="personal-data-panel">
       <h2 id="pii-h" className="h-small">
         Personal data
       </h2>
       <dl className="kv counts">
-        <Count label="Documents with personal data" value={p.documents} testId="pii-documents" tone={p.documents > 0 ? 'warn' : undefined} />
+        <Count label="Documents with personal data" value={p.documents} testId="pii-documents" tone={p.documents > 0 ? 'warn' : undefined} onPick={() => onFilter({ sensitive: 'any' })} />
         {p.byKind.map((k) => (
-          <Count key={k.kind} label={PII_LABELS[k.kind]} value={k.documents} testId={`pii-${k.kind}`} />
+          <Count key={k.kind} label={PII_LABELS[k.kind]} value={k.documents} testId={`pii-${k.kind}`} onPick={() => onFilter({ sensitive: k.kind })} />
         ))}
       </dl>
       <p className="muted small">{p.documents > 0 ? `${num(p.findings)} distinct values found; only masked samples are stored.` : 'None found (or detection is off).'}</p>
