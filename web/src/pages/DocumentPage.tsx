@@ -6,6 +6,7 @@
 import { type ReactNode, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
 import { JobProgress } from '../components/JobProgress.tsx';
+import { SimilarDocuments } from '../components/Duplicates.tsx';
 import { OcrBadge, originLabel } from '../components/OcrBadge.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { ApiError, post } from '../lib/api.ts';
@@ -63,6 +64,8 @@ export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: Docum
         <Card label="Words" value={num(doc.wordCount)} />
         <Card label="Language" value={doc.language ?? '–'} />
       </div>
+
+      <SimilarDocuments id={doc.id} />
 
       {doc.personalData && <PersonalData data={doc.personalData} />}
 

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { ErrorNotice, FolderActions } from '../components/FolderActions.tsx';
 import { DocumentsTable, type Filters, NO_FILTERS } from '../components/DocumentsTable.tsx';
 import { InsightsPanel } from '../components/InsightsPanel.tsx';
+import { DuplicatesPanel } from '../components/Duplicates.tsx';
 import { folderApi } from '../lib/api.ts';
 import { useDataTick } from '../lib/changes.ts';
 import { folderLabel } from '../lib/format.ts';
@@ -32,6 +33,7 @@ export function FolderPage({ folder }: { folder: string }) {
         <p className="notice">This folder has not been scanned yet. Scan it to see what it holds.</p>
       )}
       {ins && <InsightsPanel insights={ins} onFilter={filter} />}
+      {ins && <DuplicatesPanel folder={folder} />}
       {!insights.error && (
         <DocumentsTable
           folder={folder}
