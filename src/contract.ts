@@ -114,7 +114,7 @@ export interface PersonalDataAggregates {
 export interface PiiSample {
   /** The value masked (`NL91 **** **** **** 00`, `*****1111`); never the value itself. */
   masked: string;
-  /** `body`, `page N` (a document with pages), or a part (`header`, `footer`, `comments`, ...). */
+  /** `body`, `page N` (a document with pages), or the extracted part it was in (`headers`, `footers`, `footnotes`, `comments`, `notes`, ...). */
   part: string;
 }
 

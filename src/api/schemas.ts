@@ -124,7 +124,7 @@ export const InsightsSchema = z
   })
   .meta({ id: 'FolderInsights' });
 
-const PiiSampleSchema = z.object({ masked: z.string(), part: z.string().describe('`body`, `page N`, or a part: `header`, `footer`, `comments`, ...') });
+const PiiSampleSchema = z.object({ masked: z.string(), part: z.string().describe('`body`, `page N`, or the extracted part it was in: `headers`, `footers`, `footnotes`, `comments`, `notes`, ...') });
 
 export const PiiSummarySchema = z
   .partialRecord(z.enum(PII_KINDS), z.object({ count: z.number().int(), samples: z.array(PiiSampleSchema) }))

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseConfig } from '../../src/config.ts';
 import { PII_KINDS, type PiiKind } from '../../src/domain/vocabulary.ts';
+import { DEFAULT_EXTRACT_LIMITS, extractFromBytes } from '../../src/extract/index.ts';
 import { cardIssuer, detectPersonalData, isValidBsn, isValidIban, MAX_SAMPLES, type PiiSummary } from '../../src/pii/index.ts';
+import { buildDocx } from '../support/extract-fixtures.ts';
 
 const all = (text: string, parts?: Record<string, string>): PiiSummary => detectPersonalData({ text, parts }, PII_KINDS) ?? {};
 const masked = (s: PiiSummary, kind: PiiKind) => s[kind]?.samples.map((x) => x.masked) ?? [];
@@ -102,5 +105,37 @@ describe('detectPersonalData', () => {
     assert.equal(Object.keys(JSON.parse(json) as object).length, 6, 'every kind found');
     for (const value of clear) assert.ok(!json.includes(value), `${value} appears in ${json}`);
     assert.ok(!json.replaceAll(' ', '').includes('ABNA'), 'the bank code is masked');
+  });
+});
+
+describe('detection during extraction', () => {
+  const docx = buildDocx({ paragraphs: ['BSN 111222333 en fout 111222334'], headers: ['IBAN NL91 ABNA 0417 1643 00'], footers: ['info@firma.nl'] });
+
+  it('adds the masked summary of the body, headers and footers to the result when kinds are asked for', async () => {
+    const r = await extractFromBytes(docx, 'dossier.docx', { ...DEFAULT_EXTRACT_LIMITS, piiKinds: PII_KINDS });
+    assert.deepEqual(r.pii, {
+      iban: { count: 1, samples: [{ masked: 'NL91 **** **** **** 00', part: 'headers' }] },
+      bsn: { count: 1, samples: [{ masked: '******333', part: 'body' }] },
+      email: { count: 1, samples: [{ masked: 'i***@firma.nl', part: 'footers' }] },
+    });
+  });
+
+  it('leaves it out when no kind is asked for', async () => {
+    assert.equal((await extractFromBytes(docx, 'dossier.docx', { ...DEFAULT_EXTRACT_LIMITS, piiKinds: [] })).pii, undefined);
+    assert.equal((await extractFromBytes(docx, 'dossier.docx', DEFAULT_EXTRACT_LIMITS)).pii, undefined);
+  });
+});
+
+describe('configuration', () => {
+  const base = { DATABASE_URL: 'postgres://x@127.0.0.1/x' };
+
+  it('looks for every kind by default, the kinds named in PII_KINDS, and none with PII_DETECTION=off', () => {
+    assert.deepEqual(parseConfig(base).limits.piiKinds, [...PII_KINDS]);
+    assert.deepEqual(parseConfig({ ...base, PII_KINDS: 'iban, bsn' }).limits.piiKinds, ['iban', 'bsn']);
+    assert.deepEqual(parseConfig({ ...base, PII_DETECTION: 'off' }).limits.piiKinds, []);
+  });
+
+  it('refuses a kind it does not know', () => {
+    assert.throws(() => parseConfig({ ...base, PII_KINDS: 'bsn,passport' }), /PII_KINDS/);
   });
 });
