@@ -285,7 +285,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       const recovery = createJobRecoveryService({ jobs, documents, ocr: ocrRepo, unitOfWork, enqueue });
       const ocrEngine = config.ocr.enabled ? await openOcrEngine(config) : undefined;
       if (ocrEngine) closers.push(() => ocrEngine.close());
-      const ocrPolicy = createOcrPolicy({ ...config.ocr }, ocrEngine?.id ?? 'off');
+      const ocrPolicy = createOcrPolicy({ ...config.ocr, piiKinds: config.limits.piiKinds }, ocrEngine?.id ?? 'off');
       const classifier = llm
         ? metrics.instrumentClassifier(
             createClassifyService({ classifier: llm.classifier, reviewThreshold: config.llm.reviewThreshold, summaryMaxWords: config.llm.summaryMaxWords }),
@@ -358,13 +358,13 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     const jobsService = createJobsService({ jobs, docsRoot, enqueue });
     const keys = createKeysService(createKeysRepository(db));
-    // Each needs the other: duplicates resolve folders as insights do, insights show duplicate figures.
+    // Duplicates resolve folders as insights do.
     const duplicates = createDuplicatesService({
       repo: createDuplicatesRepository(db),
       threshold: config.duplicateSimilarity,
       knownFolder: (path, access) => insights.knownFolder(path, access),
     });
-    const insights = createInsightsService({ duplicates, insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
+    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });

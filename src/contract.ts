@@ -93,8 +93,6 @@ export interface FolderInsights {
   contents: ContentsAggregates;
   /** Scanned documents and what OCR made of them. */
   ocr: OcrAggregates;
-  /** Groups of exact and near copies among the folder's files, and the bytes they take beyond one of each. */
-  duplicates: DuplicatesSummary;
   /** Documents not modified for more than the retention period (STALE_AFTER_YEARS). */
   stale: StaleAggregates;
   /** Documents in which extraction found personal data, per kind (PII_DETECTION). */

@@ -108,9 +108,6 @@ export const InsightsSchema = z
         skipped: z.number().int(),
       })
       .describe('Documents read by OCR, pages read, low-confidence text, and OCR still pending, failed or skipped'),
-    duplicates: DuplicatesSummarySchema.describe(
-      'Groups of exact copies and of near copies or versions among the files (GET .../duplicates lists them), the files in them, and per group the bytes beyond its largest member',
-    ),
     stale: z
       .object({ afterYears: z.number().int(), documents: z.number().int(), bytes: z.number() })
       .describe('Documents not modified (their own modified date, else the file\'s) for more than `afterYears` years (STALE_AFTER_YEARS), and their bytes'),

@@ -215,7 +215,16 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         const reading = cached.get(c.sha256);
         if (!reading) return true;
         const applied = policy.applied(reading);
-        Object.assign(c.update, { status: 'extracted', text: applied.text, textSource: applied.textSource, language: applied.language, wordCount: applied.wordCount, ocr: applied.ocr });
+        Object.assign(c.update, {
+          status: 'extracted',
+          text: applied.text,
+          textSource: applied.textSource,
+          language: applied.language,
+          wordCount: applied.wordCount,
+          ocr: applied.ocr,
+          pii: applied.pii ?? undefined,
+          signature: applied.signature ?? undefined,
+        });
         return false;
       });
       const ocrWork = { documents: toRead.length, pages: toRead.reduce((n, c) => n + c.pages, 0) };

@@ -7,7 +7,6 @@ import type { ClassificationsRepository, ClassificationView } from '../store/cla
 import type { ChildDocument, DocumentsRepository, DocumentDetail } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
-import type { DuplicatesSummary } from '../contract.ts';
 import type { ContentsAggregates, OcrAggregates, PersonalDataAggregates, StaleAggregates } from '../contract.ts';
 import { staleCutoff } from '../domain/retention.ts';
 import type { DocumentOriginFilter, OcrFilter, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
@@ -23,7 +22,6 @@ export interface FolderInsights extends FolderAggregates {
   ocr: OcrAggregates;
   stale: StaleAggregates;
   personalData: PersonalDataAggregates;
-  duplicates: DuplicatesSummary;
 }
 
 export interface ListDocumentsInput {
@@ -58,7 +56,6 @@ export interface InsightsServiceDeps {
   /** STALE_AFTER_YEARS. */
   staleAfterYears: number;
   /** Duplicate groups of a folder the caller may read (absent: insights report none). */
-  duplicates?: { summary(folder: string): Promise<DuplicatesSummary> };
   /** The clock stale cutoffs are taken from (tests set it). */
   now?: () => Date;
 }
@@ -82,8 +79,6 @@ function sharedInFlight<T>() {
 
 export function createInsightsService(deps: InsightsServiceDeps) {
   const summaries = sharedInFlight<FolderSummary>();
-  const duplicatesOf = (rel: string): Promise<DuplicatesSummary> =>
-    deps.duplicates ? deps.duplicates.summary(rel) : Promise.resolve({ groups: 0, exactGroups: 0, nearGroups: 0, documents: 0, wastedBytes: 0 });
   const cutoff = () => staleCutoff(deps.now?.() ?? new Date(), deps.staleAfterYears);
   const stale = async (rel: string): Promise<StaleAggregates> => ({
     afterYears: deps.staleAfterYears,
@@ -116,7 +111,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
           stale(rel),
           deps.insights.personalData(rel),
         ]);
-        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf, personalData, duplicates: await duplicatesOf(rel) };
+        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf, personalData };
       }
       const onDisk = await deps.docsRoot.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
@@ -125,7 +120,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         stale(onDisk.rel),
         deps.insights.personalData(onDisk.rel),
       ]);
-      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...extra, stale: staleOf, personalData, duplicates: await duplicatesOf(onDisk.rel) };
+      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...extra, stale: staleOf, personalData };
     },
 
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {

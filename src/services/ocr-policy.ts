@@ -3,7 +3,10 @@
  * document is read at all, the cache key of a reading, and what a reading changes on a document.
  */
 import { isWithin, normalizeRelativePath } from '../domain/paths.ts';
+import type { PiiKind } from '../domain/vocabulary.ts';
+import { minhashSignature } from '../extract/minhash.ts';
 import { countText, detectLanguage } from '../extract/text-stats.ts';
+import { detectPersonalData } from '../pii/index.ts';
 import type { OcrState } from '../store/documents.repository.ts';
 import type { OcrApplied, OcrKey, OcrReading } from '../store/ocr.repository.ts';
 
@@ -17,6 +20,8 @@ export interface OcrSettings {
   pageTimeoutMs: number;
   /** Mean word confidence (0-100) under which the text is flagged. */
   lowConfidence: number;
+  /** Personal data looked for in what OCR reads, as extraction looks for it (none: off). */
+  piiKinds?: readonly PiiKind[];
 }
 
 export function createOcrPolicy(settings: OcrSettings, engineId: string) {
@@ -36,9 +41,11 @@ export function createOcrPolicy(settings: OcrSettings, engineId: string) {
     pagesToRead(pages: number[]): number[] {
       return pages.slice(0, settings.maxPages);
     },
-    /** What a reading changes on its document. */
+    /** What a reading changes on its document: its text, and what extraction derives from text. */
     applied(reading: OcrReading, warnings: string[] = []): OcrApplied {
       return {
+        pii: detectPersonalData({ text: reading.text }, settings.piiKinds ?? []) ?? null,
+        signature: minhashSignature(reading.text) ?? null,
         text: reading.text,
         textSource: reading.textSource,
         language: reading.text.trim() ? detectLanguage(reading.text) : null,

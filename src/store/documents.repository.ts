@@ -282,7 +282,7 @@ const LSH_BANDS = 20;
 const LSH_ROWS = 6;
 
 /** Replace the band rows of these documents with those of their signatures now, in the caller's transaction. */
-async function refreshBands(trx: Transaction<Database>, ids: string[]): Promise<void> {
+export async function refreshBands(trx: Transaction<Database>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await sql`delete from document_bands where document_id = any(${ids}::uuid[])`.execute(trx);
   await sql`

@@ -1,8 +1,9 @@
 /** OCR: what a document needs read, what OCR read (cached by content), and writing it back. */
 import { type Transaction, sql } from 'kysely';
-import type { TextSource } from '../domain/vocabulary.ts';
+import type { PiiKind, TextSource } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
-import type { OcrState } from './documents.repository.ts';
+import type { PiiSummary } from '../contract.ts';
+import { type OcrState, refreshBands } from './documents.repository.ts';
 import type { Database } from './schema.ts';
 
 /** The cache key: the same bytes read in the same languages by the same engine give the same text. */
@@ -41,6 +42,10 @@ export interface OcrTarget {
 /** What OCR changes on a document once it has read it. */
 export interface OcrApplied {
   text: string;
+  /** Personal data in the OCR text (masked samples only); null: none. */
+  pii: PiiSummary | null;
+  /** MinHash signature of the OCR text, for duplicates; null: too short. */
+  signature: number[] | null;
   textSource: TextSource;
   language: string | null;
   wordCount: number | null;
@@ -132,10 +137,15 @@ export function createOcrRepository(db: Db) {
                 text_source: result.textSource,
                 language: result.language,
                 word_count: result.wordCount,
+                pii: result.pii === null ? null : JSON.stringify(result.pii),
+                pii_kinds: Object.keys(result.pii ?? {}) as PiiKind[],
+                minhash: result.signature ? result.signature.map((v) => v | 0) : null,
                 metadata: sql`jsonb_set(metadata, '{warnings}', coalesce(metadata->'warnings', '[]'::jsonb) || ${JSON.stringify(result.warnings)}::jsonb)`,
               })
               .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
+      const written = Number(r.numUpdatedRows) > 0;
+      if (written && !('failed' in result)) await refreshBands(trx, [id]);
+      return written;
     },
 
     /** Documents still waiting for a job's OCR (to enqueue again when the job stalled). */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config.ts';
-import type { DocumentItem, DuplicatesPage, FolderInsights, SimilarDocument } from '../../src/contract.ts';
+import type { DocumentItem, DuplicatesPage, SimilarDocument } from '../../src/contract.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
@@ -163,12 +163,6 @@ describe('duplicates and versions through the pipeline', () => {
     assert.ok(r.body.items[2]!.similarity >= r.body.items[3]!.similarity && r.body.items[3]!.similarity >= 0.8);
     const unrelated = await api<{ items: SimilarDocument[] }>(app(), 'GET', `/v1/documents/${id('Client/Notulen.docx')}/similar`);
     assert.deepEqual(unrelated.body.items, []);
-  });
-
-  it('shows the duplicate figures in folder insights', async () => {
-    const r = await api<FolderInsights>(app(), 'GET', `/v1/folders/${enc('Client')}/insights`);
-    const page = await duplicates('Client');
-    assert.deepEqual(r.body.duplicates, page.body.summary);
   });
 
   it('a scoped key sees only the groups and similar documents of its folder', async () => {

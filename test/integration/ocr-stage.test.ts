@@ -11,7 +11,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { pino } from 'pino';
+import type { PiiKind } from '../../src/domain/vocabulary.ts';
 import { DocsRoot } from '../../src/services/docs-root.ts';
 import { createOcrPolicy } from '../../src/services/ocr-policy.ts';
 import { createOcrService, OcrInterrupted, type OcrEngine, type PageReading } from '../../src/services/ocr.service.ts';
@@ -95,14 +97,14 @@ describe('the OCR stage', () => {
     await db.db.updateTable('jobs').set({ ocr_documents: 1, ocr_pages_total: 3 }).where('id', '=', jobId).execute();
   });
 
-  const service = (engine: OcrEngine, maxPages = 100) =>
+  const service = (engine: OcrEngine, maxPages = 100, piiKinds: PiiKind[] = []) =>
     createOcrService({
       jobs: jobs(),
       ocr: createOcrRepository(db.db),
       unitOfWork: createUnitOfWork(db.db),
       docsRoot: new DocsRoot(root),
       engine,
-      policy: createOcrPolicy({ enabled: true, languages: ['eng'], folders: [], maxPages, pageTimeoutMs: 5_000, lowConfidence: 60 }, engine.id),
+      policy: createOcrPolicy({ enabled: true, languages: ['eng'], folders: [], maxPages, pageTimeoutMs: 5_000, lowConfidence: 60, piiKinds }, engine.id),
       limits: DEFAULT_EXTRACT_LIMITS,
     });
   const doc = () =>
@@ -176,6 +178,19 @@ describe('the OCR stage', () => {
     await service(again).run({ jobId, documentId }, new AbortController().signal, log);
     assert.deepEqual(again.read, []);
     assert.equal((await doc()).text, 'page 1 text\n\npage 2 text\n\npage 3 text');
+  });
+
+  it('looks for personal data and signs for duplicates in what OCR read, as extraction does for a text layer', async () => {
+    const words = 'Please transfer the amount for the scanned invoice of the accountant to the account below before the end of the month';
+    const engine = scriptedEngine(async (n) => ({ text: n === 2 ? `${words} NL91ABNA0417164300` : `${words} page ${n}`, confidence: 90, words: 20 }));
+    await service(engine, 100, ['iban']).run({ jobId, documentId }, new AbortController().signal, log);
+    const r = await db.db.selectFrom('documents').select(['pii_kinds', 'minhash', sql<string>`pii::text`.as('pii')]).where('id', '=', documentId).executeTakeFirstOrThrow();
+    assert.deepEqual(r.pii_kinds, ['iban']);
+    assert.ok(!r.pii.includes('0417164300'), r.pii);
+    assert.match(r.pii, /NL91 \*{4}/);
+    assert.equal(r.minhash?.length, 128);
+    const bands = await db.db.selectFrom('document_bands').select(sql<number>`count(*)::int`.as('n')).where('document_id', '=', documentId).executeTakeFirstOrThrow();
+    assert.ok(bands.n > 0, 'its LSH bands are written');
   });
 
   it('does nothing for a document that no longer waits for this job', async () => {
