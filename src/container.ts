@@ -42,10 +42,6 @@ import { createScanService } from './services/scan.service.ts';
 import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
 import { createUnitOfWork } from './store/unit-of-work.ts';
 import { createOcrRepository } from './store/ocr.repository.ts';
-import { createOcrPolicy } from './services/ocr-policy.ts';
-import { createOcrService } from './services/ocr.service.ts';
-import { openOcrStage } from './ocr/stage.ts';
-import { readChild } from './extract/index.ts';
 import { createClassificationsRepository } from './store/classifications.repository.ts';
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
@@ -213,8 +209,12 @@ function createLlm(config: Config, metrics: Metrics, rateStore: GcraStore) {
   return { classifier, rateLimiter, prices };
 }
 
-/** The OCR engine of a worker, with what the OCR stage needs to reach documents inside files. */
+/**
+ * The OCR engine of a worker, with what the OCR stage needs to reach documents inside files.
+ * Loaded only here: the engines and image libraries are large, and an API process needs none.
+ */
 async function openOcrEngine(config: Config) {
+  const [{ openOcrStage }, { readChild }] = await Promise.all([import('./ocr/stage.ts'), import('./extract/index.ts')]);
   const stage = await openOcrStage({
     engine: config.ocr.engine === 'wasm' ? 'tesseract.js' : config.ocr.engine,
     concurrency: config.ocr.concurrency,
@@ -285,6 +285,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       const recovery = createJobRecoveryService({ jobs, documents, ocr: ocrRepo, unitOfWork, enqueue });
       const ocrEngine = config.ocr.enabled ? await openOcrEngine(config) : undefined;
       if (ocrEngine) closers.push(() => ocrEngine.close());
+      // Worker only: OCR text is checked for personal data, whose phone metadata is large.
+      const [{ createOcrPolicy }, { createOcrService }] = await Promise.all([import('./services/ocr-policy.ts'), import('./services/ocr.service.ts')]);
       const ocrPolicy = createOcrPolicy({ ...config.ocr, piiKinds: config.limits.piiKinds }, ocrEngine?.id ?? 'off');
       const classifier = llm
         ? metrics.instrumentClassifier(

@@ -7,7 +7,7 @@
 import type { getDocumentProxy } from 'unpdf';
 import { pdfHeaderOffset } from './detect.ts';
 import type { Extractor, ExtractInput, ExtractorOutput } from './extractor.ts';
-import { pageShowsImages, textLayerUsable } from '../ocr/pdf.ts';
+import { pageShowsImages, textLayerUsable } from '../ocr/pdf-text.ts';
 import { TextBuilder } from './text-stats.ts';
 import { ExtractionError, type DocumentProperties, type RawValue } from './types.ts';
 

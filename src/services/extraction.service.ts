@@ -200,7 +200,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
                   needOcr.push({ ref: { path: e.path }, sha256: e.update.sha256, pages: e.update.ocr.pages ?? 0, update: e.update });
                 }
               }
-              // Also when it holds nothing now: what it held before is gone.
+              // Compared with what it held before, also when it holds nothing now (one query a batch).
               embedded.set(doc.id, inside);
               done++;
               return;
@@ -238,9 +238,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         const first = await jobs.completeBatch(tx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped, ocr: ocrWork }, failures);
         if (!first) return [];
         await documents.applyExtraction(tx, updates);
-        const written: { id: string; path: string }[] = [];
-        for (const [fileId, inside] of embedded) written.push(...(await documents.replaceEmbedded(tx, fileId, inside)));
-        return written;
+        return documents.replaceEmbedded(tx, embedded);
       });
       // Enqueued once the rows are committed, so the OCR stage always finds them pending.
       const idByPath = new Map(written.map((w) => [w.path, w.id]));

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { parentOf } from '../domain/paths.ts';
 import { scanJobParamsSchema, type Enqueue } from '../domain/work.ts';
-import { isIgnoredFileName } from '../extract/index.ts';
+import { isIgnoredFileName } from '../extract/ignored-files.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';

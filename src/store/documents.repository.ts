@@ -444,25 +444,30 @@ export function createDocumentsRepository(db: Db) {
     },
 
     /**
-     * Replace what a file holds with what its extraction found, in the caller's transaction: a
-     * document at the same address keeps its id (and so its classification history); one no
-     * longer there is marked deleted. Parents come before their children in `embedded`.
+     * Replace what the files of a batch hold with what their extraction found, in the caller's
+     * transaction, in a few statements whatever the batch's size: a document at the same address
+     * keeps its id (and so its classification history); one no longer there is marked deleted.
+     * Within a file, parents come before their children.
      */
-    async replaceEmbedded(trx: Transaction<Database>, fileId: string, embedded: EmbeddedDocument[]): Promise<{ id: string; path: string }[]> {
-      const known = await trx.selectFrom('documents').select(['id', 'path']).where('file_id', '=', fileId).execute();
+    async replaceEmbedded(trx: Transaction<Database>, files: ReadonlyMap<string, EmbeddedDocument[]>): Promise<{ id: string; path: string }[]> {
+      if (files.size === 0) return [];
+      const known = await trx.selectFrom('documents').select(['id', 'path']).where('file_id', 'in', [...files.keys()]).execute();
       const idByPath = new Map(known.map((k) => [k.path, k.id]));
-      const rows = embedded.map((e) => {
-        const id = idByPath.get(e.path) ?? randomUUID();
-        idByPath.set(e.path, id);
-        return { e, id };
-      });
+      const rows: { e: EmbeddedDocument; id: string; fileId: string }[] = [];
+      for (const [fileId, embedded] of files) {
+        for (const e of embedded) {
+          const id = idByPath.get(e.path) ?? randomUUID();
+          idByPath.set(e.path, id);
+          rows.push({ e, id, fileId });
+        }
+      }
       const keep = new Set(rows.map((r) => r.id));
       const gone = known.filter((k) => !keep.has(k.id)).map((k) => k.id);
       if (gone.length > 0) {
         await trx.updateTable('documents').set({ deleted_at: sql`now()`, updated_at: sql`now()` }).where('id', 'in', gone).where('deleted_at', 'is', null).execute();
       }
       if (rows.length === 0) return [];
-      const payload = rows.map(({ e, id }) => {
+      const payload = rows.map(({ e, id, fileId }) => {
         return {
           ...extractedRecord(e.update),
           id,

@@ -155,7 +155,7 @@ describe('documents inside documents and OCR through the API', () => {
         ['Company A/mail.eml', [mail, notes]],
         ['Company B/bundle.zip', [entry, inner, nested]],
       ] as const) {
-        const written = await documents.replaceEmbedded(trx, idOf(file), [...kids]);
+        const written = await documents.replaceEmbedded(trx, new Map([[idOf(file), [...kids]]]));
         for (const w of written) ids.set(w.path, w.id);
       }
     });
