@@ -1,8 +1,8 @@
 /**
  * MinHash signatures of a document's text, for finding near-duplicates and versions: the share of
  * equal slots in two signatures estimates the Jaccard similarity of their sets of word 5-shingles.
- * Pure and deterministic: a fixed, seeded hash family, so signatures computed by any process, on
- * any day, compare with each other (changing the family or the shingling makes stored signatures
+ * Pure and deterministic: fixed hash functions, so signatures computed by any process, on
+ * any day, compare with each other (changing the hashing or the shingling makes stored signatures
  * incomparable, and every document must then be extracted again).
  */
 
@@ -13,32 +13,8 @@ export const SHINGLE_WORDS = 5;
 /** Texts with fewer shingles than this get no signature: a few words say nothing about a document. */
 export const MIN_SHINGLES = 16;
 
-/** Odd multipliers and seeds of the hash family, drawn once from a fixed-seed generator. */
-const FAMILY = (() => {
-  let state = 0x9e3779b9;
-  const next = () => {
-    // xorshift32: tiny and deterministic, enough to spread the family's parameters.
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return state >>> 0;
-  };
-  const mul = new Uint32Array(SIGNATURE_LENGTH);
-  const seed = new Uint32Array(SIGNATURE_LENGTH);
-  for (let i = 0; i < SIGNATURE_LENGTH; i++) {
-    mul[i] = next() | 1;
-    seed[i] = next();
-  }
-  return { mul, seed };
-})();
-
-/** FNV-1a over a string's UTF-16 code units, finished with murmur3's avalanche step. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+/** murmur3's 32-bit finaliser: every input bit moves every output bit. */
+function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -47,39 +23,69 @@ function hashString(s: string): number {
   return h >>> 0;
 }
 
+/** FNV-1a over a string's UTF-16 code units, finished with mix. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return mix(h);
+}
+
 const WORD = /[\p{L}\p{N}]+/gu;
 
-/** The distinct hashed word 5-shingles of a text (lower-cased; punctuation and spacing ignored). */
+/**
+ * The distinct hashed word 5-shingles of a text (lower-cased; punctuation and spacing ignored).
+ * Each word is hashed once and a shingle's hash combines its words' hashes in order, so no
+ * shingle string is ever built.
+ */
 export function shingleHashes(text: string): Set<number> {
   const words = text.toLowerCase().match(WORD) ?? [];
+  const hashes = new Uint32Array(words.length);
+  for (let i = 0; i < words.length; i++) hashes[i] = hashString(words[i]!);
   const out = new Set<number>();
   for (let i = 0; i + SHINGLE_WORDS <= words.length; i++) {
-    out.add(hashString(words.slice(i, i + SHINGLE_WORDS).join(' ')));
+    let h = 0x9e3779b9;
+    for (let j = 0; j < SHINGLE_WORDS; j++) h = mix((h ^ hashes[i + j]!) + j);
+    out.add(h);
   }
   return out;
 }
 
+/** Added to a value borrowed by an empty slot, per slot of distance, so borrowed slots differ. */
+const BORROW_STEP = 0x9e3779b1;
+
 /**
  * The MinHash signature of a text (unsigned 32-bit values), or undefined when the text is too short
- * to say anything. Linear in the text: one string hash per shingle, then SIGNATURE_LENGTH
- * multiply-xorshift permutations of each distinct shingle hash.
+ * to say anything. One-permutation hashing: each distinct shingle is hashed once, its top bits pick
+ * one of SIGNATURE_LENGTH slots and the rest are its value, and a slot keeps its least value; an
+ * empty slot borrows from the next filled one (rotation densification), so two texts agree on a slot
+ * with the probability that their shingle sets agree on its minimum, as with SIGNATURE_LENGTH
+ * separate hash functions, at one hash per shingle instead of SIGNATURE_LENGTH.
  */
 export function minhashSignature(text: string): number[] | undefined {
   const shingles = shingleHashes(text);
   if (shingles.size < MIN_SHINGLES) return undefined;
-  const { mul, seed } = FAMILY;
-  const min = new Uint32Array(SIGNATURE_LENGTH).fill(0xffffffff);
+  const EMPTY = 0xffffffff;
+  const min = new Uint32Array(SIGNATURE_LENGTH).fill(EMPTY);
   for (const x of shingles) {
-    for (let i = 0; i < SIGNATURE_LENGTH; i++) {
-      let h = Math.imul(x ^ seed[i]!, mul[i]!);
-      h ^= h >>> 15;
-      h = Math.imul(h, 0x2c1b3c6d);
-      h ^= h >>> 12;
-      const v = h >>> 0;
-      if (v < min[i]!) min[i] = v;
-    }
+    const h = mix(x ^ 0x5bd1e995);
+    const slot = h % SIGNATURE_LENGTH;
+    const v = mix(h ^ 0x27d4eb2f) >>> 1;
+    if (v < min[slot]!) min[slot] = v;
   }
-  return Array.from(min);
+  const out = new Array<number>(SIGNATURE_LENGTH);
+  for (let i = 0; i < SIGNATURE_LENGTH; i++) {
+    let k = i;
+    let d = 0;
+    while (min[k] === EMPTY) {
+      k = (k + 1) % SIGNATURE_LENGTH;
+      d++;
+    }
+    out[i] = (min[k]! + Math.imul(d, BORROW_STEP)) >>> 0;
+  }
+  return out;
 }
 
 /**
