@@ -283,11 +283,21 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       const unitOfWork = createUnitOfWork(db);
       const ocrRepo = createOcrRepository(db);
       const recovery = createJobRecoveryService({ jobs, documents, ocr: ocrRepo, unitOfWork, enqueue });
-      const ocrEngine = config.ocr.enabled ? await openOcrEngine(config) : undefined;
-      if (ocrEngine) closers.push(() => ocrEngine.close());
+      // Opened when the first document needs OCR: engines and image libraries are large.
+      let opened: ReturnType<typeof openOcrEngine> | undefined;
+      const engine = () => (opened ??= openOcrEngine(config));
+      const ocrEngine = config.ocr.enabled
+        ? {
+            open: async (bytes: Uint8Array, kind: 'pdf' | 'image') => (await engine()).open(bytes, kind),
+            readEmbedded: async (file: Uint8Array, at: number[], limits: ExtractLimits) => (await engine()).readEmbedded(file, at, limits),
+          }
+        : undefined;
+      closers.push(async () => {
+        if (opened) await (await opened).close();
+      });
       // Worker only: OCR text is checked for personal data, whose phone metadata is large.
       const [{ createOcrPolicy }, { createOcrService }] = await Promise.all([import('./services/ocr-policy.ts'), import('./services/ocr.service.ts')]);
-      const ocrPolicy = createOcrPolicy({ ...config.ocr, piiKinds: config.limits.piiKinds }, ocrEngine?.id ?? 'off');
+      const ocrPolicy = createOcrPolicy({ ...config.ocr, piiKinds: config.limits.piiKinds }, async () => (await engine()).id);
       const classifier = llm
         ? metrics.instrumentClassifier(
             createClassifyService({ classifier: llm.classifier, reviewThreshold: config.llm.reviewThreshold, summaryMaxWords: config.llm.summaryMaxWords }),

@@ -210,7 +210,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
       );
 
       // What OCR read before, from the same bytes in the same languages, is applied at once.
-      const cached = await deps.ocr.cached(needOcr.map((c) => policy.key(c.sha256)));
+      const cached = needOcr.length === 0 ? new Map() : await deps.ocr.cached(await Promise.all(needOcr.map((c) => policy.key(c.sha256))));
       const toRead = needOcr.filter((c) => {
         const reading = cached.get(c.sha256);
         if (!reading) return true;

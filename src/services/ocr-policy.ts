@@ -24,18 +24,21 @@ export interface OcrSettings {
   piiKinds?: readonly PiiKind[];
 }
 
-export function createOcrPolicy(settings: OcrSettings, engineId: string) {
+/**
+ * `engineId` names the engine and its language data for the cache key; it is asked only when a
+ * document needs OCR, so a worker that never meets a scan never loads an engine.
+ */
+export function createOcrPolicy(settings: OcrSettings, engineId: () => Promise<string>) {
   const folders = settings.folders.map((f) => normalizeRelativePath(f));
   const languages = settings.languages.join('+');
   return {
     settings,
-    engineId,
     /** Is OCR on for a document at this path? */
     appliesTo(path: string): boolean {
       return settings.enabled && (folders.length === 0 || folders.some((f) => isWithin(f, path)));
     },
-    key(sha256: string): OcrKey {
-      return { sha256, languages, engine: engineId };
+    async key(sha256: string): Promise<OcrKey> {
+      return { sha256, languages, engine: await engineId() };
     },
     /** The pages to read of those extraction found unreadable, within OCR_MAX_PAGES. */
     pagesToRead(pages: number[]): number[] {

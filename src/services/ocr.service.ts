@@ -31,8 +31,6 @@ export interface PageReading {
  * `code` from OCR_FAILURE_CODES where it knows why.
  */
 export interface OcrEngine {
-  /** The engine and its language data, e.g. `tesseract.js@7.0.0`: part of the cache key. */
-  readonly id: string;
   /** Open a PDF or an image (a multi-page TIFF has several pages) to read page after page. */
   open(bytes: Uint8Array, kind: 'pdf' | 'image'): Promise<OcrDocument>;
   /** The bytes of a document inside a file (an attachment, an archive entry), by index path. */
@@ -127,7 +125,7 @@ export function createOcrService(deps: OcrServiceDeps) {
         // Changed since extraction: the next scan extracts it again and decides anew.
         return fail('ocr_failed', 'The document changed after extraction; the next scan reads it again');
       }
-      const key = policy.key(t.sha256);
+      const key = await policy.key(t.sha256);
       const known = (await ocr.cached([key])).get(t.sha256);
       if (known) return finish(t, payload.jobId, 0, policy.applied(known));
 

@@ -31,7 +31,6 @@ const log = pino({ level: 'silent' });
 function scriptedEngine(script: (pageNo: number) => Promise<PageReading>): OcrEngine & { read: number[] } {
   const read: number[] = [];
   return {
-    id: 'scripted@1',
     read,
     async open() {
       return {
@@ -104,7 +103,7 @@ describe('the OCR stage', () => {
       unitOfWork: createUnitOfWork(db.db),
       docsRoot: new DocsRoot(root),
       engine,
-      policy: createOcrPolicy({ enabled: true, languages: ['eng'], folders: [], maxPages, pageTimeoutMs: 5_000, lowConfidence: 60, piiKinds }, engine.id),
+      policy: createOcrPolicy({ enabled: true, languages: ['eng'], folders: [], maxPages, pageTimeoutMs: 5_000, lowConfidence: 60, piiKinds }, async () => 'scripted@1'),
       limits: DEFAULT_EXTRACT_LIMITS,
     });
   const doc = () =>
