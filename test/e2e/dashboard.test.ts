@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -194,6 +194,19 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
     assert.match(props, new RegExp(first.title));
     await page.getByText('Not classified yet.').waitFor();
     await shot('04-document');
+  });
+
+  it('exports a folder as the file the API streams, with the key it holds', async () => {
+    await page.goto(`${base}/folders`);
+    await page.getByLabel('Export format').selectOption('csv');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-button').click()]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
+    const file = await download.path();
+    const csv = await readFile(file, 'utf8');
+    const listed = await api<{ items: { name: string }[] }>(base, 'GET', '/v1/folders/./documents?limit=500');
+    const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r\n/);
+    assert.match(lines[0] ?? '', /^path,/);
+    assert.equal(lines.length - 1, listed.body.items.length, 'one row per document');
   });
 
   it('explains that classification needs an LLM when none is configured', async () => {

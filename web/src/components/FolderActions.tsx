@@ -3,7 +3,7 @@
  * a data change so the insights, table and tree reload with the new numbers.
  */
 import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, get, post, query } from '../lib/api.ts';
+import { ApiError, downloadExport, get, post, query } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
 import { folderLabel, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -16,6 +16,8 @@ export function FolderActions({ folder, title }: { folder: string; title: string
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [classifyOpen, setClassifyOpen] = useState(false);
+  const [exportFormat, setExportFormat] = useState<'csv' | 'jsonl' | 'xlsx'>('csv');
+  const [exporting, setExporting] = useState(false);
 
   // Jobs already running on this folder (started elsewhere, or before a reload).
   useEffect(() => {
@@ -45,6 +47,18 @@ export function FolderActions({ folder, title }: { folder: string; title: string
     }
   };
 
+  const exportFolder = async () => {
+    setExporting(true);
+    setError(null);
+    try {
+      await downloadExport(folder, exportFormat);
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+    } finally {
+      setExporting(false);
+    }
+  };
+
   return (
     <section className="card actions" aria-labelledby="folder-h">
       <div className="page-head">
@@ -55,6 +69,14 @@ export function FolderActions({ folder, title }: { folder: string; title: string
           </button>
           <button type="button" className="btn" aria-expanded={classifyOpen} aria-controls="classify-form" onClick={() => setClassifyOpen((o) => !o)}>
             Classify…
+          </button>
+          <select aria-label="Export format" value={exportFormat} onChange={(e) => setExportFormat(e.target.value as 'csv' | 'jsonl' | 'xlsx')}>
+            <option value="csv">CSV</option>
+            <option value="xlsx">Excel</option>
+            <option value="jsonl">JSON Lines</option>
+          </select>
+          <button type="button" className="btn" onClick={() => void exportFolder()} disabled={exporting} data-testid="export-button">
+            {exporting ? 'Exporting…' : 'Export'}
           </button>
         </div>
       </div>

@@ -82,8 +82,31 @@ export const post = <T>(path: string, body: unknown) => request<T>('POST', path,
 export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
 
 /** API path of a folder action: the folder URL-encoded as one segment ('.' is the root). */
-export function folderApi(folder: string, action: 'insights' | 'documents'): string {
+export function folderApi(folder: string, action: 'insights' | 'documents' | 'export'): string {
   return `/v1/folders/${encodeURIComponent(folder === '' ? '.' : folder)}/${action}`;
+}
+
+/**
+ * Download a folder's export. The key travels as a header, which a plain link cannot send, so the
+ * file is fetched and handed to the browser as a Blob.
+ */
+export async function downloadExport(folder: string, format: 'csv' | 'jsonl' | 'xlsx'): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`${folderApi(folder, 'export')}${query({ format })}`, { headers: authHeaders() });
+  } catch {
+    throw new ApiError(0, 'unreachable', 'The docsight server does not answer. Is it running?');
+  }
+  if (!res.ok) throw await errorFrom(res);
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `docsight-export.${format}`;
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function query(params: Record<string, string | number | boolean | null | undefined>): string {
