@@ -61,8 +61,12 @@ const onGiveUp: { [N in JobName]: GiveUp<N> } = {
   ocr: (s, p, _code, message) => s.recovery.failOcr(p.jobId, p.documentId, 'ocr_failed', message),
 };
 
-/** Jobs that keep this process's CPU busy: the search indexer waits for them to end. */
-const CPU_BOUND: ReadonlySet<string> = new Set<JobName>(['scan', 'extract', 'ocr']);
+/**
+ * Jobs that keep this process's CPU busy: the search indexer waits for them to end. OCR is not one
+ * of them: it runs for minutes at low priority, and born-digital text must not wait that long to be
+ * searchable.
+ */
+const CPU_BOUND: ReadonlySet<string> = new Set<JobName>(['scan', 'extract']);
 
 /** A failure another attempt cannot cure: the queue must not run the job again. */
 function isPermanent(err: unknown): boolean {

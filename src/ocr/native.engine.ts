@@ -6,12 +6,16 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { downscalePage, rotatePage } from './image.ts';
 import { Slots, withDeadline } from './scheduling.ts';
 import { asRotation, resultFromTsv } from './tsv.ts';
 import { OcrError, type OcrEngine, type OcrResult, type PageImage, type RecognizeOptions, type Rotation } from './types.ts';
+
+/** Niceness of the tesseract children: lower priority than the process that starts them. */
+const OCR_NICENESS = 10;
 
 export interface NativeTesseractOptions {
   /** Pages read at once, one child process each. */
@@ -69,6 +73,14 @@ export async function createNativeTesseractEngine(options: NativeTesseractOption
   const child = (args: string[], png: Buffer, stop: AbortSignal): Promise<string> =>
     new Promise((resolve, reject) => {
       const proc = spawn(binary, args, { env, stdio: ['pipe', 'pipe', 'pipe'], signal: stop, killSignal: 'SIGKILL' });
+      // OCR is background work: the scheduler gives the cores to extraction and the API first.
+      if (proc.pid !== undefined) {
+        try {
+          setPriority(proc.pid, OCR_NICENESS);
+        } catch {
+          // Not allowed here (a container without CAP_SYS_NICE may refuse): OCR runs at normal priority.
+        }
+      }
       const out: Buffer[] = [];
       let err = '';
       proc.stdout.on('data', (c: Buffer) => out.push(c));
