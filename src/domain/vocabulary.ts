@@ -61,11 +61,8 @@ export type PiiKind = (typeof PII_KINDS)[number];
 export const SENSITIVE_FILTERS = [...PII_KINDS, 'any'] as const;
 export type SensitiveFilter = (typeof SENSITIVE_FILTERS)[number];
 
-/**
- * Why OCR of a document failed or was skipped: the OCR library's page codes (src/ocr/types.ts),
- * plus `ocr_failed` (anything else) and `ocr_off` (OCR=off, or OCR_FOLDERS leaves it out).
- */
-export const OCR_FAILURE_CODES = [
+/** Why one page or image fails OCR (the OCR library's codes, src/ocr/types.ts). */
+export const OCR_PAGE_FAILURE_CODES = [
   'image_too_large',
   'corrupt',
   'unsupported',
@@ -73,9 +70,13 @@ export const OCR_FAILURE_CODES = [
   'cancelled',
   'ocr_language_missing',
   'ocr_engine_failed',
-  'ocr_failed',
-  'ocr_off',
 ] as const;
+
+/**
+ * Why OCR of a document failed or was skipped: a page's code, `ocr_failed` (anything else), or
+ * `ocr_off` (OCR=off, or OCR_FOLDERS leaves it out).
+ */
+export const OCR_FAILURE_CODES = [...OCR_PAGE_FAILURE_CODES, 'ocr_failed', 'ocr_off'] as const;
 export type OcrFailureCode = (typeof OCR_FAILURE_CODES)[number];
 
 /** An API key's role; each includes the ones before it. */

@@ -3,17 +3,10 @@
  * The library reads no configuration: callers pass every option (languages, folders, pool size,
  * limits), so the pipeline, the tests and the benchmark each choose their own.
  */
+import { OCR_PAGE_FAILURE_CODES } from '../domain/vocabulary.ts';
 
-/** Coded reasons one page or image fails OCR; the page fails alone, its document keeps the rest. */
-export const OCR_FAILURE_CODES = [
-  'image_too_large',
-  'corrupt',
-  'unsupported',
-  'timeout',
-  'cancelled',
-  'ocr_language_missing',
-  'ocr_engine_failed',
-] as const;
+/** Coded reasons one page or image fails OCR (the shared vocabulary's); the page fails alone, its document keeps the rest. */
+export const OCR_FAILURE_CODES = OCR_PAGE_FAILURE_CODES;
 export type OcrFailureCode = (typeof OCR_FAILURE_CODES)[number];
 
 export class OcrError extends Error {
