@@ -148,8 +148,11 @@ export const ClassificationSchema = z
     warnings: z
       .array(z.string())
       .describe(
-        "What was set right in the model's answers instead of a repair request: label_spelling_corrected, confidence_rescaled, confidence_clamped, duplicate_labels_merged, primary_category_added_to_tags, summary_language_dropped; empty for a clean answer",
+        "What was set right in the model's answers instead of a repair request: label_spelling_corrected, confidence_rescaled, confidence_clamped, duplicate_labels_merged, primary_category_added_to_tags, summary_language_dropped, field_value_converted, field_value_dropped; empty for a clean answer",
       ),
+    fields: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .describe("Custom field values by name, as the taxonomy version defines them: text, number, yyyy-mm-dd or boolean; null when not found or unusable"),
     jobId: z.string().nullable(),
     createdAt: z.string(),
   })
