@@ -25,7 +25,7 @@ function taxonomyBlock(taxonomy: Taxonomy): string {
 
 const FIELD_FORMS: Record<FieldDefinition['type'], string> = {
   string: 'text',
-  number: 'a number (digits and a decimal point only, no currency or thousands separators)',
+  number: 'a number; digits and a decimal point only, no currency or thousands separators',
   date: 'a date as yyyy-mm-dd',
   boolean: 'true or false',
   enum: 'one of',
