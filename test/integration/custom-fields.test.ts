@@ -200,6 +200,21 @@ describe('custom fields', () => {
     assert.deepEqual([bad.status, bad.body.error.code], [400, 'invalid_field']);
   });
 
+  it('documents fields in OpenAPI: taxonomy fields, classification values, listing parameters kept', async () => {
+    type OpenApi = {
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+      paths: Record<string, { get?: { parameters?: { name: string }[] } }>;
+    };
+    const r = await api<OpenApi>(app, 'GET', '/openapi.json');
+    assert.equal(r.status, 200);
+    assert.ok(r.body.components.schemas.Taxonomy?.properties?.fields, 'Taxonomy.fields');
+    assert.ok(r.body.components.schemas.Classification?.properties?.fields, 'Classification.fields');
+    for (const route of ['/v1/folders/{path}/documents', '/v1/search']) {
+      const names = (r.body.paths[route]?.get?.parameters ?? []).map((p) => p.name);
+      assert.ok(names.includes('tag') && names.includes('limit'), `${route}: ${names.join()}`);
+    }
+  });
+
   it('exports one column per field (CSV, XLSX) and a fields object (JSONL)', async () => {
     const target = app as Exclude<ApiTarget, string>;
     const csv = await target.inject({ method: 'GET', url: `/v1/folders/${enc('Contracts')}/export?format=csv` });
