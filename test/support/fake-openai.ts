@@ -10,7 +10,8 @@
  * Custom fields (a `fields` object in the schema) are answered from lines `<name>: <value>` of the
  * document text, typed as the schema asks when the text reads plainly as that type and given as the
  * raw text otherwise (as a model that returns "€ 1.234,50" for a number does); `fieldValues`
- * overrides what is answered for a field, and a field the text does not mention is null.
+ * overrides what is answered for a field, and a field the text does not mention is null. A reduce
+ * request answers each field with the first value its parts' `field values:` lines give.
  *
  *   const fake = await startFakeOpenAI({ latencyMs: 50 });
  *   const provider = createOpenAIProvider({ baseURL: fake.url, model: 'gpt-4o-mini', apiKey: 'test' });
@@ -461,6 +462,12 @@ function fieldAnswers(properties: Record<string, unknown>, ctx: AnswerContext): 
       continue;
     }
     const raw = new RegExp(`^[ \\t]*${escapeRegExp(name)}[ \\t]*:[ \\t]*(.+?)[ \\t]*$`, 'im').exec(ctx.text)?.[1];
+    // A reduce or combine request: the parts' "field values: name=<JSON>; ..." lines, the first found.
+    const partValue = new RegExp(`field values:[^\\n]*?\\b${escapeRegExp(name)}=("(?:[^"\\\\]|\\\\.)*"|[^;\\n]+)`).exec(ctx.text)?.[1];
+    if (raw === undefined && partValue !== undefined) {
+      out[name] = JSON.parse(partValue) as Json;
+      continue;
+    }
     if (raw === undefined) {
       out[name] = null;
       continue;
