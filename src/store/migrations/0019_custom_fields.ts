@@ -52,8 +52,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       select new.id, def->>'name', def->>'type', new.fields->>(def->>'name'),
              case when def->>'type' = 'number' and jsonb_typeof(new.fields->(def->>'name')) = 'number'
                   then (new.fields->(def->>'name'))::numeric end,
-             case when def->>'type' = 'date' and new.fields->>(def->>'name') ~ '^\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$'
-                  then to_date(new.fields->>(def->>'name'), 'YYYY-MM-DD') end,
+             -- Nested, not ANDed: only CASE guarantees the day is cast after the form was checked.
+             case when def->>'type' = 'date' and new.fields->>(def->>'name') ~ '^[1-9]\\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$'
+                  then case when substr(new.fields->>(def->>'name'), 9, 2)::int <= extract(day from
+                         make_date(substr(new.fields->>(def->>'name'), 1, 4)::int, substr(new.fields->>(def->>'name'), 6, 2)::int, 1)
+                         + interval '1 month - 1 day')
+                       then (new.fields->>(def->>'name'))::date end end,
              case when def->>'type' = 'boolean' and jsonb_typeof(new.fields->(def->>'name')) = 'boolean'
                   then (new.fields->(def->>'name'))::boolean end
       from taxonomy_versions v, jsonb_array_elements(v.fields) def
