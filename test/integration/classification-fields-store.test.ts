@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { createClassificationsRepository, type NewClassification } from '../../src/store/classifications.repository.ts';
 import { createTaxonomiesRepository } from '../../src/store/taxonomies.repository.ts';
 import { up as migrate0019 } from '../../src/store/migrations/0019_custom_fields.ts';
+import { storedResult } from '../support/classification-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 describe('typed custom field values in the store', () => {
@@ -44,27 +45,11 @@ describe('typed custom field values in the store', () => {
     await db?.drop();
   });
 
-  const result = (fields: NewClassification['fields']): NewClassification => ({
-    documentId,
-    contentSha256: 'sha',
-    taxonomyId,
-    taxonomyVersion: 1,
-    model: 'm',
-    promptVersion: 'p1',
-    summaryLanguage: 'auto',
-    tags: [{ label: 'Contracts', confidence: 0.9, needsReview: false }],
-    primaryCategory: 'Contracts',
-    summary: 's',
-    language: 'en',
-    strategy: 'single',
-    chunks: 1,
-    inputTokens: 1,
-    outputTokens: 1,
-    costUsd: 0,
-    needsReview: false,
-    jobId,
-    fields,
-  });
+  const result = (fields: NewClassification['fields']): NewClassification =>
+    storedResult(
+      { documentId, taxonomyId, jobId },
+      { summaryLanguage: 'auto', tags: [{ label: 'Contracts', confidence: 0.9, needsReview: false }], primaryCategory: 'Contracts', fields },
+    );
 
   const typed = async () =>
     (
