@@ -12,7 +12,7 @@ import { staleCutoff } from '../domain/retention.ts';
 import type { DocumentOriginFilter, OcrFilter, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import type { DocsRoot } from './docs-root.ts';
+import type { FolderResolver } from './source-registry.ts';
 
 export interface FolderInsights extends FolderAggregates {
   folder: string;
@@ -52,7 +52,8 @@ export interface InsightsServiceDeps {
   folders: FoldersRepository;
   documents: DocumentsRepository;
   classifications: ClassificationsRepository;
-  docsRoot: DocsRoot;
+  /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
+  sources: FolderResolver;
   /** STALE_AFTER_YEARS. */
   staleAfterYears: number;
   /** Duplicate groups of a folder the caller may read (absent: insights report none). */
@@ -93,7 +94,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
     assertFolderVisible(access, rel);
     const row = await deps.folders.find(rel);
     if (row) return { rel, lastScannedAt: row.lastScannedAt };
-    const onDisk = await deps.docsRoot.resolveFolder(rel);
+    const onDisk = await deps.sources.resolveFolder(rel);
     return { rel: onDisk.rel, lastScannedAt: null };
   }
 
@@ -113,7 +114,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         ]);
         return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf, personalData };
       }
-      const onDisk = await deps.docsRoot.resolveFolder(rel);
+      const onDisk = await deps.sources.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
       const [extra, staleOf, personalData] = await Promise.all([
         deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount),
