@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { createRequestGate } from '../classify/concurrency.ts';
+import { createByteBudget } from './byte-budget.ts';
 import { parentOf } from '../domain/paths.ts';
 import path from 'node:path';
 import type { Enqueue, JobPayloads } from '../domain/work.ts';
@@ -38,6 +39,9 @@ export interface ExtractionServiceDeps {
   /** Told of every batch that this process completed. */
   onBatchDone?(counts: BatchCounts): void;
 }
+
+/** GetObject requests one worker process keeps in flight (bodies are bounded by the byte budget). */
+const DOWNLOADS_IN_FLIGHT = 16;
 
 /** PostgreSQL text cannot hold NUL; documents sometimes do. */
 const stripNul = (s: string) => (s.includes('\0') ? s.replaceAll('\0', '') : s);
@@ -133,9 +137,11 @@ function flattenChildren(
 
 export function createExtractionService(deps: ExtractionServiceDeps) {
   const { jobs, documents, pool, limits } = deps;
-  // A bucket object is held in memory from its download to the end of its parse: at most one per
-  // extraction thread in this process, whatever the number of batches running at once.
-  const downloads = createRequestGate(pool.threads);
+  // A bucket object is held in memory from its download to the end of its parse. The bytes held in
+  // this process, whatever the number of batches running at once, stay within what one object of
+  // the largest size per extraction thread would take; small objects download many at a time.
+  const held = createByteBudget(pool.threads * limits.maxFileBytes);
+  const requests = createRequestGate(DOWNLOADS_IN_FLIGHT);
 
   return {
     /** Extract one batch (a no-op when the batch was completed by an earlier run or its job ended). */
@@ -175,8 +181,17 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         targets.map(async (doc) => {
           const reader = await readerOf(doc.path);
           const inBucket = reader.name !== null;
+          let holding = 0;
+          /** Hold at least `bytes` of the budget for this document (the listing's size first, the real one once known). */
+          const hold = async (bytes: number) => {
+            const more = Math.min(bytes, limits.maxFileBytes) - holding;
+            if (more <= 0) return;
+            await held.acquire(more);
+            holding += more;
+          };
           const extractOne = async () => {
-            const got = await reader.fetch(doc.path, limits.maxFileBytes);
+            if (inBucket) await hold(Math.max(1, Number(doc.size)));
+            const got = inBucket ? await requests.run(() => reader.fetch(doc.path, limits.maxFileBytes, hold)) : await reader.fetch(doc.path, limits.maxFileBytes);
             if (got.kind === 'missing') {
               missing.push(doc.id);
               return;
@@ -224,7 +239,11 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
               }
             }
           };
-          await (inBucket ? downloads.run(extractOne) : extractOne());
+          try {
+            await extractOne();
+          } finally {
+            if (holding > 0) held.release(holding);
+          }
         }),
       );
 

@@ -2,8 +2,9 @@
  * An S3-compatible bucket (AWS S3, MinIO, R2, Ceph) as a source, through the official client.
  * Listing streams ListObjectsV2 pages (one page held, the next one fetched while it is consumed),
  * "folders" are key prefixes, and an object is read into one buffer bounded by MAX_FILE_MB after
- * its Content-Length said it fits: the extraction thread needs random access for zip-based formats,
- * and the caller holds at most one object per extraction thread (extraction.service.ts).
+ * its Content-Length said it fits and the caller made room for it (`hold`): the extraction thread
+ * needs random access for zip-based formats, and the caller keeps the bytes held within one
+ * largest object per extraction thread (extraction.service.ts).
  * Failures leave here as JobFailures with a code: throttling, unreachable endpoints and refused
  * credentials each have their own.
  */
@@ -95,7 +96,7 @@ export function createS3Source(settings: S3SourceSettings, isIgnoredName: (name:
     }
   };
 
-  async function get(docRel: string, maxBytes: number): Promise<FetchedDocument> {
+  async function get(docRel: string, maxBytes: number, hold?: (bytes: number) => Promise<void>): Promise<FetchedDocument> {
     let res;
     try {
       res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: keyOf(docRel) }));
@@ -114,6 +115,7 @@ export function createS3Source(settings: S3SourceSettings, isIgnoredName: (name:
       body.destroy();
       return { kind: 'too_large', size, mtime, etag };
     }
+    await hold?.(size);
     const bytes = new Uint8Array(size);
     let at = 0;
     try {

@@ -37,8 +37,11 @@ export interface SourceReader {
    * `skipTopLevel`: top-level folder names left out (other sources' names, on the root).
    */
   list(folderRel: string, events: ListEvents, skipTopLevel?: ReadonlySet<string>): AsyncGenerator<SourceEntry>;
-  /** A document for the extraction thread, refused unread past `maxBytes`. */
-  fetch(docRel: string, maxBytes: number): Promise<FetchedDocument>;
+  /**
+   * A document for the extraction thread, refused unread past `maxBytes`. `hold` is called with a
+   * body's size before the body is read into memory (and may wait for room).
+   */
+  fetch(docRel: string, maxBytes: number, hold?: (bytes: number) => Promise<void>): Promise<FetchedDocument>;
   /** A document's whole content (the OCR stage reads what extraction already accepted). */
   readAll(docRel: string, maxBytes: number): Promise<Uint8Array>;
 }

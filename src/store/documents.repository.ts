@@ -31,6 +31,8 @@ export interface SeenRow {
 export interface ExtractionTarget {
   id: string;
   path: string;
+  /** Bytes as last recorded (a new document: as listed). */
+  size: number | string;
   sha256: string | null;
   status: DocumentStatus;
 }
@@ -367,7 +369,7 @@ export function createDocumentsRepository(db: Db) {
       if (ids.length === 0) return [];
       return db
         .selectFrom('documents')
-        .select(['id', 'path', 'sha256', 'status'])
+        .select(['id', 'path', 'size', 'sha256', 'status'])
         .where('id', 'in', ids)
         .execute();
     },
