@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -74,6 +75,7 @@ describe('bucket sources', () => {
       SECRETS_KEY: randomBytes(32).toString('base64'),
       S3_TIMEOUT_MS: '2000',
       S3_MAX_ATTEMPTS: '2',
+      JOB_ATTEMPTS: '2',
     });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'trace' }, sink));
     app = appOf(runtime);
@@ -177,6 +179,45 @@ describe('bucket sources', () => {
     assert.deepEqual(await db.db.selectFrom('documents').select(['path', 'deleted_at']).orderBy('path').execute(), before);
     assert.equal((await call('PATCH', `/v1/sources/${SOURCE}`, S3RVER_CREDENTIALS)).status, 200);
     assert.equal((await scan(SOURCE)).status, 'completed');
+  });
+
+  it('throttling (503 SlowDown) is retried; a bucket that keeps throttling fails the scan as source_throttled', async () => {
+    // A real HTTP hop in front of s3rver that answers SlowDown while told to, as S3 does under load.
+    let throttle = 0;
+    let throttled = 0;
+    const proxy: Server = createServer((req, res) => {
+      if (throttle > 0) {
+        throttle--;
+        throttled++;
+        res.writeHead(503, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+        return;
+      }
+      const target = new URL(s3.endpoint);
+      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (proxy.address() as { port: number }).port;
+      assert.equal((await call('PATCH', `/v1/sources/${SOURCE}`, { endpoint: `http://127.0.0.1:${port}` })).status, 200);
+      throttle = 1;
+      const recovered = await scan(SOURCE);
+      assert.equal(recovered.status, 'completed', JSON.stringify(recovered.error));
+      assert.equal(throttled, 1, 'the throttled request was answered 503 once, then retried');
+      throttle = 1_000;
+      const gaveUp = await scan(SOURCE);
+      assert.equal(gaveUp.status, 'failed');
+      assert.equal(gaveUp.error?.code, 'source_throttled', JSON.stringify(gaveUp.error));
+      assert.equal((await row(`${SOURCE}/Company A/Project 1/notes.txt`))?.deleted_at, null, 'nothing marked deleted');
+    } finally {
+      throttle = 0;
+      await new Promise((resolve) => proxy.close(resolve));
+      assert.equal((await call('PATCH', `/v1/sources/${SOURCE}`, { endpoint: s3.endpoint })).status, 200);
+    }
   });
 
   it('refuses bad input with coded errors, and non-admin or scoped keys', async () => {
