@@ -16,6 +16,8 @@ import { parseConfig } from '../../src/config.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
+import { createDatabase } from '../../src/store/database.ts';
+import { createSourcesRepository } from '../../src/store/sources.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
 import { api, appOf, type ApiTarget, enc, waitForJob } from '../support/http.ts';
@@ -266,6 +268,24 @@ describe('bucket sources', () => {
     });
     assert.equal(arrived?.extraction_count, 1);
     assert.equal((await call('PATCH', `/v1/sources/${SOURCE}`, { watchIntervalSeconds: null })).status, 200);
+  });
+
+  it('a due watch is claimed by exactly one of many processes ticking at once', async () => {
+    await db.db
+      .insertInto('sources')
+      .values({ name: 'claimed-once', kind: 's3', bucket: 'nothing-here', watch_interval_seconds: 30, watched_at: new Date() })
+      .execute();
+    // Separate connection pools, as separate worker processes have; a minute on, the watch is due.
+    const handles = Array.from({ length: 4 }, () => createDatabase(db.url, { max: 2 }));
+    try {
+      const later = new Date(Date.now() + 60_000);
+      const claims = await Promise.all(handles.flatMap((h) => [0, 1].map(() => createSourcesRepository(h.db).claimDueWatches(later))));
+      assert.equal(claims.flat().filter((n) => n === 'claimed-once').length, 1);
+      assert.deepEqual(await createSourcesRepository(handles[0]!.db).claimDueWatches(later), [], 'claimed: not due again until its interval passes');
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+      await db.db.deleteFrom('sources').where('name', '=', 'claimed-once').execute();
+    }
   });
 
   it('removes a source: its documents are kept as deleted', async () => {
