@@ -18,6 +18,10 @@ import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
 import { createDatabase } from '../../src/store/database.ts';
 import { createSourcesRepository } from '../../src/store/sources.repository.ts';
+import { AppError } from '../../src/domain/errors.ts';
+import { DocsRoot } from '../../src/services/docs-root.ts';
+import { createSecretBox } from '../../src/services/secrets.ts';
+import { createSourcesService } from '../../src/services/sources.service.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
 import { api, appOf, type ApiTarget, enc, waitForJob } from '../support/http.ts';
@@ -268,6 +272,18 @@ describe('bucket sources', () => {
     });
     assert.equal(arrived?.extraction_count, 1);
     assert.equal((await call('PATCH', `/v1/sources/${SOURCE}`, { watchIntervalSeconds: null })).status, 200);
+  });
+
+  it('without SECRETS_KEY, credentials are refused (secrets_key_missing) and a source uses the environment', async () => {
+    const service = createSourcesService({ repo: createSourcesRepository(db.db), secrets: createSecretBox(undefined), docsRoot: new DocsRoot(root) });
+    await assert.rejects(
+      service.create({ name: 'no-key', kind: 's3', bucket: BUCKET, accessKeyId: 'AKIA', secretAccessKey: 'shh' }),
+      (e: unknown) => e instanceof AppError && e.code === 'secrets_key_missing',
+    );
+    assert.equal(await db.db.selectFrom('sources').select('name').where('name', '=', 'no-key').executeTakeFirst(), undefined, 'nothing stored');
+    const env = await service.create({ name: 'no-key', kind: 's3', bucket: BUCKET });
+    assert.equal(env.credentials, 'environment');
+    await service.remove('no-key');
   });
 
   it('a due watch is claimed by exactly one of many processes ticking at once', async () => {

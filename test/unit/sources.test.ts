@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseS3Url } from '../../src/cli/commands.ts';
+import { unchangedSinceExtraction } from '../../src/domain/documents.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { SOURCE_NAME_PATTERN } from '../../src/domain/vocabulary.ts';
 import { createByteBudget } from '../../src/services/byte-budget.ts';
@@ -76,5 +77,16 @@ describe('source names and s3:// URLs', () => {
     assert.deepEqual(parseS3Url('s3://clients'), { bucket: 'clients', prefix: '' });
     assert.deepEqual(parseS3Url('s3://clients/in/2024/'), { bucket: 'clients', prefix: 'in/2024' });
     assert.throws(() => parseS3Url('https://clients/x'));
+  });
+});
+
+describe('the skip rule with ETags', () => {
+  it('an object rewritten within the same second at the same size is changed when its ETag is', () => {
+    const mtime = new Date('2026-12-06T07:00:00Z');
+    const row = { size: '12', mtime, status: 'extracted' as const, etag: '"aaa"' };
+    assert.equal(unchangedSinceExtraction(row, { size: 12, mtime, etag: '"aaa"' }), true);
+    assert.equal(unchangedSinceExtraction(row, { size: 12, mtime, etag: '"bbb"' }), false);
+    // Files on disk have no ETag on either side: size and mtime decide, as before.
+    assert.equal(unchangedSinceExtraction({ ...row, etag: null }, { size: 12, mtime }), true);
   });
 });
