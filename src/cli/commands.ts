@@ -1,6 +1,7 @@
 /**
- * The client commands: scan and classify (start a job and follow it), insights, jobs. Each
- * returns its exit code; errors are thrown and mapped to exit codes once, in index.ts.
+ * The client commands: scan and classify (start a job and follow it), insights, jobs, export,
+ * sources (bucket sources, admin). Each returns its exit code; errors are thrown and mapped to
+ * exit codes once, in index.ts.
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

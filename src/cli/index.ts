@@ -1,5 +1,5 @@
 /**
- * `docsight scan | classify | insights | jobs`: client commands that talk HTTP to a docsight
+ * `docsight scan | classify | insights | jobs | export | sources`: client commands that talk HTTP to a docsight
  * server (default the local one on PORT, or --server URL with --key KEY). Exit codes: 0 ok,
  * 1 the job had failures (or the server could not do it), 2 bad usage (including requests the
  * server refused as invalid: unknown folder, bad key), 3 server unreachable.
