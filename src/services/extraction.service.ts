@@ -196,15 +196,14 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
               missing.push(doc.id);
               return;
             }
-            const mtime = got.mtime;
-            const st = { size: got.size };
+            const { mtime, size } = got;
             if (got.etag !== null) tags.push({ id: doc.id, etag: got.etag });
             const fail = (code: string, message: string, sha256: string | null = null) => {
-              updates.push({ id: doc.id, status: 'failed', size: st.size, mtime, sha256, mimeType: null, format: null, errorCode: code, errorMessage: message });
+              updates.push({ id: doc.id, status: 'failed', size, mtime, sha256, mimeType: null, format: null, errorCode: code, errorMessage: message });
               failures.push({ documentId: doc.id, path: doc.path, code, message });
             };
-            if (got.kind === 'too_large' || st.size > limits.maxFileBytes) {
-              fail('too_large', `File is ${st.size} bytes; the limit is ${limits.maxFileBytes}`);
+            if (got.kind === 'too_large' || size > limits.maxFileBytes) {
+              fail('too_large', `File is ${size} bytes; the limit is ${limits.maxFileBytes}`);
               return;
             }
             const previous = doc.status === 'extracted' || doc.status === 'unsupported' ? doc.sha256 : null;

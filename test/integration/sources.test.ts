@@ -50,7 +50,8 @@ describe('bucket sources', () => {
     assert.equal(r.status, 202, JSON.stringify(r.body));
     return waitForJob(app, r.body.id);
   };
-  const row = (p: string) => db.db.selectFrom('documents').select(['status', 'extraction_count', 'deleted_at', 'etag', 'sha256']).where('path', '=', p).executeTakeFirst();
+  const row = (p: string) =>
+    db.db.selectFrom('documents').select(['status', 'extraction_count', 'deleted_at', 'etag', 'sha256', 'error_code']).where('path', '=', p).executeTakeFirst();
 
   before(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -82,6 +83,7 @@ describe('bucket sources', () => {
       S3_TIMEOUT_MS: '2000',
       S3_MAX_ATTEMPTS: '2',
       JOB_ATTEMPTS: '2',
+      MAX_FILE_MB: '1',
     });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'trace' }, sink));
     app = appOf(runtime);
@@ -284,6 +286,17 @@ describe('bucket sources', () => {
     const env = await service.create({ name: 'no-key', kind: 's3', bucket: BUCKET });
     assert.equal(env.credentials, 'environment');
     await service.remove('no-key');
+  });
+
+  it('an object over MAX_FILE_MB fails as too_large, its folder scanned by prefix', async () => {
+    await s3.put(BUCKET, 'in/Big/huge.txt', 'x'.repeat(1024 * 1024 + 10));
+    const job = await scan(`${SOURCE}/Big`);
+    assert.equal(job.status, 'completed');
+    assert.equal(job.progress.failed, 1);
+    const big = await row(`${SOURCE}/Big/huge.txt`);
+    assert.equal(big?.status, 'failed');
+    assert.equal(big?.error_code, 'too_large');
+    assert.equal(big?.sha256, null, 'refused on its size, never read');
   });
 
   it('a due watch is claimed by exactly one of many processes ticking at once', async () => {
