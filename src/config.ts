@@ -273,6 +273,33 @@ const insights = {
     ),
 };
 
+/** SECRETS_KEY: 32 bytes as 64 hex digits or base64; anything else is refused rather than stretched. */
+const secretsKey = optionalString.transform((text, ctx): Buffer | undefined => {
+  if (!text) return undefined;
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes: 64 hex digits or base64 (openssl rand -base64 32)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const sources = {
+  SECRETS_KEY: secretsKey.meta({
+    description:
+      'Key (32 bytes: 64 hex digits or base64, e.g. `openssl rand -base64 32`) that encrypts the credentials of bucket sources ' +
+      'at rest (AES-256-GCM). Without it, sources can only use credentials from the environment (the AWS default chain). ' +
+      'Every API and worker process needs the same key.',
+    docDefault: 'unset: no stored credentials',
+  }),
+  S3_TIMEOUT_MS: int(1000, 600_000)
+    .default(30_000)
+    .describe('Time limit of one request to a bucket source (listing page, object read), in ms; a timed-out request is retried.'),
+  S3_MAX_ATTEMPTS: int(1, 20)
+    .default(4)
+    .describe('Attempts of one request to a bucket source (throttling, timeouts, 5xx) with backoff before the scan or the batch fails.'),
+};
+
 /** The sections of docs/configuration.md, in order, each with its variables. */
 export const CONFIG_GROUPS = [
   { title: 'Server', shape: server },
@@ -283,9 +310,10 @@ export const CONFIG_GROUPS = [
   { title: 'Classification (LLM)', shape: llm },
   { title: 'Access and rate limits', shape: access },
   { title: 'Insights', shape: insights },
+  { title: 'Sources (buckets)', shape: sources },
 ] as const;
 
-const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights });
+const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights, ...sources });
 
 export type Env = z.input<typeof EnvSchema>;
 
@@ -369,6 +397,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   jobRetentionDays: e.JOB_RETENTION_DAYS,
   staleAfterYears: e.STALE_AFTER_YEARS,
   duplicateSimilarity: e.DUPLICATE_SIMILARITY,
+  sources: { secretsKey: e.SECRETS_KEY, timeoutMs: e.S3_TIMEOUT_MS, maxAttempts: e.S3_MAX_ATTEMPTS },
 }));
 
 export type Config = z.output<typeof ConfigSchema>;

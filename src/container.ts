@@ -24,6 +24,12 @@ import { createQueue } from './queue/index.ts';
 import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
+import { isIgnoredFileName } from './extract/ignored-files.ts';
+import { createSecretBox } from './services/secrets.ts';
+import { createSourceRegistry } from './services/source-registry.ts';
+import { createSourceWatch } from './services/source-watch.service.ts';
+import { createSourcesService } from './services/sources.service.ts';
+import { createSourcesRepository } from './store/sources.repository.ts';
 import { createInsightsService } from './services/insights.service.ts';
 import { createDuplicatesService } from './services/duplicates.service.ts';
 import { createExportService } from './services/export.service.ts';
@@ -56,6 +62,9 @@ import { migrateToLatest, pingDatabase, schemaIsCurrent } from './store/migrate.
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { VERSION } from './version.ts';
+
+/** How often a worker looks for bucket watches that are due (intervals are 10 s or more). */
+const WATCH_TICK_MS = 2_000;
 
 export interface Roles {
   api: boolean;
@@ -269,6 +278,17 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const llm = createLlm(config, metrics, rateStore);
     metrics.setSources({ queueCounts: () => queue.counts(), ...(llm ? { rateLimitWaitedMs: () => llm.rateLimiter.waitedMs } : {}) });
     const docsRoot = new DocsRoot(config.docsRoot);
+    const sourcesRepo = createSourcesRepository(db);
+    const secrets = createSecretBox(config.sources.secretsKey);
+    const sources = createSourceRegistry({
+      repo: sourcesRepo,
+      docsRoot,
+      secrets,
+      s3: { timeoutMs: config.sources.timeoutMs, maxAttempts: config.sources.maxAttempts },
+      allowHardlinks: config.allowHardlinks,
+      isIgnoredName: isIgnoredFileName,
+    });
+    closers.push(async () => sources.close());
     const jobs = createJobsRepository(db);
     const documents = createDocumentsRepository(db);
     const folders = createFoldersRepository(db);
@@ -305,12 +325,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         : undefined;
       const searchIndexer = createIdleSearchIndexer(createSearchRepository(db), log.child({ role: 'search-indexer' }));
       const handler = createPipelineHandler({
-        scan: createScanService({ jobs, documents, folders, docsRoot, enqueue, batchSize: config.worker.batchSize, allowHardlinks: config.allowHardlinks }),
+        scan: createScanService({ jobs, documents, folders, sources, enqueue, batchSize: config.worker.batchSize }),
         extraction: createExtractionService({
           jobs,
           documents,
           unitOfWork,
-          docsRoot,
+          sources,
           pool: pipelinePool,
           limits: config.limits,
           ocr: ocrRepo,
@@ -324,13 +344,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           classifier,
           enqueue,
           batchSize: config.worker.classifyBatchSize,
-          docsRoot,
-          allowHardlinks: config.allowHardlinks,
+          sources,
         }),
         classificationBatch: createClassificationBatchService({ jobs, classifications: classificationsRepo, taxonomies: taxonomiesRepo, unitOfWork, classifier }),
         recovery,
         ...(ocrEngine
-          ? { ocr: createOcrService({ jobs, ocr: ocrRepo, unitOfWork, docsRoot, engine: ocrEngine, policy: ocrPolicy, limits: config.limits }) }
+          ? { ocr: createOcrService({ jobs, ocr: ocrRepo, unitOfWork, sources, engine: ocrEngine, policy: ocrPolicy, limits: config.limits }) }
           : {}),
         searchIndexer,
         log: workerLog,
@@ -354,6 +373,13 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       }, Math.min(30_000, config.worker.reconcileAfterMs / 2));
       reconciler.unref();
       closers.push(async () => clearInterval(reconciler));
+      // Bucket watches: every worker ticks, one claims each due source (source-watch.service.ts).
+      const watch = createSourceWatch({ repo: sourcesRepo, startScan: createJobsService({ jobs, sources, enqueue }).startScan, log: workerLog });
+      const watcher = setInterval(() => {
+        watch.tick().catch((err: unknown) => workerLog.warn({ err: String(err) }, 'source watch failed; trying again later'));
+      }, WATCH_TICK_MS);
+      watcher.unref();
+      closers.push(async () => clearInterval(watcher));
       log.info(
         { queue: queue.kind, concurrency: config.worker.concurrency, threads: pipelinePool.threads },
         'worker started',
@@ -368,7 +394,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     if (!roles.api) return { stop };
 
-    const jobsService = createJobsService({ jobs, docsRoot, enqueue });
+    const jobsService = createJobsService({ jobs, sources, enqueue });
     const keys = createKeysService(createKeysRepository(db));
     // Duplicates resolve folders as insights do.
     const duplicates = createDuplicatesService({
@@ -381,7 +407,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       folders,
       documents,
       classifications: classificationsRepo,
-      docsRoot,
+      sources,
       staleAfterYears: config.staleAfterYears,
       fieldTypes: (name) => taxonomiesRepo.fieldTypes(name),
     });
@@ -396,7 +422,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       classifications: classificationsRepo,
       folders,
       taxonomies,
-      docsRoot,
+      sources,
       enqueue,
     });
     const app = await buildApp({
@@ -412,6 +438,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       taxonomies,
       classifications,
       keys,
+      sources: createSourcesService({ repo: sourcesRepo, secrets, docsRoot }),
       search,
       security: {
         store: rateStore,

@@ -14,6 +14,7 @@ import {
   type PiiKind,
   type OcrStatus,
   type Role,
+  type SourceKind,
   type TextSource,
 } from './domain/vocabulary.ts';
 import type { VersionHint } from './domain/versions.ts';
@@ -371,6 +372,24 @@ export interface Me {
   role: Role;
   scopes: string[];
   authRequired: boolean;
+}
+
+/** GET /v1/sources: a bucket source, never with its credentials. */
+export interface Source {
+  name: string;
+  kind: SourceKind;
+  bucket: string;
+  /** Key prefix ('' or ending in '/'). */
+  prefix: string;
+  endpoint: string | null;
+  region: string | null;
+  forcePathStyle: boolean;
+  /** `stored`: encrypted credentials of its own; `environment`: the process's (AWS default chain). */
+  credentials: 'stored' | 'environment';
+  watchIntervalSeconds: number | null;
+  watchedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface Health {

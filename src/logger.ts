@@ -6,7 +6,22 @@ export function createLogger(level: string, name = 'docsight'): Logger {
     name,
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'apiKey', 'key', 'password', 'config.llm.apiKey'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-api-key"]',
+        'apiKey',
+        'key',
+        'password',
+        'config.llm.apiKey',
+        // Bucket credentials, wherever an object carrying them is logged (a request body, a source, the config).
+        'secretAccessKey',
+        'accessKeyId',
+        '*.secretAccessKey',
+        '*.accessKeyId',
+        'credentials',
+        '*.credentials',
+        'config.sources.secretsKey',
+      ],
       censor: '[redacted]',
     },
   });

@@ -20,6 +20,7 @@ import type { ClassificationsService } from '../services/classifications.service
 import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
 import type { KeysService } from '../services/keys.service.ts';
+import type { SourcesService } from '../services/sources.service.ts';
 import type { SearchService } from '../services/search.service.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
@@ -29,6 +30,7 @@ import { queueSessionRoutes } from './routes/queue-session.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { registerSecurity, type SecurityOptions } from './plugins/security.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { sourceRoutes } from './routes/sources.ts';
 import { classificationRoutes } from './routes/classifications.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { documentRoutes } from './routes/documents.ts';
@@ -51,6 +53,7 @@ export interface AppDeps {
   exports: ExportService;
   taxonomies: TaxonomiesService;
   keys: KeysService;
+  sources: SourcesService;
   search: SearchService;
   security: SecurityOptions;
   /** Answers 503 provider_not_configured while no LLM provider is configured. */
@@ -128,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(duplicateRoutes(deps));
   await app.register(searchRoutes(deps));
   await app.register(keyRoutes(deps));
+  await app.register(sourceRoutes(deps));
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(legacyRoutes(deps));

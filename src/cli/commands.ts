@@ -1,6 +1,7 @@
 /**
- * The client commands: scan and classify (start a job and follow it), insights, jobs. Each
- * returns its exit code; errors are thrown and mapped to exit codes once, in index.ts.
+ * The client commands: scan and classify (start a job and follow it), insights, jobs, export,
+ * sources (bucket sources, admin). Each returns its exit code; errors are thrown and mapped to
+ * exit codes once, in index.ts.
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +11,7 @@ import type { Context } from './context.ts';
 import { EXIT, UsageError } from './context.ts';
 import { followJob } from './follow.ts';
 import { bytes, createProgress, day, duration, folderName, minute, num, pairs, table } from './render.ts';
-import { type Bucket, type ClassificationEstimate, type FolderInsights, isFinal, type Job } from '../contract.ts';
+import { type Bucket, type ClassificationEstimate, type FolderInsights, isFinal, type Job, type Source } from '../contract.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/vocabulary.ts';
 
 const isOneOf = (words: readonly string[], value: string) => words.includes(value);
@@ -265,5 +266,63 @@ export async function exportFolder(ctx: Context, folder: string, format: 'csv' |
   const res = await ctx.client.download(`${folderPath(folder, 'export')}?format=${format}`);
   if (!res.body) return EXIT.ok;
   await pipeline(Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>), out, { end: false });
+  return EXIT.ok;
+}
+
+/** `s3://bucket/optional/prefix` as bucket and prefix. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m?.[1]) throw new UsageError(`the bucket must be given as s3://bucket/prefix (got "${url}")`);
+  return { bucket: m[1], prefix: (m[2] ?? '').replace(/\/+$/, '') };
+}
+
+export async function sourcesList(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ items: Source[] }>('GET', '/v1/sources');
+  if (ctx.json) {
+    json(ctx, body);
+    return EXIT.ok;
+  }
+  if (body.items.length === 0) {
+    ctx.stdout.write('No bucket sources; the documents root (DOCS_ROOT) is the only source.\n');
+    return EXIT.ok;
+  }
+  ctx.stdout.write(
+    table(
+      ['name', 'bucket', 'endpoint', 'credentials', 'watch'],
+      body.items.map((s) => [s.name, `s3://${s.bucket}/${s.prefix}`, s.endpoint ?? '(AWS)', s.credentials, s.watchIntervalSeconds ? `${s.watchIntervalSeconds} s` : '–']),
+    ),
+  );
+  return EXIT.ok;
+}
+
+export async function sourcesAdd(
+  ctx: Context,
+  name: string,
+  url: string,
+  o: { endpoint?: string | undefined; region?: string | undefined; pathStyle: boolean; watchIntervalSeconds?: number | undefined; accessKeyId?: string | undefined; secretAccessKey?: string | undefined },
+): Promise<number> {
+  const { bucket, prefix } = parseS3Url(url);
+  const body = {
+    name,
+    kind: 's3',
+    bucket,
+    ...(prefix ? { prefix } : {}),
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(o.region ? { region: o.region } : {}),
+    ...(o.pathStyle ? { forcePathStyle: true } : {}),
+    ...(o.watchIntervalSeconds ? { watchIntervalSeconds: o.watchIntervalSeconds } : {}),
+    ...(o.accessKeyId ? { accessKeyId: o.accessKeyId } : {}),
+    ...(o.secretAccessKey ? { secretAccessKey: o.secretAccessKey } : {}),
+  };
+  const { body: created } = await ctx.client.request<Source>('POST', '/v1/sources', body);
+  if (ctx.json) json(ctx, created);
+  else ctx.stdout.write(`Added source ${created.name} (s3://${created.bucket}/${created.prefix}, credentials: ${created.credentials}).\nScan it with: docsight scan ${created.name}\n`);
+  return EXIT.ok;
+}
+
+export async function sourcesRemove(ctx: Context, name: string): Promise<number> {
+  const { body } = await ctx.client.request<Source>('DELETE', `/v1/sources/${encodeURIComponent(name)}`);
+  if (ctx.json) json(ctx, body);
+  else ctx.stdout.write(`Removed source ${body.name}; its documents are kept, marked deleted.\n`);
   return EXIT.ok;
 }

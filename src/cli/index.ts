@@ -1,5 +1,5 @@
 /**
- * `docsight scan | classify | insights | jobs`: client commands that talk HTTP to a docsight
+ * `docsight scan | classify | insights | jobs | export | sources`: client commands that talk HTTP to a docsight
  * server (default the local one on PORT, or --server URL with --key KEY). Exit codes: 0 ok,
  * 1 the job had failures (or the server could not do it), 2 bad usage (including requests the
  * server refused as invalid: unknown folder, bad key), 3 server unreachable.
@@ -10,7 +10,7 @@ import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -21,8 +21,11 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
   insights <folder>    counts and breakdowns of a folder
   export <folder>      every document of a folder with its metadata and classification, to stdout [--format csv|jsonl|xlsx]
   jobs [<id>]          recent jobs [--status s] [--kind k] [--folder f] [--limit n], or one job [--follow]
+  sources              bucket sources (admin): list | add NAME s3://bucket/prefix [--endpoint URL] [--region R]
+                       [--path-style] [--watch SECONDS] | remove NAME. Credentials: DOCSIGHT_S3_ACCESS_KEY_ID and
+                       DOCSIGHT_S3_SECRET_ACCESS_KEY (stored encrypted), or none (the server's environment).
 
-  Folders are relative to the server's documents root ("." is the root).
+  Folders are relative to the server's documents root ("." is the root); a bucket source's begin with its name.
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
   --json (machine-readable output on stdout). scan and classify: --detach (start, print the job, do not wait).
   Exit codes: 0 ok, 1 failures in the job, 2 bad usage, 3 server unreachable.
@@ -49,6 +52,7 @@ const OPTIONS = {
   insights: COMMON,
   export: { ...COMMON, format: { type: 'string' } },
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
+  sources: { ...COMMON, endpoint: { type: 'string' }, region: { type: 'string' }, 'path-style': { type: 'boolean' }, watch: { type: 'string' } },
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -58,6 +62,8 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   insights: 'docsight insights <folder> [--json] [--server URL] [--key KEY]',
   export: 'docsight export <folder> [--format csv|jsonl|xlsx] [--server URL] [--key KEY] > file',
   jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
+  sources:
+    'docsight sources list | add NAME s3://bucket/prefix [--endpoint URL] [--region R] [--path-style] [--watch SECONDS] | remove NAME [--json] [--server URL] [--key KEY]',
 };
 
 function oneFolder(positionals: string[]): string {
@@ -117,6 +123,26 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
       if (!Number.isInteger(limit)) throw new UsageError('--limit must be a whole number');
       if (positionals[0]) return commands.job(ctx, positionals[0], flag('follow'));
       return commands.jobs(ctx, { status: str('status'), kind: str('kind'), folder: str('folder'), limit });
+    }
+    case 'sources': {
+      const [action, name, url, ...rest] = positionals;
+      if (action === 'list' && !name) return commands.sourcesList(ctx);
+      if (action === 'remove' && name && !url) return commands.sourcesRemove(ctx, name);
+      if (action === 'add' && name && url && rest.length === 0) {
+        const watch = positiveNumber('watch', str('watch'), 86_400);
+        if (watch !== undefined && (!Number.isInteger(watch) || watch < 10)) throw new UsageError('--watch must be a whole number of seconds, 10 or more');
+        const e = withDotEnv(env);
+        return commands.sourcesAdd(ctx, name, url, {
+          endpoint: str('endpoint'),
+          region: str('region'),
+          pathStyle: flag('path-style'),
+          watchIntervalSeconds: watch,
+          // From the environment, never a flag: flags end up in shell history and process lists.
+          accessKeyId: e.DOCSIGHT_S3_ACCESS_KEY_ID || undefined,
+          secretAccessKey: e.DOCSIGHT_S3_SECRET_ACCESS_KEY || undefined,
+        });
+      }
+      throw new UsageError('use: sources list | sources add NAME s3://bucket/prefix | sources remove NAME');
     }
   }
 }

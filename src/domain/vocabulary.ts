@@ -109,6 +109,7 @@ export const REQUEST_ERROR_CODES = [
   'provider_not_configured',
   /** A taxonomy's field definition or a `field.` filter that cannot be used. */
   'invalid_field',
+  'secrets_key_missing',
   'internal',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
@@ -123,6 +124,9 @@ export const JOB_ERROR_CODES = [
   'taxonomy_gone',
   'queue_unavailable',
   'invalid_payload',
+  'source_unreachable',
+  'source_denied',
+  'source_throttled',
   'internal',
 ] as const;
 export type JobErrorCode = (typeof JOB_ERROR_CODES)[number];
@@ -158,8 +162,29 @@ export type ClassificationFailureCode = (typeof CLASSIFICATION_FAILURE_CODES)[nu
  * retrying JOB_ATTEMPTS times. Anything not listed (a lost connection, a timeout, an outage) is
  * retried with backoff.
  */
-export const PERMANENT_JOB_ERROR_CODES = ['provider_not_configured', 'taxonomy_gone', 'invalid_payload', 'folder_unavailable'] as const satisfies readonly JobErrorCode[];
+export const PERMANENT_JOB_ERROR_CODES = [
+  'provider_not_configured',
+  'taxonomy_gone',
+  'invalid_payload',
+  'folder_unavailable',
+  // The S3 client has already retried these with its own backoff; the next scan (or watch) tries afresh.
+  'source_unreachable',
+  'source_denied',
+] as const satisfies readonly JobErrorCode[];
 
 export function isPermanentJobError(code: string): boolean {
   return (PERMANENT_JOB_ERROR_CODES as readonly string[]).includes(code);
 }
+
+/** Kinds of document sources besides the documents root (DOCS_ROOT), which is always there. */
+export const SOURCE_KINDS = ['s3'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/**
+ * A source's name: the first segment of every folder path inside it, so a lowercase slug that is
+ * safe in URLs, shells and S3-style paths: 2 to 63 characters, letters, digits and single '-'.
+ */
+export const SOURCE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,62}$/;
+
+/** Words a source may not be named: they mean something else in paths, the CLI or the dashboard. */
+export const RESERVED_SOURCE_NAMES = ['local', 'default', 'root', 'docs', 'api', 'v1', 'sources', 'all', 'none', 'null', 'undefined'] as const;

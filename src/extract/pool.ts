@@ -37,7 +37,9 @@ export function createExtractionPool(threads: number): ExtractionPool {
     async run(task) {
       const signal = AbortSignal.timeout(task.limits.timeoutMs);
       try {
-        return (await piscina.run(task, { signal })) as ThreadOutcome;
+        // A bucket object's bytes move to the thread instead of being copied.
+        const transferList = 'bytes' in task ? [task.bytes.buffer as ArrayBuffer] : undefined;
+        return (await piscina.run(task, { signal, ...(transferList ? { transferList } : {}) })) as ThreadOutcome;
       } catch (err) {
         if (signal.aborted) {
           return {

@@ -7,12 +7,10 @@
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { JobFailure } from '../domain/errors.ts';
 import { classifyJobParamsSchema, type Enqueue, type JobPayloads } from '../domain/work.ts';
-import { isIgnoredFileName } from '../extract/ignored-files.ts';
 import type { ClassificationsRepository } from '../store/classifications.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
 import { type ClassifyService, resultKey } from './classification-batch.service.ts';
-import type { DocsRoot } from './docs-root.ts';
-import { walkFiles } from './walk.ts';
+import type { ResolvedSourceFolder } from './source-registry.ts';
 
 export interface ClassificationPlanDeps {
   jobs: JobsRepository;
@@ -23,9 +21,7 @@ export interface ClassificationPlanDeps {
   /** Documents per classification batch. */
   batchSize: number;
   /** To see whether a folder is unchanged since its last scan; absent: always rescan first. */
-  docsRoot?: Pick<DocsRoot, 'resolveFolder'>;
-  /** As the scan walks. */
-  allowHardlinks?: boolean;
+  sources?: { resolveFolder(rel: string): Promise<ResolvedSourceFolder> };
 }
 
 export const NO_PROVIDER_ON_WORKER = 'This worker has no LLM provider configured (OPENAI_API_KEY / OPENAI_BASE_URL)';
@@ -49,13 +45,13 @@ const MAX_COMPARED = 100_000;
  * missing file, or a folder that cannot be read) answers false, and the scan runs first.
  */
 export async function folderUnchangedSinceScan(
-  deps: Pick<ClassificationPlanDeps, 'docsRoot' | 'allowHardlinks' | 'classifications'>,
+  deps: Pick<ClassificationPlanDeps, 'sources' | 'classifications'>,
   rel: string,
 ): Promise<boolean> {
-  if (!deps.docsRoot) return false;
-  let folder: { abs: string; rel: string };
+  if (!deps.sources) return false;
+  let folder: ResolvedSourceFolder;
   try {
-    folder = await deps.docsRoot.resolveFolder(rel);
+    folder = await deps.sources.resolveFolder(rel);
   } catch {
     return false; // the scan reports why
   }
@@ -67,10 +63,15 @@ export async function folderUnchangedSinceScan(
   const onIgnored = (_rel: string, reason: string) => {
     if (reason === 'unreadable') unreadable = true;
   };
-  for await (const file of walkFiles(folder.abs, folder.rel, isIgnoredFileName, { onIgnored, allowHardlinks: deps.allowHardlinks ?? false })) {
-    const row = known.get(file.rel);
-    if (!row || !unchangedSinceExtraction(row, file)) return false;
-    walked++;
+  // A bucket is listed (no object read): the listing says size, LastModified and ETag.
+  try {
+    for await (const file of folder.reader.list(folder.rel, { onIgnored }, new Set(folder.otherSources))) {
+      const row = known.get(file.rel);
+      if (!row || !unchangedSinceExtraction(row, file)) return false;
+      walked++;
+    }
+  } catch {
+    return false; // a bucket that cannot be listed: the scan reports why, with its code
   }
   return !unreadable && walked === known.size;
 }

@@ -12,7 +12,7 @@ import type { ClassifyJobParams, Enqueue } from '../domain/work.ts';
 import type { ClassificationsRepository } from '../store/classifications.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
-import type { DocsRoot } from './docs-root.ts';
+import type { FolderResolver } from './source-registry.ts';
 import { enqueueOrFail, type JobView, toJobView } from './jobs.service.ts';
 import type { TaxonomiesService } from './taxonomies.service.ts';
 
@@ -42,7 +42,8 @@ export interface ClassificationsServiceDeps {
   classifications: ClassificationsRepository;
   folders: FoldersRepository;
   taxonomies: TaxonomiesService;
-  docsRoot: DocsRoot;
+  /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
+  sources: FolderResolver;
   enqueue: Enqueue;
 }
 
@@ -56,7 +57,7 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
     let path: string | undefined;
     if (req.path !== undefined) {
       assertFolderVisible(req.access, normalizeRelativePath(req.path));
-      path = (await deps.docsRoot.resolveFolder(req.path)).rel;
+      path = (await deps.sources.resolveFolder(req.path)).rel;
     }
     if (req.documentIds && isScoped(req.access)) {
       // A scoped key may only name documents it can see; others are "not found".

@@ -3,19 +3,20 @@
  * the batch's completion and the job's counters in one transaction, so a batch counts exactly
  * once however often its queue job runs.
  */
-import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { fileMtime, parentOf } from '../domain/paths.ts';
+import { createRequestGate } from '../classify/concurrency.ts';
+import { createByteBudget } from './byte-budget.ts';
+import { parentOf } from '../domain/paths.ts';
 import path from 'node:path';
 import type { Enqueue, JobPayloads } from '../domain/work.ts';
 import type { ExtractionPool } from '../extract/pool.ts';
 import type { ChildDocument, ExtractionResult, ExtractLimits } from '../extract/types.ts';
-import type { DocumentsRepository, DocumentUpdate, EmbeddedDocument, OcrState } from '../store/documents.repository.ts';
+import type { DocumentsRepository, DocumentUpdate, EmbeddedDocument, ObjectTag, OcrState } from '../store/documents.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { OcrRepository } from '../store/ocr.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
-import type { DocsRoot } from './docs-root.ts';
 import type { OcrPolicy } from './ocr-policy.ts';
+import type { SourceReader } from './source-reader.ts';
 
 /** Counts of one finished batch, for metrics. */
 export interface BatchCounts {
@@ -28,7 +29,8 @@ export interface ExtractionServiceDeps {
   jobs: JobsRepository;
   documents: DocumentsRepository;
   unitOfWork: UnitOfWork;
-  docsRoot: DocsRoot;
+  /** The source a document's path is in (the documents root or a bucket). */
+  sources: { readerFor(path: string): Promise<SourceReader> };
   pool: ExtractionPool;
   limits: ExtractLimits;
   ocr: OcrRepository;
@@ -37,6 +39,9 @@ export interface ExtractionServiceDeps {
   /** Told of every batch that this process completed. */
   onBatchDone?(counts: BatchCounts): void;
 }
+
+/** GetObject requests one worker process keeps in flight (bodies are bounded by the byte budget). */
+const DOWNLOADS_IN_FLIGHT = 16;
 
 /** PostgreSQL text cannot hold NUL; documents sometimes do. */
 const stripNul = (s: string) => (s.includes('\0') ? s.replaceAll('\0', '') : s);
@@ -132,6 +137,11 @@ function flattenChildren(
 
 export function createExtractionService(deps: ExtractionServiceDeps) {
   const { jobs, documents, pool, limits } = deps;
+  // A bucket object is held in memory from its download to the end of its parse. The bytes held in
+  // this process, whatever the number of batches running at once, stay within what one object of
+  // the largest size per extraction thread would take; small objects download many at a time.
+  const held = createByteBudget(pool.threads * limits.maxFileBytes);
+  const requests = createRequestGate(DOWNLOADS_IN_FLIGHT);
 
   return {
     /** Extract one batch (a no-op when the batch was completed by an earlier run or its job ended). */
@@ -158,53 +168,80 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         return { ...state, pages: policy.pagesToRead(pages).length };
       };
 
+      const tags: ObjectTag[] = [];
+      const readers = new Map<string, Promise<SourceReader>>();
+      const readerOf = (docPath: string) => {
+        const first = docPath.split('/', 1)[0] ?? '';
+        let r = readers.get(first);
+        if (!r) readers.set(first, (r = deps.sources.readerFor(docPath)));
+        return r;
+      };
+
       await Promise.all(
         targets.map(async (doc) => {
-          const abs = deps.docsRoot.join(doc.path);
-          const st = await stat(abs).catch(() => null);
-          if (!st?.isFile()) {
-            missing.push(doc.id);
-            return;
-          }
-          const mtime = fileMtime(st);
-          const fail = (code: string, message: string, sha256: string | null = null) => {
-            updates.push({ id: doc.id, status: 'failed', size: st.size, mtime, sha256, mimeType: null, format: null, errorCode: code, errorMessage: message });
-            failures.push({ documentId: doc.id, path: doc.path, code, message });
+          const reader = await readerOf(doc.path);
+          const inBucket = reader.name !== null;
+          let holding = 0;
+          /** Hold at least `bytes` of the budget for this document (the listing's size first, the real one once known). */
+          const hold = async (bytes: number) => {
+            const more = Math.min(bytes, limits.maxFileBytes) - holding;
+            if (more <= 0) return;
+            await held.acquire(more);
+            holding += more;
           };
-          if (st.size > limits.maxFileBytes) {
-            fail('too_large', `File is ${st.size} bytes; the limit is ${limits.maxFileBytes}`);
-            return;
-          }
-          const previous = doc.status === 'extracted' || doc.status === 'unsupported' ? doc.sha256 : null;
-          const outcome = await pool.run({ path: abs, previousSha256: previous, limits });
-          switch (outcome.kind) {
-            case 'missing':
+          const extractOne = async () => {
+            if (inBucket) await hold(Math.max(1, Number(doc.size)));
+            const got = inBucket ? await requests.run(() => reader.fetch(doc.path, limits.maxFileBytes, hold)) : await reader.fetch(doc.path, limits.maxFileBytes);
+            if (got.kind === 'missing') {
               missing.push(doc.id);
               return;
-            case 'unchanged':
-              updates.push({ id: doc.id, status: 'unchanged', size: outcome.size, mtime });
-              skipped++;
-              return;
-            case 'failed':
-              fail(outcome.code, outcome.message, outcome.sha256);
-              return;
-            case 'extracted': {
-              const r = outcome.result;
-              const update = toUpdate(doc.id, outcome.size, mtime, outcome.sha256, r, decideOcr(doc.path, outcome.sha256, r));
-              updates.push(update);
-              if (update.ocr?.status === 'pending') needOcr.push({ ref: { id: doc.id }, sha256: outcome.sha256, pages: update.ocr.pages ?? 0, update });
-              const inside: EmbeddedDocument[] = [];
-              if (r.children?.length) flattenChildren(r.children, { path: doc.path, folder: parentOf(doc.path), mtime, at: [] }, decideOcr, inside);
-              for (const e of inside) {
-                if (e.update.status !== 'failed' && e.update.ocr?.status === 'pending') {
-                  needOcr.push({ ref: { path: e.path }, sha256: e.update.sha256, pages: e.update.ocr.pages ?? 0, update: e.update });
-                }
-              }
-              // Compared with what it held before, also when it holds nothing now (one query a batch).
-              embedded.set(doc.id, inside);
-              done++;
+            }
+            const { mtime, size } = got;
+            if (got.etag !== null) tags.push({ id: doc.id, etag: got.etag });
+            const fail = (code: string, message: string, sha256: string | null = null) => {
+              updates.push({ id: doc.id, status: 'failed', size, mtime, sha256, mimeType: null, format: null, errorCode: code, errorMessage: message });
+              failures.push({ documentId: doc.id, path: doc.path, code, message });
+            };
+            if (got.kind === 'too_large' || size > limits.maxFileBytes) {
+              fail('too_large', `File is ${size} bytes; the limit is ${limits.maxFileBytes}`);
               return;
             }
+            const previous = doc.status === 'extracted' || doc.status === 'unsupported' ? doc.sha256 : null;
+            const outcome = await pool.run({ ...got.input, name: doc.path.slice(doc.path.lastIndexOf('/') + 1), previousSha256: previous, limits });
+            switch (outcome.kind) {
+              case 'missing':
+                missing.push(doc.id);
+                return;
+              case 'unchanged':
+                updates.push({ id: doc.id, status: 'unchanged', size: outcome.size, mtime });
+                skipped++;
+                return;
+              case 'failed':
+                fail(outcome.code, outcome.message, outcome.sha256);
+                return;
+              case 'extracted': {
+                const r = outcome.result;
+                const update = toUpdate(doc.id, outcome.size, mtime, outcome.sha256, r, decideOcr(doc.path, outcome.sha256, r));
+                updates.push(update);
+                if (update.ocr?.status === 'pending') needOcr.push({ ref: { id: doc.id }, sha256: outcome.sha256, pages: update.ocr.pages ?? 0, update });
+                const inside: EmbeddedDocument[] = [];
+                if (r.children?.length) flattenChildren(r.children, { path: doc.path, folder: parentOf(doc.path), mtime, at: [] }, decideOcr, inside);
+                for (const e of inside) {
+                  if (e.update.status !== 'failed' && e.update.ocr?.status === 'pending') {
+                    needOcr.push({ ref: { path: e.path }, sha256: e.update.sha256, pages: e.update.ocr.pages ?? 0, update: e.update });
+                  }
+                }
+                // Compared with what it held before, also when it holds nothing now (one query a batch).
+                embedded.set(doc.id, inside);
+                done++;
+                return;
+              }
+            }
+          };
+          try {
+            await extractOne();
+          } finally {
+            if (holding > 0) held.release(holding);
           }
         }),
       );
@@ -237,7 +274,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         // batch (a lost lease, a stalled job whose worker lives on) writes: only the first one.
         const first = await jobs.completeBatch(tx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped, ocr: ocrWork }, failures);
         if (!first) return [];
-        await documents.applyExtraction(tx, updates);
+        await documents.applyExtraction(tx, updates, tags);
         return documents.replaceEmbedded(tx, embedded);
       });
       // Enqueued once the rows are committed, so the OCR stage always finds them pending.

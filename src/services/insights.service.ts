@@ -13,7 +13,7 @@ import { staleCutoff } from '../domain/retention.ts';
 import type { DocumentOriginFilter, FieldType, OcrFilter, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import type { DocsRoot } from './docs-root.ts';
+import type { FolderResolver } from './source-registry.ts';
 
 export interface FolderInsights extends FolderAggregates {
   folder: string;
@@ -55,7 +55,8 @@ export interface InsightsServiceDeps {
   folders: FoldersRepository;
   documents: DocumentsRepository;
   classifications: ClassificationsRepository;
-  docsRoot: DocsRoot;
+  /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
+  sources: FolderResolver;
   /** STALE_AFTER_YEARS. */
   staleAfterYears: number;
   /** The types a custom field has in the taxonomies (for `field.` filters); absent: no field is known. */
@@ -98,7 +99,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
     assertFolderVisible(access, rel);
     const row = await deps.folders.find(rel);
     if (row) return { rel, lastScannedAt: row.lastScannedAt };
-    const onDisk = await deps.docsRoot.resolveFolder(rel);
+    const onDisk = await deps.sources.resolveFolder(rel);
     return { rel: onDisk.rel, lastScannedAt: null };
   }
 
@@ -118,7 +119,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         ]);
         return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf, personalData };
       }
-      const onDisk = await deps.docsRoot.resolveFolder(rel);
+      const onDisk = await deps.sources.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
       const [extra, staleOf, personalData] = await Promise.all([
         deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount),

@@ -9,7 +9,7 @@ import type { Enqueue } from '../domain/work.ts';
 import type { Job } from '../contract.ts';
 import type { JobKind, JobStatus } from '../store/schema.ts';
 import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
-import type { DocsRoot } from './docs-root.ts';
+import type { FolderResolver } from './source-registry.ts';
 
 /** A job as the API answers it: the shape the CLI and the dashboard read (src/contract.ts). */
 export type JobView = Job;
@@ -66,7 +66,8 @@ function ocrProgress(j: JobRow, open: boolean, now: Date): Job['ocr'] {
 
 export interface JobsServiceDeps {
   jobs: JobsRepository;
-  docsRoot: DocsRoot;
+  /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
+  sources: FolderResolver;
   enqueue: Enqueue;
 }
 
@@ -91,7 +92,7 @@ export async function applyJobRetention(jobs: JobsRepository, days: number, now 
 }
 
 export function createJobsService(deps: JobsServiceDeps) {
-  const { jobs, docsRoot } = deps;
+  const { jobs, sources } = deps;
   /** A job the caller may see; anything else is not found (existence does not leak). */
   const visibleJob = async (id: string, access: Principal) => {
     const job = await jobs.findById(id);
@@ -101,11 +102,11 @@ export function createJobsService(deps: JobsServiceDeps) {
   return {
     /**
      * Start a scan of a folder, or return the identical scan already queued or running.
-     * The folder must exist inside the documents root.
+     * The folder must exist inside the documents root, or be inside a bucket source.
      */
     async startScan(input: { path: string; requestId?: string; access: Principal }): Promise<{ job: JobView; created: boolean }> {
       assertFolderVisible(input.access, normalizeRelativePath(input.path));
-      const folder = await docsRoot.resolveFolder(input.path);
+      const folder = await sources.resolveFolder(input.path);
       const { job, created } = await jobs.createOrFind({
         kind: 'scan',
         folderPath: folder.rel,

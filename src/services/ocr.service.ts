@@ -6,7 +6,6 @@
  * alone, with a code; a cancelled job stops between pages.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { OCR_FAILURE_CODES, type OcrFailureCode } from '../domain/vocabulary.ts';
 import type { JobPayloads } from '../domain/work.ts';
@@ -15,7 +14,7 @@ import type { JobsRepository } from '../store/jobs.repository.ts';
 import type { OcrState } from '../store/documents.repository.ts';
 import type { OcrApplied, OcrKey, OcrReading, OcrRepository, OcrTarget } from '../store/ocr.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
-import type { DocsRoot } from './docs-root.ts';
+import type { SourceReader } from './source-reader.ts';
 import type { OcrPolicy } from './ocr-policy.ts';
 
 /** One page as the engine read it. */
@@ -49,7 +48,8 @@ export interface OcrServiceDeps {
   jobs: JobsRepository;
   ocr: OcrRepository;
   unitOfWork: UnitOfWork;
-  docsRoot: DocsRoot;
+  /** The source a document's path is in (the documents root or a bucket). */
+  sources: { readerFor(path: string): Promise<SourceReader> };
   engine: OcrEngine;
   policy: OcrPolicy;
   limits: ExtractLimits;
@@ -82,7 +82,7 @@ export function createOcrService(deps: OcrServiceDeps) {
   const { jobs, ocr, policy, engine } = deps;
 
   async function bytesOf(t: OcrTarget): Promise<Uint8Array> {
-    const file = new Uint8Array(await readFile(deps.docsRoot.join(t.filePath)));
+    const file = await (await deps.sources.readerFor(t.filePath)).readAll(t.filePath, deps.limits.maxFileBytes);
     return t.embeddedAt ? engine.readEmbedded(file, t.embeddedAt, deps.limits) : file;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Scanning a folder: walk it, upsert what it finds in batches, enqueue one extraction batch per
+ * Scanning a folder: list it (the documents root's walk or a bucket's listing: source-reader.ts), upsert what it finds in batches, enqueue one extraction batch per
  * batch of new or changed files, and finally mark what disappeared. Safe to run again after a
  * crash: the walk is in a stable order, batches are counted once (job_batches), and queue ids
  * are deterministic.
@@ -8,23 +8,21 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { parentOf } from '../domain/paths.ts';
 import { scanJobParamsSchema, type Enqueue } from '../domain/work.ts';
-import { isIgnoredFileName } from '../extract/ignored-files.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
-import type { DocsRoot } from './docs-root.ts';
-import { walkFiles, type WalkedFile } from './walk.ts';
+import type { ResolvedSourceFolder } from './source-registry.ts';
+import type { SourceEntry } from './source-reader.ts';
 
 export interface ScanServiceDeps {
   jobs: JobsRepository;
   documents: DocumentsRepository;
   folders: FoldersRepository;
-  docsRoot: DocsRoot;
+  /** Which source a folder is in, and its reader. */
+  sources: { resolveFolder(rel: string): Promise<ResolvedSourceFolder> };
   enqueue: Enqueue;
   /** Files per upsert and per extraction batch. */
   batchSize: number;
-  /** Read files with several hard links (off: they could be a file outside the root). */
-  allowHardlinks: boolean;
 }
 
 /** The walk stopped because the worker is shutting down; the scan resumes on another worker. */
@@ -33,7 +31,7 @@ export class ScanInterrupted extends Error {
 }
 
 export function createScanService(deps: ScanServiceDeps) {
-  const { jobs, documents, folders, docsRoot } = deps;
+  const { jobs, documents, folders, sources } = deps;
 
   /** A retry: extract again exactly the documents that failed, with no walk. */
   async function extractAgain(jobId: string, ids: string[]): Promise<void> {
@@ -51,9 +49,9 @@ export function createScanService(deps: ScanServiceDeps) {
       const job = await jobs.markRunning(jobId);
       if (!job) return;
       const rel = job.folderPath ?? '';
-      let folder: { abs: string; rel: string };
+      let folder: ResolvedSourceFolder;
       try {
-        folder = await docsRoot.resolveFolder(rel);
+        folder = await sources.resolveFolder(rel);
       } catch (err) {
         await jobs.fail(job.id, 'folder_unavailable', err instanceof Error ? err.message : String(err));
         return;
@@ -63,7 +61,7 @@ export function createScanService(deps: ScanServiceDeps) {
       if (retryIds) return extractAgain(job.id, retryIds);
 
       let batchNo = 0;
-      let batch: WalkedFile[] = [];
+      let batch: SourceEntry[] = [];
       let seenFolders: string[] = [];
       let ignored = 0;
 
@@ -82,6 +80,7 @@ export function createScanService(deps: ScanServiceDeps) {
             extension: path.extname(f.name).slice(1).toLowerCase(),
             size: f.size,
             mtime: f.mtime,
+            etag: f.etag,
           })),
         );
         const toExtract = rows.filter((r) => !r.unchanged).map((r) => r.id);
@@ -92,13 +91,18 @@ export function createScanService(deps: ScanServiceDeps) {
         }
       };
 
-      for await (const file of walkFiles(folder.abs, folder.rel, isIgnoredFileName, {
-        onFolder: (f) => seenFolders.push(f),
-        onIgnored: () => {
-          ignored++;
+      // A bucket that cannot be listed throws a coded JobFailure here, before anything is marked deleted.
+      const listing = folder.reader.list(
+        folder.rel,
+        {
+          onFolder: (f) => seenFolders.push(f),
+          onIgnored: () => {
+            ignored++;
+          },
         },
-        allowHardlinks: deps.allowHardlinks,
-      })) {
+        new Set(folder.otherSources),
+      );
+      for await (const file of listing) {
         if (signal.aborted) throw new ScanInterrupted('Scan interrupted by shutdown; it resumes on another worker');
         batch.push(file);
         if (batch.length >= deps.batchSize) {
@@ -108,7 +112,7 @@ export function createScanService(deps: ScanServiceDeps) {
         }
       }
       await flush();
-      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt);
+      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, folder.otherSources);
       await folders.markScanned(folder.rel, job.id);
       await jobs.finishDiscovery(job.id);
       log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, deleted }, 'scan walked');

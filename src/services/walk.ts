@@ -28,6 +28,8 @@ export interface WalkEvents {
    * passed over unless this says otherwise.
    */
   allowHardlinks?: boolean;
+  /** Whether to walk into a subfolder (relative path); all when absent. */
+  enterFolder?(rel: string): boolean;
 }
 
 export async function* walkFiles(
@@ -65,7 +67,7 @@ export async function* walkFiles(
       const abs = path.join(dir.abs, name);
       if (kind === 'dir') {
         if (name.startsWith('.')) events.onIgnored?.(rel, 'ignored_name');
-        else subdirs.push({ abs, rel });
+        else if (events.enterFolder?.(rel) !== false) subdirs.push({ abs, rel });
         continue;
       }
       if (kind === 'symlink') {

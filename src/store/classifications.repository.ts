@@ -80,6 +80,7 @@ export interface KnownFile {
   size: number;
   mtime: Date;
   status: DocumentStatus;
+  etag: string | null;
 }
 
 export interface ClassifyInputRow {
@@ -283,11 +284,11 @@ export function createClassificationsRepository(db: Db) {
      */
     async knownFiles(folder: string, limit: number): Promise<KnownFile[]> {
       // Files only: the documents inside them are never walked.
-      let q = db.selectFrom('documents').select(['path', 'size', 'mtime', 'status']).where('deleted_at', 'is', null).where('parent_id', 'is', null);
+      let q = db.selectFrom('documents').select(['path', 'size', 'mtime', 'status', 'etag']).where('deleted_at', 'is', null).where('parent_id', 'is', null);
       const range = descendantRange(folder);
       if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
       const rows = await q.limit(limit).execute();
-      return rows.map((r) => ({ path: r.path, size: Number(r.size), mtime: r.mtime, status: r.status }));
+      return rows.map((r) => ({ path: r.path, size: Number(r.size), mtime: r.mtime, status: r.status, etag: r.etag }));
     },
 
     /** Which of these documents already have a result for their current content under this key. */

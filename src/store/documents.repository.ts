@@ -17,6 +17,8 @@ export interface SeenFile {
   extension: string;
   size: number;
   mtime: Date;
+  /** A bucket object's ETag: with size and mtime, what tells it unchanged (absent for files on disk). */
+  etag?: string | null;
 }
 
 export interface SeenRow {
@@ -29,6 +31,8 @@ export interface SeenRow {
 export interface ExtractionTarget {
   id: string;
   path: string;
+  /** Bytes as last recorded (a new document: as listed). */
+  size: number | string;
   sha256: string | null;
   status: DocumentStatus;
 }
@@ -75,6 +79,9 @@ export type DocumentUpdate =
     }
   /** Same content as last time (hash unchanged): refresh the file facts only. */
   | { id: string; status: 'unchanged'; size: number; mtime: Date };
+
+/** The bucket object's ETag as it was read, recorded beside size and mtime (files on disk have none). */
+export type ObjectTag = { id: string; etag: string };
 
 /** A document's OCR stage as extraction leaves it (a cached result is applied at once: `done`). */
 export interface OcrState {
@@ -348,7 +355,7 @@ export function createDocumentsRepository(db: Db) {
           oc.column('path').doUpdateSet({ last_seen_at: sql`now()`, deleted_at: null }),
         )
         // size and mtime are not updated here, so RETURNING gives the values of the last extraction.
-        .returning(['id', 'path', 'size', 'mtime', 'status', sql<boolean>`(xmax = 0)`.as('inserted')])
+        .returning(['id', 'path', 'size', 'mtime', 'status', 'etag', sql<boolean>`(xmax = 0)`.as('inserted')])
         .execute();
       const byPath = new Map(files.map((f) => [f.path, f]));
       return rows.map((r) => {
@@ -362,7 +369,7 @@ export function createDocumentsRepository(db: Db) {
       if (ids.length === 0) return [];
       return db
         .selectFrom('documents')
-        .select(['id', 'path', 'sha256', 'status'])
+        .select(['id', 'path', 'size', 'sha256', 'status'])
         .where('id', 'in', ids)
         .execute();
     },
@@ -372,7 +379,7 @@ export function createDocumentsRepository(db: Db) {
      * rows in id order (the order upsertSeen and the classification trigger use): an UPDATE ...
      * FROM locks rows in whatever order its plan visits them.
      */
-    async applyExtraction(trx: Transaction<Database>, updates: DocumentUpdate[]): Promise<void> {
+    async applyExtraction(trx: Transaction<Database>, updates: DocumentUpdate[], tags: ObjectTag[] = []): Promise<void> {
       if (updates.length === 0) return;
       await sql`
         select 1 from documents where id = any(${updates.map((u) => u.id)}::uuid[])
@@ -405,6 +412,12 @@ export function createDocumentsRepository(db: Db) {
           from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(id uuid, size bigint, mtime timestamptz)
           where d.id = x.id`.execute(trx);
       }
+      if (tags.length > 0) {
+        await sql`
+          update documents d set etag = x.etag
+          from jsonb_to_recordset(${JSON.stringify(tags)}::jsonb) as x(id uuid, etag text)
+          where d.id = x.id`.execute(trx);
+      }
     },
 
     /** Files that vanished between the scan and their extraction, with the documents they held. */
@@ -422,7 +435,7 @@ export function createDocumentsRepository(db: Db) {
      * After a complete walk: files under `folder` not seen since `since` are gone, and so are the
      * documents they held (a walk never sees those). Returns the files marked.
      */
-    async markDeletedNotSeenSince(folder: string, since: Date): Promise<number> {
+    async markDeletedNotSeenSince(folder: string, since: Date, except: readonly string[] = []): Promise<number> {
       const range = descendantRange(folder);
       let q = db
         .updateTable('documents')
@@ -431,6 +444,11 @@ export function createDocumentsRepository(db: Db) {
         .where('parent_id', 'is', null)
         .where('last_seen_at', '<', since);
       if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
+      // Folders of other sources (bucket sources, on a scan of the whole root) are not this walk's to judge.
+      for (const other of except) {
+        const r = descendantRange(other);
+        if (r) q = q.where((eb) => eb.or([eb('path', '<', r.lower), eb('path', '>=', r.upper)]));
+      }
       const gone = await q.returning('id').execute();
       if (gone.length > 0) {
         await db

@@ -1,6 +1,6 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DocumentOrigin, DocumentStatus, FieldType, JobKind, JobStatus, OcrStatus, PiiKind, Role, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOrigin, DocumentStatus, FieldType, JobKind, JobStatus, OcrStatus, PiiKind, Role, SourceKind, TextSource } from '../domain/vocabulary.ts';
 import type { FieldDefinition, FieldValue } from '../domain/fields.ts';
 import type { PiiSummary } from '../contract.ts';
 
@@ -59,6 +59,25 @@ export interface DocumentsTable {
   pii: ColumnType<PiiSummary | null, string | null | undefined, string | null>;
   /** The kinds in `pii`, for the `sensitive` filters (GIN-indexed). */
   pii_kinds: ColumnType<PiiKind[], PiiKind[] | undefined, PiiKind[]>;
+  /** The object's ETag at its last extraction (migration 0015); null for files of the documents root. */
+  etag: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Bucket sources (migration 0015); credentials only as ciphertext. */
+export interface SourcesTable {
+  name: string;
+  kind: SourceKind;
+  bucket: string;
+  prefix: Generated<string>;
+  endpoint: string | null;
+  region: string | null;
+  force_path_style: Generated<boolean>;
+  access_key_id_enc: string | null;
+  secret_access_key_enc: string | null;
+  watch_interval_seconds: number | null;
+  watched_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
 }
 
 /** LSH bands of a document's MinHash signature (migration 0013): equal (band, hash) makes two documents candidates. */
@@ -232,4 +251,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   ocr_results: OcrResultsTable;
+  sources: SourcesTable;
 }

@@ -15,6 +15,8 @@ import { sql } from 'kysely';
 import { pino } from 'pino';
 import type { PiiKind } from '../../src/domain/vocabulary.ts';
 import { DocsRoot } from '../../src/services/docs-root.ts';
+import { localSource } from '../../src/services/source-reader.ts';
+import { isIgnoredFileName } from '../../src/extract/ignored-files.ts';
 import { createOcrPolicy } from '../../src/services/ocr-policy.ts';
 import { createOcrService, OcrInterrupted, type OcrEngine, type PageReading } from '../../src/services/ocr.service.ts';
 import { createJobsRepository } from '../../src/store/jobs.repository.ts';
@@ -101,7 +103,7 @@ describe('the OCR stage', () => {
       jobs: jobs(),
       ocr: createOcrRepository(db.db),
       unitOfWork: createUnitOfWork(db.db),
-      docsRoot: new DocsRoot(root),
+      sources: { readerFor: async () => localSource(new DocsRoot(root), { allowHardlinks: false, isIgnoredName: isIgnoredFileName }) },
       engine,
       policy: createOcrPolicy({ enabled: true, languages: ['eng'], folders: [], maxPages, pageTimeoutMs: 5_000, lowConfidence: 60, piiKinds }, async () => 'scripted@1'),
       limits: DEFAULT_EXTRACT_LIMITS,

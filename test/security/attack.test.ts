@@ -171,6 +171,7 @@ describe('attack suite (auth required)', () => {
     { method: 'POST', url: () => '/v1/keys', body: () => ({ name: 'made', role: 'viewer' }), need: 'admin', targetsB: false, ok: [201] },
     { method: 'DELETE', url: () => `/v1/keys/${ids.keyToRevoke}`, need: 'admin', targetsB: false, ok: [200] },
     { method: 'GET', url: () => '/v1/audit', need: 'admin', targetsB: false, ok: [200] },
+    { method: 'GET', url: () => '/v1/sources', need: 'admin', targetsB: false, ok: [200] },
     { method: 'GET', url: () => `/folder-insights/${B}/count_files`, need: 'viewer', targetsB: true, ok: [200] },
     { method: 'GET', url: () => `/folder-insights/${B}/get_folder_files_metadata`, need: 'viewer', targetsB: true, ok: [200] },
     { method: 'GET', url: () => `/document-classification/${B}/tag_documents`, need: 'editor', targetsB: true, ok: [202] },

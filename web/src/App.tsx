@@ -11,6 +11,7 @@ import { DocumentPage } from './pages/DocumentPage.tsx';
 import { FolderPage } from './pages/FolderPage.tsx';
 import { JobPage } from './pages/JobPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
+import { SourcesPage } from './pages/SourcesPage.tsx';
 import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
 
 export function App() {
@@ -87,6 +88,10 @@ export function App() {
     section = 'taxonomies';
     crumbs = { folder: null, leaf: 'Taxonomies' };
     page = <TaxonomiesPage />;
+  } else if (pathname === '/sources') {
+    section = 'sources';
+    crumbs = { folder: null, leaf: 'Sources' };
+    page = <SourcesPage />;
   } else {
     crumbs = { folder: null, leaf: 'Not found' };
     page = (

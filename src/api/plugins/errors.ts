@@ -21,6 +21,7 @@ const STATUS: Record<RequestErrorCode, number> = {
   unavailable: 503,
   provider_not_configured: 503,
   invalid_field: 400,
+  secrets_key_missing: 400,
   internal: 500,
 };
 

@@ -7,7 +7,7 @@ import type { Health, Me } from '../lib/types.ts';
 import { Breadcrumb, type Crumbs } from './Breadcrumb.tsx';
 import { FolderTree } from './FolderTree.tsx';
 
-export type Section = 'folders' | 'jobs' | 'taxonomies' | 'other';
+export type Section = 'folders' | 'jobs' | 'taxonomies' | 'sources' | 'other';
 
 /**
  * bull-board cannot send the key as a header: ask the API for a session cookie limited to
@@ -42,6 +42,8 @@ export function Layout({
     { to: '/folders', label: 'Folders', id: 'folders' },
     { to: '/jobs', label: 'Jobs', id: 'jobs' },
     { to: '/taxonomies', label: 'Taxonomies', id: 'taxonomies' },
+    // Sources are deployment-wide: only an admin key without folder scopes manages them.
+    ...(me?.role === 'admin' && me.scopes.length === 0 ? [{ to: '/sources', label: 'Sources', id: 'sources' as const }] : []),
   ];
   return (
     <div className="shell">

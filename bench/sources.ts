@@ -1,0 +1,182 @@
+/**
+ * Benchmark (issue 17): scanning N small objects from a loopback S3-compatible server (s3rver,
+ * in this process) against the same tree on local disk, through the whole service as a user runs
+ * it (`docsight start` in a child process on the machine's PostgreSQL: HTTP, queue, worker
+ * threads). Then an incremental rescan of each with 1% of the documents changed. Goals: the
+ * bucket scan at least 70% of the local one's docs/s; the incremental rescan under 5% of the full
+ * scan's time. Also: the bare listing (ListObjectsV2 pages, no service) as the bucket's floor,
+ * per-page listing latency, and the service's peak RSS (VmHWM, worker threads included).
+ *
+ *   npm run bench:sources                       (BENCH_OBJECTS=20000 by default)
+ *   BENCH_OBJECTS=500 npm run bench:sources     (a quick sanity run)
+ *   BENCH_QUEUE=redis                           (BullMQ on REDIS_URL instead of the PostgreSQL queue)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { freePort, startDocsight, waitForHttp } from '../test/support/processes.ts';
+import { S3RVER_CREDENTIALS, startS3 } from '../test/support/s3.ts';
+import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
+
+const N = envInt('BENCH_OBJECTS', 20_000);
+const CHANGED = Math.max(1, Math.round(N / 100));
+const QUEUE = process.env.BENCH_QUEUE ?? 'postgres';
+const PG_SERVER = process.env.BENCH_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const BUCKET = 'bench-docs';
+const SOURCE = 'bucket';
+const LOCAL = 'tree';
+
+type Row = Record<string, string | number>;
+interface JobView {
+  id: string;
+  status: string;
+  progress: { total: number; done: number; failed: number; skipped: number };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: PG_SERVER });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+
+/** The i-th document: a folder per 100 in a two-level tree, a few hundred bytes of text. */
+function docOf(i: number, edition = 1): { rel: string; text: string } {
+  const company = `Company ${String(Math.floor(i / 1000)).padStart(3, '0')}`;
+  const project = `Project ${String(Math.floor(i / 100) % 10)}`;
+  const text = `Document ${i}, edition ${edition}. ${'Minutes of the project meeting about the delivery schedule and the budget. '.repeat(4)}`;
+  return { rel: `${company}/${project}/note-${String(i).padStart(6, '0')}.txt`, text };
+}
+
+/** Run `fn` over 0..count-1 with `limit` in flight. */
+async function each(count: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+async function call<T>(base: string, method: string, url: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${url}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const json = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A scan from its request to its job's end, in ms. */
+async function timedScan(base: string, folder: string): Promise<{ job: JobView; ms: number }> {
+  const t0 = performance.now();
+  const { id } = await call<{ id: string }>(base, 'POST', '/v1/scans', { path: folder });
+  for (;;) {
+    const job = await call<JobView>(base, 'GET', `/v1/jobs/${id}`);
+    if (job.status !== 'queued' && job.status !== 'running') return { job, ms: performance.now() - t0 };
+    await sleep(25);
+  }
+}
+
+async function main() {
+  const work = await mkdtemp(path.join(tmpdir(), 'docsight-bench-sources-'));
+  const root = path.join(work, 'documents');
+  const s3 = await startS3([BUCKET]);
+  const dbName = `docsight_bench_${Date.now().toString(36)}`;
+  await admin(`create database ${dbName}`);
+  let proc: ReturnType<typeof startDocsight> | undefined;
+  try {
+    process.stdout.write(`sources benchmark: ${N} small text objects, ${CHANGED} changed for the rescan, ${QUEUE} queue, ${machine()}\n`);
+    const g0 = performance.now();
+    await each(N, 32, async (i) => {
+      const d = docOf(i);
+      await mkdir(path.dirname(path.join(root, LOCAL, d.rel)), { recursive: true });
+      await writeFile(path.join(root, LOCAL, d.rel), d.text);
+      await s3.put(BUCKET, d.rel, d.text);
+    });
+    process.stdout.write(`generated on disk and in the bucket in ${((performance.now() - g0) / 1000).toFixed(1)} s\n`);
+
+    // The floor: listing the bucket alone, page by page.
+    const pageMs: number[] = [];
+    const l0 = performance.now();
+    let token: string | undefined;
+    let listed = 0;
+    do {
+      const p0 = performance.now();
+      const page: ListObjectsV2CommandOutput = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, ...(token ? { ContinuationToken: token } : {}) }));
+      pageMs.push(performance.now() - p0);
+      listed += page.Contents?.length ?? 0;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const listMs = performance.now() - l0;
+    pageMs.sort((a, b) => a - b);
+
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const u = new URL(PG_SERVER);
+    u.pathname = `/${dbName}`;
+    const env: Record<string, string> = {
+      DOCS_ROOT: root,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: u.toString(),
+      QUEUE_NAME: `bench${Date.now().toString(36)}`,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      ...(QUEUE === 'redis' ? { REDIS_URL } : {}),
+    };
+    // The same V8 heap cap as `npm start` (package.json).
+    proc = startDocsight(['start'], env, work, ['--max-old-space-size=256']);
+    await waitForHttp(`${base}/ready`, proc);
+    const pid = proc.child.pid;
+    await call(base, 'POST', '/v1/sources', { name: SOURCE, kind: 's3', bucket: BUCKET, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS });
+
+    const rows: Row[] = [];
+    const row = (what: string, job: JobView, ms: number, extra: Row = {}): Row => ({
+      scan: what,
+      documents: job.progress.total,
+      extracted: job.progress.done,
+      skipped: job.progress.skipped,
+      failed: job.progress.failed,
+      status: job.status,
+      seconds: (ms / 1000).toFixed(2),
+      'docs/s': Math.round(job.progress.total / (ms / 1000)),
+      ...extra,
+    });
+    rows.push({ scan: 'floor: list the bucket', documents: listed, extracted: '-', skipped: '-', failed: '-', status: '-', seconds: (listMs / 1000).toFixed(2), 'docs/s': Math.round(listed / (listMs / 1000)), vs: '-' });
+
+    const local = await timedScan(base, LOCAL);
+    rows.push(row('local disk, full', local.job, local.ms, { vs: '-' }));
+    const bucket = await timedScan(base, SOURCE);
+    const ratio = local.ms / bucket.ms;
+    rows.push(row('bucket, full', bucket.job, bucket.ms, { vs: `${Math.round(ratio * 100)}% of local docs/s (goal >= 70%)` }));
+
+    // 1% changed: new content in the same files and objects (spread over the tree).
+    const step = Math.floor(N / CHANGED);
+    for (let k = 0; k < CHANGED; k++) {
+      const d = docOf(k * step, 2);
+      await writeFile(path.join(root, LOCAL, d.rel), d.text);
+      await s3.put(BUCKET, d.rel, d.text);
+    }
+    const localAgain = await timedScan(base, LOCAL);
+    rows.push(row('local disk, 1% changed', localAgain.job, localAgain.ms, { vs: `${((localAgain.ms / local.ms) * 100).toFixed(1)}% of its full scan (goal < 5%)` }));
+    const bucketAgain = await timedScan(base, SOURCE);
+    rows.push(row('bucket, 1% changed', bucketAgain.job, bucketAgain.ms, { vs: `${((bucketAgain.ms / bucket.ms) * 100).toFixed(1)}% of its full scan (goal < 5%)` }));
+
+    process.stdout.write(`${table(rows)}\n`);
+    process.stdout.write(
+      `listing latency per page of 1000 keys: p50 ${quantile(pageMs, 0.5).toFixed(1)} ms, p95 ${quantile(pageMs, 0.95).toFixed(1)} ms (${pageMs.length} pages)\n` +
+        `service peak RSS: ${peakRssMb(pid)} MB\n`,
+    );
+  } finally {
+    await proc?.stop('SIGTERM');
+    await s3.close();
+    await admin(`drop database if exists ${dbName} with (force)`);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
