@@ -34,6 +34,10 @@ import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
+import { createEvaluationsService } from './services/evaluations.service.ts';
+import { createReviewsService } from './services/reviews.service.ts';
+import { createEvaluationsRepository } from './store/evaluations.repository.ts';
+import { createReviewsRepository } from './store/reviews.repository.ts';
 import { createClassificationBatchService, createClassifyService } from './services/classification-batch.service.ts';
 import { createClassificationPlanService } from './services/classification-plan.service.ts';
 import { createExtractionService } from './services/extraction.service.ts';
@@ -376,7 +380,17 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       threshold: config.duplicateSimilarity,
       knownFolder: (path, access) => insights.knownFolder(path, access),
     });
-    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
+    const reviewsRepo = createReviewsRepository(db);
+    const insights = createInsightsService({
+      insights: insightsRepo,
+      folders,
+      documents,
+      classifications: classificationsRepo,
+      reviews: reviewsRepo,
+      docsRoot,
+      staleAfterYears: config.staleAfterYears,
+    });
+    const reviews = createReviewsService({ reviews: reviewsRepo, taxonomies: taxonomiesRepo, knownFolder: insights.knownFolder });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
@@ -391,6 +405,15 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       docsRoot,
       enqueue,
     });
+    const evaluations = createEvaluationsService({
+      evaluations: createEvaluationsRepository(db),
+      reviews: reviewsRepo,
+      jobs,
+      taxonomies,
+      classifications,
+      ...(llm ? { classifier: { model: llm.classifier.model, promptVersion: llm.classifier.promptVersion } } : {}),
+      knownFolder: insights.knownFolder,
+    });
     const app = await buildApp({
       version: VERSION,
       mode: { database: store.mode, queue: queue.kind },
@@ -403,6 +426,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       exports,
       taxonomies,
       classifications,
+      reviews,
+      evaluations,
       keys,
       search,
       security: {

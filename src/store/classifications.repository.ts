@@ -33,12 +33,20 @@ export interface ClassificationOutput {
   needsReview: boolean;
   /** What the classifier normalised in the model's answers; absent: none. */
   warnings?: string[];
+  /** Wall time of the document's requests; absent: not measured. */
+  latencyMs?: number;
 }
 
 export interface NewClassification extends ResultKey, ClassificationOutput {
   documentId: string;
   contentSha256: string;
   jobId: string;
+  /**
+   * Point the document at this result even when a reviewer corrected its content under this
+   * taxonomy (a forced run); otherwise the correction stays the document's result and this one is
+   * only kept (for evaluation, and to be reused).
+   */
+  overrideReview?: boolean;
 }
 
 
@@ -62,6 +70,10 @@ export interface ClassificationView {
   warnings: string[];
   jobId: string | null;
   createdAt: Date;
+  /** Wall time of the document's requests (null: not measured). */
+  latencyMs: number | null;
+  /** Set when this result is a reviewer's correction. */
+  review: { keyId: string | null; name: string | null; at: Date; accepted: boolean } | null;
 }
 
 export interface ClassifyCandidate {
@@ -105,6 +117,7 @@ const GROUP_MAX = 100;
  */
 export async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
   const ids = group.map((c) => c.documentId);
+  const overriding = group.filter((c) => c.overrideReview).map((c) => c.documentId);
   await db
     .with('locked', (qb) =>
       qb
@@ -138,6 +151,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
             needs_review: c.needsReview,
             warnings: c.warnings ?? [],
             job_id: c.jobId,
+            latency_ms: c.latencyMs ?? null,
           })),
         )
         .onConflict((oc) =>
@@ -156,15 +170,23 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
               needs_review: eb.ref('excluded.needs_review'),
               warnings: eb.ref('excluded.warnings'),
               job_id: eb.ref('excluded.job_id'),
+              latency_ms: eb.ref('excluded.latency_ms'),
               created_at: sql`now()`,
             })),
         )
-        .returning(['id', 'document_id']),
+        .returning(['id', 'document_id', 'content_sha256', 'taxonomy_id']),
     )
     .updateTable('documents')
     .from('saved')
     .set((eb) => ({ classification_id: eb.ref('saved.id') }))
     .whereRef('documents.id', '=', 'saved.document_id')
+    // A reviewer's correction of this content under this taxonomy stays the document's result,
+    // unless the run was forced (migration 0018).
+    .where(
+      sql<boolean>`(documents.id = any(${overriding}::uuid[]) or not exists (
+        select 1 from classification_reviews r
+        where r.document_id = saved.document_id and r.content_sha256 = saved.content_sha256 and r.taxonomy_id = saved.taxonomy_id))`,
+    )
     // Referenced, so the locking CTE runs (once, before the first document is updated).
     .where(sql<boolean>`(select count(*) from locked) >= 0`)
     .execute();
@@ -351,10 +373,12 @@ export function createClassificationsRepository(db: Db) {
 
     async forDocument(documentId: string, limit = 20): Promise<ClassificationView[]> {
       const rows = await db
-        .selectFrom('classifications')
-        .selectAll()
-        .where('document_id', '=', documentId)
-        .orderBy('created_at', 'desc')
+        .selectFrom('classifications as c')
+        .leftJoin('classification_reviews as r', 'r.classification_id', 'c.id')
+        .selectAll('c')
+        .select(['r.reviewed_by', 'r.reviewer_name', 'r.reviewed_at', 'r.accepted'])
+        .where('c.document_id', '=', documentId)
+        .orderBy('c.created_at', 'desc')
         .limit(limit)
         .execute();
       return rows.map((r) => ({
@@ -377,6 +401,8 @@ export function createClassificationsRepository(db: Db) {
         warnings: r.warnings,
         jobId: r.job_id,
         createdAt: r.created_at,
+        latencyMs: r.latency_ms,
+        review: r.reviewed_at ? { keyId: r.reviewed_by, name: r.reviewer_name, at: r.reviewed_at, accepted: r.accepted ?? false } : null,
       }));
     },
 
