@@ -8,9 +8,10 @@ import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
+import * as evaluation from './eval.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'eval'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -21,6 +22,8 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
   insights <folder>    counts and breakdowns of a folder
   export <folder>      every document of a folder with its metadata and classification, to stdout [--format csv|jsonl|xlsx]
   jobs [<id>]          recent jobs [--status s] [--kind k] [--folder f] [--limit n], or one job [--follow]
+  eval                 evaluation against gold labels: eval --labels FILE --taxonomy T (import), eval run <folder>
+                       [--taxonomy T] [--model M] [--prompt-version P], eval show <id>, eval compare <a> <b>, eval list
 
   Folders are relative to the server's documents root ("." is the root).
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
@@ -49,6 +52,7 @@ const OPTIONS = {
   insights: COMMON,
   export: { ...COMMON, format: { type: 'string' } },
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
+  eval: { ...COMMON, labels: { type: 'string' }, taxonomy: { type: 'string' }, model: { type: 'string' }, 'prompt-version': { type: 'string' }, detach: { type: 'boolean' } },
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -58,6 +62,8 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   insights: 'docsight insights <folder> [--json] [--server URL] [--key KEY]',
   export: 'docsight export <folder> [--format csv|jsonl|xlsx] [--server URL] [--key KEY] > file',
   jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
+  eval:
+    'docsight eval --labels FILE --taxonomy T | eval run <folder> [--taxonomy T] [--model M] [--prompt-version P] [--detach] | eval show <id> | eval compare <a> <b> | eval list  [--json] [--server URL] [--key KEY]',
 };
 
 function oneFolder(positionals: string[]): string {
@@ -117,6 +123,23 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
       if (!Number.isInteger(limit)) throw new UsageError('--limit must be a whole number');
       if (positionals[0]) return commands.job(ctx, positionals[0], flag('follow'));
       return commands.jobs(ctx, { status: str('status'), kind: str('kind'), folder: str('folder'), limit });
+    }
+    case 'eval': {
+      const labels = str('labels');
+      if (labels !== undefined) {
+        const taxonomy = str('taxonomy');
+        if (!taxonomy) throw new UsageError('--labels needs --taxonomy T: the taxonomy the labels are from');
+        if (positionals.length > 0) throw new UsageError('--labels takes no other arguments');
+        return evaluation.importLabels(ctx, labels, taxonomy);
+      }
+      const [sub, ...rest] = positionals;
+      if (sub === 'run') {
+        return evaluation.run(ctx, oneFolder(rest), { taxonomy: str('taxonomy'), model: str('model'), promptVersion: str('prompt-version'), detach: flag('detach') });
+      }
+      if (sub === 'show' && rest.length === 1) return evaluation.showOne(ctx, rest[0] as string);
+      if (sub === 'compare' && rest.length === 2) return evaluation.compare(ctx, rest[0] as string, rest[1] as string);
+      if ((sub === 'list' || sub === undefined) && rest.length === 0) return evaluation.list(ctx);
+      throw new UsageError('give --labels FILE --taxonomy T, run <folder>, show <id>, compare <a> <b> or list');
     }
   }
 }

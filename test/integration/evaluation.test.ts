@@ -15,6 +15,16 @@ import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
+import { runClientCommand } from '../../src/cli/index.ts';
+
+/** `docsight <args>` in process against the runtime's listening server: exit code and output. */
+async function cli(server: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const [command, ...rest] = args;
+  const code = await runClientCommand(command as 'eval', [...rest, '--server', server], {}, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
 
 const LABELS = ['Meeting Notes', 'Financial Reports', 'Risk Management', 'Miscellaneous'].map((name) => ({ name }));
 
@@ -176,6 +186,32 @@ describe('evaluation against gold labels', () => {
     assert.equal(cmp.body.delta.perLabel.find((l) => l.label === 'Meeting Notes')?.f1, 0);
     assert.deepEqual(cmp.body.delta.micro, { precision: -0.095238, recall: 0, f1: -0.051282 });
     assert.equal(cmp.body.delta.primaryAccuracy, 0);
+  });
+
+  it('the CLI imports labels, shows a run and prints two runs side by side', async () => {
+    const fastify = app as unknown as { server: { address(): { port: number } } };
+    const server = `http://127.0.0.1:${fastify.server.address().port}`;
+    const file = path.join(root, 'labels.jsonl');
+    await writeFile(file, `${JSON.stringify(GOLD[0])}\n{"path": "Eval/nope.txt", "tags": ["Meeting Notes"]}\n`);
+    const imported = await cli(server, ['eval', '--labels', file, '--taxonomy', 'eval-test']);
+    assert.equal(imported.code, 1, 'a refused line is a failure');
+    assert.match(imported.out, /Imported 1 gold label/);
+    assert.match(imported.out, /2\s+not_found/);
+
+    const list = (await api<{ items: Evaluation[] }>(app, 'GET', '/v1/evaluations')).body.items;
+    const [b, a] = list;
+    assert.ok(a && b);
+    const shown = await cli(server, ['eval', 'show', a.id]);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, /micro P \/ R \/ F1\s+66\.7% \/ 66\.7% \/ 66\.7%/);
+    assert.match(shown.out, /Meeting Notes\s+2\s+3\s+66\.7%\s+100\.0%\s+80\.0%/);
+
+    const compared = await cli(server, ['eval', 'compare', a.id, b.id]);
+    assert.equal(compared.code, 0, compared.err);
+    assert.match(compared.out, /Weekly Updates\s+0\s+–\s+0\.0%\s+0\.0/);
+    assert.match(compared.out, /\(micro\)\s+66\.7%\s+61\.5%\s+-5\.1\s+-9\.5\s+0\.0/);
+    const usage = await cli(server, ['eval', 'compare', a.id]);
+    assert.equal(usage.code, 2);
   });
 
   it('roles and scopes: a viewer cannot start a run; a key scoped elsewhere sees none of it', async () => {
