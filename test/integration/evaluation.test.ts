@@ -214,6 +214,20 @@ describe('evaluation against gold labels', () => {
     assert.equal(usage.code, 2);
   });
 
+  it('documents the routes in OpenAPI', async () => {
+    const spec = await api<{ paths: Record<string, Record<string, unknown>> }>(app, 'GET', '/openapi.json');
+    for (const [route, method] of [
+      ['/v1/evaluations/labels', 'post'],
+      ['/v1/evaluations', 'post'],
+      ['/v1/evaluations/compare', 'get'],
+      ['/v1/evaluations/{id}', 'get'],
+      ['/v1/documents/{id}/classification', 'patch'],
+      ['/v1/folders/{path}/review', 'get'],
+    ] as const) {
+      assert.ok(spec.body.paths[route]?.[method], `${method} ${route}`);
+    }
+  });
+
   it('roles and scopes: a viewer cannot start a run; a key scoped elsewhere sees none of it', async () => {
     const viewer = await api<{ key: string }>(app, 'POST', '/v1/keys', { name: 'viewer', role: 'viewer' });
     const scoped = await api<{ key: string }>(app, 'POST', '/v1/keys', { name: 'outside', role: 'editor', scopes: ['Outside'] });
