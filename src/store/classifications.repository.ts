@@ -100,6 +100,9 @@ export interface ClassifyInputRow {
   text: string | null;
 }
 
+/** The unique key of a result (classifications_key_idx, migration 0003): what an upsert conflicts on. */
+export const RESULT_KEY_COLUMNS = ['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'] as const;
+
 /** Most results in one statement. */
 const GROUP_MAX = 100;
 
@@ -156,7 +159,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
         )
         .onConflict((oc) =>
           oc
-            .columns(['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'])
+            .columns(RESULT_KEY_COLUMNS)
             .doUpdateSet((eb) => ({
               tags: eb.ref('excluded.tags'),
               primary_category: eb.ref('excluded.primary_category'),

@@ -8,7 +8,7 @@ import type { ReviewQueueItem as ReviewQueueEntry } from '../contract.ts';
 import { descendantRange } from '../domain/paths.ts';
 import { REVIEW_MODEL } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
-import type { StoredTag } from './classifications.repository.ts';
+import { RESULT_KEY_COLUMNS, type StoredTag } from './classifications.repository.ts';
 
 /** A document's current result, as a correction starts from it. */
 export interface ReviewBase {
@@ -156,7 +156,7 @@ export function createReviewsRepository(db: Db) {
           })
           .onConflict((oc) =>
             oc
-              .columns(['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'])
+              .columns(RESULT_KEY_COLUMNS)
               .doUpdateSet((eb) => ({
                 tags: eb.ref('excluded.tags'),
                 primary_category: eb.ref('excluded.primary_category'),

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -16,6 +15,7 @@ import type { Evaluation } from '../../src/contract.ts';
 import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
 import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { writeTree } from '../support/documents-root.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
 import { REPO } from '../support/processes.ts';
 import { waitFor } from '../support/wait.ts';
@@ -48,11 +48,7 @@ describe('dashboard: review queue and evaluations (headless Chromium)', { skip }
       execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'], { cwd: REPO, stdio: 'ignore' });
     }
     await mkdir(SHOTS, { recursive: true });
-    root = await mkdtemp(path.join(tmpdir(), 'docsight-dash-review-'));
-    for (const [rel, text] of Object.entries(FILES)) {
-      await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-      await writeFile(path.join(root, rel), text);
-    }
+    root = await writeTree('docsight-dash-review-', FILES);
     fake = await startFakeOpenAI({});
     service = await startClassifyRuntime(root, fake.url, { REVIEW_CONFIDENCE_THRESHOLD: '0.75' });
     app = service.app;

@@ -6,13 +6,13 @@
  * versions) compared.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Evaluation, EvaluationComparison, LabelImportReport } from '../../src/contract.ts';
 import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { writeTree } from '../support/documents-root.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
 import { runClientCommand } from '../../src/cli/index.ts';
@@ -67,11 +67,7 @@ describe('evaluation against gold labels', () => {
     });
 
   before(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'docsight-eval-'));
-    for (const [rel, text] of Object.entries(FILES)) {
-      await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-      await writeFile(path.join(root, rel), text);
-    }
+    root = await writeTree('docsight-eval-', FILES);
     fake = await startFakeOpenAI({});
     service = await startClassifyRuntime(root, fake.url);
     app = service.app;

@@ -5,12 +5,11 @@
  * that wins over a later automatic run, and `force` that overrides it.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { writeTree } from '../support/documents-root.ts';
 import { api, type ApiTarget, enc, type JobBody, waitForJob } from '../support/http.ts';
 
 const LABELS = ['Meeting Notes', 'Financial Reports', 'Risk Management', 'Miscellaneous'].map((name) => ({ name }));
@@ -69,11 +68,7 @@ describe('reviewer corrections', () => {
     api<Doc & { error?: { code: string } }>(app, 'PATCH', `/v1/documents/${ids[name]}/classification`, body, headers);
 
   before(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'docsight-review-'));
-    for (const [rel, text] of Object.entries(FILES)) {
-      await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-      await writeFile(path.join(root, rel), text);
-    }
+    root = await writeTree('docsight-review-', FILES);
     fake = await startFakeOpenAI({});
     service = await startClassifyRuntime(root, fake.url, { REVIEW_CONFIDENCE_THRESHOLD: '0.75' });
     app = service.app;

@@ -186,6 +186,21 @@ function MetricsView({ m }: { m: EvaluationMetrics }) {
   );
 }
 
+type Averages = EvaluationComparison['delta']['micro'];
+
+function AverageRow({ name, a, b, delta }: { name: string; a: Averages | undefined; b: Averages | undefined; delta: Averages }) {
+  return (
+    <tr>
+      <th>{name}</th>
+      <td className="num">{pct(a?.f1)}</td>
+      <td className="num">{pct(b?.f1)}</td>
+      <td className="num">{signed(delta.f1)}</td>
+      <td className="num">{signed(delta.precision)}</td>
+      <td className="num">{signed(delta.recall)}</td>
+    </tr>
+  );
+}
+
 function ComparisonView({ c }: { c: EvaluationComparison }) {
   const data = c.delta.perLabel.map((l) => ({ label: l.label, a: l.a?.f1 ?? 0, b: l.b?.f1 ?? 0 }));
   const name = (e: Evaluation) => `${e.model} · ${e.taxonomy.name} v${e.taxonomy.version}`;
@@ -233,22 +248,8 @@ function ComparisonView({ c }: { c: EvaluationComparison }) {
               <td className="num">{signed(l.recall)}</td>
             </tr>
           ))}
-          <tr>
-            <th>Micro</th>
-            <td className="num">{pct(c.a.metrics?.micro.f1)}</td>
-            <td className="num">{pct(c.b.metrics?.micro.f1)}</td>
-            <td className="num">{signed(c.delta.micro.f1)}</td>
-            <td className="num">{signed(c.delta.micro.precision)}</td>
-            <td className="num">{signed(c.delta.micro.recall)}</td>
-          </tr>
-          <tr>
-            <th>Macro</th>
-            <td className="num">{pct(c.a.metrics?.macro.f1)}</td>
-            <td className="num">{pct(c.b.metrics?.macro.f1)}</td>
-            <td className="num">{signed(c.delta.macro.f1)}</td>
-            <td className="num">{signed(c.delta.macro.precision)}</td>
-            <td className="num">{signed(c.delta.macro.recall)}</td>
-          </tr>
+          <AverageRow name="Micro" a={c.a.metrics?.micro} b={c.b.metrics?.micro} delta={c.delta.micro} />
+          <AverageRow name="Macro" a={c.a.metrics?.macro} b={c.b.metrics?.macro} delta={c.delta.macro} />
         </tbody>
       </table>
       <p className="muted">
