@@ -389,11 +389,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       reviews: reviewsRepo,
       docsRoot,
       staleAfterYears: config.staleAfterYears,
+      fieldTypes: (name) => taxonomiesRepo.fieldTypes(name),
     });
     const reviews = createReviewsService({ reviews: reviewsRepo, taxonomies: taxonomiesRepo, knownFolder: insights.knownFolder });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
-    const search = createSearchService({ search: createSearchRepository(db) });
+    const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
     const classifications = createClassificationsService({
       classifier: llm?.classifier,
       prices: llm?.prices ?? priceTable(),

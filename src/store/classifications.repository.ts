@@ -1,6 +1,7 @@
 /** Classification results: stored per document under the key that produced them. */
 import { type Transaction, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
+import type { FieldValue } from '../domain/fields.ts';
 import type { Db } from './database.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
@@ -35,6 +36,8 @@ export interface ClassificationOutput {
   warnings?: string[];
   /** Wall time of the document's requests; absent: not measured. */
   latencyMs?: number;
+  /** Custom field values by name (typed copies are kept by a trigger, migration 0019); absent: none. */
+  fields?: Record<string, FieldValue>;
 }
 
 export interface NewClassification extends ResultKey, ClassificationOutput {
@@ -68,6 +71,7 @@ export interface ClassificationView {
   costUsd: number;
   needsReview: boolean;
   warnings: string[];
+  fields: Record<string, FieldValue>;
   jobId: string | null;
   createdAt: Date;
   /** Wall time of the document's requests (null: not measured). */
@@ -153,6 +157,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
             cost_usd: c.costUsd,
             needs_review: c.needsReview,
             warnings: c.warnings ?? [],
+            fields: JSON.stringify(c.fields ?? {}),
             job_id: c.jobId,
             latency_ms: c.latencyMs ?? null,
           })),
@@ -172,6 +177,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
               cost_usd: eb.ref('excluded.cost_usd'),
               needs_review: eb.ref('excluded.needs_review'),
               warnings: eb.ref('excluded.warnings'),
+              fields: eb.ref('excluded.fields'),
               job_id: eb.ref('excluded.job_id'),
               latency_ms: eb.ref('excluded.latency_ms'),
               created_at: sql`now()`,
@@ -402,6 +408,7 @@ export function createClassificationsRepository(db: Db) {
         costUsd: Number(r.cost_usd),
         needsReview: r.needs_review,
         warnings: r.warnings,
+        fields: r.fields,
         jobId: r.job_id,
         createdAt: r.created_at,
         latencyMs: r.latency_ms,

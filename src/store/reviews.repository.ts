@@ -153,6 +153,8 @@ export function createReviewsRepository(db: Db) {
             cost_usd: 0,
             needs_review: false,
             job_id: null,
+            // The custom fields the corrected result had (a correction is about labels).
+            fields: sql<string>`coalesce((select b.fields from classifications b where b.id = ${r.baseClassificationId}::uuid), '{}'::jsonb)`,
           })
           .onConflict((oc) =>
             oc
@@ -161,6 +163,7 @@ export function createReviewsRepository(db: Db) {
                 tags: eb.ref('excluded.tags'),
                 primary_category: eb.ref('excluded.primary_category'),
                 summary: eb.ref('excluded.summary'),
+                fields: eb.ref('excluded.fields'),
                 created_at: sql`now()`,
               })),
           )
