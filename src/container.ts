@@ -40,6 +40,10 @@ import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
 import { createClassificationsService } from './services/classifications.service.ts';
+import { createEvaluationsService } from './services/evaluations.service.ts';
+import { createReviewsService } from './services/reviews.service.ts';
+import { createEvaluationsRepository } from './store/evaluations.repository.ts';
+import { createReviewsRepository } from './store/reviews.repository.ts';
 import { createClassificationBatchService, createClassifyService } from './services/classification-batch.service.ts';
 import { createClassificationPlanService } from './services/classification-plan.service.ts';
 import { createExtractionService } from './services/extraction.service.ts';
@@ -402,15 +406,18 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       threshold: config.duplicateSimilarity,
       knownFolder: (path, access) => insights.knownFolder(path, access),
     });
+    const reviewsRepo = createReviewsRepository(db);
     const insights = createInsightsService({
       insights: insightsRepo,
       folders,
       documents,
       classifications: classificationsRepo,
       sources,
+      reviews: reviewsRepo,
       staleAfterYears: config.staleAfterYears,
       fieldTypes: (name) => taxonomiesRepo.fieldTypes(name),
     });
+    const reviews = createReviewsService({ reviews: reviewsRepo, taxonomies: taxonomiesRepo, knownFolder: insights.knownFolder });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
@@ -425,6 +432,15 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       sources,
       enqueue,
     });
+    const evaluations = createEvaluationsService({
+      evaluations: createEvaluationsRepository(db),
+      reviews: reviewsRepo,
+      jobs,
+      taxonomies,
+      classifications,
+      ...(llm ? { classifier: { model: llm.classifier.model, promptVersion: llm.classifier.promptVersion } } : {}),
+      knownFolder: insights.knownFolder,
+    });
     const app = await buildApp({
       version: VERSION,
       mode: { database: store.mode, queue: queue.kind },
@@ -437,6 +453,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       exports,
       taxonomies,
       classifications,
+      reviews,
+      evaluations,
       keys,
       sources: createSourcesService({ repo: sourcesRepo, secrets, docsRoot }),
       search,

@@ -214,8 +214,10 @@ export interface ClassificationAggregates {
   classifiable: number;
   /** classified / classifiable, 0..1. */
   coverage: number;
-  /** Documents whose latest result has a tag under the review threshold. */
+  /** Documents whose latest result has a tag under the review threshold (pending review). */
   needsReview: number;
+  /** Documents whose current result is a reviewer's correction. */
+  reviewed: number;
   byTag: Bucket[];
   byCategory: Bucket[];
   /** Estimated spend on every classification of these documents, ever (USD). */
@@ -306,6 +308,136 @@ export interface Classification {
   fields: Record<string, FieldValue>;
   jobId: string | null;
   createdAt: string;
+  /** Wall time of the document's requests, ms (null: not measured, or a review). */
+  latencyMs: number | null;
+  /** Set when this result is a reviewer's correction (model `review`). */
+  review: ClassificationReview | null;
+}
+
+export interface ClassificationReview {
+  /** The API key that reviewed (null: auth open). */
+  keyId: string | null;
+  name: string | null;
+  at: string;
+  /** The automatic result was accepted unchanged. */
+  accepted: boolean;
+}
+
+/** PATCH /v1/documents/{id}/classification: at least one of these. */
+export interface ClassificationCorrection {
+  /** The full set of tags (replaces them). */
+  tags?: string[];
+  add?: string[];
+  remove?: string[];
+  primaryCategory?: string;
+  /** Accept the current result as it is (with no other field), or together with the changes. */
+  accept?: boolean;
+}
+
+/** One document of a folder's review queue (GET /v1/folders/{path}/review). */
+export interface ReviewQueueItem {
+  id: string;
+  path: string;
+  name: string;
+  classificationId: string;
+  taxonomyId: string;
+  taxonomyVersion: number;
+  model: string;
+  tags: Tag[];
+  primaryCategory: string;
+  summary: string;
+  classifiedAt: string;
+}
+
+export interface ReviewQueuePage {
+  folder: string;
+  items: ReviewQueueItem[];
+  nextCursor: string | null;
+}
+
+export interface LabelImportError {
+  line: number;
+  code: string;
+  message: string;
+}
+
+/** What POST /v1/evaluations/labels answers. */
+export interface LabelImportReport {
+  taxonomy: { id: string; name: string; version: number };
+  imported: number;
+  errors: LabelImportError[];
+}
+
+export interface EvaluationAverages {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface EvaluationLabelMetrics extends EvaluationAverages {
+  label: string;
+  support: number;
+  predicted: number;
+  tp: number;
+  fp: number;
+  fn: number;
+}
+
+export interface EvaluationMetrics {
+  documents: number;
+  scored: number;
+  unpredicted: number;
+  perLabel: EvaluationLabelMetrics[];
+  micro: EvaluationAverages;
+  macro: EvaluationAverages;
+  primaryAccuracy: number | null;
+  primaryCompared: number;
+  confusion: { labels: string[]; counts: number[][] };
+  costUsd: { total: number; perDocument: number | null };
+  latencyMs: { mean: number | null; p50: number | null; p95: number | null };
+}
+
+export interface Evaluation {
+  id: string;
+  path: string;
+  taxonomy: { id: string; name: string; version: number };
+  model: string;
+  promptVersion: string;
+  status: 'running' | 'completed' | 'failed';
+  /** The classification job of the documents that had no result to reuse (null: all reused). */
+  jobId: string | null;
+  /** Labelled documents in the run. */
+  documents: number;
+  /** Where the gold labels came from: imported, or reviewer corrections. */
+  goldSources: { imported: number; reviews: number };
+  metrics: EvaluationMetrics | null;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface EvaluationLabelDelta {
+  label: string;
+  a: EvaluationLabelMetrics | null;
+  b: EvaluationLabelMetrics | null;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+export interface EvaluationComparison {
+  a: Evaluation;
+  b: Evaluation;
+  /** b − a. */
+  delta: {
+    perLabel: EvaluationLabelDelta[];
+    micro: EvaluationAverages;
+    macro: EvaluationAverages;
+    primaryAccuracy: number | null;
+    costPerDocumentUsd: number | null;
+    latencyMeanMs: number | null;
+  };
 }
 
 export interface DocumentDetail extends DocumentItem {

@@ -41,6 +41,10 @@ import { jobRoutes } from './routes/jobs.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { searchRoutes } from './routes/search.ts';
 import { taxonomyRoutes } from './routes/taxonomies.ts';
+import { evaluationRoutes } from './routes/evaluations.ts';
+import { reviewRoutes } from './routes/reviews.ts';
+import type { EvaluationsService } from '../services/evaluations.service.ts';
+import type { ReviewsService } from '../services/reviews.service.ts';
 
 export interface AppDeps {
   version: string;
@@ -58,6 +62,8 @@ export interface AppDeps {
   security: SecurityOptions;
   /** Answers 503 provider_not_configured while no LLM provider is configured. */
   classifications: ClassificationsService;
+  reviews: ReviewsService;
+  evaluations: EvaluationsService;
   /** Take client addresses from X-Forwarded-For (behind a reverse proxy). */
   trustProxy?: boolean;
   /** How often the job events stream reads the job (default 500 ms). */
@@ -113,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'documents', description: 'One document' },
         { name: 'classification', description: 'Tags, category and summary per document, by an LLM' },
         { name: 'taxonomies', description: 'Tag sets for classification, versioned' },
+        { name: 'evaluation', description: 'Gold labels, and how well classification matches them' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'access', description: 'API keys, roles, scopes and the audit log' },
         { name: 'original design', description: 'Routes of the original design, same paths and fields' },
@@ -134,6 +141,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sourceRoutes(deps));
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
+  await app.register(reviewRoutes(deps));
+  await app.register(evaluationRoutes(deps));
   await app.register(legacyRoutes(deps));
   if (deps.queueDashboard) {
     await app.register(queueSessionRoutes);

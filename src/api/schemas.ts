@@ -89,7 +89,8 @@ export const InsightsSchema = z
       classified: z.number().int(),
       classifiable: z.number().int(),
       coverage: z.number(),
-      needsReview: z.number().int(),
+      needsReview: z.number().int().describe('Documents whose current result has a tag under REVIEW_CONFIDENCE_THRESHOLD: the review queue'),
+      reviewed: z.number().int().describe("Documents whose current result is a reviewer's correction"),
       byTag: z.array(BucketSchema),
       byCategory: z.array(BucketSchema),
       costUsd: z.number(),
@@ -156,6 +157,11 @@ export const ClassificationSchema = z
       .describe("Custom field values by name, as the taxonomy version defines them: text, number, yyyy-mm-dd or boolean; null when not found or unusable"),
     jobId: z.string().nullable(),
     createdAt: z.string(),
+    latencyMs: z.number().int().nullable().describe("Wall time of the document's requests, ms (null: not measured, or a review)"),
+    review: z
+      .object({ keyId: z.string().nullable(), name: z.string().nullable(), at: z.string(), accepted: z.boolean() })
+      .nullable()
+      .describe("Set when this result is a reviewer's correction (model `review`): who (API key id and name; null when auth is open) and when; `accepted`: the automatic result was accepted unchanged"),
   })
   .meta({ id: 'Classification' });
 
@@ -286,7 +292,7 @@ export function documentItem(
 }
 
 export function classificationView(c: StoredClassification): z.infer<typeof ClassificationSchema> {
-  return { ...c, createdAt: c.createdAt.toISOString() };
+  return { ...c, createdAt: c.createdAt.toISOString(), review: c.review ? { ...c.review, at: c.review.at.toISOString() } : null };
 }
 
 export function documentDetail(d: StoredDocument, history: StoredClassification[], children: StoredChild[]): z.infer<typeof DocumentDetailSchema> {

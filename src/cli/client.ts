@@ -37,7 +37,8 @@ export interface ClientOptions {
 
 export interface Client {
   server: string;
-  request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** A JSON body, or with `contentType` a text body sent as it is (JSON Lines). */
+  request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, contentType?: string): Promise<{ status: number; body: T }>;
   /** GET the events stream; resolves with the response (caller reads the body) or throws. */
   openEvents(jobId: string, signal: AbortSignal): Promise<Response>;
   getJob(id: string): Promise<Job>;
@@ -87,11 +88,12 @@ export function createClient(opts: ClientOptions): Client {
 
   const client: Client = {
     server,
-    async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) {
+    async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, contentType?: string) {
+      const raw = contentType !== undefined && typeof body === 'string';
       const res = await send(path, {
         method,
-        headers: headers({ accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }),
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: headers({ accept: 'application/json', ...(body === undefined ? {} : { 'content-type': raw ? contentType : 'application/json' }) }),
+        body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
       if (!res.ok) return fail(res);

@@ -8,9 +8,10 @@ import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
+import * as evaluation from './eval.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources', 'eval'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -24,6 +25,8 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
   sources              bucket sources (admin): list | add NAME s3://bucket/prefix [--endpoint URL] [--region R]
                        [--path-style] [--watch SECONDS] | remove NAME. Credentials: DOCSIGHT_S3_ACCESS_KEY_ID and
                        DOCSIGHT_S3_SECRET_ACCESS_KEY (stored encrypted), or none (the server's environment).
+  eval                 evaluation against gold labels: eval --labels FILE --taxonomy T (import), eval run <folder>
+                       [--taxonomy T] [--model M] [--prompt-version P], eval show <id>, eval compare <a> <b>, eval list
 
   Folders are relative to the server's documents root ("." is the root); a bucket source's begin with its name.
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
@@ -53,6 +56,7 @@ const OPTIONS = {
   export: { ...COMMON, format: { type: 'string' } },
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
   sources: { ...COMMON, endpoint: { type: 'string' }, region: { type: 'string' }, 'path-style': { type: 'boolean' }, watch: { type: 'string' } },
+  eval: { ...COMMON, labels: { type: 'string' }, taxonomy: { type: 'string' }, model: { type: 'string' }, 'prompt-version': { type: 'string' }, detach: { type: 'boolean' } },
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -64,6 +68,8 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
   sources:
     'docsight sources list | add NAME s3://bucket/prefix [--endpoint URL] [--region R] [--path-style] [--watch SECONDS] | remove NAME [--json] [--server URL] [--key KEY]',
+  eval:
+    'docsight eval --labels FILE --taxonomy T | eval run <folder> [--taxonomy T] [--model M] [--prompt-version P] [--detach] | eval show <id> | eval compare <a> <b> | eval list  [--json] [--server URL] [--key KEY]',
 };
 
 function oneFolder(positionals: string[]): string {
@@ -143,6 +149,23 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
         });
       }
       throw new UsageError('use: sources list | sources add NAME s3://bucket/prefix | sources remove NAME');
+    }
+    case 'eval': {
+      const labels = str('labels');
+      if (labels !== undefined) {
+        const taxonomy = str('taxonomy');
+        if (!taxonomy) throw new UsageError('--labels needs --taxonomy T: the taxonomy the labels are from');
+        if (positionals.length > 0) throw new UsageError('--labels takes no other arguments');
+        return evaluation.importLabels(ctx, labels, taxonomy);
+      }
+      const [sub, ...rest] = positionals;
+      if (sub === 'run') {
+        return evaluation.run(ctx, oneFolder(rest), { taxonomy: str('taxonomy'), model: str('model'), promptVersion: str('prompt-version'), detach: flag('detach') });
+      }
+      if (sub === 'show' && rest.length === 1) return evaluation.showOne(ctx, rest[0] as string);
+      if (sub === 'compare' && rest.length === 2) return evaluation.compare(ctx, rest[0] as string, rest[1] as string);
+      if ((sub === 'list' || sub === undefined) && rest.length === 0) return evaluation.list(ctx);
+      throw new UsageError('give --labels FILE --taxonomy T, run <folder>, show <id>, compare <a> <b> or list');
     }
   }
 }

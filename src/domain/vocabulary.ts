@@ -107,6 +107,10 @@ export const REQUEST_ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'provider_not_configured',
+  /** A label (tag or primary category) that is not in the taxonomy: 400. */
+  'label_outside_taxonomy',
+  /** A correction of a document with no result to correct, or no content yet: 409. */
+  'not_classified',
   /** A taxonomy's field definition or a `field.` filter that cannot be used. */
   'invalid_field',
   'secrets_key_missing',
@@ -188,3 +192,17 @@ export const SOURCE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,62}$/;
 
 /** Words a source may not be named: they mean something else in paths, the CLI or the dashboard. */
 export const RESERVED_SOURCE_NAMES = ['local', 'default', 'root', 'docs', 'api', 'v1', 'sources', 'all', 'none', 'null', 'undefined'] as const;
+
+/**
+ * The model name (and prompt version, strategy) of a classification row that carries a reviewer's
+ * correction (migration 0018): never a real model, so reuse by model never mistakes it for one.
+ */
+export const REVIEW_MODEL = 'review';
+
+/** States of an evaluation run: running until its classification job ends, then its metrics. */
+export const EVALUATION_STATUSES = ['running', 'completed', 'failed'] as const;
+export type EvaluationStatus = (typeof EVALUATION_STATUSES)[number];
+
+/** Why a gold label line was refused at import. */
+export const LABEL_LINE_ERROR_CODES = ['invalid_json', 'invalid_line', 'path_outside_root', 'not_found', 'label_outside_taxonomy'] as const;
+export type LabelLineErrorCode = (typeof LABEL_LINE_ERROR_CODES)[number];

@@ -186,9 +186,11 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
             }
             spent += estimate;
           }
+          const startedAt = Date.now();
           const outcome = await classifier.classify(input, signal);
           if (outcome.ok) {
-            await classifications.save({ ...key, ...outcome.result, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id });
+            const latencyMs = Date.now() - startedAt;
+            await classifications.save({ ...key, ...outcome.result, latencyMs, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id, overrideReview: params.force });
             return;
           }
           // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.

@@ -14,6 +14,7 @@ import type { DocumentOriginFilter, FieldType, OcrFilter, SensitiveFilter, TextS
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { FolderResolver } from './source-registry.ts';
+import type { ReviewsRepository } from '../store/reviews.repository.ts';
 
 export interface FolderInsights extends FolderAggregates {
   folder: string;
@@ -57,6 +58,8 @@ export interface InsightsServiceDeps {
   classifications: ClassificationsRepository;
   /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
   sources: FolderResolver;
+  /** Documents whose current result is a reviewer's (absent: insights report none). */
+  reviews?: Pick<ReviewsRepository, 'reviewedCount'>;
   /** STALE_AFTER_YEARS. */
   staleAfterYears: number;
   /** The types a custom field has in the taxonomies (for `field.` filters); absent: no field is known. */
@@ -86,6 +89,7 @@ function sharedInFlight<T>() {
 export function createInsightsService(deps: InsightsServiceDeps) {
   const summaries = sharedInFlight<FolderSummary>();
   const cutoff = () => staleCutoff(deps.now?.() ?? new Date(), deps.staleAfterYears);
+  const reviewedIn = async (rel: string): Promise<number> => (deps.reviews ? deps.reviews.reviewedCount(rel) : 0);
   const stale = async (rel: string): Promise<StaleAggregates> => ({
     afterYears: deps.staleAfterYears,
     ...(await deps.insights.staleDocuments(rel, cutoff())),
@@ -112,21 +116,24 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       assertFolderVisible(access, rel);
       const summary = await summaries(rel, () => deps.insights.folderSummary(rel));
       if (summary.recorded) {
-        const [extra, staleOf, personalData] = await Promise.all([
+        const [extra, staleOf, personalData, reviewed] = await Promise.all([
           deps.insights.contentsAndOcr(rel, summary.aggregates.documentCount),
           stale(rel),
           deps.insights.personalData(rel),
+          reviewedIn(rel),
         ]);
-        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...summary.aggregates, ...extra, stale: staleOf, personalData };
+        const aggregates = { ...summary.aggregates, classification: { ...summary.aggregates.classification, reviewed } };
+        return { folder: rel, lastScannedAt: summary.recorded.lastScannedAt?.toISOString() ?? null, ...aggregates, ...extra, stale: staleOf, personalData };
       }
       const onDisk = await deps.sources.resolveFolder(rel);
       const agg: FolderAggregates = onDisk.rel === rel ? summary.aggregates : await deps.insights.folderAggregates(onDisk.rel);
-      const [extra, staleOf, personalData] = await Promise.all([
+      const [extra, staleOf, personalData, reviewed] = await Promise.all([
         deps.insights.contentsAndOcr(onDisk.rel, agg.documentCount),
         stale(onDisk.rel),
         deps.insights.personalData(onDisk.rel),
+        reviewedIn(onDisk.rel),
       ]);
-      return { folder: onDisk.rel, lastScannedAt: null, ...agg, ...extra, stale: staleOf, personalData };
+      return { folder: onDisk.rel, lastScannedAt: null, ...agg, classification: { ...agg.classification, reviewed }, ...extra, stale: staleOf, personalData };
     },
 
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {

@@ -34,6 +34,8 @@ export interface ClassificationOutput {
   needsReview: boolean;
   /** What the classifier normalised in the model's answers; absent: none. */
   warnings?: string[];
+  /** Wall time of the document's requests; absent: not measured. */
+  latencyMs?: number;
   /** Custom field values by name (typed copies are kept by a trigger, migration 0019); absent: none. */
   fields?: Record<string, FieldValue>;
 }
@@ -42,6 +44,12 @@ export interface NewClassification extends ResultKey, ClassificationOutput {
   documentId: string;
   contentSha256: string;
   jobId: string;
+  /**
+   * Point the document at this result even when a reviewer corrected its content under this
+   * taxonomy (a forced run); otherwise the correction stays the document's result and this one is
+   * only kept (for evaluation, and to be reused).
+   */
+  overrideReview?: boolean;
 }
 
 
@@ -66,6 +74,10 @@ export interface ClassificationView {
   fields: Record<string, FieldValue>;
   jobId: string | null;
   createdAt: Date;
+  /** Wall time of the document's requests (null: not measured). */
+  latencyMs: number | null;
+  /** Set when this result is a reviewer's correction. */
+  review: { keyId: string | null; name: string | null; at: Date; accepted: boolean } | null;
 }
 
 export interface ClassifyCandidate {
@@ -93,6 +105,9 @@ export interface ClassifyInputRow {
   text: string | null;
 }
 
+/** The unique key of a result (classifications_key_idx, migration 0003): what an upsert conflicts on. */
+export const RESULT_KEY_COLUMNS = ['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'] as const;
+
 /** Most results in one statement. */
 const GROUP_MAX = 100;
 
@@ -110,6 +125,7 @@ const GROUP_MAX = 100;
  */
 export async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
   const ids = group.map((c) => c.documentId);
+  const overriding = group.filter((c) => c.overrideReview).map((c) => c.documentId);
   await db
     .with('locked', (qb) =>
       qb
@@ -144,11 +160,12 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
             warnings: c.warnings ?? [],
             fields: JSON.stringify(c.fields ?? {}),
             job_id: c.jobId,
+            latency_ms: c.latencyMs ?? null,
           })),
         )
         .onConflict((oc) =>
           oc
-            .columns(['document_id', 'content_sha256', 'taxonomy_id', 'taxonomy_version', 'model', 'prompt_version', 'summary_language'])
+            .columns(RESULT_KEY_COLUMNS)
             .doUpdateSet((eb) => ({
               tags: eb.ref('excluded.tags'),
               primary_category: eb.ref('excluded.primary_category'),
@@ -163,15 +180,23 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
               warnings: eb.ref('excluded.warnings'),
               fields: eb.ref('excluded.fields'),
               job_id: eb.ref('excluded.job_id'),
+              latency_ms: eb.ref('excluded.latency_ms'),
               created_at: sql`now()`,
             })),
         )
-        .returning(['id', 'document_id']),
+        .returning(['id', 'document_id', 'content_sha256', 'taxonomy_id']),
     )
     .updateTable('documents')
     .from('saved')
     .set((eb) => ({ classification_id: eb.ref('saved.id') }))
     .whereRef('documents.id', '=', 'saved.document_id')
+    // A reviewer's correction of this content under this taxonomy stays the document's result,
+    // unless the run was forced (migration 0018).
+    .where(
+      sql<boolean>`(documents.id = any(${overriding}::uuid[]) or not exists (
+        select 1 from classification_reviews r
+        where r.document_id = saved.document_id and r.content_sha256 = saved.content_sha256 and r.taxonomy_id = saved.taxonomy_id))`,
+    )
     // Referenced, so the locking CTE runs (once, before the first document is updated).
     .where(sql<boolean>`(select count(*) from locked) >= 0`)
     .execute();
@@ -358,10 +383,12 @@ export function createClassificationsRepository(db: Db) {
 
     async forDocument(documentId: string, limit = 20): Promise<ClassificationView[]> {
       const rows = await db
-        .selectFrom('classifications')
-        .selectAll()
-        .where('document_id', '=', documentId)
-        .orderBy('created_at', 'desc')
+        .selectFrom('classifications as c')
+        .leftJoin('classification_reviews as r', 'r.classification_id', 'c.id')
+        .selectAll('c')
+        .select(['r.reviewed_by', 'r.reviewer_name', 'r.reviewed_at', 'r.accepted'])
+        .where('c.document_id', '=', documentId)
+        .orderBy('c.created_at', 'desc')
         .limit(limit)
         .execute();
       return rows.map((r) => ({
@@ -385,6 +412,8 @@ export function createClassificationsRepository(db: Db) {
         fields: r.fields,
         jobId: r.job_id,
         createdAt: r.created_at,
+        latencyMs: r.latency_ms,
+        review: r.reviewed_at ? { keyId: r.reviewed_by, name: r.reviewer_name, at: r.reviewed_at, accepted: r.accepted ?? false } : null,
       }));
     },
 

@@ -101,7 +101,7 @@ function emptyAggregates(): FolderAggregates {
     byLanguage: [],
     failuresByCode: [],
     subfolders: [],
-    classification: { classified: 0, classifiable: 0, coverage: 0, needsReview: 0, byTag: [], byCategory: [], costUsd: 0, inputTokens: 0, outputTokens: 0 },
+    classification: { classified: 0, classifiable: 0, coverage: 0, needsReview: 0, reviewed: 0, byTag: [], byCategory: [], costUsd: 0, inputTokens: 0, outputTokens: 0 },
   };
 }
 

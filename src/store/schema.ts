@@ -201,6 +201,57 @@ export interface ClassificationsTable {
   fields: ColumnType<Record<string, FieldValue>, string | undefined, string>;
   job_id: string | null;
   created_at: CreatedAt;
+  /** Wall time of the document's requests (migration 0018); null: stored before, or a review. */
+  latency_ms: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A reviewer's correction of a document's result for one content and taxonomy (migration 0018). */
+export interface ClassificationReviewsTable {
+  id: Generated<string>;
+  document_id: string;
+  path: string;
+  content_sha256: string;
+  taxonomy_id: string;
+  taxonomy_version: number;
+  tags: JSONColumnType<string[], string, string>;
+  primary_category: string;
+  accepted: boolean;
+  base_classification_id: string | null;
+  classification_id: string;
+  reviewed_by: string | null;
+  reviewer_name: string | null;
+  reviewed_at: Generated<Date>;
+}
+
+/** Imported gold labels (migration 0018). */
+export interface EvaluationLabelsTable {
+  taxonomy_id: string;
+  path: string;
+  tags: JSONColumnType<string[], string, string>;
+  primary_category: string | null;
+  imported_by: string | null;
+  imported_at: Generated<Date>;
+}
+
+/** An evaluation run (migration 0018); `metrics` once computed. */
+export interface EvaluationsTable {
+  id: Generated<string>;
+  path: string;
+  taxonomy_id: string;
+  taxonomy_name: string;
+  taxonomy_version: number;
+  model: string;
+  prompt_version: string;
+  status: Generated<string>;
+  job_id: string | null;
+  documents: Generated<number>;
+  gold: JSONColumnType<object, string, string>;
+  metrics: JSONColumnType<object | null, string | null | undefined, string | null>;
+  error_code: string | null;
+  error_message: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
 }
 
 /** One non-null custom field value of a classification, typed (kept by a trigger, migration 0019). */
@@ -247,6 +298,9 @@ export interface Database {
   taxonomies: TaxonomiesTable;
   taxonomy_versions: TaxonomyVersionsTable;
   classifications: ClassificationsTable;
+  classification_reviews: ClassificationReviewsTable;
+  evaluation_labels: EvaluationLabelsTable;
+  evaluations: EvaluationsTable;
   classification_fields: ClassificationFieldsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;

@@ -52,7 +52,7 @@ async function referenceAggregates(db: Db, folder: string): Promise<FolderAggreg
   const out: FolderAggregates = {
     documentCount: 0, totalSize: 0, oldestModified: null, newestModified: null,
     byStatus: [], byFormat: [], byExtension: [], byAuthor: [], byYear: [], byLanguage: [], failuresByCode: [], subfolders: [],
-    classification: { classified: 0, classifiable: 0, coverage: 0, needsReview: 0, byTag: [], byCategory: [], costUsd: 0, inputTokens: 0, outputTokens: 0 },
+    classification: { classified: 0, classifiable: 0, coverage: 0, needsReview: 0, reviewed: 0, byTag: [], byCategory: [], costUsd: 0, inputTokens: 0, outputTokens: 0 },
   };
   const ALL = 0b1111111;
   const only = (bit: number) => ALL & ~(1 << (6 - bit));
@@ -104,6 +104,7 @@ async function referenceAggregates(db: Db, folder: string): Promise<FolderAggreg
     classifiable: t.classifiable,
     coverage: t.classifiable > 0 ? Math.round((t.classified / t.classifiable) * 1000) / 1000 : 0,
     needsReview: t.review,
+    reviewed: 0, // read beside the summary rows, by the service
     byTag: tags.rows.map((r) => ({ key: r.key, count: r.count, size: 0 })),
     byCategory: categories.rows.map((r) => ({ key: r.key, count: r.count, size: 0 })),
     costUsd: Number(s.cost),

@@ -50,3 +50,13 @@ export async function makeTestRoot(count = 24): Promise<TestRoot> {
     ],
   };
 }
+
+/** A fresh documents root holding these text files (paths relative to it, folders made as needed). */
+export async function writeTree(prefix: string, files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), prefix));
+  for (const [rel, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), text);
+  }
+  return root;
+}

@@ -13,6 +13,8 @@ import { JobPage } from './pages/JobPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { SourcesPage } from './pages/SourcesPage.tsx';
 import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
+import { EvaluationsPage } from './pages/EvaluationsPage.tsx';
+import { ReviewPage } from './pages/ReviewPage.tsx';
 
 export function App() {
   const { pathname } = useLocation();
@@ -69,6 +71,16 @@ export function App() {
     crumbs = { folder };
     treeFolder = folder;
     page = <FolderPage folder={folder} />;
+  } else if (pathname === '/review' || pathname.startsWith('/review/')) {
+    const folder = folderFromPath(pathname);
+    section = 'folders';
+    crumbs = { folder, leaf: 'Review' };
+    treeFolder = folder;
+    page = <ReviewPage folder={folder} />;
+  } else if (pathname === '/evaluations') {
+    section = 'evaluations';
+    crumbs = { folder: null, leaf: 'Evaluations' };
+    page = <EvaluationsPage />;
   } else if (docMatch?.[1]) {
     const id = decodeURIComponent(docMatch[1]);
     const known = docCrumbs?.id === id ? docCrumbs : null;

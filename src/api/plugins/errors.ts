@@ -11,6 +11,8 @@ import type { RequestErrorCode } from '../../domain/vocabulary.ts';
 const STATUS: Record<RequestErrorCode, number> = {
   bad_request: 400,
   path_outside_root: 400,
+  label_outside_taxonomy: 400,
+  not_classified: 409,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

@@ -3,6 +3,7 @@
  * the exact values (and for screen readers and keyboard users, who get the same data). A row's
  * label can be a button that filters the documents table.
  */
+import { Link } from '../lib/router.tsx';
 import { Bar, BarChart, CartesianGrid, Cell, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { bytes, num } from '../lib/format.ts';
 import type { Bucket } from '../lib/types.ts';
@@ -146,7 +147,20 @@ function BucketTable({
 }
 
 /** Classified vs not classified, as a ring with the numbers beside it. */
-export function CoverageCard({ classified, classifiable, needsReview }: { classified: number; classifiable: number; needsReview: number }) {
+export function CoverageCard({
+  classified,
+  classifiable,
+  needsReview,
+  reviewed,
+  reviewHref,
+}: {
+  classified: number;
+  classifiable: number;
+  needsReview: number;
+  reviewed: number;
+  /** The folder's review queue in the dashboard. */
+  reviewHref: string;
+}) {
   const rest = Math.max(0, classifiable - classified);
   const data = [
     { name: 'Classified', value: classified },
@@ -179,7 +193,9 @@ export function CoverageCard({ classified, classifiable, needsReview }: { classi
           <dt>Classifiable</dt>
           <dd>{num(classifiable)}</dd>
           <dt>Needs review</dt>
-          <dd>{num(needsReview)}</dd>
+          <dd>{needsReview > 0 ? <Link to={reviewHref}>{num(needsReview)} · review</Link> : num(needsReview)}</dd>
+          <dt>Reviewed</dt>
+          <dd>{num(reviewed)}</dd>
         </dl>
       </div>
     </section>

@@ -1,6 +1,6 @@
 /** Folder insights: cards with the headline numbers, then every breakdown as a chart with its table. */
 import { bytes, date, dateTime, num, percent, usd } from '../lib/format.ts';
-import { folderHref, navigate } from '../lib/router.tsx';
+import { folderHref, navigate, reviewHref } from '../lib/router.tsx';
 import type { FolderInsights } from '../lib/types.ts';
 import type { PiiKind } from '../lib/vocabulary.ts';
 import { ChartCard, CoverageCard } from './ChartCard.tsx';
@@ -48,7 +48,13 @@ export function InsightsPanel({ insights: ins, onFilter }: { insights: FolderIns
           empty="No subfolders with documents."
         />
         <ChartCard title="By extension" testId="chart-extension" buckets={ins.byExtension} onPick={(k) => onFilter({ extension: k })} pickLabel="Only this extension" />
-        <CoverageCard classified={c.classified} classifiable={c.classifiable} needsReview={c.needsReview} />
+        <CoverageCard
+          classified={c.classified}
+          classifiable={c.classifiable}
+          needsReview={c.needsReview}
+          reviewed={c.reviewed}
+          reviewHref={reviewHref(ins.folder)}
+        />
         <ChartCard
           title="By tag"
           testId="chart-tag"

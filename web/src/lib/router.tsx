@@ -48,8 +48,13 @@ export function folderHref(folder: string): string {
   return `/folders/${folder.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** Dashboard URL of a folder's review queue: /review/Company%20A/Project%201 ('' is the root). */
+export function reviewHref(folder: string): string {
+  return folder === '' || folder === '.' ? '/review' : `/review/${folder.split('/').map(encodeURIComponent).join('/')}`;
+}
+
 export function folderFromPath(pathname: string): string {
-  const rest = pathname.replace(/^\/folders\/?/, '');
+  const rest = pathname.replace(/^\/(?:folders|review)\/?/, '');
   return rest
     .split('/')
     .filter(Boolean)

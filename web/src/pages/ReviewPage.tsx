@@ -1,0 +1,115 @@
+/**
+ * The review queue of a folder: one document at a time, oldest result first. The reviewer removes
+ * or adds tags (from the result's taxonomy), picks the primary category, and saves (or accepts the
+ * result as it is); the next document follows.
+ */
+import { useEffect, useState } from 'react';
+import { ErrorNotice } from '../components/FolderActions.tsx';
+import { ApiError, folderApi, patch } from '../lib/api.ts';
+import { announceDataChanged } from '../lib/changes.ts';
+import { dateTime, folderLabel, percent } from '../lib/format.ts';
+import { useApi } from '../lib/hooks.ts';
+import { Link, folderHref } from '../lib/router.tsx';
+import type { ReviewQueuePage, Taxonomy } from '../lib/types.ts';
+
+export function ReviewPage({ folder }: { folder: string }) {
+  const [done, setDone] = useState(0);
+  const queue = useApi<ReviewQueuePage>(`${folderApi(folder, 'review')}?limit=1`, done);
+  const item = queue.data?.items[0] ?? null;
+  const taxonomy = useApi<Taxonomy>(item ? `/v1/taxonomies/${item.taxonomyId}?version=${item.taxonomyVersion}` : null);
+  const [tags, setTags] = useState<string[]>([]);
+  const [primary, setPrimary] = useState('');
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+
+  useEffect(() => {
+    document.title = `Review ${folderLabel(folder)} · docsight`;
+  }, [folder]);
+  useEffect(() => {
+    setTags(item ? item.tags.map((t) => t.label) : []);
+    setPrimary(item?.primaryCategory ?? '');
+    setError(null);
+  }, [item]);
+
+  const save = async (body: Record<string, unknown>) => {
+    if (!item) return;
+    setSaving(true);
+    setError(null);
+    try {
+      await patch(`/v1/documents/${item.id}/classification`, body);
+      announceDataChanged();
+      setDone((n) => n + 1);
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const labels = taxonomy.data?.labels.map((l) => l.name) ?? [];
+  const addable = labels.filter((l) => !tags.includes(l));
+  const confidence = new Map(item?.tags.map((t) => [t.label, t.confidence]) ?? []);
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Review: {folderLabel(folder)}</h1>
+        <Link to={folderHref(folder)}>Back to the folder</Link>
+      </div>
+      <p className="muted">Documents whose result has a tag under the review threshold, oldest result first. A correction stays the document&apos;s result over later runs unless one is forced.</p>
+      {queue.error && <ErrorNotice error={queue.error} />}
+      {queue.data && !item && <p className="notice" data-testid="review-empty">Nothing to review here.</p>}
+      {item && (
+        <section className="card" aria-labelledby="review-doc" data-testid="review-item">
+          <h2 id="review-doc">
+            <Link to={`/documents/${item.id}`}>{item.path}</Link>
+          </h2>
+          <p className="muted">
+            {item.model}, {dateTime(item.classifiedAt)}
+          </p>
+          {item.summary && <p>{item.summary}</p>}
+          <h3>Tags</h3>
+          <ul className="review-tags">
+            {tags.map((t) => (
+              <li key={t}>
+                <span className={`tag${(confidence.get(t) ?? 1) < 1 && item.tags.find((x) => x.label === t)?.needsReview ? ' review' : ''}`}>
+                  {t}
+                  {confidence.has(t) ? ` · ${percent(confidence.get(t) ?? 0)}` : ''}
+                </span>
+                <button type="button" className="btn small" aria-label={`Remove ${t}`} disabled={tags.length === 1} onClick={() => setTags(tags.filter((x) => x !== t))}>
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+          <label>
+            Add a tag{' '}
+            <select value="" onChange={(e) => e.target.value && setTags([...tags, e.target.value])} disabled={addable.length === 0}>
+              <option value="">—</option>
+              {addable.map((l) => (
+                <option key={l}>{l}</option>
+              ))}
+            </select>
+          </label>{' '}
+          <label>
+            Primary category{' '}
+            <select value={primary} onChange={(e) => setPrimary(e.target.value)}>
+              {[...new Set([primary, ...tags])].filter(Boolean).map((l) => (
+                <option key={l}>{l}</option>
+              ))}
+            </select>
+          </label>
+          {error && <ErrorNotice error={error} />}
+          <div className="actions">
+            <button type="button" className="btn" disabled={saving} onClick={() => void save({ accept: true })}>
+              Accept as it is
+            </button>{' '}
+            <button type="button" className="btn primary" disabled={saving || tags.length === 0} onClick={() => void save({ tags, primaryCategory: primary || undefined, accept: true })}>
+              Save and next
+            </button>
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}
