@@ -68,6 +68,11 @@ export interface JobsServiceDeps {
   jobs: JobsRepository;
   docsRoot: DocsRoot;
   enqueue: Enqueue;
+  /**
+   * Work outside docsight to stop with a cancelled job (its Batch API batches). Failures are
+   * logged, not the caller's: the job is cancelled, and its next poll cancels what is left.
+   */
+  onCancelled?: (jobId: string) => Promise<void>;
 }
 
 /**
@@ -125,6 +130,7 @@ export function createJobsService(deps: JobsServiceDeps) {
       if (!(await jobs.cancel(id))) {
         throw new AppError('conflict', `Job ${id} has already ended (${job.status}); nothing to cancel`);
       }
+      await deps.onCancelled?.(id);
       return this.get(id, {}, access);
     },
 
