@@ -145,7 +145,8 @@ export function createJobsService(deps: JobsServiceDeps) {
       }
       const failed = await jobs.failedDocumentIds(id);
       if (failed.length === 0) throw new AppError('conflict', `Job ${id} has no failed documents to retry`);
-      const { scanJobId: _scan, path: _path, ...kept } = job.params;
+      // The retry's plan decides for itself whether its (few) documents go through the Batch API.
+      const { scanJobId: _scan, path: _path, batchApi: _batchApi, ...kept } = job.params;
       const params = { ...kept, documentIds: failed, retryOf: id, ...(job.kind === 'classify' ? { force: true } : {}) };
       const created = await jobs.createOrFind({
         kind: job.kind,

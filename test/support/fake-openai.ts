@@ -8,6 +8,10 @@
  * text (else "Miscellaneous"). Faults (429 with Retry-After, 500, hangs, malformed JSON, labels outside
  * the taxonomy, cut-off answers, answers that break the prompt's rules) come from a script consumed one per request, then from seeded rates.
  *
+ * The Batch API is there too: /v1/files (multipart upload, content) and /v1/batches (create, retrieve,
+ * cancel); a batch ends `batchDelayMs` after its creation, completed, expired or failed, with every
+ * n-th line failed if asked (`batchEnd`, `batchExpireAnswered`, `batchFailEvery`).
+ *
  *   const fake = await startFakeOpenAI({ latencyMs: 50 });
  *   const provider = createOpenAIProvider({ baseURL: fake.url, model: 'gpt-4o-mini', apiKey: 'test' });
  *   fake.set({ script: ['rate-limit', 'ok'] });
