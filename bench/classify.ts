@@ -366,7 +366,8 @@ async function run(mode: string, scenario: Scenario, roots: { warm: string; cold
       requests: stats.requests,
       'req/doc': (stats.requests / Math.max(1, job.progress.total)).toFixed(2),
       'failed %': `${((job.progress.failed / Math.max(1, job.progress.total)) * 100).toFixed(1)}%`,
-      'prompt tok/req': Math.round(stats.promptTokens / Math.max(1, b.ok)),
+      // Every answer the fake built (sloppy ones and Batch API lines too) counted its prompt.
+      'prompt tok/req': Math.round(stats.promptTokens / Math.max(1, b.ok + b.sloppy + b.malformed + b['out-of-taxonomy'] + b.truncated + stats.batchLinesAnswered)),
       '429/500': `${b['rate-limit']}/${b['server-error']}`,
       'index wait ms': Math.round(indexWaitMs),
       'POST→1st req ms': Math.round(firstReq),
