@@ -167,6 +167,21 @@ describe('classification through the Batch API', () => {
     });
   });
 
+  it('refuses batch mode with a coded error when the provider does not offer the Batch API', async () => {
+    // An OpenAI-compatible server on another host: no Batch API unless LLM_BATCH_API says so.
+    const plain = await startClassifyRuntime(root, fake.url);
+    try {
+      const refused = await api<{ error: { code: string; message: string } }>(plain.app, 'POST', '/v1/classifications', { path: 'Whole', mode: 'batch' });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'bad_request');
+      assert.match(refused.body.error.message, /Batch API/);
+      const auto = await api<{ mode: string }>(plain.app, 'POST', '/v1/classifications', { path: 'Whole', dryRun: true });
+      assert.equal(auto.body.mode, 'direct');
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it('cancels the batch with its job', async () => {
     await scenario('Cancel', 3, { batchDelayMs: 600_000 }, async () => {
       const id = await classify({ path: 'Cancel', mode: 'batch' });
