@@ -49,6 +49,7 @@ import type {
   Taxonomy,
   Usage,
 } from './types.ts';
+import type { FieldValue } from './types.ts';
 import type { z } from 'zod';
 
 export interface ClassifierOptions {
@@ -263,6 +264,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       promptVersion: PROMPT_VERSION,
       // A requested summary language replaces whatever the model reported, so dropping that report changed nothing.
       warnings: CLASSIFICATION_WARNINGS.filter((w) => warnings.has(w) && !(w === 'summary_language_dropped' && input.summaryLanguage)),
+      fields: answerFields(answer),
     };
     return result;
   }
@@ -329,7 +331,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
 }
 
 interface AnswerSchemas {
-  /** The label names the schemas were built from (all they depend on). */
+  /** The label names and field definitions the schemas were built from (all they depend on). */
   names: string;
   finalZod: ReturnType<typeof finalAnswerSchema>;
   partialZod: ReturnType<typeof partialAnswerSchema>;
@@ -346,7 +348,7 @@ function answerSchemaCache(maxEntries = 64): (taxonomy: Taxonomy) => AnswerSchem
   const cache = new Map<string, AnswerSchemas>();
   return (taxonomy) => {
     const key = `${taxonomy.id}@${taxonomy.version}`;
-    const names = JSON.stringify(taxonomy.labels.map((l) => l.name));
+    const names = JSON.stringify([taxonomy.labels.map((l) => l.name), taxonomy.fields ?? []]);
     const hit = cache.get(key);
     if (hit?.names === names) return hit;
     const finalZod = finalAnswerSchema(taxonomy);
@@ -365,6 +367,11 @@ function answerSchemaCache(maxEntries = 64): (taxonomy: Taxonomy) => AnswerSchem
     cache.set(key, entry);
     return entry;
   };
+}
+
+/** The normalised field values (normalise-answer.ts fills every field); none without fields. */
+function answerFields(answer: FinalAnswer): Record<string, FieldValue> {
+  return answer.fields ? { ...answer.fields } : {};
 }
 
 /** Notes longer than asked for would crowd the reduce step; they are model output, not the document. */
