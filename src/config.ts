@@ -109,7 +109,13 @@ const workers = {
   SCAN_BATCH_SIZE: int(1, 5000)
     .default(200)
     .describe('Documents per extraction job (queue overhead is paid once per batch).'),
-  CLASSIFY_BATCH_SIZE: int(1, 1000).default(25).describe('Documents per classification job.'),
+  CLASSIFY_BATCH_SIZE: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(1000).optional()).meta({
+    description:
+      'Documents per classification job. Unset, it follows from LLM_CONCURRENCY and WORKER_CONCURRENCY so that the ' +
+      'batches one worker runs at once admit four times LLM_CONCURRENCY documents: enough waiting to keep every ' +
+      'request slot busy while a batch finishes and the next is claimed.',
+    docDefault: 'ceil(4 × LLM_CONCURRENCY / WORKER_CONCURRENCY), 1-1000 (64 at the defaults)',
+  }),
   JOB_ATTEMPTS: int(1, 100)
     .default(5)
     .describe('Attempts of a queue job (with exponential backoff) before it fails for good.'),
@@ -174,7 +180,7 @@ const llm = {
     .default(64)
     .describe(
       'LLM requests one worker process keeps in flight, counted per HTTP attempt (retries take the next free slot ' +
-        'first). Keeping them busy needs several times as many documents admitted (WORKER_CONCURRENCY × CLASSIFY_BATCH_SIZE).',
+        'first). The documents admitted to keep them busy follow from it (see CLASSIFY_BATCH_SIZE).',
     ),
   LLM_RPM: int(0, 10_000_000).default(500).describe('Requests per minute allowed across all workers (0 = no limit).'),
   LLM_TPM: int(0, 1_000_000_000)
@@ -194,6 +200,27 @@ const llm = {
     description: 'Price table overrides: JSON `{"model": {"input": usdPer1M, "output": usdPer1M}}`.',
     docDefault: 'unset: the built-in table',
   }),
+  LLM_BATCH_API: optionalBool.meta({
+    description:
+      'The provider offers OpenAI\'s Batch API (/v1/files and /v1/batches): classifications may then run as one batch ' +
+      '(`mode: "batch"`, or automatically from LLM_BATCH_API_MIN_DOCUMENTS), answered within 24 h at the batch price.',
+    docDefault: '`true` for the OpenAI API (OPENAI_BASE_URL unset or on api.openai.com), else `false`',
+  }),
+  LLM_BATCH_API_MIN_DOCUMENTS: int(0, 100_000_000)
+    .default(5000)
+    .describe(
+      'A classification in `auto` mode of at least this many documents goes through the Batch API when the provider ' +
+        'offers it (0: only when asked for with `mode: "batch"`).',
+    ),
+  LLM_BATCH_PRICE_FACTOR: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe('Price of a Batch API request as a share of the normal price, for estimates and cost accounting (OpenAI: half).'),
+  LLM_BATCH_POLL_MS: int(100, 3_600_000)
+    .default(60_000)
+    .describe('How often a running Batch API batch is looked at, in ms (a delayed queue job, so polling survives restarts).'),
 };
 
 const access = {
@@ -329,6 +356,28 @@ export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWit
 
 const MB = 1024 * 1024;
 
+/**
+ * Documents per classification batch when CLASSIFY_BATCH_SIZE is unset: the WORKER_CONCURRENCY
+ * batches a worker runs at once admit four times LLM_CONCURRENCY documents. Requests leave in
+ * admission order, so about one batch's worth finishes per round of requests; the other three
+ * rounds waiting keep every slot busy while a finished batch commits and the queue hands over the
+ * next. Derived from the batch size rather than WORKER_CONCURRENCY, which also sets how many
+ * extraction batches (and their texts) a worker holds at once.
+ */
+export function defaultClassifyBatchSize(llmConcurrency: number, workerConcurrency: number): number {
+  return Math.min(1000, Math.max(1, Math.ceil((4 * llmConcurrency) / Math.max(1, workerConcurrency))));
+}
+
+/** The OpenAI API itself (which offers the Batch API), not another OpenAI-compatible server. */
+function isOpenAIApi(baseUrl: string | undefined): boolean {
+  if (baseUrl === undefined) return true;
+  try {
+    return new URL(baseUrl).hostname === 'api.openai.com';
+  } catch {
+    return false;
+  }
+}
+
 /** The environment's variables, validated, in the shape the code reads. */
 const ConfigSchema = EnvSchema.transform((e) => ({
   port: e.PORT,
@@ -343,7 +392,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     concurrency: e.WORKER_CONCURRENCY,
     extractThreads: e.EXTRACT_THREADS,
     batchSize: e.SCAN_BATCH_SIZE,
-    classifyBatchSize: e.CLASSIFY_BATCH_SIZE,
+    classifyBatchSize: e.CLASSIFY_BATCH_SIZE ?? defaultClassifyBatchSize(e.LLM_CONCURRENCY, e.WORKER_CONCURRENCY),
     jobAttempts: e.JOB_ATTEMPTS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     reconcileAfterMs: e.RECONCILE_AFTER_MS,
@@ -388,6 +437,12 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     prices: e.LLM_PRICES,
     /** A provider is configured when a key or a base URL (local servers need no key) is set. */
     configured: Boolean(e.OPENAI_API_KEY || e.OPENAI_BASE_URL),
+    batchApi: {
+      supported: e.LLM_BATCH_API ?? isOpenAIApi(e.OPENAI_BASE_URL),
+      minDocuments: e.LLM_BATCH_API_MIN_DOCUMENTS,
+      priceFactor: e.LLM_BATCH_PRICE_FACTOR,
+      pollMs: e.LLM_BATCH_POLL_MS,
+    },
   },
   authRequired: e.AUTH_REQUIRED ?? !isLoopback(e.HOST),
   rateLimit: { perKeyPerMinute: e.RATE_LIMIT_PER_MINUTE, anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },

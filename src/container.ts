@@ -46,6 +46,8 @@ import { createEvaluationsRepository } from './store/evaluations.repository.ts';
 import { createReviewsRepository } from './store/reviews.repository.ts';
 import { createClassificationBatchService, createClassifyService } from './services/classification-batch.service.ts';
 import { createClassificationPlanService } from './services/classification-plan.service.ts';
+import { cancelBatchApiBatches } from './services/classification-batch-api.ts';
+import { createLlmBatchesRepository } from './store/llm-batches.repository.ts';
 import { createExtractionService } from './services/extraction.service.ts';
 import { createJobRecoveryService } from './services/job-recovery.service.ts';
 import { createScanService } from './services/scan.service.ts';
@@ -192,8 +194,9 @@ function createLlm(config: Config, metrics: Metrics, rateStore: GcraStore) {
   if (!config.llm.configured) return undefined;
   // LLM_CONCURRENCY bounds HTTP requests in flight, not documents: a document sleeping through
   // the SDK's retry backoff holds no slot. (Documents admitted are bounded by the queue:
-  // WORKER_CONCURRENCY × CLASSIFY_BATCH_SIZE.) A due retry takes the next free slot before
-  // first attempts: its batch waits for it, so behind them it would stretch the batch's tail.
+  // WORKER_CONCURRENCY × CLASSIFY_BATCH_SIZE, whose default follows from LLM_CONCURRENCY.) A due
+  // retry takes the next free slot before first attempts: its batch waits for it, so behind them
+  // it would stretch the batch's tail.
   const inFlight = createRequestGate(config.llm.concurrency);
   const instrumented = metrics.instrumentLlmFetch(globalThis.fetch);
   const limitedFetch: typeof globalThis.fetch = (input, init) => inFlight.run(() => instrumented(input, init), { retry: sdkRetryCount(init) > 0 });
@@ -204,6 +207,7 @@ function createLlm(config: Config, metrics: Metrics, rateStore: GcraStore) {
     timeoutMs: config.llm.timeoutMs,
     maxRetries: config.llm.maxRetries,
     fetch: limitedFetch,
+    batchApi: config.llm.batchApi.supported,
   });
   const limits = { requestsPerWindow: config.llm.rpm, tokensPerWindow: config.llm.tpm, windowMs: 60_000 };
   const rateLimiter = createRateLimiter({ ...limits, store: rateStore, key: 'llm' });
@@ -218,8 +222,9 @@ function createLlm(config: Config, metrics: Metrics, rateStore: GcraStore) {
     maxInputTokens: config.llm.maxInputTokens,
     summaryMaxWords: config.llm.summaryMaxWords,
     prices,
+    batchPriceFactor: config.llm.batchApi.priceFactor,
   });
-  return { classifier, rateLimiter, prices };
+  return { classifier, rateLimiter, prices, batchApi: provider.batch };
 }
 
 /**
@@ -299,6 +304,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const insightsRepo = createInsightsRepository(db);
     const classificationsRepo = createClassificationsRepository(db);
     const taxonomiesRepo = createTaxonomiesRepository(db);
+    const llmBatches = createLlmBatchesRepository(db);
+    const batchApi = llm?.batchApi ? { api: llm.batchApi, batches: llmBatches, enqueue, pollMs: config.llm.batchApi.pollMs } : undefined;
 
     if (roles.worker) {
       const pipelinePool = createExtractionPool(config.worker.extractThreads);
@@ -349,8 +356,16 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           enqueue,
           batchSize: config.worker.classifyBatchSize,
           sources,
+          ...(batchApi ? { batchApi: { minDocuments: config.llm.batchApi.minDocuments } } : {}),
         }),
-        classificationBatch: createClassificationBatchService({ jobs, classifications: classificationsRepo, taxonomies: taxonomiesRepo, unitOfWork, classifier }),
+        classificationBatch: createClassificationBatchService({
+          jobs,
+          classifications: classificationsRepo,
+          taxonomies: taxonomiesRepo,
+          unitOfWork,
+          classifier,
+          ...(batchApi ? { batchApi } : {}),
+        }),
         recovery,
         ...(ocrEngine
           ? { ocr: createOcrService({ jobs, ocr: ocrRepo, unitOfWork, sources, engine: ocrEngine, policy: ocrPolicy, limits: config.limits }) }
@@ -398,7 +413,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     if (!roles.api) return { stop };
 
-    const jobsService = createJobsService({ jobs, sources, enqueue });
+    const jobsService = createJobsService({
+      jobs,
+      sources,
+      enqueue,
+      ...(batchApi
+        ? {
+            onCancelled: (jobId: string) =>
+              cancelBatchApiBatches(batchApi, jobId).catch((err: unknown) =>
+                log.warn({ jobId, err: String(err) }, 'could not cancel the Batch API batches of a cancelled job; its next poll will'),
+              ),
+          }
+        : {}),
+    });
     const keys = createKeysService(createKeysRepository(db));
     // Duplicates resolve folders as insights do.
     const duplicates = createDuplicatesService({
@@ -431,6 +458,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       taxonomies,
       sources,
       enqueue,
+      ...(batchApi ? { batchApi: { minDocuments: config.llm.batchApi.minDocuments, priceFactor: config.llm.batchApi.priceFactor } } : {}),
     });
     const evaluations = createEvaluationsService({
       evaluations: createEvaluationsRepository(db),

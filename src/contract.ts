@@ -496,6 +496,8 @@ export interface ClassificationEstimate {
   taxonomy: { id: string; name: string; version: number };
   /** The folder was never scanned: documents found by the scan are not in this estimate. */
   folderNotScanned: boolean;
+  /** How the requests would go: `batch` (the Batch API, priced at its factor) or `direct`. */
+  mode: 'direct' | 'batch';
 }
 
 /** GET /v1/me: the caller's role and folder scopes (none: every folder). */

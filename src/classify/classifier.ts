@@ -35,8 +35,21 @@ import {
 import type { RateLimiter } from '../rate-limit/index.ts';
 import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
 import { CLASSIFICATION_WARNINGS, type ClassificationWarning } from './types.ts';
+import type {
+  ChatMessage,
+  ClassificationResult,
+  CompleteOptions,
+  CompletionRequest,
+  CompletionResponse,
+  ClassificationStrategy,
+  ClassifyInput,
+  LlmProvider,
+  OutputSchema,
+  TagScore,
+  Taxonomy,
+  Usage,
+} from './types.ts';
 import type { FieldValue } from './types.ts';
-import type { ChatMessage, ClassificationResult, CompleteOptions, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
 import type { z } from 'zod';
 
 export interface ClassifierOptions {
@@ -55,6 +68,18 @@ export interface ClassifierOptions {
   maxChunks?: number;
   /** Default: DEFAULT_PRICES. */
   prices?: PriceTable;
+  /** Price of a Batch API request as a share of the normal price. Default 0.5 (OpenAI's). */
+  batchPriceFactor?: number;
+}
+
+export interface ClassifyCallOptions {
+  signal?: AbortSignal;
+  /**
+   * The Batch API's answer to `batchRequest(input)`: it stands in for the document's one request
+   * and goes through the same normalisation and validation (a repair, when needed, is a direct
+   * request). Priced at the batch price.
+   */
+  answer?: CompletionResponse;
 }
 
 export interface ClassificationEstimate {
@@ -72,9 +97,14 @@ export interface Classifier {
   readonly model: string;
   readonly promptVersion: string;
   /** Throws ProviderError or ClassifyInputError (see `classificationFailure` in errors.ts). */
-  classify(input: ClassifyInput, opts?: { signal?: AbortSignal }): Promise<ClassificationResult>;
+  classify(input: ClassifyInput, opts?: ClassifyCallOptions): Promise<ClassificationResult>;
   /** The same planning as `classify`, without calling the model (dry runs, budgets). Throws ClassifyInputError. */
-  estimate(input: ClassifyInput): ClassificationEstimate;
+  estimate(input: ClassifyInput, opts?: { batch?: boolean }): ClassificationEstimate;
+  /**
+   * The one request of a document that needs only one (a Batch API line); undefined for a
+   * document split into parts, which needs answers before it can ask again. Throws ClassifyInputError.
+   */
+  batchRequest(input: ClassifyInput): CompletionRequest | undefined;
 }
 
 export function createClassifier(opts: ClassifierOptions): Classifier {
@@ -84,6 +114,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
   const mapConcurrency = opts.mapConcurrency ?? 4;
   const maxChunks = opts.maxChunks ?? 200;
   const prices = opts.prices ?? DEFAULT_PRICES;
+  const batchPriceFactor = opts.batchPriceFactor ?? 0.5;
   const maxInputTokens = opts.maxInputTokens;
   if (!(maxInputTokens > 0)) throw new RangeError('maxInputTokens must be positive');
 
@@ -102,10 +133,13 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     return { finalZod, partialZod, schemas, settings, plan: planDocument(input, settings, schemas) };
   };
 
-  async function classify(input: ClassifyInput, callOpts: { signal?: AbortSignal } = {}): Promise<ClassificationResult> {
+  async function classify(input: ClassifyInput, callOpts: ClassifyCallOptions = {}): Promise<ClassificationResult> {
     const { signal } = callOpts;
     const { finalZod, partialZod, schemas, settings, plan } = prepare(input);
     const usage: Usage = { inputTokens: 0, outputTokens: 0, requests: 0 };
+    /** The part of `usage` answered by the Batch API, priced at its factor. */
+    const batchUsage = { inputTokens: 0, outputTokens: 0 };
+    let answered = plan.strategy === 'single' ? callOpts.answer : undefined;
     const warnings = new Set<ClassificationWarning>();
     const words = settings.summaryMaxWords;
 
@@ -119,7 +153,8 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       sig?: AbortSignal,
       knownPromptTokens?: number,
     ): Promise<T> {
-      const first = await send(messages, output, maxOutputTokens, expectedOutput, sig, knownPromptTokens);
+      const first = answered ? fromBatch(answered, messages) : await send(messages, output, maxOutputTokens, expectedOutput, sig, knownPromptTokens);
+      answered = undefined;
       const v1 = validateAnswer(first.content, zod, input.taxonomy);
       if (v1.ok) return accept(v1);
       const problem = first.truncated ? `it was cut off at the output limit, so keep it shorter (${v1.problem})` : v1.problem;
@@ -136,6 +171,17 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     function accept<T>(v: { value: T; warnings: readonly ClassificationWarning[] }): T {
       for (const w of v.warnings) warnings.add(w);
       return v.value;
+    }
+
+    function fromBatch(response: CompletionResponse, messages: ChatMessage[]): CompletionResponse {
+      const inputTokens = response.usage?.inputTokens ?? countMessageTokens(messages);
+      const outputTokens = response.usage?.outputTokens ?? countTokens(response.content);
+      usage.requests += 1;
+      usage.inputTokens += inputTokens;
+      usage.outputTokens += outputTokens;
+      batchUsage.inputTokens += inputTokens;
+      batchUsage.outputTokens += outputTokens;
+      return response;
     }
 
     /** `knownPromptTokens`: what planning already counted for exactly these messages and schema. */
@@ -211,7 +257,9 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       strategy: plan.strategy,
       chunks: plan.chunks.length,
       usage,
-      costUsd: estimateCost(provider.model, usage.inputTokens, usage.outputTokens, prices),
+      costUsd:
+        estimateCost(provider.model, usage.inputTokens - batchUsage.inputTokens, usage.outputTokens - batchUsage.outputTokens, prices) +
+        batchPriceFactor * estimateCost(provider.model, batchUsage.inputTokens, batchUsage.outputTokens, prices),
       model: provider.model,
       promptVersion: PROMPT_VERSION,
       // A requested summary language replaces whatever the model reported, so dropping that report changed nothing.
@@ -221,7 +269,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
     return result;
   }
 
-  function estimate(input: ClassifyInput): ClassificationEstimate {
+  function estimate(input: ClassifyInput, estimateOpts: { batch?: boolean } = {}): ClassificationEstimate {
     const { schemas, settings, plan } = prepare(input);
     const words = settings.summaryMaxWords;
     let requests = 0;
@@ -263,11 +311,23 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       requests,
       inputTokens,
       outputTokens,
-      costUsd: estimateCost(provider.model, inputTokens, outputTokens, prices),
+      // Only a one-request document goes through the Batch API; a split one is sent directly.
+      costUsd: estimateCost(provider.model, inputTokens, outputTokens, prices) * (estimateOpts.batch && plan.strategy === 'single' ? batchPriceFactor : 1),
     };
   }
 
-  return { providerName: provider.name, model: provider.model, promptVersion: PROMPT_VERSION, classify, estimate };
+  function batchRequest(input: ClassifyInput): CompletionRequest | undefined {
+    const { schemas, settings, plan } = prepare(input);
+    if (plan.strategy !== 'single') return undefined;
+    const words = settings.summaryMaxWords;
+    return {
+      messages: plan.request?.messages ?? buildSingleMessages(input, plan.chunks[0] ?? '', words),
+      output: schemas.final,
+      maxOutputTokens: finalMaxOutputTokens(words),
+    };
+  }
+
+  return { providerName: provider.name, model: provider.model, promptVersion: PROMPT_VERSION, classify, estimate, batchRequest };
 }
 
 interface AnswerSchemas {

@@ -6,9 +6,9 @@
  * retried by the SDK itself, with exponential backoff and jitter, up to `maxRetries`. What is left
  * when those run out becomes a coded ProviderError; the job decides what happens next.
  */
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { ProviderError } from './errors.ts';
-import type { CompleteOptions, CompletionRequest, CompletionResponse, LlmProvider } from './types.ts';
+import type { BatchApi, BatchResults, BatchState, CompleteOptions, CompletionRequest, CompletionResponse, LlmProvider } from './types.ts';
 
 export interface OpenAIProviderOptions {
   model: string;
@@ -43,6 +43,8 @@ export interface OpenAIProviderOptions {
   name?: string;
   /** Replaces global fetch (proxies, tests). */
   fetch?: typeof globalThis.fetch;
+  /** Offer OpenAI's Batch API (`provider.batch`); only for servers that have it. */
+  batchApi?: boolean;
 }
 
 export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
@@ -60,31 +62,36 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
   const responseFormat = opts.responseFormat ?? 'json_schema';
   const maxTokensParameter = opts.maxTokensParameter ?? 'max_completion_tokens';
 
+  /** The chat completion body of a request, the same for a direct call and a Batch API line. */
+  const chatBody = (request: CompletionRequest): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming => {
+    const messages =
+      responseFormat === 'json_schema'
+        ? request.messages
+        : request.messages.map((m, i) =>
+            i === 0 && m.role === 'system'
+              ? { ...m, content: `${m.content}\n\nThe JSON schema your answer must match:\n${JSON.stringify(request.output.schema)}` }
+              : m,
+          );
+    const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
+      model: opts.model,
+      messages,
+      response_format:
+        responseFormat === 'json_schema'
+          ? { type: 'json_schema', json_schema: { name: request.output.name, strict: true, schema: request.output.schema } }
+          : { type: 'json_object' },
+      [maxTokensParameter]: request.maxOutputTokens,
+    };
+    if (opts.temperature !== undefined) body.temperature = opts.temperature;
+    return body;
+  };
+
   return {
     name: opts.name ?? 'openai',
     model: opts.model,
     async complete(request: CompletionRequest, callOpts: CompleteOptions = {}): Promise<CompletionResponse> {
       const { signal, beforeRetry } = callOpts;
       if (signal?.aborted) throw new ProviderError('cancelled', 'Classification was cancelled');
-      const messages =
-        responseFormat === 'json_schema'
-          ? request.messages
-          : request.messages.map((m, i) =>
-              i === 0 && m.role === 'system'
-                ? { ...m, content: `${m.content}\n\nThe JSON schema your answer must match:\n${JSON.stringify(request.output.schema)}` }
-                : m,
-            );
-      const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
-        model: opts.model,
-        messages,
-        response_format:
-          responseFormat === 'json_schema'
-            ? { type: 'json_schema', json_schema: { name: request.output.name, strict: true, schema: request.output.schema } }
-            : { type: 'json_object' },
-        [maxTokensParameter]: request.maxOutputTokens,
-      };
-      if (opts.temperature !== undefined) body.temperature = opts.temperature;
-
+      const body = chatBody(request);
       let completion: OpenAI.Chat.ChatCompletion;
       try {
         // The hook rides in the fetch options, which the SDK hands to fetch on every attempt.
@@ -98,20 +105,123 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
       } catch (error) {
         throw toProviderError(error);
       }
+      return toCompletionResponse(completion, opts.model);
+    },
+    ...(opts.batchApi ? { batch: createBatchApi(client, chatBody, opts.model) } : {}),
+  };
+}
 
-      const choice = completion.choices[0];
-      if (!choice) throw new ProviderError('invalid_output', 'The provider answered without a choice');
-      if (choice.message.refusal) throw new ProviderError('invalid_output', `The model refused: ${choice.message.refusal}`);
-      if (choice.finish_reason === 'content_filter') throw new ProviderError('invalid_output', "The provider's content filter stopped the answer");
-      const response: CompletionResponse = {
-        content: choice.message.content ?? '',
-        model: completion.model || opts.model,
-        truncated: choice.finish_reason === 'length',
-      };
-      if (completion.usage) response.usage = { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens };
-      return response;
+/** A chat completion as the classifier reads it; refusals and filtered answers are failures. */
+function toCompletionResponse(completion: OpenAI.Chat.ChatCompletion, model: string): CompletionResponse {
+  const choice = completion.choices?.[0];
+  if (!choice) throw new ProviderError('invalid_output', 'The provider answered without a choice');
+  if (choice.message.refusal) throw new ProviderError('invalid_output', `The model refused: ${choice.message.refusal}`);
+  if (choice.finish_reason === 'content_filter') throw new ProviderError('invalid_output', "The provider's content filter stopped the answer");
+  const response: CompletionResponse = {
+    content: choice.message.content ?? '',
+    model: completion.model || model,
+    truncated: choice.finish_reason === 'length',
+  };
+  if (completion.usage) response.usage = { inputTokens: completion.usage.prompt_tokens, outputTokens: completion.usage.completion_tokens };
+  return response;
+}
+
+const ENDED_BATCH_STATUSES: ReadonlySet<string> = new Set(['completed', 'expired', 'cancelled', 'failed']);
+
+/**
+ * OpenAI's Batch API through the SDK: one JSONL file of chat completion bodies (uploaded with
+ * purpose "batch"), one batch over it (24 h window), then the output and error files read back
+ * and keyed by custom_id. Only the calls go through the SDK's retries; the caller polls.
+ */
+function createBatchApi(
+  client: OpenAI,
+  chatBody: (request: CompletionRequest) => OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+  model: string,
+): BatchApi {
+  const stateOf = (b: OpenAI.Batches.Batch): BatchState => {
+    const state: BatchState = { id: b.id, status: b.status, ended: ENDED_BATCH_STATUSES.has(b.status) };
+    if (b.output_file_id) state.outputFileId = b.output_file_id;
+    if (b.error_file_id) state.errorFileId = b.error_file_id;
+    const errors = b.errors?.data?.map((e) => e.message).filter(Boolean);
+    if (errors && errors.length > 0) state.error = errors.join('; ');
+    return state;
+  };
+  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toProviderError(error);
+    }
+  };
+  const lines = async (fileId: string | undefined): Promise<Record<string, unknown>[]> => {
+    if (!fileId) return [];
+    const text = await call(async () => (await client.files.content(fileId)).text());
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .flatMap((l) => {
+        try {
+          const v: unknown = JSON.parse(l);
+          return typeof v === 'object' && v !== null ? [v as Record<string, unknown>] : [];
+        } catch {
+          return []; // a line we cannot read is a line not answered: it falls back to a direct request
+        }
+      });
+  };
+  return {
+    async submit(requests, callOpts = {}) {
+      const jsonl = requests
+        .map((r) => JSON.stringify({ custom_id: r.customId, method: 'POST', url: '/v1/chat/completions', body: chatBody(r.request) }))
+        .join('\n');
+      const options: OpenAI.RequestOptions = callOpts.signal ? { signal: callOpts.signal } : {};
+      const file = await call(async () => client.files.create({ file: await toFile(Buffer.from(`${jsonl}\n`), 'docsight-batch.jsonl'), purpose: 'batch' }, options));
+      const batch = await call(() =>
+        client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { source: 'docsight' } }, options),
+      );
+      return { id: batch.id, inputFileId: file.id };
+    },
+    async retrieve(id) {
+      return stateOf(await call(() => client.batches.retrieve(id)));
+    },
+    async cancel(id) {
+      return stateOf(await call(() => client.batches.cancel(id)));
+    },
+    async results(state) {
+      const out: BatchResults = new Map();
+      for (const line of await lines(state.errorFileId)) {
+        const id = typeof line.custom_id === 'string' ? line.custom_id : undefined;
+        if (id) out.set(id, batchLineError(line));
+      }
+      for (const line of await lines(state.outputFileId)) {
+        const id = typeof line.custom_id === 'string' ? line.custom_id : undefined;
+        if (!id) continue;
+        const response = line.response as { status_code?: number; body?: unknown } | null | undefined;
+        if (!response || response.status_code !== 200) {
+          out.set(id, batchLineError(line));
+          continue;
+        }
+        try {
+          out.set(id, toCompletionResponse(response.body as OpenAI.Chat.ChatCompletion, model));
+        } catch (error) {
+          out.set(id, toProviderError(error));
+        }
+      }
+      return out;
     },
   };
+}
+
+/** A line the batch did not answer with a completion: the status it got, as a direct call would see it. */
+function batchLineError(line: Record<string, unknown>): ProviderError {
+  const response = line.response as { status_code?: number; body?: { error?: { message?: string; code?: string } } } | null | undefined;
+  const error = (line.error as { message?: string; code?: string } | null | undefined) ?? response?.body?.error;
+  const status = response?.status_code;
+  const message = `Batch line failed${status ? ` (${status})` : ''}: ${error?.message ?? error?.code ?? 'no answer'}`;
+  if (status === 400 && (error?.code === 'context_length_exceeded' || CONTEXT_LENGTH.test(message))) return new ProviderError('context_length', message, { status });
+  if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429) {
+    return new ProviderError('bad_request', message, { status });
+  }
+  return new ProviderError('unavailable', message, status === undefined ? {} : { status });
 }
 
 /**

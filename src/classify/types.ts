@@ -2,6 +2,7 @@
  * The classification library's vocabulary. Nothing here knows about the database, the queue or
  * configuration: every setting reaches the library as a parameter.
  */
+import type { ProviderError } from './errors.ts';
 import type { FieldDefinition, FieldValue } from '../domain/fields.ts';
 
 export type { FieldDefinition, FieldValue };
@@ -130,6 +131,8 @@ export interface LlmProvider {
   readonly name: string;
   readonly model: string;
   complete(request: CompletionRequest, opts?: CompleteOptions): Promise<CompletionResponse>;
+  /** Present when the provider offers the Batch API. */
+  readonly batch?: BatchApi;
 }
 
 export interface CompleteOptions {
@@ -140,4 +143,40 @@ export interface CompleteOptions {
    * the first. Rejecting (e.g. cancelled while waiting) ends the call with that error.
    */
   beforeRetry?: (signal?: AbortSignal) => Promise<void>;
+}
+
+/** One request of a Batch API batch: its answer comes back under `customId`. */
+export interface BatchRequestLine {
+  customId: string;
+  request: CompletionRequest;
+}
+
+/**
+ * A batch as the provider reports it. `ended`: it will change no more (completed, expired,
+ * cancelled or failed); the answers it has are in `outputFileId`, the lines that failed in
+ * `errorFileId`, and any line in neither was never answered.
+ */
+export interface BatchState {
+  id: string;
+  status: string;
+  ended: boolean;
+  outputFileId?: string;
+  errorFileId?: string;
+  /** Why the whole batch failed, when it did (e.g. the input file was refused). */
+  error?: string;
+}
+
+/** Per custom id: the answer, or the error that line ended with. */
+export type BatchResults = Map<string, CompletionResponse | ProviderError>;
+
+/**
+ * OpenAI's Batch API (JSONL upload to /v1/files, /v1/batches): the same requests as `complete`,
+ * answered within the completion window at a lower price. Methods throw `ProviderError`.
+ */
+export interface BatchApi {
+  submit(lines: readonly BatchRequestLine[], opts?: { signal?: AbortSignal }): Promise<{ id: string; inputFileId: string }>;
+  retrieve(id: string): Promise<BatchState>;
+  /** The answers of an ended batch, by custom id (lines it never answered are absent). */
+  results(state: BatchState): Promise<BatchResults>;
+  cancel(id: string): Promise<BatchState>;
 }

@@ -9,6 +9,14 @@ export const JOB_KINDS = ['scan', 'classify'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Where a folder-level job is in its life. */
+/**
+ * How a classification sends its requests: `direct` (one chat request per document), `batch`
+ * (OpenAI's Batch API: answered within 24 h at the batch price), or `auto` (the Batch API for a
+ * job of at least LLM_BATCH_API_MIN_DOCUMENTS documents when the provider offers it, else direct).
+ */
+export const CLASSIFICATION_MODES = ['auto', 'direct', 'batch'] as const;
+export type ClassificationMode = (typeof CLASSIFICATION_MODES)[number];
+
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 

@@ -5,6 +5,7 @@
  * text, never secrets.
  */
 import { z } from 'zod';
+import { CLASSIFICATION_MODES } from './vocabulary.ts';
 
 const id = z.string().min(1).max(100);
 const batch = z.object({ jobId: id, batchNo: z.number().int().nonnegative(), documentIds: z.array(id).max(10_000) }).strict();
@@ -16,8 +17,11 @@ export const JOB_PAYLOAD_SCHEMAS = {
   extract: batch,
   /** Scan first when needed, then split a classification into batches. `poll` counts waits for the scan. */
   'classify-plan': z.object({ jobId: id, poll: z.number().int().nonnegative().optional() }).strict(),
-  /** Classify a batch of documents. */
-  classify: batch,
+  /**
+   * Classify a batch of documents. `poll`: a later look at the batch's Batch API batch (its id is
+   * in llm_batches); each look is a queue job of its own, delayed by LLM_BATCH_POLL_MS.
+   */
+  classify: batch.extend({ poll: z.number().int().positive().optional() }),
   /** Read the pages of one document that have no usable text (its own queue: OCR_CONCURRENCY). */
   ocr: z.object({ jobId: id, documentId: id }).strict(),
 } as const;
@@ -36,7 +40,7 @@ export const queueJobId = {
   scan: (p: JobPayloads['scan']) => `scan.${p.jobId}`,
   extract: (p: JobPayloads['extract']) => `extract.${p.jobId}.${p.batchNo}`,
   'classify-plan': (p: JobPayloads['classify-plan']) => `classify-plan.${p.jobId}.${p.poll ?? 0}`,
-  classify: (p: JobPayloads['classify']) => `classify.${p.jobId}.${p.batchNo}`,
+  classify: (p: JobPayloads['classify']) => `classify.${p.jobId}.${p.batchNo}${p.poll ? `.poll${p.poll}` : ''}`,
   ocr: (p: JobPayloads['ocr']) => `ocr.${p.jobId}.${p.documentId}`,
 } satisfies { [N in JobName]: (p: JobPayloads[N]) => string };
 
@@ -59,6 +63,10 @@ export const classifyJobParamsSchema = z.object({
   scanJobId: z.string().optional(),
   /** Set when the plan found the folder as its last scan left it, and so did not rescan it. */
   folderUnchanged: z.boolean().optional(),
+  /** As asked; absent: `auto`. */
+  mode: z.enum(CLASSIFICATION_MODES).optional(),
+  /** Decided by the plan (from `mode`, the provider and the job's size): the job's batches go through the Batch API. */
+  batchApi: z.boolean().optional(),
 });
 export type ClassifyJobParams = z.infer<typeof classifyJobParamsSchema>;
 

@@ -180,9 +180,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
         get providerName() {
           return service.providerName;
         },
-        estimateCostUsd: (input) => service.estimateCostUsd(input),
-        async classify(input, signal) {
-          const outcome = await service.classify(input, signal);
+        estimateCostUsd: (input, opts) => service.estimateCostUsd(input, opts),
+        batchRequest: (input) => service.batchRequest(input),
+        async classify(input, signal, answer) {
+          const outcome = await service.classify(input, signal, answer);
           if (outcome.ok) {
             classified.inc({ model });
             llmTokens.inc({ model, direction: 'input' }, outcome.result.inputTokens);

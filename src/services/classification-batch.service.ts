@@ -7,13 +7,14 @@
  * HTTP attempt, retries first: classify/concurrency.ts), not here.
  */
 import { setMaxListeners } from 'node:events';
-import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
+import { type ClassifyInput, type Classifier, type CompletionRequest, type CompletionResponse, classificationFailure } from '../classify/index.ts';
 import { JobFailure } from '../domain/errors.ts';
 import { type ClassifyJobParams, classifyJobParamsSchema, type JobPayloads } from '../domain/work.ts';
 import type { ClassificationOutput, ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { TaxonomiesRepository } from '../store/taxonomies.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
+import { type BatchApiDeps, batchApiStep, cancelBatchApiBatches } from './classification-batch-api.ts';
 
 export type StoredResult = ClassificationOutput;
 
@@ -25,9 +26,12 @@ export interface ClassifyService {
   readonly model: string;
   readonly promptVersion: string;
   readonly providerName: string;
-  /** Estimated cost in USD of classifying this input (0 when it cannot be planned). */
-  estimateCostUsd(input: ClassifyInput): number;
-  classify(input: ClassifyInput, signal?: AbortSignal): Promise<ClassifyOutcome>;
+  /** Estimated cost in USD of classifying this input (0 when it cannot be planned); `batch`: at the Batch API's price. */
+  estimateCostUsd(input: ClassifyInput, opts?: { batch?: boolean }): number;
+  /** `answer`: the Batch API's answer to `batchRequest(input)`, used instead of sending the request. */
+  classify(input: ClassifyInput, signal?: AbortSignal, answer?: CompletionResponse): Promise<ClassifyOutcome>;
+  /** The document's one request for a Batch API batch; undefined when it needs more than one. */
+  batchRequest(input: ClassifyInput): CompletionRequest | undefined;
 }
 
 /** The library's classifier with confidence review flags, and failures as values. */
@@ -42,16 +46,19 @@ export function createClassifyService(opts: {
     model: classifier.model,
     promptVersion: classifier.promptVersion,
     providerName: classifier.providerName,
-    estimateCostUsd(input) {
+    estimateCostUsd(input, estimateOpts) {
       try {
-        return classifier.estimate({ summaryMaxWords: opts.summaryMaxWords, ...input }).costUsd;
+        return classifier.estimate({ summaryMaxWords: opts.summaryMaxWords, ...input }, estimateOpts).costUsd;
       } catch {
         return 0;
       }
     },
-    async classify(input, signal) {
+    batchRequest(input) {
+      return classifier.batchRequest({ summaryMaxWords: opts.summaryMaxWords, ...input });
+    },
+    async classify(input, signal, answer) {
       try {
-        const r = await classifier.classify({ summaryMaxWords: opts.summaryMaxWords, ...input }, { signal });
+        const r = await classifier.classify({ summaryMaxWords: opts.summaryMaxWords, ...input }, { signal, ...(answer ? { answer } : {}) });
         const tags = r.tags.map((t) => ({ label: t.label, confidence: t.confidence, needsReview: t.confidence < opts.reviewThreshold }));
         return {
           ok: true,
@@ -119,6 +126,8 @@ export interface ClassificationBatchDeps {
   unitOfWork: UnitOfWork;
   /** Absent when this worker has no LLM provider configured. */
   classifier?: ClassifyService;
+  /** Absent when the provider offers no Batch API: a job planned for it is then sent directly. */
+  batchApi?: BatchApiDeps;
 }
 
 /** Which run of the batch this is, as the queue counts it. */
@@ -137,7 +146,11 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       // Every document of the batch in flight listens on the job's signal (its provider call does):
       // that many listeners is expected, not a leak.
       setMaxListeners(payload.documentIds.length * 2 + 10, signal);
-      if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) return;
+      if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) {
+        // A look at a Batch API batch whose job was cancelled: the batch goes too, should the cancel itself have missed it.
+        if (payload.poll && deps.batchApi) await cancelBatchApiBatches(deps.batchApi, payload.jobId);
+        return;
+      }
       const job = await jobs.findById(payload.jobId);
       if (!job) return;
       const params = classifyJobParamsSchema.parse(job.params);
@@ -155,6 +168,29 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       );
       let spent = job.costUsd;
       const cancelled = cancellationCheck(() => jobs.isActive(job.id));
+      const inputOf = (doc: (typeof rows)[number], text: string): ClassifyInput => ({
+        text,
+        title: doc.title ?? undefined,
+        fileName: doc.name,
+        documentLanguage: doc.language ?? undefined,
+        taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels, fields: taxonomy.fields },
+        summaryLanguage: params.summaryLanguage ?? undefined,
+      });
+      /** Batch API lines up to the job's budget at the batch price; the rest are left to the direct path's own check. */
+      const withinBudget = <T extends { input: ClassifyInput }>(docs: T[]): T[] => {
+        const budget = params.budgetUsd;
+        if (budget === undefined) return docs;
+        let planned = spent;
+        return docs.filter((d) => (planned += classifier.estimateCostUsd(d.input, { batch: true })) <= budget);
+      };
+      let answers = new Map<string, CompletionResponse>();
+      if (params.batchApi && deps.batchApi) {
+        const open = rows.flatMap((doc) => (already.get(doc.id) !== job.id && doc.sha256 && doc.text !== null ? [{ id: doc.id, input: inputOf(doc, doc.text) }] : []));
+        const step = await batchApiStep(deps.batchApi, payload, withinBudget(open), (input) => classifier.batchRequest(input), () => jobs.isActive(job.id), run.attempt >= run.maxAttempts);
+        // Submitted, or still running at the provider: a later poll (a queue job of its own) finishes the batch.
+        if (step.kind === 'waiting') return;
+        answers = step.answers;
+      }
       await Promise.all(
         rows.map(async (doc) => {
           // Done by an earlier run of this batch: keep it.
@@ -165,15 +201,10 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
             failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
             return;
           }
-          const input = {
-            text: doc.text,
-            title: doc.title ?? undefined,
-            fileName: doc.name,
-            documentLanguage: doc.language ?? undefined,
-            taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels, fields: taxonomy.fields },
-            summaryLanguage: params.summaryLanguage ?? undefined,
-          };
-          if (params.budgetUsd !== undefined) {
+          const input = inputOf(doc, doc.text);
+          // Answered by the Batch API: paid for at the batch price, within the budget when it was submitted.
+          const answer = answers.get(doc.id);
+          if (params.budgetUsd !== undefined && !answer) {
             const estimate = classifier.estimateCostUsd(input);
             if (spent + estimate > params.budgetUsd) {
               failures.push({
@@ -187,7 +218,7 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
             spent += estimate;
           }
           const startedAt = Date.now();
-          const outcome = await classifier.classify(input, signal);
+          const outcome = await classifier.classify(input, signal, answer);
           if (outcome.ok) {
             const latencyMs = Date.now() - startedAt;
             await classifications.save({ ...key, ...outcome.result, latencyMs, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id, overrideReview: params.force });

@@ -22,7 +22,15 @@ export interface ClassificationPlanDeps {
   batchSize: number;
   /** To see whether a folder is unchanged since its last scan; absent: always rescan first. */
   sources?: { resolveFolder(rel: string): Promise<ResolvedSourceFolder> };
+  /** Present when the provider offers the Batch API: `auto` jobs of at least `minDocuments` (0: never) use it. */
+  batchApi?: { minDocuments: number };
 }
+
+/**
+ * Documents per batch of a Batch API job: one provider batch each. Up to ~12k tokens a request,
+ * 1,000 lines stay far under the Batch API's 200 MB input file and are built in memory at once.
+ */
+export const BATCH_API_DOCUMENTS = 1000;
 
 export const NO_PROVIDER_ON_WORKER = 'This worker has no LLM provider configured (OPENAI_API_KEY / OPENAI_BASE_URL)';
 
@@ -121,6 +129,14 @@ export function createClassificationPlanService(deps: ClassificationPlanDeps) {
 
       const key = resultKey(params, deps.classifier.model, deps.classifier.promptVersion);
       const scope = params.documentIds ? { ids: params.documentIds } : { folder: params.path ?? '' };
+      let batchApi = params.batchApi;
+      if (batchApi === undefined) {
+        // Decided once (a plan rerun keeps it): the documents in scope, before skipping those with results.
+        const min = deps.batchApi?.minDocuments ?? 0;
+        batchApi = params.mode === 'batch' || (params.mode !== 'direct' && min > 0 && (await classifications.textStats(scope)).documents >= min);
+        await jobs.mergeParams(job.id, { batchApi });
+      }
+      const batchSize = batchApi ? BATCH_API_DOCUMENTS : deps.batchSize;
       let after: string | null = null;
       let batchNo = 0;
       for (;;) {
@@ -128,8 +144,8 @@ export function createClassificationPlanService(deps: ClassificationPlanDeps) {
         if (page.length === 0) break;
         after = page.at(-1)?.path ?? null;
         const existing = params.force ? new Map<string, string | null>() : await classifications.existing(page, key);
-        for (let i = 0; i < page.length; i += deps.batchSize) {
-          const slice = page.slice(i, i + deps.batchSize);
+        for (let i = 0; i < page.length; i += batchSize) {
+          const slice = page.slice(i, i + batchSize);
           // A result made by this same job (a plan rerun after a crash) is work done, not skipped.
           const skipped = slice.filter((d) => existing.has(d.id) && existing.get(d.id) !== job.id);
           const todo = slice.filter((d) => !skipped.includes(d));

@@ -8,6 +8,7 @@ import type { ClassificationEstimate } from '../contract.ts';
 import { assertFolderVisible, canSee, isScoped, type Principal } from '../domain/access.ts';
 import { AppError, badRequest, notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
+import type { ClassificationMode } from '../domain/vocabulary.ts';
 import type { ClassifyJobParams, Enqueue } from '../domain/work.ts';
 import type { ClassificationsRepository } from '../store/classifications.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
@@ -23,6 +24,8 @@ export interface ClassificationRequest {
   summaryLanguage?: string;
   force?: boolean;
   budgetUsd?: number;
+  /** Absent: `auto`. */
+  mode?: ClassificationMode;
   requestId?: string;
   access: Principal;
 }
@@ -45,12 +48,18 @@ export interface ClassificationsServiceDeps {
   /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
   sources: FolderResolver;
   enqueue: Enqueue;
+  /** Present when the provider offers the Batch API (LLM_BATCH_API). */
+  batchApi?: { minDocuments: number; priceFactor: number };
 }
+
+export const NO_BATCH_API =
+  'The configured provider does not offer the Batch API (set LLM_BATCH_API=true if it does); leave out "mode" or use "direct"';
 
 export function createClassificationsService(deps: ClassificationsServiceDeps) {
   async function prepare(req: ClassificationRequest) {
     const classifier = deps.classifier;
     if (!classifier) throw new AppError('provider_not_configured', PROVIDER_NOT_CONFIGURED);
+    if (req.mode === 'batch' && !deps.batchApi) throw badRequest(NO_BATCH_API);
     if ((req.path === undefined) === (req.documentIds === undefined)) {
       throw badRequest('Give exactly one of "path" or "documentIds"');
     }
@@ -75,6 +84,7 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
       summaryLanguage: req.summaryLanguage?.toLowerCase() ?? null,
       force: req.force ?? false,
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
+      ...(req.mode !== undefined && req.mode !== 'auto' ? { mode: req.mode } : {}),
     };
     return { classifier, taxonomy, params };
   }
@@ -114,12 +124,18 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
       const inputTokens = stats.documents * probe.inputTokens + Math.ceil(stats.chars / 4);
       const outputTokens = stats.documents * probe.outputTokens;
       const folderNotScanned = params.path !== undefined && !(await deps.folders.find(params.path))?.lastScannedAt;
+      // As the plan will decide (from the documents known now); long documents split into parts go directly, priced as such here.
+      const batch =
+        deps.batchApi !== undefined &&
+        (params.mode === 'batch' || (params.mode !== 'direct' && deps.batchApi.minDocuments > 0 && stats.documents >= deps.batchApi.minDocuments));
+      const factor = batch ? (deps.batchApi?.priceFactor ?? 1) : 1;
       return {
         dryRun: true,
         documents: stats.documents,
         estimatedInputTokens: inputTokens,
         estimatedOutputTokens: outputTokens,
-        estimatedCostUsd: Math.round(estimateCost(classifier.model, inputTokens, outputTokens, deps.prices) * 1e6) / 1e6,
+        estimatedCostUsd: Math.round(estimateCost(classifier.model, inputTokens, outputTokens, deps.prices) * factor * 1e6) / 1e6,
+        mode: batch ? 'batch' : 'direct',
         model: classifier.model,
         taxonomy: { id: taxonomy.id, name: taxonomy.name, version: taxonomy.version },
         folderNotScanned,

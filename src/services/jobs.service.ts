@@ -69,6 +69,11 @@ export interface JobsServiceDeps {
   /** Resolves a folder path: a bucket source's, or the documents root's (on disk). */
   sources: FolderResolver;
   enqueue: Enqueue;
+  /**
+   * Work outside docsight to stop with a cancelled job (its Batch API batches). Failures are
+   * logged, not the caller's: the job is cancelled, and its next poll cancels what is left.
+   */
+  onCancelled?: (jobId: string) => Promise<void>;
 }
 
 /**
@@ -126,6 +131,7 @@ export function createJobsService(deps: JobsServiceDeps) {
       if (!(await jobs.cancel(id))) {
         throw new AppError('conflict', `Job ${id} has already ended (${job.status}); nothing to cancel`);
       }
+      await deps.onCancelled?.(id);
       return this.get(id, {}, access);
     },
 
@@ -140,7 +146,8 @@ export function createJobsService(deps: JobsServiceDeps) {
       }
       const failed = await jobs.failedDocumentIds(id);
       if (failed.length === 0) throw new AppError('conflict', `Job ${id} has no failed documents to retry`);
-      const { scanJobId: _scan, path: _path, ...kept } = job.params;
+      // The retry's plan decides for itself whether its (few) documents go through the Batch API.
+      const { scanJobId: _scan, path: _path, batchApi: _batchApi, ...kept } = job.params;
       const params = { ...kept, documentIds: failed, retryOf: id, ...(job.kind === 'classify' ? { force: true } : {}) };
       const created = await jobs.createOrFind({
         kind: job.kind,

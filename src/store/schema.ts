@@ -149,6 +149,19 @@ export interface JobBatchesTable {
   completed_at: Timestamp | null;
 }
 
+export interface LlmBatchesTable {
+  job_id: string;
+  batch_no: number;
+  provider_batch_id: string;
+  input_file_id: string;
+  status: string;
+  document_ids: string[];
+  polls: Generated<number>;
+  submitted_at: CreatedAt;
+  updated_at: Generated<Date>;
+  ended_at: Timestamp | null;
+}
+
 export interface JobFailuresTable {
   job_id: string;
   document_id: string;
@@ -295,6 +308,7 @@ export interface Database {
   jobs: JobsTable;
   job_batches: JobBatchesTable;
   job_failures: JobFailuresTable;
+  llm_batches: LlmBatchesTable;
   taxonomies: TaxonomiesTable;
   taxonomy_versions: TaxonomyVersionsTable;
   classifications: ClassificationsTable;

@@ -13,6 +13,10 @@
  * overrides what is answered for a field, and a field the text does not mention is null. A reduce
  * request answers each field with the first value its parts' `field values:` lines give.
  *
+ * The Batch API is there too: /v1/files (multipart upload, content) and /v1/batches (create, retrieve,
+ * cancel); a batch ends `batchDelayMs` after its creation, completed, expired or failed, with every
+ * n-th line failed if asked (`batchEnd`, `batchExpireAnswered`, `batchFailEvery`).
+ *
  *   const fake = await startFakeOpenAI({ latencyMs: 50 });
  *   const provider = createOpenAIProvider({ baseURL: fake.url, model: 'gpt-4o-mini', apiKey: 'test' });
  *   fake.set({ script: ['rate-limit', 'ok'] });
@@ -70,6 +74,14 @@ export interface FakeOpenAIBehaviour {
   maxContextTokens?: number;
   /** How many requests `requests` keeps (oldest dropped first). */
   recordLimit: number;
+  /** Batch API: how long a batch runs before it ends, ms (from its creation). */
+  batchDelayMs: number;
+  /** Batch API: how a batch ends. `expired` answers only `batchExpireAnswered` lines; `failed` answers none. */
+  batchEnd: 'completed' | 'expired' | 'failed';
+  /** Batch API: lines answered before an `expired` batch ran out of time. */
+  batchExpireAnswered: number;
+  /** Batch API: every n-th line (1-based; 0: none) fails with a 500 in the error file. */
+  batchFailEvery: number;
   /** Answers for custom fields by name, whatever the document says (e.g. garbage for one field). */
   fieldValues?: Record<string, Json>;
 }
@@ -100,6 +112,23 @@ export interface FakeOpenAIStats {
   maxInFlight: number;
   promptTokens: number;
   completionTokens: number;
+  /** Batch API traffic: files uploaded and read, batches created, looked at and cancelled, lines answered. */
+  fileUploads: number;
+  fileDownloads: number;
+  batchCreates: number;
+  batchRetrieves: number;
+  batchCancels: number;
+  batchLinesAnswered: number;
+}
+
+/** A Batch API batch as the fake keeps it. */
+export interface FakeBatch {
+  id: string;
+  status: string;
+  inputFileId: string;
+  createdAt: number;
+  outputFileId?: string;
+  errorFileId?: string;
 }
 
 export interface FakeOpenAI {
@@ -107,9 +136,11 @@ export interface FakeOpenAI {
   readonly url: string;
   readonly stats: Readonly<FakeOpenAIStats>;
   readonly requests: readonly RecordedRequest[];
+  /** Batch API batches created, oldest first. */
+  readonly batches: readonly FakeBatch[];
   /** Changes behaviour from the next request on. */
   set(patch: Partial<FakeOpenAIBehaviour>): void;
-  /** Clears stats, recorded requests and the script. */
+  /** Clears stats, recorded requests, batches and the script. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -127,6 +158,10 @@ const DEFAULTS: FakeOpenAIBehaviour = {
   seed: 1,
   model: 'gpt-4o-mini',
   recordLimit: 1000,
+  batchDelayMs: 0,
+  batchEnd: 'completed',
+  batchExpireAnswered: 0,
+  batchFailEvery: 0,
 };
 
 const OUTCOMES: RecordedRequest['outcome'][] = ['ok', 'rate-limit', 'server-error', 'hang', 'malformed', 'out-of-taxonomy', 'truncated', 'sloppy', 'context-length', 'unauthorized', 'bad-request'];
@@ -139,6 +174,12 @@ function emptyStats(): FakeOpenAIStats {
     maxInFlight: 0,
     promptTokens: 0,
     completionTokens: 0,
+    fileUploads: 0,
+    fileDownloads: 0,
+    batchCreates: 0,
+    batchRetrieves: 0,
+    batchCancels: 0,
+    batchLinesAnswered: 0,
   };
 }
 
@@ -161,6 +202,10 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
   let requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let completionSeq = 0;
+  const files = new Map<string, string>();
+  const batches = new Map<string, FakeBatch>();
+  let fileSeq = 0;
+  let batchSeq = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -178,6 +223,10 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/v1/models') {
       sendJson(res, 200, { object: 'list', data: [{ id: behaviour.model, object: 'model', created: 1700000000, owned_by: 'fake-openai' }] });
+      return;
+    }
+    if (path?.startsWith('/v1/files') || path?.startsWith('/v1/batches')) {
+      await handleBatchApi(req, res, path);
       return;
     }
     if (req.method !== 'POST' || path !== '/v1/chat/completions') {
@@ -256,6 +305,13 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
       return;
     }
 
+    const answered = chatCompletion(messages, schema, outcome, promptTokens);
+    sendJson(res, 200, answered);
+  }
+
+  /** A chat completion answer (the body of a 200), for a direct request or a Batch API line. */
+  function chatCompletion(messages: FakeChatMessage[], schema: Record<string, unknown> | undefined, outcome: FakeOutcome, promptTokens: number) {
+    const b = behaviour;
     const text = documentText(messages);
     const answer = JSON.stringify(buildAnswer(schema, text, messages[0]?.content ?? '', b.fieldValues ?? {}));
     let content = answer;
@@ -271,14 +327,118 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     stats.promptTokens += promptTokens;
     stats.completionTokens += completionTokens;
     completionSeq += 1;
-    sendJson(res, 200, {
+    return {
       id: `chatcmpl-fake-${completionSeq}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: b.model,
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    };
+  }
+
+  /**
+   * /v1/files (multipart upload with purpose, content download) and /v1/batches (create, retrieve,
+   * cancel). A batch ends `batchDelayMs` after its creation, at the first look after that: its lines
+   * are answered as chat requests would be (outcome ok), but for the failures and expiry asked for.
+   */
+  async function handleBatchApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (behaviour.apiKey !== undefined && req.headers.authorization !== `Bearer ${behaviour.apiKey}`) {
+      sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      return;
+    }
+    const notFound = () => sendJson(res, 404, { error: { message: `No such object: ${path}`, type: 'invalid_request_error' } });
+    if (req.method === 'POST' && path === '/v1/files') {
+      const raw = await readRaw(req);
+      const form = await new Response(raw, { headers: { 'content-type': String(req.headers['content-type'] ?? '') } }).formData();
+      const file = form.get('file');
+      if (form.get('purpose') !== 'batch' || !(file instanceof Blob)) {
+        sendJson(res, 400, { error: { message: 'expected purpose "batch" and a file', type: 'invalid_request_error' } });
+        return;
+      }
+      const id = `file-fake-${++fileSeq}`;
+      const text = await file.text();
+      files.set(id, text);
+      stats.fileUploads += 1;
+      sendJson(res, 200, { id, object: 'file', bytes: Buffer.byteLength(text), created_at: Math.floor(Date.now() / 1000), filename: 'input.jsonl', purpose: 'batch', status: 'processed' });
+      return;
+    }
+    const content = /^\/v1\/files\/([^/]+)\/content$/.exec(path);
+    if (req.method === 'GET' && content) {
+      const text = files.get(content[1] ?? '');
+      if (text === undefined) return notFound();
+      stats.fileDownloads += 1;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/batches') {
+      const body = JSON.parse(await readBody(req)) as { input_file_id?: string; endpoint?: string; completion_window?: string };
+      if (!body.input_file_id || !files.has(body.input_file_id) || body.endpoint !== '/v1/chat/completions' || body.completion_window !== '24h') {
+        sendJson(res, 400, { error: { message: 'invalid batch request', type: 'invalid_request_error' } });
+        return;
+      }
+      stats.batchCreates += 1;
+      const batch: FakeBatch = { id: `batch_fake_${++batchSeq}`, status: 'validating', inputFileId: body.input_file_id, createdAt: Date.now() };
+      batches.set(batch.id, batch);
+      sendJson(res, 200, batchObject(batch));
+      return;
+    }
+    const one = /^\/v1\/batches\/([^/]+)(\/cancel)?$/.exec(path);
+    const batch = one ? batches.get(one[1] ?? '') : undefined;
+    if (!one || !batch) return notFound();
+    if (req.method === 'POST' && one[2]) {
+      stats.batchCancels += 1;
+      if (!ENDED.has(batch.status)) batch.status = 'cancelled';
+      sendJson(res, 200, batchObject(batch));
+      return;
+    }
+    if (req.method === 'GET' && !one[2]) {
+      stats.batchRetrieves += 1;
+      if (!ENDED.has(batch.status)) {
+        if (Date.now() - batch.createdAt >= behaviour.batchDelayMs) finishBatch(batch);
+        else batch.status = 'in_progress';
+      }
+      sendJson(res, 200, batchObject(batch));
+      return;
+    }
+    notFound();
+  }
+
+  function finishBatch(batch: FakeBatch): void {
+    const b = behaviour;
+    if (b.batchEnd === 'failed') {
+      batch.status = 'failed';
+      return;
+    }
+    const lines = (files.get(batch.inputFileId) ?? '').split('\n').filter((l) => l.trim() !== '');
+    const output: string[] = [];
+    const errors: string[] = [];
+    lines.forEach((line, i) => {
+      const request = JSON.parse(line) as { custom_id: string; body: Record<string, unknown> };
+      if (b.batchEnd === 'expired' && i >= b.batchExpireAnswered) {
+        errors.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: request.custom_id, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } }));
+        return;
+      }
+      if (b.batchFailEvery > 0 && (i + 1) % b.batchFailEvery === 0) {
+        errors.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: request.custom_id, response: { status_code: 500, request_id: `req_${i}`, body: { error: { message: 'The server had an error', type: 'server_error' } } }, error: null }));
+        return;
+      }
+      const messages = readMessages(request.body.messages);
+      const promptTokens = 3 + messages.reduce((sum, m) => sum + 4 + (m.role === 'system' ? countSystemTokens(m.content) : countTokens(m.content)), 0);
+      const completion = chatCompletion(messages, readSchema(request.body.response_format), 'ok', promptTokens);
+      stats.batchLinesAnswered += 1;
+      output.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: request.custom_id, response: { status_code: 200, request_id: `req_${i}`, body: completion }, error: null }));
     });
+    if (output.length > 0) {
+      batch.outputFileId = `file-fake-${++fileSeq}`;
+      files.set(batch.outputFileId, `${output.join('\n')}\n`);
+    }
+    if (errors.length > 0) {
+      batch.errorFileId = `file-fake-${++fileSeq}`;
+      files.set(batch.errorFileId, `${errors.join('\n')}\n`);
+    }
+    batch.status = b.batchEnd;
   }
 
   function nextOutcome(): FakeOutcome {
@@ -316,6 +476,9 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     get requests() {
       return requests;
     },
+    get batches() {
+      return [...batches.values()];
+    },
     set(patch) {
       behaviour = { ...behaviour, ...patch, script: patch.script ? [...patch.script] : behaviour.script };
       if (patch.seed !== undefined) random = seeded(patch.seed);
@@ -324,6 +487,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
       stats = emptyStats();
       requests = [];
       behaviour.script = [];
+      batches.clear();
     },
     close() {
       return new Promise<void>((resolve, reject) => {
@@ -353,6 +517,36 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers });
   res.end(payload);
+}
+
+const ENDED = new Set(['completed', 'expired', 'cancelled', 'failed']);
+
+function batchObject(batch: FakeBatch): Record<string, unknown> {
+  const seconds = Math.floor(batch.createdAt / 1000);
+  return {
+    id: batch.id,
+    object: 'batch',
+    endpoint: '/v1/chat/completions',
+    errors: batch.status === 'failed' ? { object: 'list', data: [{ code: 'fake_failure', message: 'The batch failed (fake-openai batchEnd)' }] } : null,
+    input_file_id: batch.inputFileId,
+    completion_window: '24h',
+    status: batch.status,
+    output_file_id: batch.outputFileId ?? null,
+    error_file_id: batch.errorFileId ?? null,
+    created_at: seconds,
+    expires_at: seconds + 86_400,
+    request_counts: { total: 0, completed: 0, failed: 0 },
+    metadata: null,
+  };
+}
+
+function readRaw(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

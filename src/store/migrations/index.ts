@@ -20,6 +20,7 @@ import * as m0014 from './0014_stale_index.ts';
 import * as m0015 from './0015_sources.ts';
 import * as m0018 from './0018_reviews_evaluations.ts';
 import * as m0019 from './0019_custom_fields.ts';
+import * as m0020 from './0020_llm_batches.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0015_sources': m0015,
   '0018_reviews_evaluations': m0018,
   '0019_custom_fields': m0019,
+  '0020_llm_batches': m0020,
 };
