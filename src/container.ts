@@ -30,6 +30,11 @@ import { createExportService } from './services/export.service.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService, type KeysService } from './services/keys.service.ts';
 import { createSearchService, type SearchService } from './services/search.service.ts';
+import { createSecretBox } from './services/secrets.ts';
+import { createWebhookDeliverer } from './services/webhook-delivery.service.ts';
+import { checkWebhookUrl, postOnce } from './services/webhook-sender.ts';
+import { createWebhooksService } from './services/webhooks.service.ts';
+import { createWebhooksRepository } from './store/webhooks.repository.ts';
 import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
@@ -275,6 +280,9 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const insightsRepo = createInsightsRepository(db);
     const classificationsRepo = createClassificationsRepository(db);
     const taxonomiesRepo = createTaxonomiesRepository(db);
+    const webhooksRepo = createWebhooksRepository(db);
+    const secrets = createSecretBox(config.secretsKey);
+    if (!secrets.encrypting) log.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted in the database');
 
     if (roles.worker) {
       const pipelinePool = createExtractionPool(config.worker.extractThreads);
@@ -344,6 +352,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       }
       // Stops the background search indexer (runs before the worker closes: closers run in reverse).
       closers.push(() => searchIndexer.close());
+      const webhookOptions = { allowPrivate: config.webhooks.allowPrivate, timeoutMs: config.webhooks.timeoutMs };
+      const deliverer = createWebhookDeliverer({
+        webhooks: webhooksRepo,
+        jobs,
+        classifications: classificationsRepo,
+        unitOfWork,
+        secrets,
+        post: (url, body, headers) => postOnce(url, body, headers, webhookOptions),
+        settings: { ...config.webhooks, reviewThreshold: config.llm.reviewThreshold },
+        userAgent: `docsight/${VERSION}`,
+        log: log.child({ role: 'webhooks' }),
+      }).start();
+      closers.push(() => deliverer.close());
       const reconciler = setInterval(() => {
         recovery
           .reconcileStale(config.worker.reconcileAfterMs)
@@ -380,6 +401,11 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
+    const webhooks = createWebhooksService({
+      repo: webhooksRepo,
+      secrets,
+      checkUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
+    });
     const classifications = createClassificationsService({
       classifier: llm?.classifier,
       prices: llm?.prices ?? priceTable(),
@@ -405,6 +431,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       classifications,
       keys,
       search,
+      webhooks,
       security: {
         store: rateStore,
         perKeyPerMinute: config.rateLimit.perKeyPerMinute,
@@ -421,6 +448,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     // Job history retention: hourly, in API processes (any replica may do it; deletes are idempotent).
     const retention = setInterval(() => {
       applyJobRetention(jobs, config.jobRetentionDays).catch((err: unknown) => log.warn({ err: String(err) }, 'job retention failed'));
+      // Webhook events and their delivery log are history too, kept as long as jobs.
+      if (config.jobRetentionDays > 0) {
+        webhooksRepo
+          .deleteEventsBefore(new Date(Date.now() - config.jobRetentionDays * 86_400_000))
+          .catch((err: unknown) => log.warn({ err: String(err) }, 'webhook event retention failed'));
+      }
     }, 3_600_000);
     retention.unref();
     closers.push(async () => clearInterval(retention));

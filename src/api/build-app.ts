@@ -21,6 +21,7 @@ import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
 import type { KeysService } from '../services/keys.service.ts';
 import type { SearchService } from '../services/search.service.ts';
+import type { WebhooksService } from '../services/webhooks.service.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
@@ -39,6 +40,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { legacyRoutes } from './routes/legacy.ts';
 import { searchRoutes } from './routes/search.ts';
 import { taxonomyRoutes } from './routes/taxonomies.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps {
   version: string;
@@ -52,6 +54,7 @@ export interface AppDeps {
   taxonomies: TaxonomiesService;
   keys: KeysService;
   search: SearchService;
+  webhooks: WebhooksService;
   security: SecurityOptions;
   /** Answers 503 provider_not_configured while no LLM provider is configured. */
   classifications: ClassificationsService;
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'taxonomies', description: 'Tag sets for classification, versioned' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'access', description: 'API keys, roles, scopes and the audit log' },
+        { name: 'webhooks', description: 'Signed HTTP callbacks when jobs end, documents change or classifications need review' },
         { name: 'original design', description: 'Routes of the original design, same paths and fields' },
       ],
     },
@@ -128,6 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(duplicateRoutes(deps));
   await app.register(searchRoutes(deps));
   await app.register(keyRoutes(deps));
+  await app.register(webhookRoutes(deps));
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(legacyRoutes(deps));

@@ -99,6 +99,7 @@ export const REQUEST_ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'provider_not_configured',
+  'url_not_allowed',
   'internal',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
@@ -153,3 +154,11 @@ export const PERMANENT_JOB_ERROR_CODES = ['provider_not_configured', 'taxonomy_g
 export function isPermanentJobError(code: string): boolean {
   return (PERMANENT_JOB_ERROR_CODES as readonly string[]).includes(code);
 }
+
+/** What a webhook can subscribe to (docs/webhooks.md describes each payload). */
+export const WEBHOOK_EVENTS = ['job.completed', 'job.failed', 'documents.changed', 'classification.needs_review'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** Where one event's delivery to one webhook is: still being tried, delivered (2xx), or given up. */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];

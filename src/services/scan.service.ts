@@ -66,6 +66,9 @@ export function createScanService(deps: ScanServiceDeps) {
       let batch: WalkedFile[] = [];
       let seenFolders: string[] = [];
       let ignored = 0;
+      // What this walk found against the rows of the last one (a resumed walk counts from its restart).
+      let added = 0;
+      let changed = 0;
 
       const flush = async () => {
         if (batch.length === 0 && seenFolders.length === 0) return;
@@ -85,6 +88,10 @@ export function createScanService(deps: ScanServiceDeps) {
           })),
         );
         const toExtract = rows.filter((r) => !r.unchanged).map((r) => r.id);
+        for (const r of rows) {
+          if (r.inserted) added++;
+          else if (!r.unchanged) changed++;
+        }
         const no = batchNo++;
         await jobs.openBatch(job.id, no, rows.length, rows.length - toExtract.length);
         if (toExtract.length > 0) {
@@ -110,8 +117,10 @@ export function createScanService(deps: ScanServiceDeps) {
       await flush();
       const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt);
       await folders.markScanned(folder.rel, job.id);
+      // Before discovery ends: the job can complete with it, and its documents.changed event reads these.
+      await jobs.mergeStats(job.id, { documents: { added, changed, deleted } });
       await jobs.finishDiscovery(job.id);
-      log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, deleted }, 'scan walked');
+      log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, added, changed, deleted }, 'scan walked');
     },
   };
 }
