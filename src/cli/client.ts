@@ -37,7 +37,7 @@ export interface ClientOptions {
 
 export interface Client {
   server: string;
-  request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** GET the events stream; resolves with the response (caller reads the body) or throws. */
   openEvents(jobId: string, signal: AbortSignal): Promise<Response>;
   getJob(id: string): Promise<Job>;
@@ -87,7 +87,7 @@ export function createClient(opts: ClientOptions): Client {
 
   const client: Client = {
     server,
-    async request<T>(method: 'GET' | 'POST', path: string, body?: unknown) {
+    async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown) {
       const res = await send(path, {
         method,
         headers: headers({ accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }),

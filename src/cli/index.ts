@@ -8,9 +8,10 @@ import { Writable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
+import { webhooks, WEBHOOKS_USAGE } from './webhooks.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'webhooks'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -21,6 +22,8 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
   insights <folder>    counts and breakdowns of a folder
   export <folder>      every document of a folder with its metadata and classification, to stdout [--format csv|jsonl|xlsx]
   jobs [<id>]          recent jobs [--status s] [--kind k] [--folder f] [--limit n], or one job [--follow]
+  webhooks add <url> --events E[,E…] [--folder f]   call a URL when jobs end, documents change or need review (admin)
+  webhooks list | remove <id>                       the webhooks, or remove one
 
   Folders are relative to the server's documents root ("." is the root).
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
@@ -49,6 +52,7 @@ const OPTIONS = {
   insights: COMMON,
   export: { ...COMMON, format: { type: 'string' } },
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
+  webhooks: { ...COMMON, events: { type: 'string' }, folder: { type: 'string' } },
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -58,6 +62,7 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   insights: 'docsight insights <folder> [--json] [--server URL] [--key KEY]',
   export: 'docsight export <folder> [--format csv|jsonl|xlsx] [--server URL] [--key KEY] > file',
   jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
+  webhooks: WEBHOOKS_USAGE,
 };
 
 function oneFolder(positionals: string[]): string {
@@ -118,6 +123,8 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
       if (positionals[0]) return commands.job(ctx, positionals[0], flag('follow'));
       return commands.jobs(ctx, { status: str('status'), kind: str('kind'), folder: str('folder'), limit });
     }
+    case 'webhooks':
+      return webhooks(ctx, positionals, { events: str('events'), folder: str('folder') });
   }
 }
 

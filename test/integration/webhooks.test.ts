@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { sql } from 'kysely';
+import { runClientCommand } from '../../src/cli/index.ts';
 import { parseConfig } from '../../src/config.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import type { CreatedWebhook, Webhook, WebhookAttempt } from '../../src/contract.ts';
@@ -308,5 +309,35 @@ describe('webhooks', () => {
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, 'bad_request');
     assert.equal((await api(app, 'POST', '/v1/webhooks', { url: `${receiver.url}/ok`, events: [] })).status, 400);
+  });
+
+  it('is managed from the CLI: add prints the secret once, list shows it without, remove removes it', async () => {
+    const run = async (...args: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await runClientCommand('webhooks', [...args, '--server', runtime.url ?? ''], {}, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+      return { code, out, err };
+    };
+    const added = await run('add', `${receiver.url}/ok-cli`, '--events', 'job.completed,job.failed', '--folder', 'Company A');
+    assert.equal(added.code, 0, added.err);
+    const secret = /secret {2}(whsec_\S+)/.exec(added.out)?.[1];
+    const id = /^Webhook (\S+):/.exec(added.out)?.[1];
+    assert.ok(secret && id, added.out);
+    const listed = await run('list');
+    assert.equal(listed.code, 0, listed.err);
+    assert.match(listed.out, new RegExp(`${id}.*ok-cli.*job.completed,job.failed.*Company A.*enabled`));
+    assert.ok(!listed.out.includes(secret));
+    const asJson = await run('list', '--json');
+    assert.ok((JSON.parse(asJson.out) as { items: { id: string }[] }).items.some((w) => w.id === id));
+    const wrong = await run('add', `${receiver.url}/ok-cli`, '--events', 'job.exploded');
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.err, /unknown event job.exploded/);
+    const refused = await run('add', 'ftp://127.0.0.1/', '--events', 'job.completed');
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /\[url_not_allowed\]/);
+    const removed = await run('remove', id);
+    assert.equal(removed.code, 0, removed.err);
+    assert.match(removed.out, /Removed webhook/);
+    assert.equal((await run('remove', id)).code, 2);
   });
 });
