@@ -61,7 +61,9 @@ export async function webhooks(ctx: Context, positionals: string[], o: { events?
       else ctx.stdout.write(`Removed webhook ${body.id} (${body.url}).\n`);
       return EXIT.ok;
     }
+    case undefined:
+      throw new UsageError('what to do? add, list or remove');
     default:
-      throw new UsageError(action ? `unknown action ${action}: add, list or remove` : 'what to do? add, list or remove');
+      throw new UsageError(`unknown action ${action}: add, list or remove`);
   }
 }
