@@ -12,6 +12,7 @@ import { FolderPage } from './pages/FolderPage.tsx';
 import { JobPage } from './pages/JobPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
+import { WebhooksPage } from './pages/WebhooksPage.tsx';
 
 export function App() {
   const { pathname } = useLocation();
@@ -87,6 +88,10 @@ export function App() {
     section = 'taxonomies';
     crumbs = { folder: null, leaf: 'Taxonomies' };
     page = <TaxonomiesPage />;
+  } else if (pathname === '/webhooks') {
+    section = 'webhooks';
+    crumbs = { folder: null, leaf: 'Webhooks' };
+    page = <WebhooksPage />;
   } else {
     crumbs = { folder: null, leaf: 'Not found' };
     page = (

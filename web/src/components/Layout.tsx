@@ -7,7 +7,7 @@ import type { Health, Me } from '../lib/types.ts';
 import { Breadcrumb, type Crumbs } from './Breadcrumb.tsx';
 import { FolderTree } from './FolderTree.tsx';
 
-export type Section = 'folders' | 'jobs' | 'taxonomies' | 'other';
+export type Section = 'folders' | 'jobs' | 'taxonomies' | 'webhooks' | 'other';
 
 /**
  * bull-board cannot send the key as a header: ask the API for a session cookie limited to
@@ -42,6 +42,7 @@ export function Layout({
     { to: '/folders', label: 'Folders', id: 'folders' },
     { to: '/jobs', label: 'Jobs', id: 'jobs' },
     { to: '/taxonomies', label: 'Taxonomies', id: 'taxonomies' },
+    { to: '/webhooks', label: 'Webhooks', id: 'webhooks' },
   ];
   return (
     <div className="shell">

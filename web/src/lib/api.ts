@@ -80,6 +80,7 @@ export async function request<T>(method: string, path: string, body?: unknown, s
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);
 export const post = <T>(path: string, body: unknown) => request<T>('POST', path, body);
 export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
+export const del = <T>(path: string) => request<T>('DELETE', path);
 
 /** API path of a folder action: the folder URL-encoded as one segment ('.' is the root). */
 export function folderApi(folder: string, action: 'insights' | 'documents' | 'export'): string {
