@@ -203,6 +203,9 @@ describe('webhooks attack suite (auth required, private addresses refused)', () 
     check((await call('admin', 'DELETE', `/v1/webhooks/${id}`)).status === 200, 'admin deletes');
     check((await call('admin', 'DELETE', `/v1/webhooks/${own.json.id as string}`)).status === 200, 'admin deletes the scoped one');
     check(!logs.join('').includes(secret), 'the secret is not in the logs');
+    const spec = await call('none', 'GET', '/openapi.json');
+    const paths = Object.keys(spec.json.paths as Record<string, unknown>);
+    for (const p of ['/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries']) check(paths.includes(p), `OpenAPI documents ${p}`);
   });
 
   it('refuses a stored URL that points inside again at connect time (an address that changed after creation)', async () => {
