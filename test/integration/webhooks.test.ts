@@ -299,6 +299,29 @@ describe('webhooks', () => {
     await api(app, 'DELETE', `/v1/webhooks/${hook.id}`);
   });
 
+  it('sends job.failed, with status cancelled, for a job cancelled on request', async () => {
+    const hook = await create({ url: `${receiver.url}/ok-cancel`, events: ['job.failed', 'job.completed'], folder: 'Hang' });
+    // The model answers slowly, so the classification is still running when it is cancelled.
+    llm.set({ latencyMs: 5_000 });
+    try {
+      const start = await api<JobBody>(app, 'POST', '/v1/classifications', { path: 'Hang', force: true });
+      assert.equal(start.status, 202, JSON.stringify(start.body));
+      const cancel = await api(app, 'POST', `/v1/jobs/${start.body.id}/cancel`);
+      assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+      const got = await waitFor(() => at('/ok-cancel').map(body).filter((e) => e.data.jobId === start.body.id), {
+        what: 'job.failed for the cancelled job',
+        until: (es) => es.length > 0,
+      });
+      assert.deepEqual(
+        got.map((e) => [e.type, e.data.status, (e.data.error as { code: string } | null)?.code]),
+        [['job.failed', 'cancelled', 'cancelled']],
+      );
+    } finally {
+      llm.set({ latencyMs: 0 });
+    }
+    await api(app, 'DELETE', `/v1/webhooks/${hook.id}`);
+  });
+
   it('refuses what is not an http(s) URL or an event, even with private addresses allowed', async () => {
     for (const url of ['ftp://127.0.0.1/x', 'file:///etc/passwd', 'javascript:alert(1)', 'not a url', 'http://user:pw@127.0.0.1/x']) {
       const r = await api<{ error: { code: string } }>(app, 'POST', '/v1/webhooks', { url, events: ['job.completed'] });
