@@ -300,31 +300,58 @@ const insights = {
     ),
 };
 
-/** SECRETS_KEY: 32 bytes as 64 hex digits or base64; anything else is refused rather than stretched. */
+/** SECRETS_KEY: 32 bytes as 64 hex digits or base64; unset stays undefined. */
 const secretsKey = optionalString.transform((text, ctx): Buffer | undefined => {
   if (!text) return undefined;
-  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
-  if (bytes.length !== 32) {
-    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes: 64 hex digits or base64 (openssl rand -base64 32)' });
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  if (key?.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'expected a 32-byte key as 64 hex digits or base64 (`openssl rand -base64 32`)' });
     return z.NEVER;
   }
-  return bytes;
+  return key;
 });
 
-const sources = {
+const secrets = {
   SECRETS_KEY: secretsKey.meta({
     description:
-      'Key (32 bytes: 64 hex digits or base64, e.g. `openssl rand -base64 32`) that encrypts the credentials of bucket sources ' +
-      'at rest (AES-256-GCM). Without it, sources can only use credentials from the environment (the AWS default chain). ' +
-      'Every API and worker process needs the same key.',
-    docDefault: 'unset: no stored credentials',
+      'Key that encrypts stored secrets (webhook signing secrets, bucket credentials) with AES-256-GCM: 32 bytes as 64 hex digits ' +
+      'or base64 (`openssl rand -base64 32`). Every process needs the same key. Unset: bucket credentials cannot be stored ' +
+      '(sources use the environment, the AWS default chain) and webhook signing secrets are stored unencrypted (a warning says ' +
+      'so at start); set it later and new secrets are encrypted, old ones still read.',
+    docDefault: 'unset',
   }),
+};
+
+const sources = {
   S3_TIMEOUT_MS: int(1000, 600_000)
     .default(30_000)
     .describe('Time limit of one request to a bucket source (listing page, object read), in ms; a timed-out request is retried.'),
   S3_MAX_ATTEMPTS: int(1, 20)
     .default(4)
     .describe('Attempts of one request to a bucket source (throttling, timeouts, 5xx) with backoff before the scan or the batch fails.'),
+};
+
+const webhooks = {
+  WEBHOOK_ALLOW_PRIVATE: optionalBool.meta({
+    description:
+      'Allow webhook URLs whose host is or resolves to a loopback, private, link-local, CGNAT, unique-local, multicast or ' +
+      'unspecified address (refused by default: server-side request forgery).',
+    docDefault: '`false`',
+  }),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000)
+    .default(10_000)
+    .describe('A webhook receiver that has not answered within this long is cut off and the attempt fails, in ms.'),
+  WEBHOOK_RETRY_FOR_MS: int(0, 30 * 86_400_000)
+    .default(86_400_000)
+    .describe('How long an event is retried after its first attempt failed before it is given up, in ms (default 24 h).'),
+  WEBHOOK_BACKOFF_BASE_MS: int(10, 86_400_000)
+    .default(30_000)
+    .describe('Wait before the second attempt, in ms; it doubles after each failed attempt (with jitter) up to WEBHOOK_BACKOFF_MAX_MS.'),
+  WEBHOOK_BACKOFF_MAX_MS: int(10, 86_400_000).default(3_600_000).describe('Longest wait between two attempts of one event, in ms.'),
+  WEBHOOK_DISABLE_AFTER: int(1, 10_000)
+    .default(10)
+    .describe('A webhook is disabled when this many events in a row were given up (its GET says so; PATCH `enabled: true` resumes it).'),
+  WEBHOOK_POLL_MS: int(50, 60_000).default(1_000).describe('How often a worker looks for webhook events to deliver, in ms.'),
 };
 
 /** The sections of docs/configuration.md, in order, each with its variables. */
@@ -337,10 +364,12 @@ export const CONFIG_GROUPS = [
   { title: 'Classification (LLM)', shape: llm },
   { title: 'Access and rate limits', shape: access },
   { title: 'Insights', shape: insights },
+  { title: 'Secrets', shape: secrets },
   { title: 'Sources (buckets)', shape: sources },
+  { title: 'Webhooks', shape: webhooks },
 ] as const;
 
-const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights, ...sources });
+const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights, ...secrets, ...sources, ...webhooks });
 
 export type Env = z.input<typeof EnvSchema>;
 
@@ -452,7 +481,18 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   jobRetentionDays: e.JOB_RETENTION_DAYS,
   staleAfterYears: e.STALE_AFTER_YEARS,
   duplicateSimilarity: e.DUPLICATE_SIMILARITY,
-  sources: { secretsKey: e.SECRETS_KEY, timeoutMs: e.S3_TIMEOUT_MS, maxAttempts: e.S3_MAX_ATTEMPTS },
+  sources: { timeoutMs: e.S3_TIMEOUT_MS, maxAttempts: e.S3_MAX_ATTEMPTS },
+  /** The key sealing stored secrets; undefined: stored unsealed. */
+  secretsKey: e.SECRETS_KEY,
+  webhooks: {
+    allowPrivate: e.WEBHOOK_ALLOW_PRIVATE ?? false,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    retryForMs: e.WEBHOOK_RETRY_FOR_MS,
+    backoffBaseMs: e.WEBHOOK_BACKOFF_BASE_MS,
+    backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
+    disableAfter: e.WEBHOOK_DISABLE_AFTER,
+    pollMs: e.WEBHOOK_POLL_MS,
+  },
 }));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -25,7 +25,6 @@ import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { isIgnoredFileName } from './extract/ignored-files.ts';
-import { createSecretBox } from './services/secrets.ts';
 import { createSourceRegistry } from './services/source-registry.ts';
 import { createSourceWatch } from './services/source-watch.service.ts';
 import { createSourcesService } from './services/sources.service.ts';
@@ -36,6 +35,11 @@ import { createExportService } from './services/export.service.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService, type KeysService } from './services/keys.service.ts';
 import { createSearchService, type SearchService } from './services/search.service.ts';
+import { createSecretBox } from './services/secrets.ts';
+import { createWebhookDeliverer } from './services/webhook-delivery.service.ts';
+import { checkWebhookUrl, postOnce } from './services/webhook-sender.ts';
+import { createWebhooksService } from './services/webhooks.service.ts';
+import { createWebhooksRepository } from './store/webhooks.repository.ts';
 import { createSearchRepository } from './store/search.repository.ts';
 import { createKeysRepository } from './store/keys.repository.ts';
 import { createTaxonomiesService } from './services/taxonomies.service.ts';
@@ -288,7 +292,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     metrics.setSources({ queueCounts: () => queue.counts(), ...(llm ? { rateLimitWaitedMs: () => llm.rateLimiter.waitedMs } : {}) });
     const docsRoot = new DocsRoot(config.docsRoot);
     const sourcesRepo = createSourcesRepository(db);
-    const secrets = createSecretBox(config.sources.secretsKey);
+    const secrets = createSecretBox(config.secretsKey);
+    if (!secrets.encrypting) log.warn('SECRETS_KEY is not set: bucket credentials cannot be stored and webhook signing secrets are stored unencrypted');
     const sources = createSourceRegistry({
       repo: sourcesRepo,
       docsRoot,
@@ -306,6 +311,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const taxonomiesRepo = createTaxonomiesRepository(db);
     const llmBatches = createLlmBatchesRepository(db);
     const batchApi = llm?.batchApi ? { api: llm.batchApi, batches: llmBatches, enqueue, pollMs: config.llm.batchApi.pollMs } : undefined;
+    const webhooksRepo = createWebhooksRepository(db);
 
     if (roles.worker) {
       const pipelinePool = createExtractionPool(config.worker.extractThreads);
@@ -382,6 +388,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       }
       // Stops the background search indexer (runs before the worker closes: closers run in reverse).
       closers.push(() => searchIndexer.close());
+      const webhookOptions = { allowPrivate: config.webhooks.allowPrivate, timeoutMs: config.webhooks.timeoutMs };
+      const deliverer = createWebhookDeliverer({
+        webhooks: webhooksRepo,
+        jobs,
+        classifications: classificationsRepo,
+        unitOfWork,
+        secrets,
+        post: (url, body, headers) => postOnce(url, body, headers, webhookOptions),
+        settings: { ...config.webhooks, reviewThreshold: config.llm.reviewThreshold },
+        userAgent: `docsight/${VERSION}`,
+        log: log.child({ role: 'webhooks' }),
+      }).start();
+      closers.push(() => deliverer.close());
       const reconciler = setInterval(() => {
         recovery
           .reconcileStale(config.worker.reconcileAfterMs)
@@ -448,6 +467,11 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
+    const webhooks = createWebhooksService({
+      repo: webhooksRepo,
+      secrets,
+      checkUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
+    });
     const classifications = createClassificationsService({
       classifier: llm?.classifier,
       prices: llm?.prices ?? priceTable(),
@@ -486,6 +510,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       keys,
       sources: createSourcesService({ repo: sourcesRepo, secrets, docsRoot }),
       search,
+      webhooks,
       security: {
         store: rateStore,
         perKeyPerMinute: config.rateLimit.perKeyPerMinute,
@@ -502,6 +527,12 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     // Job history retention: hourly, in API processes (any replica may do it; deletes are idempotent).
     const retention = setInterval(() => {
       applyJobRetention(jobs, config.jobRetentionDays).catch((err: unknown) => log.warn({ err: String(err) }, 'job retention failed'));
+      // Webhook events and their delivery log are history too, kept as long as jobs.
+      if (config.jobRetentionDays > 0) {
+        webhooksRepo
+          .deleteEventsBefore(new Date(Date.now() - config.jobRetentionDays * 86_400_000))
+          .catch((err: unknown) => log.warn({ err: String(err) }, 'webhook event retention failed'));
+      }
     }, 3_600_000);
     retention.unref();
     closers.push(async () => clearInterval(retention));

@@ -16,12 +16,14 @@ import {
   type Role,
   type SourceKind,
   type TextSource,
+  type WebhookDeliveryStatus,
+  type WebhookEvent,
 } from './domain/vocabulary.ts';
 import type { VersionHint } from './domain/versions.ts';
 
 export type { VersionHint };
 
-export type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource };
+export type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource, WebhookDeliveryStatus, WebhookEvent };
 
 export interface Progress {
   total: number;
@@ -534,4 +536,40 @@ export interface Health {
 }
 
 /** Has the job ended (completed, failed or cancelled)? Every status that is not active is final. */
+/** A webhook subscription (its signing secret is only in the answer that created it). */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  /** Only events about this folder or inside it; null: every folder. */
+  folder: string | null;
+  enabled: boolean;
+  /** Events given up in a row; WEBHOOK_DISABLE_AFTER of them disable the webhook. */
+  consecutiveFailures: number;
+  disabledAt: string | null;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The answer to creating a webhook: the only time its signing secret is shown. */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+/** One attempt to deliver one event to a webhook. */
+export interface WebhookAttempt {
+  id: string;
+  eventId: string;
+  event: WebhookEvent;
+  attempt: number;
+  /** The receiver's HTTP status; null: no answer (refused, unreachable, cut off). */
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  at: string;
+  /** Where the event's delivery stands now. */
+  deliveryStatus: WebhookDeliveryStatus;
+}
+
 export const isFinal = (s: JobStatus): boolean => !isActiveJobStatus(s);

@@ -22,6 +22,7 @@ import type { TaxonomiesService } from '../services/taxonomies.service.ts';
 import type { KeysService } from '../services/keys.service.ts';
 import type { SourcesService } from '../services/sources.service.ts';
 import type { SearchService } from '../services/search.service.ts';
+import type { WebhooksService } from '../services/webhooks.service.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
@@ -45,6 +46,7 @@ import { evaluationRoutes } from './routes/evaluations.ts';
 import { reviewRoutes } from './routes/reviews.ts';
 import type { EvaluationsService } from '../services/evaluations.service.ts';
 import type { ReviewsService } from '../services/reviews.service.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export interface AppDeps {
   version: string;
@@ -59,6 +61,7 @@ export interface AppDeps {
   keys: KeysService;
   sources: SourcesService;
   search: SearchService;
+  webhooks: WebhooksService;
   security: SecurityOptions;
   /** Answers 503 provider_not_configured while no LLM provider is configured. */
   classifications: ClassificationsService;
@@ -122,6 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'evaluation', description: 'Gold labels, and how well classification matches them' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'access', description: 'API keys, roles, scopes and the audit log' },
+        { name: 'webhooks', description: 'Signed HTTP callbacks when jobs end, documents change or classifications need review' },
         { name: 'original design', description: 'Routes of the original design, same paths and fields' },
       ],
     },
@@ -139,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(searchRoutes(deps));
   await app.register(keyRoutes(deps));
   await app.register(sourceRoutes(deps));
+  await app.register(webhookRoutes(deps));
   await app.register(taxonomyRoutes(deps));
   await app.register(classificationRoutes(deps));
   await app.register(reviewRoutes(deps));

@@ -9,9 +9,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
 import * as evaluation from './eval.ts';
+import { webhooks, WEBHOOKS_USAGE } from './webhooks.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources', 'eval'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources', 'eval', 'webhooks'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -27,6 +28,8 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
                        DOCSIGHT_S3_SECRET_ACCESS_KEY (stored encrypted), or none (the server's environment).
   eval                 evaluation against gold labels: eval --labels FILE --taxonomy T (import), eval run <folder>
                        [--taxonomy T] [--model M] [--prompt-version P], eval show <id>, eval compare <a> <b>, eval list
+  webhooks add <url> --events E[,E…] [--folder f]   call a URL when jobs end, documents change or need review (admin)
+  webhooks list | remove <id>                       the webhooks, or remove one
 
   Folders are relative to the server's documents root ("." is the root); a bucket source's begin with its name.
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
@@ -57,6 +60,7 @@ const OPTIONS = {
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
   sources: { ...COMMON, endpoint: { type: 'string' }, region: { type: 'string' }, 'path-style': { type: 'boolean' }, watch: { type: 'string' } },
   eval: { ...COMMON, labels: { type: 'string' }, taxonomy: { type: 'string' }, model: { type: 'string' }, 'prompt-version': { type: 'string' }, detach: { type: 'boolean' } },
+  webhooks: { ...COMMON, events: { type: 'string' }, folder: { type: 'string' } },
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -70,6 +74,7 @@ const USAGE_LINE: Record<ClientCommand, string> = {
     'docsight sources list | add NAME s3://bucket/prefix [--endpoint URL] [--region R] [--path-style] [--watch SECONDS] | remove NAME [--json] [--server URL] [--key KEY]',
   eval:
     'docsight eval --labels FILE --taxonomy T | eval run <folder> [--taxonomy T] [--model M] [--prompt-version P] [--detach] | eval show <id> | eval compare <a> <b> | eval list  [--json] [--server URL] [--key KEY]',
+  webhooks: WEBHOOKS_USAGE,
 };
 
 function oneFolder(positionals: string[]): string {
@@ -167,6 +172,8 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
       if ((sub === 'list' || sub === undefined) && rest.length === 0) return evaluation.list(ctx);
       throw new UsageError('give --labels FILE --taxonomy T, run <folder>, show <id>, compare <a> <b> or list');
     }
+    case 'webhooks':
+      return webhooks(ctx, positionals, { events: str('events'), folder: str('folder') });
   }
 }
 

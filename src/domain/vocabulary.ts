@@ -122,6 +122,7 @@ export const REQUEST_ERROR_CODES = [
   /** A taxonomy's field definition or a `field.` filter that cannot be used. */
   'invalid_field',
   'secrets_key_missing',
+  'url_not_allowed',
   'internal',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
@@ -214,3 +215,11 @@ export type EvaluationStatus = (typeof EVALUATION_STATUSES)[number];
 /** Why a gold label line was refused at import. */
 export const LABEL_LINE_ERROR_CODES = ['invalid_json', 'invalid_line', 'path_outside_root', 'not_found', 'label_outside_taxonomy'] as const;
 export type LabelLineErrorCode = (typeof LABEL_LINE_ERROR_CODES)[number];
+
+/** What a webhook can subscribe to (docs/webhooks.md describes each payload). */
+export const WEBHOOK_EVENTS = ['job.completed', 'job.failed', 'documents.changed', 'classification.needs_review'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** Where one event's delivery to one webhook is: still being tried, delivered (2xx), or given up. */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];

@@ -64,6 +64,9 @@ export function createScanService(deps: ScanServiceDeps) {
       let batch: SourceEntry[] = [];
       let seenFolders: string[] = [];
       let ignored = 0;
+      // What this walk found against the rows of the last one (a resumed walk counts from its restart).
+      let added = 0;
+      let changed = 0;
 
       const flush = async () => {
         if (batch.length === 0 && seenFolders.length === 0) return;
@@ -84,6 +87,10 @@ export function createScanService(deps: ScanServiceDeps) {
           })),
         );
         const toExtract = rows.filter((r) => !r.unchanged).map((r) => r.id);
+        for (const r of rows) {
+          if (r.inserted) added++;
+          else if (!r.unchanged) changed++;
+        }
         const no = batchNo++;
         await jobs.openBatch(job.id, no, rows.length, rows.length - toExtract.length);
         if (toExtract.length > 0) {
@@ -114,8 +121,10 @@ export function createScanService(deps: ScanServiceDeps) {
       await flush();
       const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, folder.otherSources);
       await folders.markScanned(folder.rel, job.id);
+      // Before discovery ends: the job can complete with it, and its documents.changed event reads these.
+      await jobs.mergeStats(job.id, { documents: { added, changed, deleted } });
       await jobs.finishDiscovery(job.id);
-      log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, deleted }, 'scan walked');
+      log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, added, changed, deleted }, 'scan walked');
     },
   };
 }

@@ -1,38 +1,49 @@
 /**
- * Secrets at rest: AES-256-GCM under SECRETS_KEY, a fresh 12-byte nonce per value, stored as
- * `v1.<nonce>.<tag>.<ciphertext>` (base64url). The authentication tag makes a tampered value or a
- * wrong key fail loudly instead of yielding garbage credentials.
+ * Secrets docsight must use again later (webhook signing secrets), so they cannot be hashed:
+ * sealed with AES-256-GCM under SECRETS_KEY. Without a key they are kept as they are (marked so),
+ * and a key set later still reads them. A sealed value says how it was sealed, so the format can
+ * change without a migration.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AppError } from '../domain/errors.ts';
+
+const SEALED = 'v1';
+const PLAIN = 'plain';
 
 export interface SecretBox {
-  seal(plain: string): string;
+  /** Whether secrets are encrypted (SECRETS_KEY is set). */
+  readonly encrypting: boolean;
+  seal(secret: string): string;
+  /** The secret; throws when it was sealed under another key (or none is set now). */
   open(sealed: string): string;
 }
 
-/** A box under `key`, or one that refuses to seal (no SECRETS_KEY) with a coded 400. */
+export class SecretUnreadable extends Error {
+  override name = 'SecretUnreadable';
+}
+
 export function createSecretBox(key: Buffer | undefined): SecretBox {
-  const missing = () =>
-    new AppError('secrets_key_missing', 'SECRETS_KEY is not set: credentials cannot be stored. Set it, or leave the credentials out to use the environment (AWS default chain).');
+  if (key !== undefined && key.length !== 32) throw new Error('SECRETS_KEY must be 32 bytes');
   return {
-    seal(plain) {
-      if (!key) throw missing();
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return ['v1', nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+    encrypting: key !== undefined,
+    seal(secret) {
+      if (!key) return `${PLAIN}:${Buffer.from(secret, 'utf8').toString('base64url')}`;
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+      return [SEALED, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join(':');
     },
     open(sealed) {
-      if (!key) throw missing();
-      const [version, nonce, tag, body] = sealed.split('.');
-      if (version !== 'v1' || !nonce || !tag || body === undefined) throw new Error('Stored secret has an unknown format');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const [kind, ...parts] = sealed.split(':');
+      if (kind === PLAIN && parts.length === 1) return Buffer.from(parts[0] ?? '', 'base64url').toString('utf8');
+      if (kind !== SEALED || parts.length !== 3) throw new SecretUnreadable('The stored secret has an unknown format');
+      if (!key) throw new SecretUnreadable('The stored secret is encrypted and SECRETS_KEY is not set');
+      const [iv, tag, body] = parts.map((p) => Buffer.from(p ?? '', 'base64url')) as [Buffer, Buffer, Buffer];
       try {
-        return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+        const decipher = createDecipheriv('aes-256-gcm', key, iv);
+        decipher.setAuthTag(tag);
+        return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
       } catch {
-        throw new Error('Stored secret cannot be decrypted: SECRETS_KEY differs from the one that sealed it');
+        throw new SecretUnreadable('The stored secret was encrypted under another SECRETS_KEY');
       }
     },
   };

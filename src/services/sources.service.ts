@@ -83,6 +83,10 @@ export function createSourcesService(deps: { repo: SourcesRepository; secrets: S
   function sealed(accessKeyId: string | null | undefined, secretAccessKey: string | null | undefined): Pick<SourceWrite, 'accessKeyIdEnc' | 'secretAccessKeyEnc'> {
     if (!accessKeyId && !secretAccessKey) return { accessKeyIdEnc: null, secretAccessKeyEnc: null };
     if (!accessKeyId || !secretAccessKey) throw badRequest('Give both accessKeyId and secretAccessKey, or neither (credentials from the environment)');
+    // Bucket credentials are never kept in clear: without SECRETS_KEY they stay in the environment.
+    if (!secrets.encrypting) {
+      throw new AppError('secrets_key_missing', 'SECRETS_KEY is not set: credentials cannot be stored. Set it, or leave the credentials out to use the environment (AWS default chain).');
+    }
     return { accessKeyIdEnc: secrets.seal(accessKeyId), secretAccessKeyEnc: secrets.seal(secretAccessKey) };
   }
 

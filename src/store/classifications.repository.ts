@@ -277,6 +277,19 @@ export function createClassificationsRepository(db: Db) {
   const writer = resultWriter(db);
   return {
     /**
+     * Documents a classification job left with a tag under the review threshold (its results
+     * flagged needs_review): how many, and the first `limit` of them by path.
+     */
+    async needingReview(jobId: string, limit: number): Promise<{ count: number; documents: { id: string; path: string }[] }> {
+      const r = await sql<{ id: string; path: string; n: number }>`
+        select d.id, d.path, count(*) over ()::int as n
+        from classifications c join documents d on d.id = c.document_id
+        where c.job_id = ${jobId} and c.needs_review and d.deleted_at is null
+        order by d.path limit ${limit}`.execute(db);
+      return { count: r.rows[0]?.n ?? 0, documents: r.rows.map((x) => ({ id: x.id, path: x.path })) };
+    },
+
+    /**
      * Extracted documents to classify, a page at a time in path order: those inside `folder`, or
      * the listed ids.
      */

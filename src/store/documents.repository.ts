@@ -26,6 +26,8 @@ export interface SeenRow {
   path: string;
   /** True when the row existed with the same size and mtime and a final status. */
   unchanged: boolean;
+  /** True when this walk saw the path for the first time. */
+  inserted: boolean;
 }
 
 export interface ExtractionTarget {
@@ -361,7 +363,7 @@ export function createDocumentsRepository(db: Db) {
       return rows.map((r) => {
         const f = byPath.get(r.path);
         const unchanged = !r.inserted && f !== undefined && unchangedSinceExtraction(r, f);
-        return { id: r.id, path: r.path, unchanged };
+        return { id: r.id, path: r.path, unchanged, inserted: Boolean(r.inserted) };
       });
     },
 

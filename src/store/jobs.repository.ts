@@ -170,6 +170,15 @@ export function createJobsRepository(db: Db) {
       .execute();
   };
 
+  /** Add keys to one of a job's JSON columns. */
+  const mergeJson = async (jobId: string, column: 'params' | 'stats', extra: Record<string, unknown>): Promise<void> => {
+    await db
+      .updateTable('jobs')
+      .set({ [column]: sql`${sql.ref(column)} || ${JSON.stringify(extra)}::jsonb`, updated_at: sql`now()` })
+      .where('id', '=', jobId)
+      .execute();
+  };
+
   return {
     /** Create a job, or return the identical one already queued or running. */
     async createOrFind(job: NewJob): Promise<{ job: JobRow; created: boolean }> {
@@ -468,14 +477,11 @@ export function createJobsRepository(db: Db) {
       return Number(r.numDeletedRows);
     },
 
+    /** Add keys to a job's stats (what its work found, e.g. the documents a scan added). */
+    mergeStats: (jobId: string, extra: Record<string, unknown>) => mergeJson(jobId, 'stats', extra),
+
     /** Add keys to a job's params (e.g. the child scan it waits for). */
-    async mergeParams(jobId: string, extra: Record<string, unknown>): Promise<void> {
-      await db
-        .updateTable('jobs')
-        .set({ params: sql`params || ${JSON.stringify(extra)}::jsonb`, updated_at: sql`now()` })
-        .where('id', '=', jobId)
-        .execute();
-    },
+    mergeParams: (jobId: string, extra: Record<string, unknown>) => mergeJson(jobId, 'params', extra),
 
     async fail(jobId: string, code: JobErrorCode, message: string): Promise<void> {
       await db

@@ -1,6 +1,19 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DocumentOrigin, DocumentStatus, FieldType, JobKind, JobStatus, OcrStatus, PiiKind, Role, SourceKind, TextSource } from '../domain/vocabulary.ts';
+import type {
+  DocumentOrigin,
+  DocumentStatus,
+  FieldType,
+  JobKind,
+  JobStatus,
+  OcrStatus,
+  PiiKind,
+  Role,
+  SourceKind,
+  TextSource,
+  WebhookDeliveryStatus,
+  WebhookEvent,
+} from '../domain/vocabulary.ts';
 import type { FieldDefinition, FieldValue } from '../domain/fields.ts';
 import type { PiiSummary } from '../contract.ts';
 
@@ -301,6 +314,63 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+/** Webhook subscriptions (migration 0017); `secret` is sealed (services/secrets.ts). */
+export interface WebhooksTable {
+  id: Generated<string>;
+  url: string;
+  events: ColumnType<WebhookEvent[], WebhookEvent[], WebhookEvent[]>;
+  folder_path: string | null;
+  secret: string;
+  enabled: Generated<boolean>;
+  consecutive_failures: Generated<number>;
+  disabled_at: Timestamp | null;
+  disabled_reason: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface WebhookEventsTable {
+  id: Generated<string>;
+  type: WebhookEvent;
+  folder_path: string | null;
+  data: JSONColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook_id: string;
+  event_id: string;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  leased_until: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  webhook_id: string;
+  attempt: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: CreatedAt;
+}
+
+/** Jobs that reached a final status, written by a trigger (migration 0017), read by the webhook deliverer. */
+export interface JobEndingsTable {
+  id: Generated<string>;
+  job_id: string;
+  status: JobStatus;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   documents: DocumentsTable;
   document_bands: DocumentBandsTable;
@@ -320,4 +390,9 @@ export interface Database {
   audit_events: AuditEventsTable;
   ocr_results: OcrResultsTable;
   sources: SourcesTable;
+  webhooks: WebhooksTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  job_endings: JobEndingsTable;
 }

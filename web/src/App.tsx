@@ -15,6 +15,7 @@ import { SourcesPage } from './pages/SourcesPage.tsx';
 import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
 import { EvaluationsPage } from './pages/EvaluationsPage.tsx';
 import { ReviewPage } from './pages/ReviewPage.tsx';
+import { WebhooksPage } from './pages/WebhooksPage.tsx';
 
 export function App() {
   const { pathname } = useLocation();
@@ -104,6 +105,10 @@ export function App() {
     section = 'sources';
     crumbs = { folder: null, leaf: 'Sources' };
     page = <SourcesPage />;
+  } else if (pathname === '/webhooks') {
+    section = 'webhooks';
+    crumbs = { folder: null, leaf: 'Webhooks' };
+    page = <WebhooksPage />;
   } else {
     crumbs = { folder: null, leaf: 'Not found' };
     page = (

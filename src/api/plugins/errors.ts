@@ -24,6 +24,7 @@ const STATUS: Record<RequestErrorCode, number> = {
   provider_not_configured: 503,
   invalid_field: 400,
   secrets_key_missing: 400,
+  url_not_allowed: 400,
   internal: 500,
 };
 

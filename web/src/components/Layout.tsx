@@ -7,7 +7,7 @@ import type { Health, Me } from '../lib/types.ts';
 import { Breadcrumb, type Crumbs } from './Breadcrumb.tsx';
 import { FolderTree } from './FolderTree.tsx';
 
-export type Section = 'folders' | 'jobs' | 'taxonomies' | 'sources' | 'evaluations' | 'other';
+export type Section = 'folders' | 'jobs' | 'taxonomies' | 'sources' | 'evaluations' | 'webhooks' | 'other';
 
 /**
  * bull-board cannot send the key as a header: ask the API for a session cookie limited to
@@ -45,6 +45,7 @@ export function Layout({
     // Sources are deployment-wide: only an admin key without folder scopes manages them.
     ...(me?.role === 'admin' && me.scopes.length === 0 ? [{ to: '/sources', label: 'Sources', id: 'sources' as const }] : []),
     { to: '/evaluations', label: 'Evaluations', id: 'evaluations' },
+    { to: '/webhooks', label: 'Webhooks', id: 'webhooks' },
   ];
   return (
     <div className="shell">

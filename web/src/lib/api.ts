@@ -81,6 +81,7 @@ export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', 
 export const post = <T>(path: string, body: unknown) => request<T>('POST', path, body);
 export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
 export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, body);
+export const del = <T>(path: string) => request<T>('DELETE', path);
 
 /** API path of a folder action: the folder URL-encoded as one segment ('.' is the root). */
 export function folderApi(folder: string, action: 'insights' | 'documents' | 'export' | 'review'): string {
