@@ -39,6 +39,7 @@ import { createClassificationPlanService } from './services/classification-plan.
 import { createExtractionService } from './services/extraction.service.ts';
 import { createJobRecoveryService } from './services/job-recovery.service.ts';
 import { createScanService } from './services/scan.service.ts';
+import { createCpuBoundJobs } from './services/cpu-bound-jobs.ts';
 import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
 import { createUnitOfWork } from './store/unit-of-work.ts';
 import { createOcrRepository } from './store/ocr.repository.ts';
@@ -304,6 +305,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           )
         : undefined;
       const searchIndexer = createIdleSearchIndexer(createSearchRepository(db), log.child({ role: 'search-indexer' }));
+      const cpuBound = createCpuBoundJobs({ watchers: [searchIndexer] });
       const handler = createPipelineHandler({
         scan: createScanService({ jobs, documents, folders, docsRoot, enqueue, batchSize: config.worker.batchSize, allowHardlinks: config.allowHardlinks }),
         extraction: createExtractionService({
@@ -330,9 +332,20 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         classificationBatch: createClassificationBatchService({ jobs, classifications: classificationsRepo, taxonomies: taxonomiesRepo, unitOfWork, classifier }),
         recovery,
         ...(ocrEngine
-          ? { ocr: createOcrService({ jobs, ocr: ocrRepo, unitOfWork, docsRoot, engine: ocrEngine, policy: ocrPolicy, limits: config.limits }) }
+          ? {
+              ocr: createOcrService({
+                jobs,
+                ocr: ocrRepo,
+                unitOfWork,
+                docsRoot,
+                engine: ocrEngine,
+                policy: ocrPolicy,
+                limits: config.limits,
+                yieldTo: { jobs: cpuBound, maxWaitMs: config.ocr.maxWaitMs },
+              }),
+            }
           : {}),
-        searchIndexer,
+        cpuBound,
         log: workerLog,
         metrics,
       });
