@@ -54,6 +54,8 @@ export interface DocumentsTable {
   ocr_error_message: string | null;
   /** MinHash signature of the text (migration 0013), its 32-bit values as int4; null: too short or not extracted since. */
   minhash: number[] | null;
+  /** Its 20 LSH band hashes (migration 0021), generated from `minhash` by PostgreSQL (int8, read as strings). */
+  lsh: ColumnType<string[] | null, never, never>;
   /** Personal data found (migration 0012): counts and masked samples per kind; null: none or not looked for. */
   pii: ColumnType<PiiSummary | null, string | null | undefined, string | null>;
   /** The kinds in `pii`, for the `sensitive` filters (GIN-indexed). */
@@ -61,12 +63,6 @@ export interface DocumentsTable {
 }
 
 /** LSH bands of a document's MinHash signature (migration 0013): equal (band, hash) makes two documents candidates. */
-export interface DocumentBandsTable {
-  document_id: string;
-  band: number;
-  hash: ColumnType<string, string | number, string | number>;
-}
-
 export interface OcrResultsTable {
   sha256: string;
   languages: string;
@@ -204,7 +200,6 @@ export interface AuditEventsTable {
 
 export interface Database {
   documents: DocumentsTable;
-  document_bands: DocumentBandsTable;
   folders: FoldersTable;
   jobs: JobsTable;
   job_batches: JobBatchesTable;
