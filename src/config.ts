@@ -272,6 +272,12 @@ const ocr = {
   OCR_MAX_PAGES: int(1, 10_000).default(100).describe('Pages OCR reads per document; the rest keep no text and the document says so.'),
   OCR_PAGE_TIMEOUT_MS: int(1_000, 3_600_000).default(120_000).describe('Wall-clock limit for reading one page, in ms.'),
   OCR_DPI: int(72, 600).default(300).describe('Resolution PDF pages are rendered at for OCR.'),
+  OCR_MAX_WAIT_SECONDS: int(0, 3_600)
+    .default(30)
+    .describe(
+      'Before each page, OCR waits while its worker process runs scan or extraction jobs (born-digital documents keep the CPU), ' +
+        'but at most this long: then it reads the page anyway. 0: OCR never waits.',
+    ),
   OCR_LOW_CONFIDENCE: int(0, 100)
     .default(60)
     .describe('Mean word confidence (0-100) under which a document\'s OCR text is flagged low-confidence.'),
@@ -444,6 +450,7 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     concurrency: e.OCR_CONCURRENCY,
     maxPages: e.OCR_MAX_PAGES,
     pageTimeoutMs: e.OCR_PAGE_TIMEOUT_MS,
+    maxWaitMs: e.OCR_MAX_WAIT_SECONDS * 1000,
     dpi: e.OCR_DPI,
     lowConfidence: e.OCR_LOW_CONFIDENCE,
     folders: e.OCR_FOLDERS,

@@ -55,6 +55,7 @@ import { createLlmBatchesRepository } from './store/llm-batches.repository.ts';
 import { createExtractionService } from './services/extraction.service.ts';
 import { createJobRecoveryService } from './services/job-recovery.service.ts';
 import { createScanService } from './services/scan.service.ts';
+import { createCpuBoundJobs } from './services/cpu-bound-jobs.ts';
 import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
 import { createUnitOfWork } from './store/unit-of-work.ts';
 import { createOcrRepository } from './store/ocr.repository.ts';
@@ -341,6 +342,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           )
         : undefined;
       const searchIndexer = createIdleSearchIndexer(createSearchRepository(db), log.child({ role: 'search-indexer' }));
+      const cpuBound = createCpuBoundJobs({ watchers: [searchIndexer] });
       const handler = createPipelineHandler({
         scan: createScanService({ jobs, documents, folders, sources, enqueue, batchSize: config.worker.batchSize }),
         extraction: createExtractionService({
@@ -374,9 +376,20 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
         }),
         recovery,
         ...(ocrEngine
-          ? { ocr: createOcrService({ jobs, ocr: ocrRepo, unitOfWork, sources, engine: ocrEngine, policy: ocrPolicy, limits: config.limits }) }
+          ? {
+              ocr: createOcrService({
+                jobs,
+                ocr: ocrRepo,
+                unitOfWork,
+                sources,
+                engine: ocrEngine,
+                policy: ocrPolicy,
+                limits: config.limits,
+                yieldTo: { jobs: cpuBound, maxWaitMs: config.ocr.maxWaitMs },
+              }),
+            }
           : {}),
-        searchIndexer,
+        cpuBound,
         log: workerLog,
         metrics,
       });

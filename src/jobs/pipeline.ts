@@ -16,7 +16,7 @@ import type { ExtractionService } from '../services/extraction.service.ts';
 import type { JobRecoveryService } from '../services/job-recovery.service.ts';
 import type { OcrService } from '../services/ocr.service.ts';
 import type { ScanService } from '../services/scan.service.ts';
-import type { IdleSearchIndexer } from '../services/search-indexing.service.ts';
+import type { CpuBoundWatcher } from '../services/cpu-bound-jobs.ts';
 
 export interface PipelineMetrics {
   /** One run of a queue job ended: `retrying` when it failed and the queue will run it again. */
@@ -31,8 +31,11 @@ export interface PipelineServices {
   recovery: JobRecoveryService;
   /** Absent on a worker that runs no OCR queue. */
   ocr?: OcrService;
-  /** Indexes documents' text for search while no CPU-bound job runs in this process. */
-  searchIndexer: IdleSearchIndexer;
+  /**
+   * Told when a CPU-bound job starts and ends in this process: the search indexer and the OCR
+   * stage give the CPU to them (services/cpu-bound-jobs.ts).
+   */
+  cpuBound: CpuBoundWatcher;
   log: Logger;
   metrics?: PipelineMetrics;
 }
@@ -62,9 +65,9 @@ const onGiveUp: { [N in JobName]: GiveUp<N> } = {
 };
 
 /**
- * Jobs that keep this process's CPU busy: the search indexer waits for them to end. OCR is not one
- * of them: it runs for minutes at low priority, and born-digital text must not wait that long to be
- * searchable.
+ * Jobs that keep this process's CPU busy: the search indexer and the OCR stage wait for them to
+ * end. OCR is not one of them: it runs for minutes, and born-digital text must not wait that long
+ * to be searchable.
  */
 const CPU_BOUND: ReadonlySet<string> = new Set<JobName>(['scan', 'extract']);
 
@@ -74,7 +77,7 @@ function isPermanent(err: unknown): boolean {
 }
 
 export function createPipelineHandler(services: PipelineServices): (job: QueueJob) => Promise<void> {
-  const { searchIndexer } = services;
+  const { cpuBound } = services;
 
   const run = async (job: QueueJob): Promise<void> => {
     if (!isJobName(job.name)) throw new PermanentJobError(`No handler for job "${job.name}"`);
@@ -111,11 +114,11 @@ export function createPipelineHandler(services: PipelineServices): (job: QueueJo
 
   return async (job: QueueJob): Promise<void> => {
     if (!CPU_BOUND.has(job.name)) return run(job);
-    searchIndexer.jobStarted();
+    cpuBound.jobStarted();
     try {
       await run(job);
     } finally {
-      searchIndexer.jobEnded();
+      cpuBound.jobEnded();
     }
   };
 }

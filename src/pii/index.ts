@@ -5,7 +5,7 @@
  */
 import type { PiiSummary } from '../contract.ts';
 import type { PiiKind } from '../domain/vocabulary.ts';
-import { FINDERS, type Found, PREFILTERS } from './detectors.ts';
+import { FINDERS, type Found, hasTwoDigits, lookOver, PREFILTERS } from './detectors.ts';
 
 export { isValidBsn, cardIssuer, luhnValid, isValidIban } from './checks.ts';
 
@@ -44,14 +44,20 @@ export function detectPersonalData(input: PiiInput, kinds: readonly PiiKind[]): 
   const sections: [string, string][] = [['body', input.text]];
   for (const [key, text] of Object.entries(input.parts ?? {})) if (!SKIPPED_PARTS.has(key)) sections.push([key, text]);
   for (const [name, text] of sections) {
-    if (!PREFILTERS.digit.test(text) && !text.includes('@')) continue;
+    const look = lookOver(text);
+    const digits = hasTwoDigits(look);
+    const at = text.includes('@');
+    if (!digits && !at) continue;
     const partAt = name === 'body' ? pageOf(text) : () => name;
     // Characters already part of a finding (allocated on the first one): spans are short, so
     // claiming and testing cost their length, however many findings a document holds.
     let claimed: Uint8Array | undefined;
     for (const f of finders) {
-      if (!PREFILTERS[f.needs].test(text)) continue;
-      for (const found of f.find(text)) {
+      if (f.needs === 'digit' ? !digits : f.needs === 'at' ? !at : false) continue;
+      const starts = f.starts(text, look);
+      // Without offsets the finder scans the text, if its cheap test lets it.
+      if (starts === undefined ? f.needs !== 'digit' && !PREFILTERS[f.needs].test(text) : starts.length === 0) continue;
+      for (const found of f.find(text, starts)) {
         claimed ??= new Uint8Array(text.length);
         if (claimed.subarray(found.start, found.end).includes(1)) continue;
         claimed.fill(1, found.start, found.end);

@@ -15,6 +15,7 @@ import type { OcrState } from '../store/documents.repository.ts';
 import type { OcrApplied, OcrKey, OcrReading, OcrRepository, OcrTarget } from '../store/ocr.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
 import type { SourceReader } from './source-reader.ts';
+import type { CpuBoundJobs } from './cpu-bound-jobs.ts';
 import type { OcrPolicy } from './ocr-policy.ts';
 
 /** One page as the engine read it. */
@@ -53,6 +54,12 @@ export interface OcrServiceDeps {
   engine: OcrEngine;
   policy: OcrPolicy;
   limits: ExtractLimits;
+  /**
+   * Born-digital documents keep their throughput while scans are read: before each page the stage
+   * waits while this process runs CPU-bound jobs, but never longer than `maxWaitMs` (so OCR always
+   * moves: a page at least that often). Absent: pages are read without waiting.
+   */
+  yieldTo?: { jobs: Pick<CpuBoundJobs, 'busy' | 'whenQuiet'>; maxWaitMs: number; checkEveryMs?: number };
 }
 
 /** The worker is stopping: the document goes back to the queue and is read again from its first page. */
@@ -80,6 +87,23 @@ function cancellation(jobs: JobsRepository, jobId: string) {
 
 export function createOcrService(deps: OcrServiceDeps) {
   const { jobs, ocr, policy, engine } = deps;
+
+  /**
+   * Wait while CPU-bound jobs run in this process, up to the starvation cap. The wait is cut in
+   * short slices so a cancelled job or a stopping worker ends it as either ends a document
+   * between pages (the caller looks at both next).
+   */
+  async function giveWay(cancelled: () => Promise<boolean>, signal: AbortSignal): Promise<void> {
+    const y = deps.yieldTo;
+    if (!y) return;
+    const until = Date.now() + y.maxWaitMs;
+    while (y.jobs.busy && !signal.aborted) {
+      const left = until - Date.now();
+      if (left <= 0) break;
+      await y.jobs.whenQuiet(Math.min(left, y.checkEveryMs ?? 500), signal);
+      if (await cancelled()) return;
+    }
+  }
 
   async function bytesOf(t: OcrTarget): Promise<Uint8Array> {
     const file = await (await deps.sources.readerFor(t.filePath)).readAll(t.filePath, deps.limits.maxFileBytes);
@@ -143,6 +167,7 @@ export function createOcrService(deps: OcrServiceDeps) {
       try {
         doc = await engine.open(bytes, kind);
         for (const pageNo of pages) {
+          await giveWay(cancelled, signal);
           if (signal.aborted) throw new OcrInterrupted('Worker stopping: OCR of the document resumes on another worker');
           if (await cancelled()) return await fail('cancelled', `The job was cancelled after ${read.size} of ${pages.length} pages`);
           read.set(pageNo, await doc.readPage(pageNo, { languages: policy.settings.languages, timeoutMs: policy.settings.pageTimeoutMs, signal }));

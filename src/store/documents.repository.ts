@@ -281,26 +281,6 @@ function extractedRecord(u: Exclude<DocumentUpdate, { status: 'unchanged' }>) {
   };
 }
 
-/**
- * LSH bands of the stored signatures: 20 bands of 6 slots (of 128), each hashed to a bigint. Two
- * documents share a band with probability s^6 per band at similarity s, so a pair at 0.8 is a
- * candidate with probability 0.998, one at 0.7 0.92, one at 0.5 0.27, one at 0.3 0.015: the grouping
- * verifies every candidate on the whole signature, so the bands only need to miss few true pairs.
- */
-const LSH_BANDS = 20;
-const LSH_ROWS = 6;
-
-/** Replace the band rows of these documents with those of their signatures now, in the caller's transaction. */
-export async function refreshBands(trx: Transaction<Database>, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await sql`delete from document_bands where document_id = any(${ids}::uuid[])`.execute(trx);
-  await sql`
-    insert into document_bands (document_id, band, hash)
-    select d.id, b.band, hashtextextended(d.minhash[b.band * ${LSH_ROWS} + 1 : b.band * ${LSH_ROWS} + ${LSH_ROWS}]::text, b.band)
-    from documents d cross join generate_series(0, ${LSH_BANDS - 1}) as b(band)
-    where d.id = any(${ids}::uuid[]) and d.minhash is not null`.execute(trx);
-}
-
 function ocrColumns(o: OcrState | undefined) {
   return {
     ocr_status: o?.status ?? null,
@@ -405,7 +385,6 @@ export function createDocumentsRepository(db: Db) {
             extraction_count = d.extraction_count + 1, extracted_at = now(), updated_at = now()
           from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${EXTRACTED_RECORD})
           where d.id = x.id`.execute(trx);
-        await refreshBands(trx, full.map((u) => u.id));
       }
       if (touched.length > 0) {
         const payload = touched.map((u) => ({ id: u.id, size: u.size, mtime: u.mtime.toISOString() }));
@@ -536,7 +515,6 @@ export function createDocumentsRepository(db: Db) {
           extracted_at = now(), updated_at = now()
         -- A real file at the same address (a folder named like 'x.eml#1') is never taken over.
         where documents.file_id = excluded.file_id`.execute(trx);
-      await refreshBands(trx, rows.map((r) => r.id));
       return rows.map(({ e, id }) => ({ id, path: e.path }));
     },
 

@@ -48,12 +48,12 @@ export function createDuplicatesRepository(db: Db) {
 
     /**
      * The LSH buckets inside the folder that hold more than one content: each is the sorted
-     * contents sharing one band hash. One pass over the band rows of the folder's files.
+     * contents sharing one band hash. One pass over the bands (`lsh`, migration 0021) of the folder's files.
      */
     async candidateBuckets(folder: string): Promise<string[][]> {
       const r = await sql<{ shas: string[] }>`
         select array_agg(distinct d.sha256 order by d.sha256) as shas
-        from document_bands b join documents d on d.id = b.document_id
+        from documents d cross join unnest(d.lsh) with ordinality as b(hash, band)
         where ${liveFilesIn(folder)} and d.minhash is not null
         group by b.band, b.hash having count(distinct d.sha256) > 1`.execute(db);
       return r.rows.map((x) => x.shas);
@@ -85,9 +85,9 @@ export function createDuplicatesRepository(db: Db) {
       const r = await sql<MemberRow & { file_path: string; minhash: number[] | null }>`
         with self as (select id, sha256 from documents where id = ${id}),
         near as (
-          select distinct b2.document_id as id from document_bands b1
-          join document_bands b2 on b2.band = b1.band and b2.hash = b1.hash and b2.document_id <> b1.document_id
-          where b1.document_id = ${id}
+          select n.id from documents n, documents s
+          where s.id = ${id} and n.id <> s.id and n.lsh && s.lsh
+            and exists (select 1 from unnest(n.lsh, s.lsh) as b(x, y) where b.x = b.y)
           limit ${limit}),
         exact as (
           select d.id from documents d, self

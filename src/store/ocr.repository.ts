@@ -3,7 +3,7 @@ import { type Transaction, sql } from 'kysely';
 import type { PiiKind, TextSource } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
 import type { PiiSummary } from '../contract.ts';
-import { type OcrState, refreshBands } from './documents.repository.ts';
+import type { OcrState } from './documents.repository.ts';
 import type { Database } from './schema.ts';
 
 /** The cache key: the same bytes read in the same languages by the same engine give the same text. */
@@ -143,9 +143,8 @@ export function createOcrRepository(db: Db) {
                 metadata: sql`jsonb_set(metadata, '{warnings}', coalesce(metadata->'warnings', '[]'::jsonb) || ${JSON.stringify(result.warnings)}::jsonb)`,
               })
               .executeTakeFirst();
-      const written = Number(r.numUpdatedRows) > 0;
-      if (written && !('failed' in result)) await refreshBands(trx, [id]);
-      return written;
+      // The LSH bands follow the signature (a generated column, migration 0021).
+      return Number(r.numUpdatedRows) > 0;
     },
 
     /** Documents still waiting for a job's OCR (to enqueue again when the job stalled). */

@@ -68,6 +68,8 @@ export interface DocumentsTable {
   ocr_error_message: string | null;
   /** MinHash signature of the text (migration 0013), its 32-bit values as int4; null: too short or not extracted since. */
   minhash: number[] | null;
+  /** Its 20 LSH band hashes (migration 0021), generated from `minhash` by PostgreSQL (int8, read as strings). */
+  lsh: ColumnType<string[] | null, never, never>;
   /** Personal data found (migration 0012): counts and masked samples per kind; null: none or not looked for. */
   pii: ColumnType<PiiSummary | null, string | null | undefined, string | null>;
   /** The kinds in `pii`, for the `sensitive` filters (GIN-indexed). */
@@ -91,13 +93,6 @@ export interface SourcesTable {
   watched_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: Generated<Date>;
-}
-
-/** LSH bands of a document's MinHash signature (migration 0013): equal (band, hash) makes two documents candidates. */
-export interface DocumentBandsTable {
-  document_id: string;
-  band: number;
-  hash: ColumnType<string, string | number, string | number>;
 }
 
 export interface OcrResultsTable {
@@ -373,7 +368,6 @@ export interface JobEndingsTable {
 
 export interface Database {
   documents: DocumentsTable;
-  document_bands: DocumentBandsTable;
   folders: FoldersTable;
   jobs: JobsTable;
   job_batches: JobBatchesTable;

@@ -14,11 +14,12 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import type { PiiKind } from '../../src/domain/vocabulary.ts';
+import { createCpuBoundJobs } from '../../src/services/cpu-bound-jobs.ts';
 import { DocsRoot } from '../../src/services/docs-root.ts';
 import { localSource } from '../../src/services/source-reader.ts';
 import { isIgnoredFileName } from '../../src/extract/ignored-files.ts';
 import { createOcrPolicy } from '../../src/services/ocr-policy.ts';
-import { createOcrService, OcrInterrupted, type OcrEngine, type PageReading } from '../../src/services/ocr.service.ts';
+import { createOcrService, OcrInterrupted, type OcrEngine, type OcrServiceDeps, type PageReading } from '../../src/services/ocr.service.ts';
 import { createJobsRepository } from '../../src/store/jobs.repository.ts';
 import { createOcrRepository } from '../../src/store/ocr.repository.ts';
 import { createUnitOfWork } from '../../src/store/unit-of-work.ts';
@@ -98,8 +99,9 @@ describe('the OCR stage', () => {
     await db.db.updateTable('jobs').set({ ocr_documents: 1, ocr_pages_total: 3 }).where('id', '=', jobId).execute();
   });
 
-  const service = (engine: OcrEngine, maxPages = 100, piiKinds: PiiKind[] = []) =>
+  const service = (engine: OcrEngine, maxPages = 100, piiKinds: PiiKind[] = [], yieldTo?: OcrServiceDeps['yieldTo']) =>
     createOcrService({
+      ...(yieldTo ? { yieldTo } : {}),
       jobs: jobs(),
       ocr: createOcrRepository(db.db),
       unitOfWork: createUnitOfWork(db.db),
@@ -190,8 +192,8 @@ describe('the OCR stage', () => {
     assert.ok(!r.pii.includes('0417164300'), r.pii);
     assert.match(r.pii, /NL91 \*{4}/);
     assert.equal(r.minhash?.length, 128);
-    const bands = await db.db.selectFrom('document_bands').select(sql<number>`count(*)::int`.as('n')).where('document_id', '=', documentId).executeTakeFirstOrThrow();
-    assert.ok(bands.n > 0, 'its LSH bands are written');
+    const bands = await db.db.selectFrom('documents').select(sql<number>`cardinality(lsh)`.as('n')).where('id', '=', documentId).executeTakeFirstOrThrow();
+    assert.equal(bands.n, 20, 'its LSH bands are written');
   });
 
   it('does nothing for a document that no longer waits for this job', async () => {
@@ -199,5 +201,88 @@ describe('the OCR stage', () => {
     const engine = scriptedEngine(async (n) => page(n));
     await service(engine).run({ jobId, documentId }, new AbortController().signal, log);
     assert.deepEqual(engine.read, []);
+  });
+
+  describe('giving way to CPU-bound jobs of its process (born-digital documents keep the CPU)', () => {
+    /** The real tracker, counting how often the stage looked at it while it waited. */
+    function tracker() {
+      const cpu = createCpuBoundJobs({ settleMs: 0 });
+      let looks = 0;
+      return {
+        cpu,
+        get looks() {
+          return looks;
+        },
+        jobs: {
+          get busy() {
+            return cpu.busy;
+          },
+          whenQuiet(maxMs: number, signal?: AbortSignal) {
+            looks++;
+            return cpu.whenQuiet(maxMs, signal);
+          },
+        },
+      };
+    }
+
+    it('starts no page while an extraction runs, and reads on when it ends', async () => {
+      const t = tracker();
+      const engine = scriptedEngine(async (n) => {
+        // An extraction job starts while page 1 is read (a page under way is not interrupted).
+        if (n === 1) t.cpu.jobStarted();
+        return page(n);
+      });
+      const running = service(engine, 100, [], { jobs: t.jobs, maxWaitMs: 3_600_000, checkEveryMs: 5 });
+      const done = running.run({ jobId, documentId }, new AbortController().signal, log);
+      // Several rounds of waiting, each of which would have read page 2 if it did not give way.
+      await waitFor(() => t.looks >= 5, { what: 'OCR to wait for the extraction', timeoutMs: 10_000, intervalMs: 5 });
+      assert.deepEqual(engine.read, [1], 'no page started while the extraction ran');
+      assert.deepEqual(await job(), { ocr_documents_done: 0, ocr_pages_done: 1 });
+      t.cpu.jobEnded();
+      await done;
+      assert.deepEqual(engine.read, [1, 2, 3]);
+      assert.equal((await doc()).ocr_status, 'done');
+    });
+
+    it('is never starved: past its longest wait it reads the page while the extraction still runs', async () => {
+      const t = tracker();
+      t.cpu.jobStarted();
+      const engine = scriptedEngine(async (n) => page(n));
+      await service(engine, 100, [], { jobs: t.jobs, maxWaitMs: 20, checkEveryMs: 5 }).run({ jobId, documentId }, new AbortController().signal, log);
+      assert.equal(t.cpu.busy, true, 'the extraction never ended');
+      assert.ok(t.looks >= 3, 'it waited before each page');
+      assert.deepEqual(engine.read, [1, 2, 3]);
+      assert.equal((await doc()).ocr_status, 'done');
+      t.cpu.jobEnded();
+    });
+
+    it('ends a document whose job is cancelled while it waits, reading nothing more', async () => {
+      const t = tracker();
+      t.cpu.jobStarted();
+      const engine = scriptedEngine(async (n) => page(n));
+      const done = service(engine, 100, [], { jobs: t.jobs, maxWaitMs: 3_600_000, checkEveryMs: 5 }).run({ jobId, documentId }, new AbortController().signal, log);
+      await waitFor(() => t.looks >= 1, { what: 'OCR to wait for the extraction', timeoutMs: 10_000, intervalMs: 5 });
+      assert.equal(await jobs().cancel(jobId), true);
+      await done;
+      assert.deepEqual(engine.read, []);
+      const d = await doc();
+      assert.deepEqual([d.ocr_status, d.ocr_error_code], ['skipped', 'cancelled']);
+      assert.equal(t.cpu.busy, true, 'it ended while the extraction still ran');
+      t.cpu.jobEnded();
+    });
+
+    it('hands the document back when the worker stops while it waits', async () => {
+      const t = tracker();
+      t.cpu.jobStarted();
+      const stop = new AbortController();
+      const engine = scriptedEngine(async (n) => page(n));
+      const done = service(engine, 100, [], { jobs: t.jobs, maxWaitMs: 3_600_000, checkEveryMs: 60_000 }).run({ jobId, documentId }, stop.signal, log);
+      await waitFor(() => t.cpu.waiting > 0, { what: 'OCR to wait for the extraction', timeoutMs: 10_000, intervalMs: 5 });
+      stop.abort();
+      await assert.rejects(done, OcrInterrupted);
+      assert.deepEqual(engine.read, []);
+      assert.equal((await doc()).ocr_status, 'pending');
+      t.cpu.jobEnded();
+    });
   });
 });

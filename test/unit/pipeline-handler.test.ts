@@ -40,7 +40,7 @@ function harness(classifyBatch: () => Promise<void>) {
       reconcileStale: async () => [],
       requestIdOf: async () => null,
     },
-    searchIndexer: { jobStarted() {}, jobEnded() {}, poke() {}, close: async () => undefined },
+    cpuBound: { jobStarted() {}, jobEnded() {} },
     log: pino({ level: 'silent' }),
     metrics: { jobFinished: (_kind: string, _s: number, outcome: string) => void rec.outcomes.push(outcome) },
   } as unknown as PipelineServices;

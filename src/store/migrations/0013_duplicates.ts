@@ -13,6 +13,11 @@ import { type Kysely, sql } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table documents add column if not exists minhash int4[]`.execute(db);
   await sql`create index if not exists documents_sha256_idx on documents (sha256) where deleted_at is null and sha256 is not null`.execute(db);
+  await createBandRows(db);
+}
+
+/** The band rows (0021 moves them into a column of the document; its down brings them back). */
+export async function createBandRows(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table if not exists document_bands (
       document_id uuid not null references documents (id) on delete cascade,

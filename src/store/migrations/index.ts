@@ -22,6 +22,7 @@ import * as m0017 from './0017_webhooks.ts';
 import * as m0018 from './0018_reviews_evaluations.ts';
 import * as m0019 from './0019_custom_fields.ts';
 import * as m0020 from './0020_llm_batches.ts';
+import * as m0021 from './0021_lsh_column.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '0018_reviews_evaluations': m0018,
   '0019_custom_fields': m0019,
   '0020_llm_batches': m0020,
+  '0021_lsh_column': m0021,
 };
