@@ -23,6 +23,7 @@ import { createPipelineHandler } from './jobs/pipeline.ts';
 import { createQueue } from './queue/index.ts';
 import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
+import type { Principal } from './domain/access.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
 import { createDuplicatesService } from './services/duplicates.service.ts';
@@ -39,6 +40,11 @@ import { createClassificationPlanService } from './services/classification-plan.
 import { createExtractionService } from './services/extraction.service.ts';
 import { createJobRecoveryService } from './services/job-recovery.service.ts';
 import { createScanService } from './services/scan.service.ts';
+import { createChangesService } from './services/changes.service.ts';
+import { createWatchesService } from './services/watches.service.ts';
+import { createFolderWatcher } from './services/watcher.service.ts';
+import { createWatchesRepository } from './store/watches.repository.ts';
+import { tryLeadership } from './store/leader-lock.ts';
 import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
 import { createUnitOfWork } from './store/unit-of-work.ts';
 import { createOcrRepository } from './store/ocr.repository.ts';
@@ -46,6 +52,7 @@ import { createClassificationsRepository } from './store/classifications.reposit
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
 import { createDocumentsRepository } from './store/documents.repository.ts';
+import { createChangesRepository, recordChanges } from './store/changes.repository.ts';
 import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createFoldersRepository } from './store/folders.repository.ts';
 import { createInsightsRepository } from './store/insights.repository.ts';
@@ -56,6 +63,9 @@ import { migrateToLatest, pingDatabase, schemaIsCurrent } from './store/migrate.
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { startMetricsServer } from './observability/metrics-server.ts';
 import { VERSION } from './version.ts';
+
+/** Who the watchers act as: the deployment itself, on every folder of the local root. */
+const WATCHER_ACCESS = { keyId: null, role: 'editor', scopes: [] } as const satisfies Principal;
 
 export interface Roles {
   api: boolean;
@@ -275,6 +285,21 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const insightsRepo = createInsightsRepository(db);
     const classificationsRepo = createClassificationsRepository(db);
     const taxonomiesRepo = createTaxonomiesRepository(db);
+    const watchesRepo = createWatchesRepository(db);
+    // Used by the API and by the folder watchers (which start scans and classifications as the API does).
+    const jobsService = createJobsService({ jobs, docsRoot, enqueue });
+    const taxonomies = createTaxonomiesService(taxonomiesRepo);
+    const classifications = createClassificationsService({
+      classifier: llm?.classifier,
+      prices: llm?.prices ?? priceTable(),
+      summaryMaxWords: config.llm.summaryMaxWords,
+      jobs,
+      classifications: classificationsRepo,
+      folders,
+      taxonomies,
+      docsRoot,
+      enqueue,
+    });
 
     if (roles.worker) {
       const pipelinePool = createExtractionPool(config.worker.extractThreads);
@@ -316,6 +341,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           ocr: ocrRepo,
           ocrPolicy,
           enqueue,
+          changes: { record: recordChanges },
+          deletedRetentionDays: config.deletedRetentionDays,
           onBatchDone: (counts) => metrics.documentsProcessed(counts),
         }),
         classificationPlan: createClassificationPlanService({
@@ -354,6 +381,18 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       }, Math.min(30_000, config.worker.reconcileAfterMs / 2));
       reconciler.unref();
       closers.push(async () => clearInterval(reconciler));
+      // Watched folders: every worker offers; the holder of the lock runs them (one per deployment).
+      const watcher = createFolderWatcher({
+        watches: watchesRepo,
+        docsRoot,
+        startScan: async (folder) => jobsService.startScan({ path: folder, access: WATCHER_ACCESS }),
+        ...(classifications.configured ? { startClassification: async (folder: string) => classifications.start({ path: folder, access: WATCHER_ACCESS }) } : {}),
+        lead: () => tryLeadership(db, `docsight:${config.queueName}:watchers`),
+        ...config.watch,
+        log: log.child({ role: 'watcher' }),
+      });
+      watcher.start();
+      closers.push(() => watcher.stop());
       log.info(
         { queue: queue.kind, concurrency: config.worker.concurrency, threads: pipelinePool.threads },
         'worker started',
@@ -368,7 +407,6 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     if (!roles.api) return { stop };
 
-    const jobsService = createJobsService({ jobs, docsRoot, enqueue });
     const keys = createKeysService(createKeysRepository(db));
     // Duplicates resolve folders as insights do.
     const duplicates = createDuplicatesService({
@@ -378,19 +416,9 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     });
     const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
-    const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
-    const classifications = createClassificationsService({
-      classifier: llm?.classifier,
-      prices: llm?.prices ?? priceTable(),
-      summaryMaxWords: config.llm.summaryMaxWords,
-      jobs,
-      classifications: classificationsRepo,
-      folders,
-      taxonomies,
-      docsRoot,
-      enqueue,
-    });
+    const changes = createChangesService({ changes: createChangesRepository(db), documents, knownFolder: insights.knownFolder });
+    const watches = createWatchesService({ watches: watchesRepo, docsRoot });
     const app = await buildApp({
       version: VERSION,
       mode: { database: store.mode, queue: queue.kind },
@@ -401,6 +429,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       insights,
       duplicates,
       exports,
+      changes,
+      watches,
       taxonomies,
       classifications,
       keys,
@@ -423,6 +453,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       applyJobRetention(jobs, config.jobRetentionDays).catch((err: unknown) => log.warn({ err: String(err) }, 'job retention failed'));
     }, 3_600_000);
     retention.unref();
+    // Deleted documents past DELETED_RETENTION_DAYS: hourly too, and once at start.
+    const purge = () => {
+      changes
+        .purgeDeleted(config.deletedRetentionDays)
+        .then((n) => {
+          if (n > 0) log.info({ documents: n }, 'purged documents deleted past DELETED_RETENTION_DAYS');
+        })
+        .catch((err: unknown) => log.warn({ err: String(err) }, 'purging deleted documents failed'));
+    };
+    purge();
+    const purger = setInterval(purge, 3_600_000);
+    purger.unref();
+    closers.push(async () => clearInterval(purger));
     closers.push(async () => clearInterval(retention));
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

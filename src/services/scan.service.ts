@@ -83,6 +83,7 @@ export function createScanService(deps: ScanServiceDeps) {
             size: f.size,
             mtime: f.mtime,
           })),
+          job.id,
         );
         const toExtract = rows.filter((r) => !r.unchanged).map((r) => r.id);
         const no = batchNo++;
@@ -108,7 +109,7 @@ export function createScanService(deps: ScanServiceDeps) {
         }
       }
       await flush();
-      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt);
+      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, job.id);
       await folders.markScanned(folder.rel, job.id);
       await jobs.finishDiscovery(job.id);
       log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, deleted }, 'scan walked');

@@ -1,6 +1,6 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, PiiKind, Role, TextSource } from '../domain/vocabulary.ts';
+import type { ChangeKind, DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, PiiKind, Role, TextSource } from '../domain/vocabulary.ts';
 import type { PiiSummary } from '../contract.ts';
 
 export type { DocumentStatus, JobKind, JobStatus, Role };
@@ -202,6 +202,31 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+/** What a scan found a document to have done (migration 0016). */
+export interface DocumentChangesTable {
+  id: ColumnType<string, never, never>;
+  at: Generated<Date>;
+  job_id: string | null;
+  document_id: string;
+  kind: ChangeKind;
+  folder: string;
+  path: string;
+  old_folder: string | null;
+  old_path: string | null;
+  old_sha256: string | null;
+  new_sha256: string | null;
+}
+
+/** A folder of the local root kept in sync by filesystem events (migration 0016). */
+export interface WatchesTable {
+  id: Generated<string>;
+  folder: string;
+  auto_classify: Generated<boolean>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  last_checked_at: Timestamp | null;
+}
+
 export interface Database {
   documents: DocumentsTable;
   document_bands: DocumentBandsTable;
@@ -215,4 +240,6 @@ export interface Database {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   ocr_results: OcrResultsTable;
+  document_changes: DocumentChangesTable;
+  watches: WatchesTable;
 }

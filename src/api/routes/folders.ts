@@ -13,6 +13,8 @@ import { DOCUMENT_ORIGIN_FILTERS, DOCUMENT_STATUSES, OCR_FILTERS, SENSITIVE_FILT
 import type { InsightsService, ListDocumentsInput } from '../../services/insights.service.ts';
 import type { DuplicatesService } from '../../services/duplicates.service.ts';
 import { duplicatesOfFolder } from './duplicates.ts';
+import { changesOfFolder } from './changes.ts';
+import type { ChangesService } from '../../services/changes.service.ts';
 import { EXPORT_FORMATS, type ExportService } from '../../services/export.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
 
@@ -55,7 +57,7 @@ const ExportQuery = z.strictObject({
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
-  (deps: { duplicates: DuplicatesService; insights: InsightsService; exports: ExportService }): FastifyPluginAsyncZod =>
+  (deps: { duplicates: DuplicatesService; insights: InsightsService; exports: ExportService; changes: ChangesService }): FastifyPluginAsyncZod =>
   async (app) => {
     const insights = async (path: string, access: Principal) => {
       const r = await deps.insights.folderInsights(path, access);
@@ -129,6 +131,7 @@ export const folderRoutes =
         const { folder: path, action } = splitAction(req.params['*']);
         if (action === 'insights') return insights(path, req.principal);
         if (action === 'duplicates') return duplicatesOfFolder(deps, path, req.query, req.principal);
+        if (action === 'changes' || action === 'changes-by-day') return changesOfFolder(deps, action, path, req.query, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);
           if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });
