@@ -144,11 +144,26 @@ export function createFolderWatcher(deps: FolderWatcherDeps) {
     await Promise.all(all.map((w) => w.fsw.close()));
   }
 
+  /** One refresh at a time: two concurrent ones would each take a session for the lock. */
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> => {
+    refreshing ??= refreshOnce().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+
   /** Follow the watch list: open new watches (with a full check each), close removed ones. */
-  async function refresh(): Promise<void> {
+  async function refreshOnce(): Promise<void> {
+    if (stopped) return;
     if (!leadership) {
       leadership = await deps.lead();
       if (!leadership) return;
+      if (stopped) {
+        await leadership.release();
+        leadership = undefined;
+        return;
+      }
       log.info('this process runs the folder watchers');
     } else if (!(await leadership.alive())) {
       log.warn('lost the folder watchers role (database connection); closing them');
@@ -213,6 +228,7 @@ export function createFolderWatcher(deps: FolderWatcherDeps) {
       clearInterval(refreshTimer);
       clearInterval(checkTimer);
       if (flushTimer) clearTimeout(flushTimer);
+      await refreshing;
       await flushing;
       await closeAll();
       await leadership?.release();
