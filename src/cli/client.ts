@@ -37,7 +37,7 @@ export interface ClientOptions {
 
 export interface Client {
   server: string;
-  request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** GET the events stream; resolves with the response (caller reads the body) or throws. */
   openEvents(jobId: string, signal: AbortSignal): Promise<Response>;
   getJob(id: string): Promise<Job>;
@@ -87,7 +87,7 @@ export function createClient(opts: ClientOptions): Client {
 
   const client: Client = {
     server,
-    async request<T>(method: 'GET' | 'POST', path: string, body?: unknown) {
+    async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
       const res = await send(path, {
         method,
         headers: headers({ accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }),
@@ -95,6 +95,7 @@ export function createClient(opts: ClientOptions): Client {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
       if (!res.ok) return fail(res);
+      if (res.status === 204) return { status: res.status, body: undefined as T };
       return { status: res.status, body: (await res.json()) as T };
     },
     async openEvents(jobId, signal) {

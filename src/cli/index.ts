@@ -10,7 +10,7 @@ import { ApiError, ServerUnreachable } from './client.ts';
 import * as commands from './commands.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'watch', 'unwatch'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -21,6 +21,8 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
   insights <folder>    counts and breakdowns of a folder
   export <folder>      every document of a folder with its metadata and classification, to stdout [--format csv|jsonl|xlsx]
   jobs [<id>]          recent jobs [--status s] [--kind k] [--folder f] [--limit n], or one job [--follow]
+  watch <folder>       keep a folder in sync: its changes are scanned as they happen [--classify]; watch list: the watches
+  unwatch <folder>     stop watching a folder
 
   Folders are relative to the server's documents root ("." is the root).
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
@@ -49,6 +51,8 @@ const OPTIONS = {
   insights: COMMON,
   export: { ...COMMON, format: { type: 'string' } },
   jobs: { ...COMMON, status: { type: 'string' }, kind: { type: 'string' }, folder: { type: 'string' }, limit: { type: 'string' }, follow: { type: 'boolean' } },
+  watch: { ...COMMON, classify: { type: 'boolean' } },
+  unwatch: COMMON,
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -58,6 +62,8 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   insights: 'docsight insights <folder> [--json] [--server URL] [--key KEY]',
   export: 'docsight export <folder> [--format csv|jsonl|xlsx] [--server URL] [--key KEY] > file',
   jobs: 'docsight jobs [<id> [--follow]] [--status s] [--kind scan|classify] [--folder f] [--limit n] [--json] [--server URL] [--key KEY]',
+  watch: 'docsight watch <folder> [--classify] | docsight watch list [--json] [--server URL] [--key KEY]',
+  unwatch: 'docsight unwatch <folder> [--json] [--server URL] [--key KEY]',
 };
 
 function oneFolder(positionals: string[]): string {
@@ -118,6 +124,12 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
       if (positionals[0]) return commands.job(ctx, positionals[0], flag('follow'));
       return commands.jobs(ctx, { status: str('status'), kind: str('kind'), folder: str('folder'), limit });
     }
+    case 'watch':
+      // `list` is the listing; a folder named "list" is `./list`.
+      if (positionals.length === 1 && positionals[0] === 'list') return commands.watchList(ctx);
+      return commands.watch(ctx, oneFolder(positionals).replace(/^\.\//, ''), { autoClassify: flag('classify') });
+    case 'unwatch':
+      return commands.unwatch(ctx, oneFolder(positionals).replace(/^\.\//, ''));
   }
 }
 

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { runClientCommand } from '../../src/cli/index.ts';
 import { parseConfig } from '../../src/config.ts';
 import type { Watch } from '../../src/contract.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
@@ -102,6 +103,29 @@ describe('watching folders of the local root', () => {
     await writeFile(path.join(root, 'W', 'marker.txt'), 'A later change under the watch.');
     await documentWith('W', 'W/marker.txt', 'A later change under the watch.');
     assert.deepEqual(await docs('Other'), []);
+  });
+
+  it('is managed from the CLI: docsight watch, watch list, unwatch', async () => {
+    const cli = async (command: 'watch' | 'unwatch', args: string[]) => {
+      let out = '';
+      let err = '';
+      const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
+      const code = await runClientCommand(command, [...args, '--server', (runtime as Runtime).url as string], {}, io);
+      return { code, out, err };
+    };
+    const added = await cli('watch', ['Other', '--classify']);
+    assert.equal(added.code, 0, added.err);
+    assert.match(added.out, /Watching Other \(classifying/);
+    const list = await cli('watch', ['list']);
+    assert.equal(list.code, 0, list.err);
+    assert.match(list.out, /Other\s+yes/);
+    assert.match(list.out, /W\s+no/);
+    const removed = await cli('unwatch', ['Other']);
+    assert.equal(removed.code, 0, removed.err);
+    const again = await cli('unwatch', ['Other']);
+    assert.equal(again.code, 2);
+    assert.match(again.err, /not watched/);
+    assert.deepEqual((await api<{ items: Watch[] }>(app(), 'GET', '/v1/watches')).body.items.map((w) => w.folder), ['W']);
   });
 
   it('runs the watchers in one process only', async () => {
