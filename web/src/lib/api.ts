@@ -74,15 +74,17 @@ export async function request<T>(method: string, path: string, body?: unknown, s
     throw new ApiError(0, 'unreachable', 'The docsight server does not answer. Is it running?');
   }
   if (!res.ok) throw await errorFrom(res);
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);
 export const post = <T>(path: string, body: unknown) => request<T>('POST', path, body);
 export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, body);
+export const del = (path: string) => request<void>('DELETE', path);
 
 /** API path of a folder action: the folder URL-encoded as one segment ('.' is the root). */
-export function folderApi(folder: string, action: 'insights' | 'documents' | 'export'): string {
+export function folderApi(folder: string, action: 'insights' | 'documents' | 'export' | 'changes' | 'changes-by-day'): string {
   return `/v1/folders/${encodeURIComponent(folder === '' ? '.' : folder)}/${action}`;
 }
 
