@@ -274,17 +274,6 @@ const insights = {
 };
 
 /** The sections of docs/configuration.md, in order, each with its variables. */
-export const CONFIG_GROUPS = [
-  { title: 'Server', shape: server },
-  { title: 'Database and queue', shape: storage },
-  { title: 'Workers and jobs', shape: workers },
-  { title: 'Extraction limits', shape: extraction },
-  { title: 'OCR', shape: ocr },
-  { title: 'Classification (LLM)', shape: llm },
-  { title: 'Access and rate limits', shape: access },
-  { title: 'Insights', shape: insights },
-] as const;
-
 const sync = {
   DELETED_RETENTION_DAYS: int(0, 36_500)
     .default(30)
@@ -302,6 +291,19 @@ const sync = {
     .default(5)
     .describe('How often the process running the watchers reads the watch list (watches added or removed through the API or CLI), in seconds.'),
 };
+
+export const CONFIG_GROUPS = [
+  { title: 'Server', shape: server },
+  { title: 'Database and queue', shape: storage },
+  { title: 'Workers and jobs', shape: workers },
+  { title: 'Extraction limits', shape: extraction },
+  { title: 'OCR', shape: ocr },
+  { title: 'Classification (LLM)', shape: llm },
+  { title: 'Access and rate limits', shape: access },
+  { title: 'Insights', shape: insights },
+  { title: 'Changes and watched folders', shape: sync },
+] as const;
+
 
 const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights, ...sync });
 
