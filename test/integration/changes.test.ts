@@ -24,6 +24,7 @@ import { createKeysRepository } from '../../src/store/keys.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { api, appOf, enc, type JobBody, waitForJob } from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface DocItem {
   id: string;
@@ -85,6 +86,8 @@ describe('what changed between scans', () => {
       LLM_MODEL: 'gpt-4o-mini',
       LLM_RPM: '0',
       LLM_TPM: '0',
+      WATCH_DEBOUNCE_MS: '100',
+      WATCH_REFRESH_SECONDS: '1',
     });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
   });
@@ -209,6 +212,23 @@ describe('what changed between scans', () => {
     // The wildcard form (literal slashes) answers the same.
     assert.equal((await api(app(), 'GET', '/v1/folders/A/archive/changes', undefined, onlyB)).status, 404);
     assert.equal((await api<ChangesPage>(app(), 'GET', '/v1/folders/A/archive/changes')).body.items[0]?.kind, 'moved');
+  });
+
+  it('classifies new and changed documents of a watch with automatic classification', async () => {
+    await put('C/first.txt', TEXT.two);
+    const before = fake.stats.requests;
+    const watch = await api<{ autoClassify: boolean }>(app(), 'POST', '/v1/watches', { folder: 'C', autoClassify: true });
+    assert.equal(watch.status, 201, JSON.stringify(watch.body));
+    assert.equal(watch.body.autoClassify, true);
+    await waitFor(async () => (await docs('C')).find((d) => d.path === 'C/first.txt' && d.primaryCategory), { what: 'C/first.txt classified', timeoutMs: 30_000, intervalMs: 100 });
+    await put('C/second.txt', TEXT.one);
+    await waitFor(async () => (await docs('C')).find((d) => d.path === 'C/second.txt' && d.primaryCategory), { what: 'C/second.txt classified', timeoutMs: 30_000, intervalMs: 100 });
+    // One request per document: the first one was not classified again with the second.
+    await waitFor(async () => (await api<{ items: { status: string }[] }>(app(), 'GET', '/v1/jobs?kind=classify&folder=C')).body.items.every((j) => j.status !== 'running' && j.status !== 'queued'), {
+      what: 'the watch\'s classifications to end',
+      timeoutMs: 30_000,
+    });
+    assert.equal(fake.stats.requests - before, 2);
   });
 
   it('purges deleted documents after the retention period, and only those', async () => {
