@@ -48,7 +48,8 @@ export interface AdoptedMove {
   mtime: Date;
   /** When the known row was marked deleted (null: its file was just found missing). */
   deletedAt: Date | null;
-  jobId: string;
+  /** The scan that found the move (null: none, as in a test). */
+  jobId: string | null;
 }
 
 export interface ExtractionTarget {

@@ -231,6 +231,42 @@ describe('what changed between scans', () => {
     assert.equal(fake.stats.requests - before, 2);
   });
 
+  it('lets one of two batches that found the same moved file take it over; the other adds its own', async () => {
+    const documents = createDocumentsRepository(db.db);
+    const [known, x, y] = await documents.upsertSeen(
+      ['Race/gone.txt', 'Race/x.txt', 'Race/y.txt'].map((p) => ({ path: p, folder: 'Race', name: path.basename(p), extension: 'txt', size: 5, mtime: new Date() })),
+    );
+    assert.ok(known && x && y);
+    await sql`update documents set sha256 = 'race', status = 'extracted', extraction_count = 1, deleted_at = now() where id = ${known.id}`.execute(db.db);
+    const [candidate] = await documents.moveCandidates(['race'], [x.id, y.id], new Date(Date.now() - 86_400_000));
+    assert.equal(candidate?.id, known.id);
+    const adopt = (fresh: { id: string; path: string }) => ({
+      freshId: fresh.id, knownId: known.id, oldPath: 'Race/gone.txt', newPath: fresh.path, sha256: 'race', size: 5, mtime: new Date(), deletedAt: candidate.deletedAt, jobId: null,
+    });
+    // Two transactions race for the same known document: the second waits for the first's lock, then sees it taken.
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((r) => {
+      releaseFirst = r;
+    });
+    let claimedFirst!: () => void;
+    const firstClaimed = new Promise<void>((r) => {
+      claimedFirst = r;
+    });
+    const first = db.db.transaction().execute(async (tx) => {
+      assert.equal(await documents.claimMoveCandidate(tx, candidate), true);
+      claimedFirst();
+      await firstHolds;
+      await documents.adoptMove(tx, adopt(x));
+    });
+    await firstClaimed;
+    const second = db.db.transaction().execute(async (tx) => documents.claimMoveCandidate(tx, candidate));
+    releaseFirst();
+    await first;
+    assert.equal(await second, false);
+    const rows = await sql<{ id: string; path: string; deleted_at: Date | null }>`select id, path, deleted_at from documents where folder = 'Race' order by path`.execute(db.db);
+    assert.deepEqual(rows.rows.map((r) => [r.id, r.path, r.deleted_at]), [[known.id, 'Race/x.txt', null], [y.id, 'Race/y.txt', null]]);
+  });
+
   it('purges deleted documents after the retention period, and only those', async () => {
     const deleted = (await changes('A')).body.items.find((c) => c.kind === 'deleted' && c.path === 'A/two.txt');
     assert.ok(deleted);
