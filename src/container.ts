@@ -414,9 +414,17 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       threshold: config.duplicateSimilarity,
       knownFolder: (path, access) => insights.knownFolder(path, access),
     });
-    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
+    const insights = createInsightsService({
+      insights: insightsRepo,
+      folders,
+      documents,
+      classifications: classificationsRepo,
+      docsRoot,
+      staleAfterYears: config.staleAfterYears,
+      fieldTypes: (name) => taxonomiesRepo.fieldTypes(name),
+    });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
-    const search = createSearchService({ search: createSearchRepository(db) });
+    const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
     const changes = createChangesService({ changes: createChangesRepository(db), documents, knownFolder: insights.knownFolder });
     const watches = createWatchesService({ watches: watchesRepo, docsRoot });
     const app = await buildApp({

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, notFound } from '../domain/errors.ts';
-import type { SensitiveFilter } from '../domain/vocabulary.ts';
+import type { FieldType, SensitiveFilter } from '../domain/vocabulary.ts';
 import { isWithin, normalizeRelativePath } from '../domain/paths.ts';
 import {
   type FacetBucket,
@@ -19,6 +19,7 @@ import {
   SNIPPET_STOP,
 } from '../store/search.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { type FieldFilterInput, resolveFieldFilters } from './field-filters.ts';
 
 /** The bounds of a search, for the API's documentation. */
 export { FACET_LIMIT, RANK_CANDIDATES } from '../store/search.repository.ts';
@@ -155,6 +156,8 @@ export interface SearchInput {
   modifiedTo?: Date;
   /** Only documents with personal data of this kind (`any`: of any kind). */
   sensitive?: SensitiveFilter;
+  /** `field.<name>[.<op>]=value` filters (services/field-filters.ts), all of which must hold. */
+  fields?: FieldFilterInput[];
   cursor?: string;
   limit: number;
   /**
@@ -191,7 +194,7 @@ export interface SearchResult {
   /** How many matches were ranked when `approximate`; null when every match was. */
   rankedWithin: number | null;
   items: SearchResultItem[];
-  facets: { tag: FacetBucket[]; type: FacetBucket[]; author: FacetBucket[]; year: FacetBucket[] };
+  facets: { tag: FacetBucket[]; type: FacetBucket[]; author: FacetBucket[]; year: FacetBucket[]; fields: Record<string, FacetBucket[]> };
   nextCursor: string | null;
 }
 
@@ -203,6 +206,8 @@ const DATE_KEY = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{
 
 export interface SearchServiceDeps {
   search: SearchRepository;
+  /** The types a custom field has in the taxonomies (for `field.` filters); absent: no field is known. */
+  fieldTypes?: (name: string) => Promise<FieldType[]>;
 }
 
 /** Compiled queries kept (by query text): stemming is a database round trip per search otherwise. */
@@ -239,6 +244,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         modifiedFrom: input.modifiedFrom,
         modifiedTo: input.modifiedTo,
         sensitive: input.sensitive,
+        fields: input.fields?.length ? await resolveFieldFilters(input.fields, deps.fieldTypes ?? (async () => [])) : undefined,
       };
 
       const text = input.q?.trim() ?? '';
@@ -246,7 +252,7 @@ export function createSearchService(deps: SearchServiceDeps) {
       if (text !== '') {
         tsquery = await compile(text);
         // Only stop words ("the", "de"): nothing can match them.
-        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [] }, nextCursor: null };
+        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [], fields: {} }, nextCursor: null };
       }
 
       const fingerprint = createHash('sha256')
@@ -270,7 +276,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         approximate: page.approximate,
         rankedWithin: page.rankedWithin,
         items: page.hits.map((h) => ({ ...h, snippet: snippetSegments(h.snippet) })),
-        facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear },
+        facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear, fields: facets.byField },
         nextCursor: page.last ? encodeCursor([page.last.key, page.last.id, fingerprint]) : null,
       };
     },

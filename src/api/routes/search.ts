@@ -3,9 +3,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DOCUMENT_STATUSES, SENSITIVE_FILTERS } from '../../domain/vocabulary.ts';
 import { FACET_LIMIT, RANK_CANDIDATES, type SearchService } from '../../services/search.service.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, withFieldFilters } from '../schemas.ts';
+import { parseFieldFilters } from '../../services/field-filters.ts';
 
-const SearchQuery = z.strictObject({
+const SearchQuery = withFieldFilters({
   q: z
     .string()
     .max(1000)
@@ -67,7 +68,13 @@ const SearchResponse = z
       }),
     ),
     facets: z
-      .object({ tag: z.array(Bucket), type: z.array(Bucket), author: z.array(Bucket), year: z.array(Bucket) })
+      .object({
+        tag: z.array(Bucket),
+        type: z.array(Bucket),
+        author: z.array(Bucket),
+        year: z.array(Bucket),
+        fields: z.record(z.string(), z.array(Bucket)).describe('Counts by value of each enum and boolean custom field, by field name (documents without a value are not counted)'),
+      })
       .describe('Counts over every match (top 20 keys each); type, author and year add up to total'),
     nextCursor: z.string().nullable(),
   })
@@ -97,6 +104,7 @@ export const searchRoutes =
           modifiedFrom,
           modifiedTo,
           sensitive,
+          fields: parseFieldFilters(req.query),
           cursor,
           limit,
           scopes: req.principal.scopes,

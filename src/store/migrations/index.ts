@@ -18,6 +18,7 @@ import * as m0012 from './0012_personal_data.ts';
 import * as m0013 from './0013_duplicates.ts';
 import * as m0014 from './0014_stale_index.ts';
 import * as m0016 from './0016_changes_watches.ts';
+import * as m0019 from './0019_custom_fields.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0013_duplicates': m0013,
   '0014_stale_index': m0014,
   '0016_changes_watches': m0016,
+  '0019_custom_fields': m0019,
 };
