@@ -361,6 +361,24 @@ const webhooks = {
 };
 
 /** The sections of docs/configuration.md, in order, each with its variables. */
+const sync = {
+  DELETED_RETENTION_DAYS: int(0, 36_500)
+    .default(30)
+    .describe(
+      'Days a deleted document is kept (as deleted: out of insights, listings and search) before it is purged; a file ' +
+        'with the same content appearing elsewhere within this period is the same document moved (0: purge at the next hourly pass).',
+    ),
+  WATCH_DEBOUNCE_MS: int(0, 600_000)
+    .default(300)
+    .describe('Quiet time after the last filesystem event under a watched folder before its scans start, in ms (events in it are coalesced).'),
+  WATCH_FULL_CHECK_SECONDS: int(5, 604_800)
+    .default(600)
+    .describe('How often every watched folder is scanned in full, catching what filesystem events missed (unchanged files are not read), in seconds.'),
+  WATCH_REFRESH_SECONDS: int(1, 3600)
+    .default(5)
+    .describe('How often the process running the watchers reads the watch list (watches added or removed through the API or CLI), in seconds.'),
+};
+
 export const CONFIG_GROUPS = [
   { title: 'Server', shape: server },
   { title: 'Database and queue', shape: storage },
@@ -373,9 +391,10 @@ export const CONFIG_GROUPS = [
   { title: 'Secrets', shape: secrets },
   { title: 'Sources (buckets)', shape: sources },
   { title: 'Webhooks', shape: webhooks },
+  { title: 'Changes and watched folders', shape: sync },
 ] as const;
 
-const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights, ...secrets, ...sources, ...webhooks });
+const EnvSchema = z.object({ ...server, ...storage, ...workers, ...extraction, ...ocr, ...llm, ...access, ...insights, ...secrets, ...sources, ...webhooks, ...sync });
 
 export type Env = z.input<typeof EnvSchema>;
 
@@ -499,6 +518,12 @@ const ConfigSchema = EnvSchema.transform((e) => ({
     backoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
     disableAfter: e.WEBHOOK_DISABLE_AFTER,
     pollMs: e.WEBHOOK_POLL_MS,
+  },
+  deletedRetentionDays: e.DELETED_RETENTION_DAYS,
+  watch: {
+    debounceMs: e.WATCH_DEBOUNCE_MS,
+    fullCheckMs: e.WATCH_FULL_CHECK_SECONDS * 1000,
+    refreshMs: e.WATCH_REFRESH_SECONDS * 1000,
   },
 }));
 

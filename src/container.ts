@@ -23,6 +23,7 @@ import { createPipelineHandler } from './jobs/pipeline.ts';
 import { createQueue } from './queue/index.ts';
 import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
+import type { Principal } from './domain/access.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { isIgnoredFileName } from './extract/ignored-files.ts';
 import { createSourceRegistry } from './services/source-registry.ts';
@@ -56,6 +57,11 @@ import { createExtractionService } from './services/extraction.service.ts';
 import { createJobRecoveryService } from './services/job-recovery.service.ts';
 import { createScanService } from './services/scan.service.ts';
 import { createCpuBoundJobs } from './services/cpu-bound-jobs.ts';
+import { createChangesService } from './services/changes.service.ts';
+import { createWatchesService } from './services/watches.service.ts';
+import { createFolderWatcher } from './services/watcher.service.ts';
+import { createWatchesRepository } from './store/watches.repository.ts';
+import { tryLeadership } from './store/leader-lock.ts';
 import { createIdleSearchIndexer } from './services/search-indexing.service.ts';
 import { createUnitOfWork } from './store/unit-of-work.ts';
 import { createOcrRepository } from './store/ocr.repository.ts';
@@ -63,6 +69,7 @@ import { createClassificationsRepository } from './store/classifications.reposit
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
 import { createDocumentsRepository } from './store/documents.repository.ts';
+import { createChangesRepository, recordChanges } from './store/changes.repository.ts';
 import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
 import { createFoldersRepository } from './store/folders.repository.ts';
 import { createInsightsRepository } from './store/insights.repository.ts';
@@ -76,6 +83,8 @@ import { VERSION } from './version.ts';
 
 /** How often a worker looks for bucket watches that are due (intervals are 10 s or more). */
 const WATCH_TICK_MS = 2_000;
+/** Who the watchers act as: the deployment itself, on every folder of the local root. */
+const WATCHER_ACCESS = { keyId: null, role: 'editor', scopes: [] } as const satisfies Principal;
 
 export interface Roles {
   api: boolean;
@@ -313,6 +322,34 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     const llmBatches = createLlmBatchesRepository(db);
     const batchApi = llm?.batchApi ? { api: llm.batchApi, batches: llmBatches, enqueue, pollMs: config.llm.batchApi.pollMs } : undefined;
     const webhooksRepo = createWebhooksRepository(db);
+    const watchesRepo = createWatchesRepository(db);
+    // Used by the API and by the folder watchers (which start scans and classifications as the API does).
+    const jobsService = createJobsService({
+      jobs,
+      sources,
+      enqueue,
+      ...(batchApi
+        ? {
+            onCancelled: (jobId: string) =>
+              cancelBatchApiBatches(batchApi, jobId).catch((err: unknown) =>
+                log.warn({ jobId, err: String(err) }, 'could not cancel the Batch API batches of a cancelled job; its next poll will'),
+              ),
+          }
+        : {}),
+    });
+    const taxonomies = createTaxonomiesService(taxonomiesRepo);
+    const classifications = createClassificationsService({
+      classifier: llm?.classifier,
+      prices: llm?.prices ?? priceTable(),
+      summaryMaxWords: config.llm.summaryMaxWords,
+      jobs,
+      classifications: classificationsRepo,
+      folders,
+      taxonomies,
+      sources,
+      enqueue,
+      ...(batchApi ? { batchApi: { minDocuments: config.llm.batchApi.minDocuments, priceFactor: config.llm.batchApi.priceFactor } } : {}),
+    });
 
     if (roles.worker) {
       const pipelinePool = createExtractionPool(config.worker.extractThreads);
@@ -355,6 +392,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           ocr: ocrRepo,
           ocrPolicy,
           enqueue,
+          changes: { record: recordChanges },
+          deletedRetentionDays: config.deletedRetentionDays,
           onBatchDone: (counts) => metrics.documentsProcessed(counts),
         }),
         classificationPlan: createClassificationPlanService({
@@ -425,12 +464,24 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       reconciler.unref();
       closers.push(async () => clearInterval(reconciler));
       // Bucket watches: every worker ticks, one claims each due source (source-watch.service.ts).
-      const watch = createSourceWatch({ repo: sourcesRepo, startScan: createJobsService({ jobs, sources, enqueue }).startScan, log: workerLog });
-      const watcher = setInterval(() => {
+      const watch = createSourceWatch({ repo: sourcesRepo, startScan: jobsService.startScan, log: workerLog });
+      const bucketTicker = setInterval(() => {
         watch.tick().catch((err: unknown) => workerLog.warn({ err: String(err) }, 'source watch failed; trying again later'));
       }, WATCH_TICK_MS);
-      watcher.unref();
-      closers.push(async () => clearInterval(watcher));
+      bucketTicker.unref();
+      closers.push(async () => clearInterval(bucketTicker));
+      // Watched folders: every worker offers; the holder of the lock runs them (one per deployment).
+      const watcher = createFolderWatcher({
+        watches: watchesRepo,
+        docsRoot,
+        startScan: async (folder) => jobsService.startScan({ path: folder, access: WATCHER_ACCESS }),
+        ...(classifications.configured ? { startClassification: async (folder: string) => classifications.start({ path: folder, access: WATCHER_ACCESS }) } : {}),
+        lead: () => tryLeadership(db, `docsight:${config.queueName}:watchers`),
+        ...config.watch,
+        log: log.child({ role: 'watcher' }),
+      });
+      watcher.start();
+      closers.push(() => watcher.stop());
       log.info(
         { queue: queue.kind, concurrency: config.worker.concurrency, threads: pipelinePool.threads },
         'worker started',
@@ -445,19 +496,6 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
 
     if (!roles.api) return { stop };
 
-    const jobsService = createJobsService({
-      jobs,
-      sources,
-      enqueue,
-      ...(batchApi
-        ? {
-            onCancelled: (jobId: string) =>
-              cancelBatchApiBatches(batchApi, jobId).catch((err: unknown) =>
-                log.warn({ jobId, err: String(err) }, 'could not cancel the Batch API batches of a cancelled job; its next poll will'),
-              ),
-          }
-        : {}),
-    });
     const keys = createKeysService(createKeysRepository(db));
     // Duplicates resolve folders as insights do.
     const duplicates = createDuplicatesService({
@@ -478,24 +516,11 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     });
     const reviews = createReviewsService({ reviews: reviewsRepo, taxonomies: taxonomiesRepo, knownFolder: insights.knownFolder });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
-    const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
     const webhooks = createWebhooksService({
       repo: webhooksRepo,
       secrets,
       checkUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.webhooks.allowPrivate }),
-    });
-    const classifications = createClassificationsService({
-      classifier: llm?.classifier,
-      prices: llm?.prices ?? priceTable(),
-      summaryMaxWords: config.llm.summaryMaxWords,
-      jobs,
-      classifications: classificationsRepo,
-      folders,
-      taxonomies,
-      sources,
-      enqueue,
-      ...(batchApi ? { batchApi: { minDocuments: config.llm.batchApi.minDocuments, priceFactor: config.llm.batchApi.priceFactor } } : {}),
     });
     const evaluations = createEvaluationsService({
       evaluations: createEvaluationsRepository(db),
@@ -506,6 +531,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       ...(llm ? { classifier: { model: llm.classifier.model, promptVersion: llm.classifier.promptVersion } } : {}),
       knownFolder: insights.knownFolder,
     });
+    const changes = createChangesService({ changes: createChangesRepository(db), documents, knownFolder: insights.knownFolder });
+    const watches = createWatchesService({ watches: watchesRepo, docsRoot });
     const app = await buildApp({
       version: VERSION,
       mode: { database: store.mode, queue: queue.kind },
@@ -516,6 +543,8 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       insights,
       duplicates,
       exports,
+      changes,
+      watches,
       taxonomies,
       classifications,
       reviews,
@@ -548,6 +577,19 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       }
     }, 3_600_000);
     retention.unref();
+    // Deleted documents past DELETED_RETENTION_DAYS: hourly too, and once at start.
+    const purge = () => {
+      changes
+        .purgeDeleted(config.deletedRetentionDays)
+        .then((n) => {
+          if (n > 0) log.info({ documents: n }, 'purged documents deleted past DELETED_RETENTION_DAYS');
+        })
+        .catch((err: unknown) => log.warn({ err: String(err) }, 'purging deleted documents failed'));
+    };
+    purge();
+    const purger = setInterval(purge, 3_600_000);
+    purger.unref();
+    closers.push(async () => clearInterval(purger));
     closers.push(async () => clearInterval(retention));
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -5,6 +5,7 @@
  */
 
 import {
+  type ChangeKind,
   type DocumentOrigin,
   type DocumentStatus,
   type FieldType,
@@ -23,7 +24,7 @@ import type { VersionHint } from './domain/versions.ts';
 
 export type { VersionHint };
 
-export type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource, WebhookDeliveryStatus, WebhookEvent };
+export type { ChangeKind, DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, Role, TextSource, WebhookDeliveryStatus, WebhookEvent };
 
 export interface Progress {
   total: number;
@@ -570,6 +571,52 @@ export interface WebhookAttempt {
   at: string;
   /** Where the event's delivery stands now. */
   deliveryStatus: WebhookDeliveryStatus;
+}
+
+/** One thing a scan found a document to have done (GET /v1/folders/{path}/changes). */
+export interface Change {
+  id: string;
+  at: string;
+  kind: ChangeKind;
+  documentId: string;
+  /** Where the document is (null: outside what the caller may see). */
+  path: string | null;
+  /** Where it was, for a move (null otherwise, or outside what the caller may see). */
+  oldPath: string | null;
+  oldSha256: string | null;
+  newSha256: string | null;
+  /** The scan that found it. */
+  jobId: string | null;
+}
+
+export interface ChangesPage extends Page<Change> {
+  folder: string;
+}
+
+/** A folder's changes on one UTC day (GET /v1/folders/{path}/changes-by-day). */
+export interface ChangeDay {
+  day: string;
+  added: number;
+  changed: number;
+  moved: number;
+  deleted: number;
+}
+
+export interface ChangeDays {
+  folder: string;
+  since: string;
+  days: ChangeDay[];
+}
+
+/** A folder of the local root kept in sync by filesystem events. */
+export interface Watch {
+  id: string;
+  folder: string;
+  /** New and changed documents are classified after each scan the watch starts. */
+  autoClassify: boolean;
+  createdAt: string;
+  /** When the watch last scanned its folder in full (null: not yet). */
+  lastCheckedAt: string | null;
 }
 
 export const isFinal = (s: JobStatus): boolean => !isActiveJobStatus(s);

@@ -16,6 +16,8 @@ import type { Logger } from 'pino';
 import type { InsightsService } from '../services/insights.service.ts';
 import type { DuplicatesService } from '../services/duplicates.service.ts';
 import type { ExportService } from '../services/export.service.ts';
+import type { ChangesService } from '../services/changes.service.ts';
+import type { WatchesService } from '../services/watches.service.ts';
 import type { ClassificationsService } from '../services/classifications.service.ts';
 import type { JobsService } from '../services/jobs.service.ts';
 import type { TaxonomiesService } from '../services/taxonomies.service.ts';
@@ -36,6 +38,8 @@ import { classificationRoutes } from './routes/classifications.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { duplicateRoutes } from './routes/duplicates.ts';
+import { changeRoutes } from './routes/changes.ts';
+import { watchRoutes } from './routes/watches.ts';
 import { folderRoutes } from './routes/folders.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -57,6 +61,8 @@ export interface AppDeps {
   insights: InsightsService;
   duplicates: DuplicatesService;
   exports: ExportService;
+  changes: ChangesService;
+  watches: WatchesService;
   taxonomies: TaxonomiesService;
   keys: KeysService;
   sources: SourcesService;
@@ -124,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'taxonomies', description: 'Tag sets for classification, versioned' },
         { name: 'evaluation', description: 'Gold labels, and how well classification matches them' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'watches', description: 'Folders of the local root kept in sync by filesystem events' },
         { name: 'access', description: 'API keys, roles, scopes and the audit log' },
         { name: 'webhooks', description: 'Signed HTTP callbacks when jobs end, documents change or classifications need review' },
         { name: 'original design', description: 'Routes of the original design, same paths and fields' },
@@ -140,6 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(folderRoutes(deps));
   await app.register(documentRoutes(deps));
   await app.register(duplicateRoutes(deps));
+  await app.register(changeRoutes(deps));
+  await app.register(watchRoutes(deps));
   await app.register(searchRoutes(deps));
   await app.register(keyRoutes(deps));
   await app.register(sourceRoutes(deps));

@@ -97,6 +97,7 @@ export function createClient(opts: ClientOptions): Client {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
       });
       if (!res.ok) return fail(res);
+      if (res.status === 204) return { status: res.status, body: undefined as T };
       return { status: res.status, body: (await res.json()) as T };
     },
     async openEvents(jobId, signal) {

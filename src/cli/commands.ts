@@ -11,7 +11,7 @@ import type { Context } from './context.ts';
 import { EXIT, UsageError } from './context.ts';
 import { followJob } from './follow.ts';
 import { bytes, createProgress, day, duration, folderName, minute, num, pairs, table } from './render.ts';
-import { type Bucket, type ClassificationEstimate, type FolderInsights, isFinal, type Job, type Source } from '../contract.ts';
+import { type Bucket, type ClassificationEstimate, type FolderInsights, isFinal, type Job, type Source, type Watch } from '../contract.ts';
 import { JOB_KINDS, JOB_STATUSES } from '../domain/vocabulary.ts';
 
 const isOneOf = (words: readonly string[], value: string) => words.includes(value);
@@ -324,5 +324,46 @@ export async function sourcesRemove(ctx: Context, name: string): Promise<number>
   const { body } = await ctx.client.request<Source>('DELETE', `/v1/sources/${encodeURIComponent(name)}`);
   if (ctx.json) json(ctx, body);
   else ctx.stdout.write(`Removed source ${body.name}; its documents are kept, marked deleted.\n`);
+  return EXIT.ok;
+}
+
+const watchFolder = (folder: string) => (folder === '.' ? '' : folder);
+
+/** Watch a folder of the local root: its changes are scanned as they happen. */
+export async function watch(ctx: Context, folder: string, o: { autoClassify: boolean }): Promise<number> {
+  const { status, body } = await ctx.client.request<Watch>('POST', '/v1/watches', { folder: watchFolder(folder), autoClassify: o.autoClassify });
+  if (ctx.json) json(ctx, body);
+  else ctx.stdout.write(`${status === 201 ? 'Watching' : 'Already watching'} ${folderName(body.folder)}${body.autoClassify ? ' (classifying new and changed documents)' : ''}\n`);
+  return EXIT.ok;
+}
+
+export async function watchList(ctx: Context): Promise<number> {
+  const { body } = await ctx.client.request<{ items: Watch[] }>('GET', '/v1/watches');
+  if (ctx.json) {
+    json(ctx, body);
+    return EXIT.ok;
+  }
+  if (!body.items.length) {
+    ctx.stdout.write('No folders are watched.\n');
+    return EXIT.ok;
+  }
+  ctx.stdout.write(
+    table(
+      ['FOLDER', 'CLASSIFY', 'SINCE', 'LAST FULL CHECK'],
+      body.items.map((w) => [folderName(w.folder), w.autoClassify ? 'yes' : 'no', minute(w.createdAt), w.lastCheckedAt ? minute(w.lastCheckedAt) : '–']),
+      [],
+      '',
+    ),
+  );
+  return EXIT.ok;
+}
+
+export async function unwatch(ctx: Context, folder: string): Promise<number> {
+  const { body } = await ctx.client.request<{ items: Watch[] }>('GET', '/v1/watches');
+  const w = body.items.find((x) => x.folder === watchFolder(folder));
+  if (!w) throw new UsageError(`${folderName(watchFolder(folder))} is not watched (see: docsight watch list)`);
+  await ctx.client.request('DELETE', `/v1/watches/${encodeURIComponent(w.id)}`);
+  if (ctx.json) json(ctx, { unwatched: w });
+  else ctx.stdout.write(`Stopped watching ${folderName(w.folder)}\n`);
   return EXIT.ok;
 }

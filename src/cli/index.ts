@@ -12,7 +12,7 @@ import * as evaluation from './eval.ts';
 import { webhooks, WEBHOOKS_USAGE } from './webhooks.ts';
 import { type Env, EXIT, type Io, makeContext, UsageError, withDotEnv } from './context.ts';
 
-export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources', 'eval', 'webhooks'] as const;
+export const CLIENT_COMMANDS = ['scan', 'classify', 'insights', 'jobs', 'export', 'sources', 'eval', 'webhooks', 'watch', 'unwatch'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const isClientCommand = (c: string | undefined): c is ClientCommand => CLIENT_COMMANDS.includes(c as ClientCommand);
@@ -30,6 +30,8 @@ export const CLIENT_USAGE = `Client (talks HTTP to a docsight server)
                        [--taxonomy T] [--model M] [--prompt-version P], eval show <id>, eval compare <a> <b>, eval list
   webhooks add <url> --events E[,E…] [--folder f]   call a URL when jobs end, documents change or need review (admin)
   webhooks list | remove <id>                       the webhooks, or remove one
+  watch <folder>       keep a folder in sync: its changes are scanned as they happen [--classify]; watch list: the watches
+  unwatch <folder>     stop watching a folder
 
   Folders are relative to the server's documents root ("." is the root); a bucket source's begin with its name.
   Options for all: --server URL (default http://127.0.0.1:$PORT, PORT 8000), --key KEY (or DOCSIGHT_API_KEY),
@@ -61,6 +63,8 @@ const OPTIONS = {
   sources: { ...COMMON, endpoint: { type: 'string' }, region: { type: 'string' }, 'path-style': { type: 'boolean' }, watch: { type: 'string' } },
   eval: { ...COMMON, labels: { type: 'string' }, taxonomy: { type: 'string' }, model: { type: 'string' }, 'prompt-version': { type: 'string' }, detach: { type: 'boolean' } },
   webhooks: { ...COMMON, events: { type: 'string' }, folder: { type: 'string' } },
+  watch: { ...COMMON, classify: { type: 'boolean' } },
+  unwatch: COMMON,
 } as const satisfies Record<ClientCommand, ParseArgsConfig['options']>;
 
 const USAGE_LINE: Record<ClientCommand, string> = {
@@ -75,6 +79,8 @@ const USAGE_LINE: Record<ClientCommand, string> = {
   eval:
     'docsight eval --labels FILE --taxonomy T | eval run <folder> [--taxonomy T] [--model M] [--prompt-version P] [--detach] | eval show <id> | eval compare <a> <b> | eval list  [--json] [--server URL] [--key KEY]',
   webhooks: WEBHOOKS_USAGE,
+  watch: 'docsight watch <folder> [--classify] | docsight watch list [--json] [--server URL] [--key KEY]',
+  unwatch: 'docsight unwatch <folder> [--json] [--server URL] [--key KEY]',
 };
 
 function oneFolder(positionals: string[]): string {
@@ -174,6 +180,12 @@ async function dispatch(command: ClientCommand, args: string[], env: Env, io: Io
     }
     case 'webhooks':
       return webhooks(ctx, positionals, { events: str('events'), folder: str('folder') });
+    case 'watch':
+      // `list` is the listing; a folder named "list" is `./list`.
+      if (positionals.length === 1 && positionals[0] === 'list') return commands.watchList(ctx);
+      return commands.watch(ctx, oneFolder(positionals).replace(/^\.\//, ''), { autoClassify: flag('classify') });
+    case 'unwatch':
+      return commands.unwatch(ctx, oneFolder(positionals).replace(/^\.\//, ''));
   }
 }
 

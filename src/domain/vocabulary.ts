@@ -87,6 +87,13 @@ export const OCR_PAGE_FAILURE_CODES = [
 export const OCR_FAILURE_CODES = [...OCR_PAGE_FAILURE_CODES, 'ocr_failed', 'ocr_off'] as const;
 export type OcrFailureCode = (typeof OCR_FAILURE_CODES)[number];
 
+/**
+ * What a scan found a document to have done since the previous state: appeared, changed content
+ * (another sha256), moved (same content at another path: same document id), or disappeared.
+ */
+export const CHANGE_KINDS = ['added', 'changed', 'moved', 'deleted'] as const;
+export type ChangeKind = (typeof CHANGE_KINDS)[number];
+
 /** The types a taxonomy's custom field may have (docs/api.md, "Custom fields"). */
 export const FIELD_TYPES = ['string', 'number', 'date', 'boolean', 'enum'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];

@@ -3,7 +3,7 @@
  * domain/paths.ts, then resolved here through realpath so that a symlink cannot lead outside.
  */
 import { realpathSync } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
@@ -31,6 +31,11 @@ export class DocsRoot {
   /** Is an absolute real path the root or inside it? */
   contains(absReal: string): boolean {
     return absReal === this.root || absReal.startsWith(this.root + path.sep);
+  }
+
+  /** Is something at this normalised relative path (a file the database names may be gone)? */
+  async fileExists(rel: string): Promise<boolean> {
+    return (await lstat(this.join(rel)).catch(() => null)) !== null;
   }
 
   /**

@@ -11,10 +11,11 @@ import path from 'node:path';
 import type { Enqueue, JobPayloads } from '../domain/work.ts';
 import type { ExtractionPool } from '../extract/pool.ts';
 import type { ChildDocument, ExtractionResult, ExtractLimits } from '../extract/types.ts';
-import type { DocumentsRepository, DocumentUpdate, EmbeddedDocument, ObjectTag, OcrState } from '../store/documents.repository.ts';
+import type { DocumentsRepository, DocumentUpdate, EmbeddedDocument, MoveCandidate, ObjectTag, OcrState } from '../store/documents.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { OcrRepository } from '../store/ocr.repository.ts';
-import type { UnitOfWork } from '../store/unit-of-work.ts';
+import type { StoreTx, UnitOfWork } from '../store/unit-of-work.ts';
+import type { ChangeEntry } from '../store/changes.repository.ts';
 import type { OcrPolicy } from './ocr-policy.ts';
 import type { SourceReader } from './source-reader.ts';
 
@@ -36,12 +37,41 @@ export interface ExtractionServiceDeps {
   ocr: OcrRepository;
   ocrPolicy: OcrPolicy;
   enqueue: Enqueue;
+  /** Changes are recorded here, in the batch's unit of work. */
+  changes: Pick<ChangesRecorder, 'record'>;
+  /** DELETED_RETENTION_DAYS: how long a deleted document can still be found moved. */
+  deletedRetentionDays: number;
   /** Told of every batch that this process completed. */
   onBatchDone?(counts: BatchCounts): void;
 }
 
 /** GetObject requests one worker process keeps in flight (bodies are bounded by the byte budget). */
 const DOWNLOADS_IN_FLIGHT = 16;
+
+/** Where extraction writes what changed (store/changes.repository.ts's recordChanges). */
+export interface ChangesRecorder {
+  record(tx: StoreTx, entries: ChangeEntry[]): Promise<void>;
+}
+
+/** Another run of the same batch wrote it first: roll back what this one did. */
+class BatchWrittenElsewhere extends Error {}
+
+/** A fresh document whose content is that of a known one whose file is gone: tried in the unit of work. */
+interface TentativeMove {
+  fresh: { id: string; path: string; size: number; mtime: Date; sha256: string };
+  known: MoveCandidate;
+}
+
+/** What one document of the batch turned out to hold, for the change history and move matching. */
+interface Found {
+  path: string;
+  sha256: string | null;
+  before: string | null;
+  fresh: boolean;
+  size: number;
+  mtime: Date;
+  extracted: boolean;
+}
 
 /** PostgreSQL text cannot hold NUL; documents sometimes do. */
 const stripNul = (s: string) => (s.includes('\0') ? s.replaceAll('\0', '') : s);
@@ -135,6 +165,17 @@ function flattenChildren(
   }
 }
 
+/** What this batch found, as changes: new documents added, known ones with other content changed. */
+function changesOf(found: ReadonlyMap<string, Found>, moved: ReadonlySet<string>, jobId: string): ChangeEntry[] {
+  const out: ChangeEntry[] = [];
+  for (const [id, f] of found) {
+    if (moved.has(id)) continue;
+    if (f.fresh) out.push({ jobId, documentId: id, kind: 'added', path: f.path, newSha256: f.sha256 });
+    else if (f.sha256 !== f.before) out.push({ jobId, documentId: id, kind: 'changed', path: f.path, oldSha256: f.before, newSha256: f.sha256 });
+  }
+  return out;
+}
+
 export function createExtractionService(deps: ExtractionServiceDeps) {
   const { jobs, documents, pool, limits } = deps;
   // A bucket object is held in memory from its download to the end of its parse. The bytes held in
@@ -143,6 +184,30 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
   const held = createByteBudget(pool.threads * limits.maxFileBytes);
   const requests = createRequestGate(DOWNLOADS_IN_FLIGHT);
 
+
+  /**
+   * Fresh documents whose content is that of a known document whose file is gone (kept as deleted
+   * within DELETED_RETENTION_DAYS, or not yet marked but missing from its source: a move the walk
+   * has not finished seeing). Each known document is offered to one fresh document.
+   */
+  async function findMoves(found: ReadonlyMap<string, Found>, batchIds: string[]): Promise<TentativeMove[]> {
+    const fresh = [...found].filter(([, f]) => f.fresh && f.extracted && f.sha256 !== null);
+    if (fresh.length === 0) return [];
+    const since = new Date(Date.now() - deps.deletedRetentionDays * 86_400_000);
+    const candidates = await documents.moveCandidates([...new Set(fresh.map(([, f]) => f.sha256 as string))], batchIds, since);
+    const taken = new Set<string>();
+    const out: TentativeMove[] = [];
+    for (const [id, f] of fresh) {
+      for (const c of candidates) {
+        if (c.sha256 !== f.sha256 || taken.has(c.id)) continue;
+        if (c.deletedAt === null && (await (await deps.sources.readerFor(c.path)).exists(c.path))) continue;
+        taken.add(c.id);
+        out.push({ fresh: { id, path: f.path, size: f.size, mtime: f.mtime, sha256: f.sha256 as string }, known: c });
+        break;
+      }
+    }
+    return out;
+  }
   return {
     /** Extract one batch (a no-op when the batch was completed by an earlier run or its job ended). */
     async runBatch(payload: JobPayloads['extract'], log: Logger): Promise<void> {
@@ -153,6 +218,8 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
       const missing: string[] = [];
       const embedded = new Map<string, EmbeddedDocument[]>();
       const needOcr: OcrCandidate[] = [];
+      /** Content found per document (extracted or failed with a hash), for the change history. */
+      const found = new Map<string, Found>();
       const policy = deps.ocrPolicy;
       let done = 0;
       let skipped = 0;
@@ -199,6 +266,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
             const { mtime, size } = got;
             if (got.etag !== null) tags.push({ id: doc.id, etag: got.etag });
             const fail = (code: string, message: string, sha256: string | null = null) => {
+              found.set(doc.id, { path: doc.path, sha256, before: doc.sha256, fresh: doc.extractionCount === 0, size, mtime, extracted: false });
               updates.push({ id: doc.id, status: 'failed', size, mtime, sha256, mimeType: null, format: null, errorCode: code, errorMessage: message });
               failures.push({ documentId: doc.id, path: doc.path, code, message });
             };
@@ -222,6 +290,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
               case 'extracted': {
                 const r = outcome.result;
                 const update = toUpdate(doc.id, outcome.size, mtime, outcome.sha256, r, decideOcr(doc.path, outcome.sha256, r));
+                found.set(doc.id, { path: doc.path, sha256: outcome.sha256, before: doc.sha256, fresh: doc.extractionCount === 0, size: outcome.size, mtime, extracted: true });
                 updates.push(update);
                 if (update.ocr?.status === 'pending') needOcr.push({ ref: { id: doc.id }, sha256: outcome.sha256, pages: update.ocr.pages ?? 0, update });
                 const inside: EmbeddedDocument[] = [];
@@ -248,7 +317,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
 
       // What OCR read before, from the same bytes in the same languages, is applied at once.
       const cached = needOcr.length === 0 ? new Map() : await deps.ocr.cached(await Promise.all(needOcr.map((c) => policy.key(c.sha256))));
-      const toRead = needOcr.filter((c) => {
+      const toReadAll = needOcr.filter((c) => {
         const reading = cached.get(c.sha256);
         if (!reading) return true;
         const applied = policy.applied(reading);
@@ -264,26 +333,59 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         });
         return false;
       });
-      const ocrWork = { documents: toRead.length, pages: toRead.reduce((n, c) => n + c.pages, 0) };
+      const tentative = await findMoves(found, payload.documentIds);
 
       // Files gone since the scan saw them are not documents any more: skipped, and marked deleted.
       // Ids that no longer exist at all (never expected) are skipped too, so the batch still adds up.
       skipped += missing.length + (payload.documentIds.length - targets.length);
-      const written = await deps.unitOfWork.run(async (tx) => {
-        // Completing the batch first (row-locked) decides which of two overlapping runs of the same
-        // batch (a lost lease, a stalled job whose worker lives on) writes: only the first one.
-        const first = await jobs.completeBatch(tx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped, ocr: ocrWork }, failures);
-        if (!first) return [];
-        await documents.applyExtraction(tx, updates, tags);
-        return documents.replaceEmbedded(tx, embedded);
-      });
+      let toRead = toReadAll;
+      let written: { id: string; path: string }[] = [];
+      try {
+        written = await deps.unitOfWork.run(async (tx) => {
+          // Moves first: whether a fresh document is a known one moved decides its OCR work, which the
+          // batch's completion counts. Claimed under lock, so two batches never take the same one.
+          const adopted = new Set<string>();
+          for (const m of tentative) {
+            if (!(await documents.claimMoveCandidate(tx, m.known))) continue;
+            await documents.adoptMove(tx, {
+              freshId: m.fresh.id,
+              knownId: m.known.id,
+              oldPath: m.known.path,
+              newPath: m.fresh.path,
+              sha256: m.fresh.sha256,
+              size: m.fresh.size,
+              mtime: m.fresh.mtime,
+              deletedAt: m.known.deletedAt,
+              jobId: payload.jobId,
+            });
+            adopted.add(m.fresh.id);
+          }
+          toRead = toReadAll.filter((c) => !('id' in c.ref && adopted.has(c.ref.id)));
+          const ocrWork = { documents: toRead.length, pages: toRead.reduce((n, c) => n + c.pages, 0) };
+          // Completing the batch (row-locked) decides which of two overlapping runs of the same
+          // batch (a lost lease, a stalled job whose worker lives on) writes: only the first one.
+          const first = await jobs.completeBatch(tx, payload.jobId, payload.batchNo, { done, failed: failures.length, skipped, ocr: ocrWork }, failures);
+          if (!first) throw new BatchWrittenElsewhere();
+          await documents.applyExtraction(
+            tx,
+            updates.filter((u) => !adopted.has(u.id)),
+            tags.filter((t) => !adopted.has(t.id)),
+          );
+          for (const id of adopted) embedded.delete(id);
+          await deps.changes.record(tx, changesOf(found, adopted, payload.jobId));
+          return documents.replaceEmbedded(tx, embedded);
+        });
+      } catch (err) {
+        if (!(err instanceof BatchWrittenElsewhere)) throw err;
+        return;
+      }
       // Enqueued once the rows are committed, so the OCR stage always finds them pending.
       const idByPath = new Map(written.map((w) => [w.path, w.id]));
       for (const c of toRead) {
         const id = 'id' in c.ref ? c.ref.id : idByPath.get(c.ref.path);
         if (id) await deps.enqueue('ocr', { jobId: payload.jobId, documentId: id });
       }
-      await documents.markDeleted(missing);
+      await documents.markDeleted(missing, payload.jobId);
       deps.onBatchDone?.({ done, failures, skipped });
       log.debug(
         { jobId: payload.jobId, batchNo: payload.batchNo, documents: payload.documentIds.length, done, failed: failures.length, skipped },

@@ -8,7 +8,7 @@
  * Failures leave here as JobFailures with a code: throttling, unreachable endpoints and refused
  * credentials each have their own.
  */
-import { GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { JobFailure } from '../domain/errors.ts';
 import { fileMtime, parentOf } from '../domain/paths.ts';
@@ -179,6 +179,16 @@ export function createS3Source(settings: S3SourceSettings, isIgnoredName: (name:
       }
     },
     fetch: get,
+    async exists(docRel) {
+      try {
+        await client.send(new HeadObjectCommand({ Bucket: bucket, Key: keyOf(docRel) }));
+        return true;
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+        throw s3Failure(name, err);
+      }
+    },
     async readAll(docRel, maxBytes) {
       const got = await get(docRel, maxBytes);
       if (got.kind !== 'ready' || !('bytes' in got.input)) throw new JobFailure('scan_failed', `Source ${name}: ${docRel} can no longer be read`);

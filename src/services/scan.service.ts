@@ -85,6 +85,7 @@ export function createScanService(deps: ScanServiceDeps) {
             mtime: f.mtime,
             etag: f.etag,
           })),
+          job.id,
         );
         const toExtract = rows.filter((r) => !r.unchanged).map((r) => r.id);
         for (const r of rows) {
@@ -119,7 +120,7 @@ export function createScanService(deps: ScanServiceDeps) {
         }
       }
       await flush();
-      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, folder.otherSources);
+      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, job.id, folder.otherSources);
       await folders.markScanned(folder.rel, job.id);
       // Before discovery ends: the job can complete with it, and its documents.changed event reads these.
       await jobs.mergeStats(job.id, { documents: { added, changed, deleted } });

@@ -42,6 +42,8 @@ export interface SourceReader {
    * body's size before the body is read into memory (and may wait for room).
    */
   fetch(docRel: string, maxBytes: number, hold?: (bytes: number) => Promise<void>): Promise<FetchedDocument>;
+  /** Is the document still there (a known document whose content turned up elsewhere may have moved)? */
+  exists(docRel: string): Promise<boolean>;
   /** A document's whole content (the OCR stage reads what extraction already accepted). */
   readAll(docRel: string, maxBytes: number): Promise<Uint8Array>;
 }
@@ -64,6 +66,7 @@ export function localSource(root: DocsRoot, opts: { allowHardlinks: boolean; isI
       // The thread reads the file itself and refuses one past the limit (it may have grown since).
       return { kind: 'ready', size: st.size, mtime: fileMtime(st), etag: null, input: { path: abs } };
     },
+    exists: (docRel) => root.fileExists(docRel),
     async readAll(docRel) {
       return new Uint8Array(await readFile(root.join(docRel)));
     },

@@ -1,9 +1,10 @@
 /** Documents: the scan's upserts, the extractor's bulk updates, and reads by id. */
 import { randomUUID } from 'node:crypto';
-import { type Selectable, type Transaction, sql } from 'kysely';
+import { type RawBuilder, type Selectable, type Transaction, sql } from 'kysely';
 import type { ChildDocument, DocumentOcr, PiiSummary } from '../contract.ts';
 import { unchangedSinceExtraction } from '../domain/documents.ts';
-import { descendantRange } from '../domain/paths.ts';
+import { descendantRange, parentOf } from '../domain/paths.ts';
+import { type ChangeEntry, recordChanges } from './changes.repository.ts';
 import type { Db } from './database.ts';
 import type { DocumentOrigin, OcrStatus, TextSource } from '../domain/vocabulary.ts';
 import type { Database, DocumentsTable, DocumentStatus } from './schema.ts';
@@ -30,6 +31,31 @@ export interface SeenRow {
   inserted: boolean;
 }
 
+/** A file under the retention period: kept as deleted, and a move of its content can take it back. */
+export interface MoveCandidate {
+  id: string;
+  path: string;
+  sha256: string;
+  deletedAt: Date | null;
+}
+
+/** A fresh document found to be a known one moved: the known row takes the new path. */
+export interface AdoptedMove {
+  /** The fresh row the scan made for the new path (deleted). */
+  freshId: string;
+  /** The known document, which keeps its id, classification and history. */
+  knownId: string;
+  oldPath: string;
+  newPath: string;
+  sha256: string;
+  size: number;
+  mtime: Date;
+  /** When the known row was marked deleted (null: its file was just found missing). */
+  deletedAt: Date | null;
+  /** The scan that found the move (null: none, as in a test). */
+  jobId: string | null;
+}
+
 export interface ExtractionTarget {
   id: string;
   path: string;
@@ -37,6 +63,8 @@ export interface ExtractionTarget {
   size: number | string;
   sha256: string | null;
   status: DocumentStatus;
+  /** 0: never extracted, so whatever extraction finds is new (or a known document moved). */
+  extractionCount: number;
 }
 
 /** What extraction decided for one document; written in bulk by applyExtraction. */
@@ -294,6 +322,36 @@ function ocrColumns(o: OcrState | undefined) {
   };
 }
 
+const extensionOf = (name: string) => {
+  const i = name.lastIndexOf('.');
+  return i <= 0 ? '' : name.slice(i + 1).toLowerCase();
+};
+
+/**
+ * Mark the files matching `where` (alias d) deleted, with the documents they held, and record each
+ * file that had been extracted as `deleted`, in one statement (a retried scan finds them marked).
+ */
+async function markGone(db: Db, where: RawBuilder<unknown>, jobId: string | null): Promise<number> {
+  const r = await sql<{ n: string }>`
+    with gone as (
+      update documents d set deleted_at = now(), updated_at = now()
+      where d.deleted_at is null and d.parent_id is null and ${where}
+      returning d.id, d.path, d.folder, d.sha256, d.extraction_count
+    ), held as (
+      update documents c set deleted_at = now(), updated_at = now()
+      where c.file_id in (select id from gone) and c.deleted_at is null
+      returning c.id
+    ), recorded as (
+      insert into document_changes (job_id, document_id, kind, folder, path, old_sha256)
+      select ${jobId}::uuid, g.id, 'deleted', g.folder, g.path, g.sha256 from gone g where g.extraction_count > 0
+      returning id
+    )
+    select (select count(*) from gone) as n, (select count(*) from held) as h, (select count(*) from recorded) as c`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+export type { ChangeEntry };
+
 export function createDocumentsRepository(db: Db) {
   return {
     /**
@@ -307,43 +365,53 @@ export function createDocumentsRepository(db: Db) {
      * and an extraction of the same documents (another order) could each hold a row the other
      * waits for: a deadlock, and one of them rolled back.
      */
-    async upsertSeen(files: SeenFile[]): Promise<SeenRow[]> {
+    async upsertSeen(files: SeenFile[], jobId: string | null = null): Promise<SeenRow[]> {
       if (files.length === 0) return [];
       const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const paths = sorted.map((f) => f.path);
-      const rows = await db
-        .with('locked', (qb) =>
-          qb
-            .selectFrom('documents')
-            .select('id')
-            .where('path', '=', sql<string>`any(${paths}::text[])`)
-            .orderBy('id')
-            .forNoKeyUpdate(),
-        )
-        .insertInto('documents')
-        .columns(['path', 'folder', 'name', 'extension', 'size', 'mtime'])
-        .expression((eb) =>
-          eb
-            .selectFrom(
-              sql<{ path: string; folder: string; name: string; extension: string; size: number; mtime: Date }>`(values ${sql.join(
-                sorted.map((f) => sql`(${f.path}, ${f.folder}, ${f.name}, ${f.extension}, ${f.size}::bigint, ${f.mtime}::timestamptz)`),
-              )})`.as(sql`v(path, folder, name, extension, size, mtime)`),
-            )
-            .select(['v.path', 'v.folder', 'v.name', 'v.extension', 'v.size', 'v.mtime'])
-            // Referenced, so the locking CTE runs (once, before the first row is inserted).
-            .where(sql<boolean>`(select count(*) from locked) >= 0`),
-        )
-        .onConflict((oc) =>
-          oc.column('path').doUpdateSet({ last_seen_at: sql`now()`, deleted_at: null }),
-        )
-        // size and mtime are not updated here, so RETURNING gives the values of the last extraction.
-        .returning(['id', 'path', 'size', 'mtime', 'status', 'etag', sql<boolean>`(xmax = 0)`.as('inserted')])
-        .execute();
-      const byPath = new Map(files.map((f) => [f.path, f]));
-      return rows.map((r) => {
-        const f = byPath.get(r.path);
-        const unchanged = !r.inserted && f !== undefined && unchangedSinceExtraction(r, f);
-        return { id: r.id, path: r.path, unchanged, inserted: Boolean(r.inserted) };
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .with('locked', (qb) =>
+            qb
+              .selectFrom('documents')
+              .select(['id', 'deleted_at'])
+              .where('path', '=', sql<string>`any(${paths}::text[])`)
+              .orderBy('id')
+              .forNoKeyUpdate(),
+          )
+          .insertInto('documents')
+          .columns(['path', 'folder', 'name', 'extension', 'size', 'mtime'])
+          .expression((eb) =>
+            eb
+              .selectFrom(
+                sql<{ path: string; folder: string; name: string; extension: string; size: number; mtime: Date }>`(values ${sql.join(
+                  sorted.map((f) => sql`(${f.path}, ${f.folder}, ${f.name}, ${f.extension}, ${f.size}::bigint, ${f.mtime}::timestamptz)`),
+                )})`.as(sql`v(path, folder, name, extension, size, mtime)`),
+              )
+              .select(['v.path', 'v.folder', 'v.name', 'v.extension', 'v.size', 'v.mtime'])
+              // Referenced, so the locking CTE runs (once, before the first row is inserted).
+              .where(sql<boolean>`(select count(*) from locked) >= 0`),
+          )
+          .onConflict((oc) =>
+            oc.column('path').doUpdateSet({ last_seen_at: sql`now()`, deleted_at: null }),
+          )
+          // size and mtime are not updated here, so RETURNING gives the values of the last extraction.
+          .returning([
+            'id', 'path', 'folder', 'size', 'mtime', 'status', 'etag', 'sha256', 'extraction_count', sql<boolean>`(xmax = 0)`.as('inserted'),
+            sql<boolean>`exists (select 1 from locked l where l.id = documents.id and l.deleted_at is not null)`.as('restored'),
+          ])
+          .execute();
+        // A deleted file back at its path is added again (its content, if changed, is the extraction's to record).
+        const restored = rows.filter((r) => r.restored && r.extraction_count > 0);
+        if (restored.length > 0) {
+          await recordChanges(trx, restored.map((r) => ({ jobId, documentId: r.id, kind: 'added', path: r.path, newSha256: r.sha256 })));
+        }
+        const byPath = new Map(files.map((f) => [f.path, f]));
+        return rows.map((r) => {
+          const f = byPath.get(r.path);
+          const unchanged = !r.inserted && f !== undefined && unchangedSinceExtraction(r, f);
+          return { id: r.id, path: r.path, unchanged, inserted: Boolean(r.inserted) };
+        });
       });
     },
 
@@ -351,7 +419,7 @@ export function createDocumentsRepository(db: Db) {
       if (ids.length === 0) return [];
       return db
         .selectFrom('documents')
-        .select(['id', 'path', 'size', 'sha256', 'status'])
+        .select(['id', 'path', 'size', 'sha256', 'status', 'extraction_count as extractionCount'])
         .where('id', 'in', ids)
         .execute();
     },
@@ -402,44 +470,89 @@ export function createDocumentsRepository(db: Db) {
     },
 
     /** Files that vanished between the scan and their extraction, with the documents they held. */
-    async markDeleted(ids: string[]): Promise<void> {
+    async markDeleted(ids: string[], jobId: string | null = null): Promise<void> {
       if (ids.length === 0) return;
-      await db
-        .updateTable('documents')
-        .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
-        .where((eb) => eb.or([eb('id', 'in', ids), eb('file_id', 'in', ids)]))
-        .where('deleted_at', 'is', null)
-        .execute();
+      await markGone(db, sql`d.id = any(${ids}::uuid[])`, jobId);
     },
 
     /**
      * After a complete walk: files under `folder` not seen since `since` are gone, and so are the
      * documents they held (a walk never sees those). Returns the files marked.
      */
-    async markDeletedNotSeenSince(folder: string, since: Date, except: readonly string[] = []): Promise<number> {
+    async markDeletedNotSeenSince(folder: string, since: Date, jobId: string | null = null, except: readonly string[] = []): Promise<number> {
       const range = descendantRange(folder);
-      let q = db
-        .updateTable('documents')
-        .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
-        .where('deleted_at', 'is', null)
-        .where('parent_id', 'is', null)
-        .where('last_seen_at', '<', since);
-      if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
+      const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
       // Folders of other sources (bucket sources, on a scan of the whole root) are not this walk's to judge.
-      for (const other of except) {
-        const r = descendantRange(other);
-        if (r) q = q.where((eb) => eb.or([eb('path', '<', r.lower), eb('path', '>=', r.upper)]));
-      }
-      const gone = await q.returning('id').execute();
-      if (gone.length > 0) {
-        await db
-          .updateTable('documents')
-          .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
-          .where('file_id', 'in', gone.map((g) => g.id))
-          .where('deleted_at', 'is', null)
-          .execute();
-      }
-      return gone.length;
+      const others = except.map(descendantRange).filter((r) => r !== null);
+      const outside = sql.join(
+        others.map((r) => sql`and (d.path < ${r.lower} or d.path >= ${r.upper})`),
+        sql` `,
+      );
+      return markGone(db, others.length > 0 ? sql`d.last_seen_at < ${since} ${within} ${outside}` : sql`d.last_seen_at < ${since} ${within}`, jobId);
+    },
+
+    /**
+     * Documents with one of these contents that a fresh document could be a move of: kept as
+     * deleted since `deletedSince`, or not deleted yet (the caller checks that their file is gone).
+     */
+    async moveCandidates(sha256s: string[], exclude: string[], deletedSince: Date): Promise<MoveCandidate[]> {
+      if (sha256s.length === 0) return [];
+      const rows = await db
+        .selectFrom('documents')
+        .select(['id', 'path', 'sha256', 'deleted_at'])
+        .where('sha256', '=', sql<string>`any(${sha256s}::text[])`)
+        .where('parent_id', 'is', null)
+        .where('id', '<>', sql<string>`all(${exclude}::uuid[])`)
+        .where((eb) => eb.or([eb('deleted_at', 'is', null), eb('deleted_at', '>=', deletedSince)]))
+        .orderBy(sql`deleted_at desc nulls first`)
+        .limit(sha256s.length * 20)
+        .execute();
+      return rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '', deletedAt: r.deleted_at }));
+    },
+
+    /**
+     * Lock a candidate and check it is still what the caller saw (at its path, with its content):
+     * of two batches that found the same moved file, the second sees it taken and adds its own.
+     */
+    async claimMoveCandidate(trx: Transaction<Database>, c: MoveCandidate): Promise<boolean> {
+      const r = await sql<{ id: string }>`
+        select id from documents where id = ${c.id} and path = ${c.path} and sha256 = ${c.sha256}
+        for update`.execute(trx);
+      return r.rows.length > 0;
+    },
+
+    /**
+     * A known document moved: the fresh row of its new path goes, and the known row takes that path
+     * (with what it holds, and the documents inside it deleted with it), keeping its id,
+     * classification and history. Recorded as `moved`; a `deleted` this job recorded for it is
+     * withdrawn (it was never gone). The caller has claimed the known row.
+     */
+    async adoptMove(trx: Transaction<Database>, m: AdoptedMove): Promise<void> {
+      const folder = parentOf(m.newPath);
+      const name = m.newPath.slice(folder === '' ? 0 : folder.length + 1);
+      await sql`delete from documents where id = ${m.freshId} and extraction_count = 0`.execute(trx);
+      await sql`
+        update documents set path = ${m.newPath}, folder = ${folder}, name = ${name},
+          extension = ${extensionOf(name)}, size = ${m.size}, mtime = ${m.mtime}, deleted_at = null,
+          last_seen_at = now(), updated_at = now()
+        where id = ${m.knownId}`.execute(trx);
+      await sql`
+        update documents set path = ${m.newPath} || substr(path, ${m.oldPath.length + 1}), folder = ${folder},
+          deleted_at = case when ${m.deletedAt}::timestamptz is not null and deleted_at >= ${m.deletedAt}::timestamptz then null else deleted_at end,
+          updated_at = now()
+        where file_id = ${m.knownId}`.execute(trx);
+      await sql`delete from document_changes where document_id = ${m.knownId} and job_id = ${m.jobId} and kind = 'deleted'`.execute(trx);
+      await recordChanges(trx, [
+        { jobId: m.jobId, documentId: m.knownId, kind: 'moved', path: m.newPath, oldPath: m.oldPath, oldSha256: m.sha256, newSha256: m.sha256 },
+      ]);
+    },
+
+    /** Drop documents deleted before `before` for good (what they held goes with them). */
+    async purgeDeleted(before: Date): Promise<number> {
+      const r = await db.deleteFrom('documents').where('deleted_at', '<', before).where('parent_id', 'is', null).executeTakeFirst();
+      // Documents removed from a file that lives on.
+      await db.deleteFrom('documents').where('deleted_at', '<', before).execute();
+      return Number(r.numDeletedRows);
     },
 
     /**

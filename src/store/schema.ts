@@ -1,6 +1,7 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type {
+  ChangeKind,
   DocumentOrigin,
   DocumentStatus,
   FieldType,
@@ -366,6 +367,31 @@ export interface JobEndingsTable {
   created_at: CreatedAt;
 }
 
+/** What a scan found a document to have done (migration 0016). */
+export interface DocumentChangesTable {
+  id: ColumnType<string, never, never>;
+  at: Generated<Date>;
+  job_id: string | null;
+  document_id: string;
+  kind: ChangeKind;
+  folder: string;
+  path: string;
+  old_folder: string | null;
+  old_path: string | null;
+  old_sha256: string | null;
+  new_sha256: string | null;
+}
+
+/** A folder of the local root kept in sync by filesystem events (migration 0016). */
+export interface WatchesTable {
+  id: Generated<string>;
+  folder: string;
+  auto_classify: Generated<boolean>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  last_checked_at: Timestamp | null;
+}
+
 export interface Database {
   documents: DocumentsTable;
   folders: FoldersTable;
@@ -389,4 +415,6 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   job_endings: JobEndingsTable;
+  document_changes: DocumentChangesTable;
+  watches: WatchesTable;
 }

@@ -158,6 +158,29 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
     await shot('02-folder-root');
   });
 
+  it('shows what changed per day and the documents behind a day, and watches the folder from the page', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const days = (await api<{ days: { day: string; added: number }[] }>(base, 'GET', '/v1/folders/./changes-by-day')).body.days;
+    assert.equal(days.at(-1)?.day, today);
+    await page.goto(`${base}/folders`);
+    const row = page.getByTestId('changes-days').locator('tbody tr').first();
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    assert.deepEqual(cells.slice(0, 2), [today, fmt(days.at(-1)?.added ?? -1)]);
+    await row.getByRole('button', { name: today }).click();
+    const items = page.getByTestId('changes-of-day').locator('li');
+    await items.first().waitFor();
+    assert.equal(await items.count(), Math.min(500, days.at(-1)?.added ?? 0));
+    await page.getByTestId('watch-switch').getByRole('button', { name: 'Watch this folder' }).click();
+    await page.getByTestId('watch-switch').getByRole('button', { name: 'Stop watching' }).waitFor();
+    const watches = (await api<{ items: { id: string; folder: string }[] }>(base, 'GET', '/v1/watches')).body.items;
+    assert.deepEqual(watches.map((w) => w.folder), ['']);
+    await shot('02b-folder-changes');
+    await page.getByTestId('watch-switch').getByRole('button', { name: 'Stop watching' }).click();
+    await page.getByTestId('watch-switch').getByRole('button', { name: 'Watch this folder' }).waitFor();
+    assert.deepEqual((await api<{ items: unknown[] }>(base, 'GET', '/v1/watches')).body.items, []);
+  });
+
   it('browses into a folder with the tree; the table sorts and pages by cursor', async () => {
     const folder = 'Company A';
     const ins = (await api<Insights>(base, 'GET', `/v1/folders/${enc(folder)}/insights`)).body;

@@ -15,6 +15,8 @@ import type { DuplicatesService } from '../../services/duplicates.service.ts';
 import { duplicatesOfFolder } from './duplicates.ts';
 import { reviewQueueOf } from './reviews.ts';
 import type { ReviewsService } from '../../services/reviews.service.ts';
+import { changesOfFolder } from './changes.ts';
+import type { ChangesService } from '../../services/changes.service.ts';
 import { EXPORT_FORMATS, type ExportService } from '../../services/export.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction, withFieldFilters } from '../schemas.ts';
 import { parseFieldFilters } from '../../services/field-filters.ts';
@@ -58,7 +60,7 @@ const ExportQuery = z.strictObject({
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
-  (deps: { duplicates: DuplicatesService; insights: InsightsService; exports: ExportService; reviews: ReviewsService }): FastifyPluginAsyncZod =>
+  (deps: { duplicates: DuplicatesService; insights: InsightsService; exports: ExportService; reviews: ReviewsService; changes: ChangesService }): FastifyPluginAsyncZod =>
   async (app) => {
     const insights = async (path: string, access: Principal) => {
       const r = await deps.insights.folderInsights(path, access);
@@ -133,6 +135,7 @@ export const folderRoutes =
         if (action === 'insights') return insights(path, req.principal);
         if (action === 'duplicates') return duplicatesOfFolder(deps, path, req.query, req.principal);
         if (action === 'review') return reviewQueueOf(deps, path, req.query, req.principal);
+        if (action === 'changes' || action === 'changes-by-day') return changesOfFolder(deps, action, path, req.query, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);
           if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });

@@ -18,6 +18,7 @@ import * as m0012 from './0012_personal_data.ts';
 import * as m0013 from './0013_duplicates.ts';
 import * as m0014 from './0014_stale_index.ts';
 import * as m0015 from './0015_sources.ts';
+import * as m0016 from './0016_changes_watches.ts';
 import * as m0017 from './0017_webhooks.ts';
 import * as m0018 from './0018_reviews_evaluations.ts';
 import * as m0019 from './0019_custom_fields.ts';
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '0013_duplicates': m0013,
   '0014_stale_index': m0014,
   '0015_sources': m0015,
+  '0016_changes_watches': m0016,
   '0017_webhooks': m0017,
   '0018_reviews_evaluations': m0018,
   '0019_custom_fields': m0019,

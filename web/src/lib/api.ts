@@ -74,6 +74,7 @@ export async function request<T>(method: string, path: string, body?: unknown, s
     throw new ApiError(0, 'unreachable', 'The docsight server does not answer. Is it running?');
   }
   if (!res.ok) throw await errorFrom(res);
+  if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
@@ -84,7 +85,7 @@ export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', pat
 export const del = <T>(path: string) => request<T>('DELETE', path);
 
 /** API path of a folder action: the folder URL-encoded as one segment ('.' is the root). */
-export function folderApi(folder: string, action: 'insights' | 'documents' | 'export' | 'review'): string {
+export function folderApi(folder: string, action: 'insights' | 'documents' | 'export' | 'review' | 'changes' | 'changes-by-day'): string {
   return `/v1/folders/${encodeURIComponent(folder === '' ? '.' : folder)}/${action}`;
 }
 

@@ -1,9 +1,10 @@
-/** A folder: actions with live progress, insights as charts with numbers, the documents table. */
+/** A folder: actions with live progress, insights as charts with numbers, what changed, the documents table. */
 import { useEffect, useState } from 'react';
 import { ErrorNotice, FolderActions } from '../components/FolderActions.tsx';
 import { DocumentsTable, type Filters, NO_FILTERS } from '../components/DocumentsTable.tsx';
 import { InsightsPanel } from '../components/InsightsPanel.tsx';
 import { DuplicatesPanel } from '../components/Duplicates.tsx';
+import { ChangesPanel } from '../components/ChangesPanel.tsx';
 import { folderApi } from '../lib/api.ts';
 import { useDataTick } from '../lib/changes.ts';
 import { folderLabel } from '../lib/format.ts';
@@ -34,6 +35,7 @@ export function FolderPage({ folder }: { folder: string }) {
       )}
       {ins && <InsightsPanel insights={ins} onFilter={filter} />}
       {ins && <DuplicatesPanel folder={folder} />}
+      {ins && <ChangesPanel folder={folder} />}
       {!insights.error && (
         <DocumentsTable
           folder={folder}
