@@ -13,6 +13,7 @@ import {
   type PiiKind,
   type OcrStatus,
   type Role,
+  type SensitiveFilter,
   type TextSource,
 } from './domain/vocabulary.ts';
 import type { VersionHint } from './domain/versions.ts';
@@ -366,3 +367,43 @@ export interface Health {
 
 /** Has the job ended (completed, failed or cancelled)? Every status that is not active is final. */
 export const isFinal = (s: JobStatus): boolean => !isActiveJobStatus(s);
+
+/** A facet's count: documents among the matches with this key (null: the field is empty). */
+export interface FacetBucket {
+  key: string | null;
+  count: number;
+}
+
+/** GET /v1/search: one page of hits with the facets of every match. */
+export interface SearchResult {
+  interpreted: string | null;
+  total: number;
+  totalExact: boolean;
+  approximate: boolean;
+  rankedWithin: number | null;
+  unindexed: number;
+  items: {
+    id: string;
+    path: string;
+    name: string;
+    title: string | null;
+    author: string | null;
+    type: string | null;
+    language: string | null;
+    status: DocumentStatus;
+    modified: string;
+    tags: { label: string; confidence: number; needsReview: boolean }[] | null;
+    primaryCategory: string | null;
+    score: number;
+    snippet: { text: string; match: boolean }[];
+  }[];
+  facets: {
+    tag: FacetBucket[];
+    type: FacetBucket[];
+    author: FacetBucket[];
+    year: FacetBucket[];
+    /** Matches with personal data per kind, and under `any` of any kind (total minus `any`: none found). */
+    sensitive: { key: SensitiveFilter; count: number }[];
+  };
+  nextCursor: string | null;
+}

@@ -11,6 +11,7 @@ import { DocumentPage } from './pages/DocumentPage.tsx';
 import { FolderPage } from './pages/FolderPage.tsx';
 import { JobPage } from './pages/JobPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
+import { SearchPage } from './pages/SearchPage.tsx';
 import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
 
 export function App() {
@@ -83,6 +84,10 @@ export function App() {
     section = 'jobs';
     crumbs = { folder: null, leaf: 'Job' };
     page = <JobPage id={decodeURIComponent(jobMatch[1])} />;
+  } else if (pathname === '/search') {
+    section = 'search';
+    crumbs = { folder: null, leaf: 'Search' };
+    page = <SearchPage />;
   } else if (pathname === '/taxonomies') {
     section = 'taxonomies';
     crumbs = { folder: null, leaf: 'Taxonomies' };

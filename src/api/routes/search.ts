@@ -67,7 +67,15 @@ const SearchResponse = z
       }),
     ),
     facets: z
-      .object({ tag: z.array(Bucket), type: z.array(Bucket), author: z.array(Bucket), year: z.array(Bucket) })
+      .object({
+        tag: z.array(Bucket),
+        type: z.array(Bucket),
+        author: z.array(Bucket),
+        year: z.array(Bucket),
+        sensitive: z
+          .array(z.object({ key: z.enum(SENSITIVE_FILTERS), count: z.number().int() }))
+          .describe('Matches in which extraction found personal data, per kind, and under `any` of any kind (total minus `any`: none found); keys are values of the `sensitive` filter'),
+      })
       .describe('Counts over every match (top 20 keys each); type, author and year add up to total'),
     nextCursor: z.string().nullable(),
   })
