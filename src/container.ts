@@ -377,7 +377,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       knownFolder: (path, access) => insights.knownFolder(path, access),
     });
     const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
-    const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
+    const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder, duplicates });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
     const search = createSearchService({ search: createSearchRepository(db) });
     const classifications = createClassificationsService({

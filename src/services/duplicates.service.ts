@@ -22,6 +22,17 @@ export interface DuplicatesServiceDeps {
   knownFolder(path: string, access: Principal): Promise<{ rel: string }>;
 }
 
+/** Where one file stands in the duplicate groups of a folder. */
+export interface DuplicateMembership {
+  /** The group's key (its lowest sha256), as GET /v1/folders/{path}/duplicates has it. */
+  group: string;
+  kind: DuplicateGroup['kind'];
+  /** The oldest member with the same bytes, when this file is a later copy of it; null otherwise. */
+  duplicateOf: string | null;
+  /** Estimated similarity to the group's newest member (1: the same bytes). */
+  similarity: number;
+}
+
 /** Buckets up to this size are verified pair by pair; larger ones along a star and a chain (linear). */
 const ALL_PAIRS_UP_TO = 16;
 /** Candidates read for one document's similar list. */
@@ -169,6 +180,24 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
       const items = all.slice(offset, offset + page.limit);
       const next = offset + items.length;
       return { folder: rel, threshold, summary: summarise(all), items, nextCursor: next < all.length ? encodeCursor([next]) : null };
+    },
+
+    /**
+     * Each file of the folder that is in a duplicate group, by document id, for exports (the
+     * caller has checked access to the folder). Holds the group members only, not the folder.
+     */
+    async membership(folder: string): Promise<Map<string, DuplicateMembership>> {
+      const out = new Map<string, DuplicateMembership>();
+      for (const g of await groupsIn(folder)) {
+        // Members are oldest first: the first holder of some bytes is the original of the others.
+        const firstHolder = new Map<string, string>();
+        for (const m of g.members) {
+          const original = firstHolder.get(m.sha256);
+          if (original === undefined) firstHolder.set(m.sha256, m.path);
+          out.set(m.id, { group: g.key, kind: g.kind, duplicateOf: original ?? null, similarity: m.similarity });
+        }
+      }
+      return out;
     },
 
     /** Figures for folder insights (the caller has checked access to the folder). */
