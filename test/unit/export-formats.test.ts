@@ -102,7 +102,7 @@ describe('export columns', () => {
     words: null,
     origin: 'file',
     parentPath: null,
-    textSource: 'text',
+    textSource: 'text-layer',
     tags: null,
     primaryCategory: null,
     summary: null,
