@@ -320,6 +320,8 @@ export interface DocumentDetail extends DocumentItem {
   children: ChildDocument[];
   /** Personal data extraction found in it, masked (null: none found, or detection off). */
   personalData: PiiSummary | null;
+  /** Other documents with the same bytes the caller may see (classified once: they share the result). */
+  sameContent: { total: number; items: { id: string; path: string }[] };
 }
 
 export interface TaxonomyLabel {

@@ -1,6 +1,6 @@
 /**
- * Classifying a batch of documents: each document is sent to the model (one request for tags,
- * category and summary together) and its result saved as it arrives; transient provider failures
+ * Classifying a batch of documents: each content is sent to the model once (one request for tags,
+ * category and summary together; exact copies share the result) and its result saved as it arrives; transient provider failures
  * retry the batch with the queue's backoff, and on the last attempt a document fails with its
  * reason while the rest of the folder goes on. The batch completes with its token and cost sums
  * in one transaction. Requests in flight are bounded where they leave (the provider's fetch, per
@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { type ClassifyInput, type Classifier, classificationFailure } from '../classify/index.ts';
 import { JobFailure } from '../domain/errors.ts';
 import { type ClassifyJobParams, classifyJobParamsSchema, type JobPayloads } from '../domain/work.ts';
-import type { ClassificationOutput, ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
+import type { ClassificationOutput, ClassificationsRepository, ClassifyInputRow, ResultKey } from '../store/classifications.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { TaxonomiesRepository } from '../store/taxonomies.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
@@ -154,18 +154,34 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       );
       let spent = job.costUsd;
       const cancelled = cancellationCheck(() => jobs.isActive(job.id));
+      // Exact copies (the same content) are classified once: one request per content, and every
+      // copy saves that result. A result already made for the content under this key (by this job,
+      // or by any unless forced) is shared without a request.
+      const byContent = new Map<string, ClassifyInputRow[]>();
+      for (const doc of rows) {
+        // Done by an earlier run of this batch: keep it.
+        if (already.get(doc.id) === job.id) continue;
+        if (!doc.sha256 || doc.text === null) {
+          failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
+          continue;
+        }
+        byContent.set(doc.sha256, [...(byContent.get(doc.sha256) ?? []), doc]);
+      }
+      const shared = await classifications.sharedResults([...byContent.keys()], key, params.force ? job.id : null);
+      const saveFor = (doc: ClassifyInputRow, result: StoredResult) =>
+        classifications.save({ ...key, ...result, documentId: doc.id, contentSha256: doc.sha256 ?? '', jobId: job.id });
       await Promise.all(
-        rows.map(async (doc) => {
-          // Done by an earlier run of this batch: keep it.
-          if (already.get(doc.id) === job.id) return;
+        [...byContent].map(async ([sha, copies]) => {
           // A cancelled job sends nothing more; the batch is left open (the job is over anyway).
           if (await cancelled()) return;
-          if (!doc.sha256 || doc.text === null) {
-            failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
+          const known = shared.get(sha);
+          if (known) {
+            await Promise.all(copies.map((doc) => saveFor(doc, known)));
             return;
           }
+          const [doc, ...others] = copies as [ClassifyInputRow, ...ClassifyInputRow[]];
           const input = {
-            text: doc.text,
+            text: doc.text ?? '',
             title: doc.title ?? undefined,
             fileName: doc.name,
             documentLanguage: doc.language ?? undefined,
@@ -175,25 +191,26 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
           if (params.budgetUsd !== undefined) {
             const estimate = classifier.estimateCostUsd(input);
             if (spent + estimate > params.budgetUsd) {
-              failures.push({
-                documentId: doc.id,
-                path: doc.path,
-                code: 'budget_exceeded',
-                message: `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`,
-              });
+              const message = `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`;
+              for (const d of copies) failures.push({ documentId: d.id, path: d.path, code: 'budget_exceeded', message });
               return;
             }
             spent += estimate;
           }
           const outcome = await classifier.classify(input, signal);
           if (outcome.ok) {
-            await classifications.save({ ...key, ...outcome.result, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id });
+            // The usage is booked on the result that was sent; its copies carry none.
+            await saveFor(doc, outcome.result);
+            const copy = { ...outcome.result, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+            await Promise.all(others.map((d) => saveFor(d, copy)));
             return;
           }
           // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.
           if (signal.aborted) return;
-          if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(doc.id);
-          else failures.push({ documentId: doc.id, path: doc.path, code: outcome.code, message: outcome.message });
+          for (const d of copies) {
+            if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(d.id);
+            else failures.push({ documentId: d.id, path: d.path, code: outcome.code, message: outcome.message });
+          }
         }),
       );
       if (await cancelled()) return;
