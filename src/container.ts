@@ -25,7 +25,7 @@ import type { JobQueue } from './queue/types.ts';
 import { AppError } from './domain/errors.ts';
 import { DocsRoot } from './services/docs-root.ts';
 import { createInsightsService } from './services/insights.service.ts';
-import { createDuplicatesService } from './services/duplicates.service.ts';
+import { backfillSignatures, createDuplicatesService } from './services/duplicates.service.ts';
 import { createExportService } from './services/export.service.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService, type KeysService } from './services/keys.service.ts';
@@ -115,10 +115,12 @@ export async function openStore(
   };
 }
 
-/** What the one-shot commands (`keys`, `migrate`, `reindex-search`) work with. */
+/** What the one-shot commands (`keys`, `migrate`, `reindex-search`, `duplicates backfill`) work with. */
 export interface AdminServices {
   keys: KeysService;
   search: Pick<SearchService, 'reindex'>;
+  /** Signatures for documents whose stored text has none (see backfillSignatures). */
+  backfillSignatures(onProgress?: (p: { read: number; signed: number }) => void): Promise<{ read: number; signed: number }>;
   /** Migrations applied on opening (empty when the schema was current). */
   appliedMigrations: string[];
   close(): Promise<void>;
@@ -137,6 +139,7 @@ export async function openAdminServices(config: Config, log: Logger): Promise<Ad
     return {
       keys: createKeysService(createKeysRepository(db)),
       search: createSearchService({ search: createSearchRepository(db) }),
+      backfillSignatures: (onProgress) => backfillSignatures(createDuplicatesRepository(db), onProgress),
       appliedMigrations: migrated.results?.filter((m) => m.status === 'Success').map((m) => m.migrationName) ?? [],
       close: () => store.close(),
     };

@@ -5,12 +5,13 @@
  * whole signature here, and groups are the connected contents (union-find), so the work grows with
  * the buckets that collide, not with the square of the folder.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { DuplicateGroup, DuplicateGroupMember, DuplicatesPage, DuplicatesSummary, SimilarDocument } from '../contract.ts';
 import { canSee, type Principal } from '../domain/access.ts';
 import { notFound } from '../domain/errors.ts';
 import { versionHints } from '../domain/versions.ts';
-import { estimateSimilarity } from '../extract/minhash.ts';
+import { estimateSimilarity, minhashSignature } from '../extract/minhash.ts';
 import type { DuplicateMember, DuplicatesRepository } from '../store/duplicates.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -233,3 +234,32 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
 }
 
 export type DuplicatesService = ReturnType<typeof createDuplicatesService>;
+
+/** Documents read per statement by the signature backfill. */
+const BACKFILL_BATCH = 200;
+
+/**
+ * Give a signature (and its LSH bands) to every document whose stored text has none: documents
+ * extracted before signatures existed (migration 0013) and documents read by OCR. The signature
+ * is computed from the stored text, which is the text extraction would sign, so no file is read
+ * again. Run by `docsight duplicates backfill`; `onProgress` gets the running counts.
+ */
+export async function backfillSignatures(
+  repo: Pick<DuplicatesRepository, 'unsigned' | 'saveSignatures'>,
+  onProgress?: (p: { read: number; signed: number }) => void,
+): Promise<{ read: number; signed: number }> {
+  let after: string | null = null;
+  const totals = { read: 0, signed: 0 };
+  for (;;) {
+    const page = await repo.unsigned(after, BACKFILL_BATCH);
+    if (page.length === 0) return totals;
+    after = page[page.length - 1]!.id;
+    const signed = page.flatMap((d) => {
+      const minhash = minhashSignature(d.text);
+      return minhash ? [{ id: d.id, sha256: d.sha256, textMd5: createHash('md5').update(d.text).digest('hex'), minhash }] : [];
+    });
+    totals.read += page.length;
+    totals.signed += await repo.saveSignatures(signed);
+    onProgress?.(totals);
+  }
+}
