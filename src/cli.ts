@@ -24,8 +24,8 @@ Service
              rebuild every document's search index entry (after a text search configuration change)
   duplicates backfill
              give a MinHash signature to documents whose stored text has none (extracted before
-             duplicates existed, or read by OCR), so duplicates and similar documents find them;
-             no file is read again
+             duplicates existed), so duplicates and similar documents find them; no file is read
+             again
 ${KEYS_USAGE}
 ${CLIENT_USAGE}
 Every command

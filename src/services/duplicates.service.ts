@@ -240,7 +240,7 @@ const BACKFILL_BATCH = 200;
 
 /**
  * Give a signature (and its LSH bands) to every document whose stored text has none: documents
- * extracted before signatures existed (migration 0013) and documents read by OCR. The signature
+ * extracted before signatures existed (migration 0013), or OCR'd before OCR signed its text. The signature
  * is computed from the stored text, which is the text extraction would sign, so no file is read
  * again. Run by `docsight duplicates backfill`; `onProgress` gets the running counts.
  */

@@ -80,7 +80,7 @@ export function createDuplicatesRepository(db: Db) {
 
     /**
      * Up to `limit` live documents with text but no signature, after `afterId` in id order:
-     * extracted before signatures were computed (migration 0013), read by OCR, or too short for
+     * extracted before signatures were computed (migration 0013), or too short for
      * one (those stay without, and are read again by each backfill: their text is short).
      */
     async unsigned(afterId: string | null, limit: number): Promise<{ id: string; sha256: string | null; text: string }[]> {
