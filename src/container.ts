@@ -379,10 +379,18 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       threshold: config.duplicateSimilarity,
       knownFolder: (path, access) => insights.knownFolder(path, access),
     });
-    const insights = createInsightsService({ insights: insightsRepo, folders, documents, classifications: classificationsRepo, docsRoot, staleAfterYears: config.staleAfterYears });
+    const insights = createInsightsService({
+      insights: insightsRepo,
+      folders,
+      documents,
+      classifications: classificationsRepo,
+      docsRoot,
+      staleAfterYears: config.staleAfterYears,
+      fieldTypes: (name) => taxonomiesRepo.fieldTypes(name),
+    });
     const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder, duplicates });
     const taxonomies = createTaxonomiesService(taxonomiesRepo);
-    const search = createSearchService({ search: createSearchRepository(db) });
+    const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
     const classifications = createClassificationsService({
       classifier: llm?.classifier,
       prices: llm?.prices ?? priceTable(),

@@ -7,6 +7,7 @@
 import {
   type DocumentOrigin,
   type DocumentStatus,
+  type FieldType,
   isActiveJobStatus,
   type JobKind,
   type JobStatus,
@@ -301,6 +302,8 @@ export interface Classification {
   needsReview: boolean;
   /** What was normalised in the model's answers instead of a repair request; empty for a clean answer. */
   warnings: string[];
+  /** Custom field values by name (the taxonomy version's fields); empty without fields. */
+  fields: Record<string, FieldValue>;
   jobId: string | null;
   createdAt: string;
 }
@@ -329,6 +332,18 @@ export interface TaxonomyLabel {
   description?: string;
 }
 
+/** A custom field a taxonomy asks the model to extract (docs/api.md, "Custom fields"). */
+export interface TaxonomyField {
+  name: string;
+  type: FieldType;
+  description?: string;
+  /** The allowed values of an enum field. */
+  values?: string[];
+}
+
+/** A custom field's value: text (string, enum), number, yyyy-mm-dd (date), boolean; null: not found. */
+export type FieldValue = string | number | boolean | null;
+
 export interface Taxonomy {
   id: string;
   name: string;
@@ -336,6 +351,7 @@ export interface Taxonomy {
   version: number;
   currentVersion: number;
   labels: TaxonomyLabel[];
+  fields: TaxonomyField[];
   createdAt: string;
   updatedAt: string;
 }
@@ -406,6 +422,8 @@ export interface SearchResult {
     year: FacetBucket[];
     /** Matches with personal data per kind, and under `any` of any kind (total minus `any`: none found). */
     sensitive: { key: SensitiveFilter; count: number }[];
+    /** Counts by value of each enum and boolean custom field, by field name. */
+    fields: Record<string, FacetBucket[]>;
   };
   nextCursor: string | null;
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DOCUMENT_ORIGINS, DOCUMENT_STATUSES, JOB_KINDS, JOB_STATUSES, OCR_STATUSES, PII_KINDS, TEXT_SOURCES } from '../domain/vocabulary.ts';
 import type { InsightsService } from '../services/insights.service.ts';
+import { isFieldFilterKey } from '../services/field-filters.ts';
 
 /** What the insights service answers with, as the mappers below read it. */
 type ListedDocument = Awaited<ReturnType<InsightsService['listDocuments']>>['items'][number];
@@ -148,8 +149,11 @@ export const ClassificationSchema = z
     warnings: z
       .array(z.string())
       .describe(
-        "What was set right in the model's answers instead of a repair request: label_spelling_corrected, confidence_rescaled, confidence_clamped, duplicate_labels_merged, primary_category_added_to_tags, summary_language_dropped; empty for a clean answer",
+        "What was set right in the model's answers instead of a repair request: label_spelling_corrected, confidence_rescaled, confidence_clamped, duplicate_labels_merged, primary_category_added_to_tags, summary_language_dropped, field_value_converted, field_value_dropped; empty for a clean answer",
       ),
+    fields: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .describe("Custom field values by name, as the taxonomy version defines them: text, number, yyyy-mm-dd or boolean; null when not found or unusable"),
     jobId: z.string().nullable(),
     createdAt: z.string(),
   })
@@ -329,4 +333,20 @@ export const FolderPathParam = z
 export function splitAction(raw: string): { folder: string; action: string } {
   const cut = raw.lastIndexOf('/');
   return cut < 0 ? { folder: '', action: raw } : { folder: raw.slice(0, cut), action: raw.slice(cut + 1) };
+}
+
+/**
+ * A query schema that also lets `field.<name>[.<op>]` keys through (custom field filters, read by
+ * services/field-filters.ts), and refuses any other unknown key as a strict object does.
+ */
+export function withFieldFilters<T extends z.ZodRawShape>(shape: T) {
+  return z
+    .object(shape)
+    .catchall(z.string().max(500))
+    .superRefine((q, ctx) => {
+      for (const key of Object.keys(q)) {
+        if (!Object.hasOwn(shape, key) && !isFieldFilterKey(key)) ctx.addIssue({ code: 'custom', message: `Unrecognized key: "${key}"`, path: [key] });
+      }
+    })
+    .describe('Custom field filters: `field.<name>=value`, and for number and date fields `field.<name>.gte|gt|lte|lt=value` (docs/api.md, "Custom fields")');
 }

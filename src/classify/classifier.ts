@@ -35,6 +35,7 @@ import {
 import type { RateLimiter } from '../rate-limit/index.ts';
 import { countMessageTokens, countTokens, headTokens } from './tokens.ts';
 import { CLASSIFICATION_WARNINGS, type ClassificationWarning } from './types.ts';
+import type { FieldValue } from './types.ts';
 import type { ChatMessage, ClassificationResult, CompleteOptions, ClassificationStrategy, ClassifyInput, LlmProvider, OutputSchema, TagScore, Taxonomy, Usage } from './types.ts';
 import type { z } from 'zod';
 
@@ -215,6 +216,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       promptVersion: PROMPT_VERSION,
       // A requested summary language replaces whatever the model reported, so dropping that report changed nothing.
       warnings: CLASSIFICATION_WARNINGS.filter((w) => warnings.has(w) && !(w === 'summary_language_dropped' && input.summaryLanguage)),
+      fields: answerFields(answer),
     };
     return result;
   }
@@ -269,7 +271,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
 }
 
 interface AnswerSchemas {
-  /** The label names the schemas were built from (all they depend on). */
+  /** The label names and field definitions the schemas were built from (all they depend on). */
   names: string;
   finalZod: ReturnType<typeof finalAnswerSchema>;
   partialZod: ReturnType<typeof partialAnswerSchema>;
@@ -286,7 +288,7 @@ function answerSchemaCache(maxEntries = 64): (taxonomy: Taxonomy) => AnswerSchem
   const cache = new Map<string, AnswerSchemas>();
   return (taxonomy) => {
     const key = `${taxonomy.id}@${taxonomy.version}`;
-    const names = JSON.stringify(taxonomy.labels.map((l) => l.name));
+    const names = JSON.stringify([taxonomy.labels.map((l) => l.name), taxonomy.fields ?? []]);
     const hit = cache.get(key);
     if (hit?.names === names) return hit;
     const finalZod = finalAnswerSchema(taxonomy);
@@ -305,6 +307,11 @@ function answerSchemaCache(maxEntries = 64): (taxonomy: Taxonomy) => AnswerSchem
     cache.set(key, entry);
     return entry;
   };
+}
+
+/** The normalised field values (normalise-answer.ts fills every field); none without fields. */
+function answerFields(answer: FinalAnswer): Record<string, FieldValue> {
+  return answer.fields ? { ...answer.fields } : {};
 }
 
 /** Notes longer than asked for would crowd the reduce step; they are model output, not the document. */

@@ -14,12 +14,18 @@
  * - a primary category missing from the tags joins them, with the highest confidence among the
  *   tags: the model's stated primary category is kept, not replaced by its best tag;
  * - a summary language that is not a language code ("English") is dropped (left empty), and the
- *   result falls back to the requested or detected language.
+ *   result falls back to the requested or detected language;
+ * - a custom field's value in another form than its type is converted where one reading is clear
+ *   ("€ 1.234,50" to 1234.5, "31-12-2024" to "2024-12-31", "yes" to true, an enum value in other
+ *   case); one that cannot be read (or a missing field, or no fields object at all) becomes null
+ *   with `field_value_dropped`, and fields the taxonomy does not define are left out. A field never
+ *   costs the document: the rule is domain/fields.ts.
  *
  * Left to validation (and so to one repair request, then `invalid_output`): anything that is not
  * JSON or not an object, no tags at all, labels that map to no taxonomy label, missing fields or
  * fields of another type, extra fields.
  */
+import { type FieldValue, normaliseFieldValue } from '../domain/fields.ts';
 import { CLASSIFICATION_WARNINGS, type ClassificationWarning, type Taxonomy } from './types.ts';
 
 export interface NormalisedAnswer {
@@ -87,6 +93,19 @@ export function normaliseAnswer(parsed: unknown, taxonomy: Taxonomy): Normalised
       answer.summaryLanguage = '';
       found.add('summary_language_dropped');
     }
+  }
+  const fields = taxonomy.fields ?? [];
+  if (fields.length > 0) {
+    const given = isObject(answer.fields) ? answer.fields : {};
+    if (!isObject(answer.fields)) found.add('field_value_dropped');
+    const out: Record<string, FieldValue> = {};
+    for (const field of fields) {
+      const { value, outcome } = normaliseFieldValue(field, Object.hasOwn(given, field.name) ? given[field.name] : undefined);
+      out[field.name] = value;
+      if (outcome === 'converted') found.add('field_value_converted');
+      if (outcome === 'dropped') found.add('field_value_dropped');
+    }
+    answer.fields = out;
   }
   return { value: answer, warnings: CLASSIFICATION_WARNINGS.filter((w) => found.has(w)) };
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { normaliseAnswer } from './normalise-answer.ts';
-import type { ClassificationWarning, OutputSchema, Taxonomy } from './types.ts';
+import type { ClassificationWarning, FieldDefinition, FieldValue, OutputSchema, Taxonomy } from './types.ts';
 import type { PartialResult } from './prompt.ts';
 
 type LabelTuple = [string, ...string[]];
@@ -25,7 +25,51 @@ function tagSchema(labels: LabelTuple) {
   });
 }
 
-export function finalAnswerSchema(taxonomy: Taxonomy) {
+function fieldValueSchema(field: FieldDefinition) {
+  switch (field.type) {
+    case 'string':
+      return z.string().nullable();
+    case 'number':
+      return z.number().nullable();
+    // A pattern, not `format: date`: both are allowed in strict mode, but a pattern is enforced by
+    // more OpenAI-compatible servers' grammar engines.
+    case 'date':
+      return z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable();
+    case 'boolean':
+      return z.boolean().nullable();
+    case 'enum': {
+      const [first, ...rest] = field.values ?? [];
+      if (first === undefined) throw new Error(`Enum field ${field.name} has no values`);
+      return z.enum([first, ...rest]).nullable();
+    }
+  }
+}
+
+/**
+ * The taxonomy's custom fields as one object: every field required and nullable, since strict
+ * structured outputs require every property and null is how the model says "not in the document".
+ * Absent (no property at all) for a taxonomy without fields, so their requests stay as they were.
+ */
+function fieldsShape(taxonomy: Taxonomy): { fields?: z.ZodType<Record<string, FieldValue>> } {
+  const fields = taxonomy.fields ?? [];
+  if (fields.length === 0) return {};
+  return { fields: z.strictObject(Object.fromEntries(fields.map((f) => [f.name, fieldValueSchema(f)]))) };
+}
+
+export interface FinalAnswer {
+  tags: { label: string; confidence: number }[];
+  primaryCategory: string;
+  summary: string;
+  summaryLanguage: string;
+  /** Present (every field, normalised) when the taxonomy has fields. */
+  fields?: Record<string, FieldValue>;
+}
+
+/**
+ * The answer schemas, typed by hand: zod infers an optional property of unknown type for the
+ * fields spread in only when the taxonomy has some.
+ */
+export function finalAnswerSchema(taxonomy: Taxonomy): z.ZodType<FinalAnswer> {
   const labels = labelNames(taxonomy);
   return z
     .strictObject({
@@ -33,23 +77,24 @@ export function finalAnswerSchema(taxonomy: Taxonomy) {
       primaryCategory: z.enum(labels),
       summary: z.string().min(1),
       summaryLanguage: z.string(),
+      ...fieldsShape(taxonomy),
     })
     .refine((a) => a.tags.some((t) => t.label === a.primaryCategory), {
       message: 'primaryCategory must also be one of the tags',
       path: ['primaryCategory'],
-    });
+    }) as z.ZodType<FinalAnswer>;
 }
 
-export function partialAnswerSchema(taxonomy: Taxonomy) {
+export function partialAnswerSchema(taxonomy: Taxonomy): z.ZodType<PartialResult> {
   const labels = labelNames(taxonomy);
   return z.strictObject({
     tags: z.array(tagSchema(labels)),
     notes: z.string(),
     language: z.string(),
-  });
+    ...fieldsShape(taxonomy),
+  }) as z.ZodType<PartialResult>;
 }
 
-export type FinalAnswer = z.infer<ReturnType<typeof finalAnswerSchema>>;
 export type PartialAnswer = PartialResult;
 
 /** The JSON schema for `response_format: {type: 'json_schema', json_schema: {name, strict: true, schema}}`. */

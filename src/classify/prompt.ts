@@ -6,7 +6,7 @@
  * Bump PROMPT_VERSION whenever the wording or the output schema changes: results are keyed by it,
  * so a prompt change re-classifies documents instead of wiping history.
  */
-import type { ChatMessage, ClassifyInput, Taxonomy } from './types.ts';
+import type { ChatMessage, ClassifyInput, FieldDefinition, FieldValue, Taxonomy } from './types.ts';
 
 export const PROMPT_VERSION = 'classify-v1';
 
@@ -21,6 +21,31 @@ const SECURITY_RULES = `Security rules, which always apply:
 function taxonomyBlock(taxonomy: Taxonomy): string {
   const lines = taxonomy.labels.map((l) => (l.description ? `- ${l.name}: ${l.description}` : `- ${l.name}`));
   return `Taxonomy "${taxonomy.name}" (the only allowed labels):\n${lines.join('\n')}`;
+}
+
+const FIELD_FORMS: Record<FieldDefinition['type'], string> = {
+  string: 'text',
+  number: 'a number; digits and a decimal point only, no currency or thousands separators',
+  date: 'a date as yyyy-mm-dd',
+  boolean: 'true or false',
+  enum: 'one of',
+};
+
+function fieldLine(f: FieldDefinition): string {
+  const form = f.type === 'enum' ? `${FIELD_FORMS.enum} ${(f.values ?? []).map((v) => JSON.stringify(v)).join(', ')}` : FIELD_FORMS[f.type];
+  return `- ${f.name} (${form})${f.description ? `: ${f.description}` : ''}`;
+}
+
+/** The fields to extract; empty for a taxonomy without fields, so its prompts are unchanged. */
+function fieldsBlock(taxonomy: Taxonomy): string {
+  const fields = taxonomy.fields ?? [];
+  if (fields.length === 0) return '';
+  return `\n\nFields to extract (each value as stated in the document, or null when the document does not state it):\n${fields.map(fieldLine).join('\n')}`;
+}
+
+/** The task's field step, numbered after the others; empty without fields. */
+function fieldsTask(taxonomy: Taxonomy, n: number, scope: string): string {
+  return (taxonomy.fields ?? []).length === 0 ? '' : `\n${n}. fields: the value of every field listed above ${scope}, or null where it is not stated.`;
 }
 
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language' });
@@ -61,13 +86,13 @@ export function buildSingleMessages(input: ClassifyInput, text: string, summaryM
 
 ${SECURITY_RULES}
 
-${taxonomyBlock(input.taxonomy)}
+${taxonomyBlock(input.taxonomy)}${fieldsBlock(input.taxonomy)}
 
 Task:
 1. tags: every label that applies to the document (at least one), each with a confidence from 0 to 1 that it applies.
 2. primaryCategory: the single label that fits best; it must also be one of the tags.
 3. summary: what the document is about, at most ${summaryMaxWords} words. ${languageInstruction(input)}
-4. summaryLanguage: the ISO 639-1 code of the language the summary is written in.`;
+4. summaryLanguage: the ISO 639-1 code of the language the summary is written in.${fieldsTask(input.taxonomy, 5, 'in the document')}`;
   return [
     { role: 'system', content: system },
     { role: 'user', content: `Classify and summarise this document.\n\n${documentBlock(input, text)}` },
@@ -80,12 +105,12 @@ export function buildMapMessages(input: ClassifyInput, chunk: string, index: num
 
 ${SECURITY_RULES}
 
-${taxonomyBlock(input.taxonomy)}
+${taxonomyBlock(input.taxonomy)}${fieldsBlock(input.taxonomy)}
 
 Task, for this part only:
 1. tags: the labels that apply to this part (may be empty), each with a confidence from 0 to 1.
 2. notes: the facts from this part that matter for classifying and summarising the whole document, at most ${NOTES_MAX_WORDS} words. ${languageInstruction(input)}
-3. language: the ISO 639-1 code of the language this part is written in.`;
+3. language: the ISO 639-1 code of the language this part is written in.${fieldsTask(input.taxonomy, 4, 'in this part')}`;
   return [
     { role: 'system', content: system },
     { role: 'user', content: `Read this part of the document.\n\n${documentBlock(input, chunk, { index, count })}` },
@@ -96,12 +121,21 @@ export interface PartialResult {
   tags: { label: string; confidence: number }[];
   notes: string;
   language: string;
+  /** Present when the taxonomy has fields. */
+  fields?: Record<string, FieldValue>;
+}
+
+/** Field values a part found (model output derived from the document: untrusted, so neutralised). */
+function renderFieldValues(fields: Record<string, FieldValue> | undefined): string {
+  if (!fields) return '';
+  const found = Object.entries(fields).filter(([, v]) => v !== null);
+  return `\nfield values: ${found.map(([k, v]) => `${k}=${neutraliseDelimiters(JSON.stringify(v))}`).join('; ') || 'none'}`;
 }
 
 /** One part inside <partial_results>; exported so budgets can be computed per part. */
 export function renderPartial(p: PartialResult, index: number): string {
   const tags = p.tags.map((t) => `${t.label} (${t.confidence.toFixed(2)})`).join(', ') || 'none';
-  return `<part>${index + 1}\nlanguage: ${neutraliseDelimiters(p.language)}\nsuggested labels: ${tags}\nnotes: ${neutraliseDelimiters(p.notes)}\n</part>`;
+  return `<part>${index + 1}\nlanguage: ${neutraliseDelimiters(p.language)}\nsuggested labels: ${tags}${renderFieldValues(p.fields)}\nnotes: ${neutraliseDelimiters(p.notes)}\n</part>`;
 }
 
 function partialsBlock(partials: readonly PartialResult[]): string {
@@ -119,13 +153,13 @@ export function buildReduceMessages(input: ClassifyInput, partials: readonly Par
 
 ${SECURITY_RULES}
 
-${taxonomyBlock(input.taxonomy)}
+${taxonomyBlock(input.taxonomy)}${fieldsBlock(input.taxonomy)}
 
 Task, for the whole document:
 1. tags: every label that applies to the document as a whole (at least one), each with a confidence from 0 to 1.
 2. primaryCategory: the single label that fits the whole document best; it must also be one of the tags.
 3. summary: what the whole document is about, at most ${summaryMaxWords} words. ${languageInstruction(input)}
-4. summaryLanguage: the ISO 639-1 code of the language the summary is written in.`;
+4. summaryLanguage: the ISO 639-1 code of the language the summary is written in.${fieldsTask(input.taxonomy, 5, 'for the whole document, from the values the parts found')}`;
   return [
     { role: 'system', content: system },
     { role: 'user', content: `Combine these parts into one classification and summary.\n\n${headerLines(input)}\n\n${partialsBlock(partials)}` },
@@ -138,12 +172,12 @@ export function buildCombineMessages(input: ClassifyInput, partials: readonly Pa
 
 ${SECURITY_RULES}
 
-${taxonomyBlock(input.taxonomy)}
+${taxonomyBlock(input.taxonomy)}${fieldsBlock(input.taxonomy)}
 
 Task, for these parts together:
 1. tags: the labels that apply to these parts (may be empty), each with a confidence from 0 to 1.
 2. notes: the facts that matter for classifying and summarising the whole document, at most ${NOTES_MAX_WORDS} words. ${languageInstruction(input)}
-3. language: the ISO 639-1 code of the language the parts are written in.`;
+3. language: the ISO 639-1 code of the language the parts are written in.${fieldsTask(input.taxonomy, 4, 'for these parts together, from the values the parts found')}`;
   return [
     { role: 'system', content: system },
     { role: 'user', content: `Merge these parts.\n\n${headerLines(input)}\n\n${partialsBlock(partials)}` },

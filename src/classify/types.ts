@@ -2,6 +2,9 @@
  * The classification library's vocabulary. Nothing here knows about the database, the queue or
  * configuration: every setting reaches the library as a parameter.
  */
+import type { FieldDefinition, FieldValue } from '../domain/fields.ts';
+
+export type { FieldDefinition, FieldValue };
 
 /** One label of a taxonomy. The description goes into the prompt, so it steers the model. */
 export interface TaxonomyLabel {
@@ -15,6 +18,8 @@ export interface Taxonomy {
   version: number;
   name: string;
   labels: TaxonomyLabel[];
+  /** Custom fields extracted in the same request (domain/fields.ts); absent or empty: none. */
+  fields?: FieldDefinition[];
 }
 
 export interface ClassifyInput {
@@ -58,6 +63,10 @@ export const CLASSIFICATION_WARNINGS = [
   'duplicate_labels_merged',
   'primary_category_added_to_tags',
   'summary_language_dropped',
+  /** A custom field's value was given in another form and converted ("€ 1.234,50" to 1234.5, a date to yyyy-mm-dd). */
+  'field_value_converted',
+  /** A custom field's value could not be read as its type (or was missing): it is stored as null. */
+  'field_value_dropped',
 ] as const;
 
 export type ClassificationWarning = (typeof CLASSIFICATION_WARNINGS)[number];
@@ -79,6 +88,8 @@ export interface ClassificationResult {
   promptVersion: string;
   /** What was normalised in the model's answers (every request of the document); empty when nothing was. */
   warnings: ClassificationWarning[];
+  /** One value per field of the taxonomy (null: not found or unusable); empty without fields. */
+  fields: Record<string, FieldValue>;
 }
 
 export interface ChatMessage {

@@ -79,6 +79,14 @@ export const OCR_PAGE_FAILURE_CODES = [
 export const OCR_FAILURE_CODES = [...OCR_PAGE_FAILURE_CODES, 'ocr_failed', 'ocr_off'] as const;
 export type OcrFailureCode = (typeof OCR_FAILURE_CODES)[number];
 
+/** The types a taxonomy's custom field may have (docs/api.md, "Custom fields"). */
+export const FIELD_TYPES = ['string', 'number', 'date', 'boolean', 'enum'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** Comparisons of a `field.<name>.<op>=` filter in listings and search; equality is `field.<name>=`. */
+export const FIELD_FILTER_OPS = ['gte', 'gt', 'lte', 'lt'] as const;
+export type FieldFilterOp = (typeof FIELD_FILTER_OPS)[number];
+
 /** An API key's role; each includes the ones before it. */
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -99,6 +107,8 @@ export const REQUEST_ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'provider_not_configured',
+  /** A taxonomy's field definition or a `field.` filter that cannot be used. */
+  'invalid_field',
   'internal',
 ] as const;
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];

@@ -67,6 +67,7 @@ export function createClassifyService(opts: {
             costUsd: r.costUsd,
             needsReview: tags.some((t) => t.needsReview),
             warnings: r.warnings,
+            fields: r.fields,
           },
         };
       } catch (err) {
@@ -185,7 +186,7 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
             title: doc.title ?? undefined,
             fileName: doc.name,
             documentLanguage: doc.language ?? undefined,
-            taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels },
+            taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels, fields: taxonomy.fields },
             summaryLanguage: params.summaryLanguage ?? undefined,
           };
           if (params.budgetUsd !== undefined) {

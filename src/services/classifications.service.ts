@@ -106,7 +106,7 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
       const probe = classifier.estimate({
         text: 'x',
         fileName: 'probe.txt',
-        taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels },
+        taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels, fields: taxonomy.fields },
         summaryMaxWords: deps.summaryMaxWords,
         ...(params.summaryLanguage ? { summaryLanguage: params.summaryLanguage } : {}),
       });

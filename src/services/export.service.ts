@@ -6,7 +6,7 @@
 import type { Principal } from '../domain/access.ts';
 import type { ExportRepository } from '../store/export.repository.ts';
 import type { DuplicatesService } from './duplicates.service.ts';
-import { EXPORT_HEADER, exportCells, exportJson, type ExportRow } from './export/columns.ts';
+import { exportLayout, type ExportRow } from './export/columns.ts';
 import { CSV_BOM, csvLine } from './export/csv.ts';
 import { xlsxStream } from './export/xlsx.ts';
 import type { InsightsService } from './insights.service.ts';
@@ -61,17 +61,19 @@ export function createExportService(deps: ExportServiceDeps) {
     }
   }
 
-  async function* csv(folder: string): AsyncGenerator<string> {
-    yield CSV_BOM + csvLine(EXPORT_HEADER);
-    for await (const page of pages(folder)) yield page.map((r) => csvLine(exportCells(r))).join('');
+  type Layout = ReturnType<typeof exportLayout>;
+
+  async function* csv(folder: string, layout: Layout): AsyncGenerator<string> {
+    yield CSV_BOM + csvLine(layout.header);
+    for await (const page of pages(folder)) yield page.map((r) => csvLine(layout.cells(r))).join('');
   }
 
-  async function* jsonl(folder: string): AsyncGenerator<string> {
-    for await (const page of pages(folder)) yield page.map((r) => `${JSON.stringify(exportJson(r))}\n`).join('');
+  async function* jsonl(folder: string, layout: Layout): AsyncGenerator<string> {
+    for await (const page of pages(folder)) yield page.map((r) => `${JSON.stringify(layout.json(r))}\n`).join('');
   }
 
-  async function* xlsxRows(folder: string) {
-    for await (const page of pages(folder)) yield page.map(exportCells);
+  async function* xlsxRows(folder: string, layout: Layout) {
+    for await (const page of pages(folder)) yield page.map(layout.cells);
   }
 
   return {
@@ -81,7 +83,10 @@ export function createExportService(deps: ExportServiceDeps) {
      */
     async exportFolder(path: string, format: ExportFormat, access: Principal): Promise<FolderExport> {
       const { rel } = await deps.knownFolder(path, access);
-      const body = format === 'csv' ? csv(rel) : format === 'jsonl' ? jsonl(rel) : xlsxStream(EXPORT_HEADER, xlsxRows(rel));
+      // The columns come before the first row, so the custom fields are those of every taxonomy
+      // version the folder's documents were last classified under, read up front.
+      const layout = exportLayout(await deps.exports.fieldNames(rel));
+      const body = format === 'csv' ? csv(rel, layout) : format === 'jsonl' ? jsonl(rel, layout) : xlsxStream(layout.header, xlsxRows(rel, layout));
       const fileName = exportFileName(rel, format, deps.now?.() ?? new Date());
       return { folder: rel, format, contentType: CONTENT_TYPES[format], fileName, body };
     },

@@ -1,5 +1,6 @@
 /** Folder insights and document listings: read models over what the pipeline stored. */
 import { z } from 'zod';
+import { type FieldFilterInput, resolveFieldFilters } from './field-filters.ts';
 import { assertFolderVisible, canSee, type Principal } from '../domain/access.ts';
 import { notFound } from '../domain/errors.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
@@ -9,7 +10,7 @@ import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { DocumentListItem, DocumentSort, FolderAggregates, FolderSummary, InsightsRepository } from '../store/insights.repository.ts';
 import type { ContentsAggregates, OcrAggregates, PersonalDataAggregates, StaleAggregates } from '../contract.ts';
 import { staleCutoff } from '../domain/retention.ts';
-import type { DocumentOriginFilter, OcrFilter, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOriginFilter, FieldType, OcrFilter, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
 import type { DocumentStatus } from '../store/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { DocsRoot } from './docs-root.ts';
@@ -43,6 +44,8 @@ export interface ListDocumentsInput {
   /** Only documents older than STALE_AFTER_YEARS (true) or not (false). */
   stale?: boolean;
   sensitive?: SensitiveFilter;
+  /** `field.<name>[.<op>]=value` filters (services/field-filters.ts), all of which must hold. */
+  fields?: FieldFilterInput[];
 }
 
 const ListCursor = z.tuple([z.union([z.string(), z.number(), z.null()]), z.uuid()]);
@@ -55,6 +58,8 @@ export interface InsightsServiceDeps {
   docsRoot: DocsRoot;
   /** STALE_AFTER_YEARS. */
   staleAfterYears: number;
+  /** The types a custom field has in the taxonomies (for `field.` filters); absent: no field is known. */
+  fieldTypes?: (name: string) => Promise<FieldType[]>;
   /** Duplicate groups of a folder the caller may read (absent: insights report none). */
   /** The clock stale cutoffs are taken from (tests set it). */
   now?: () => Date;
@@ -142,6 +147,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
     async listDocuments(q: ListDocumentsInput, access: Principal): Promise<{ folder: string; items: DocumentListItem[]; nextCursor: string | null }> {
       const folder = await knownFolder(q.path, access);
       const after = q.cursor ? decodeCursor(q.cursor, ListCursor) : undefined;
+      const fields = q.fields?.length ? await resolveFieldFilters(q.fields, deps.fieldTypes ?? (async () => [])) : undefined;
       const page = await deps.insights.listDocuments({
         folder: folder.rel,
         sort: q.sort,
@@ -160,6 +166,7 @@ export function createInsightsService(deps: InsightsServiceDeps) {
         textSource: q.textSource,
         stale: q.stale === undefined ? undefined : { cutoff: cutoff(), is: q.stale },
         sensitive: q.sensitive,
+        fields,
       });
       return {
         folder: folder.rel,

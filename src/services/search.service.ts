@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { badRequest, notFound } from '../domain/errors.ts';
-import type { SensitiveFilter } from '../domain/vocabulary.ts';
+import type { FieldType, SensitiveFilter } from '../domain/vocabulary.ts';
 import { isWithin, normalizeRelativePath } from '../domain/paths.ts';
 import {
   type FacetBucket,
@@ -20,6 +20,7 @@ import {
   SNIPPET_STOP,
 } from '../store/search.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { type FieldFilterInput, resolveFieldFilters } from './field-filters.ts';
 
 /** The bounds of a search, for the API's documentation. */
 export { FACET_LIMIT, RANK_CANDIDATES } from '../store/search.repository.ts';
@@ -156,6 +157,8 @@ export interface SearchInput {
   modifiedTo?: Date;
   /** Only documents with personal data of this kind (`any`: of any kind). */
   sensitive?: SensitiveFilter;
+  /** `field.<name>[.<op>]=value` filters (services/field-filters.ts), all of which must hold. */
+  fields?: FieldFilterInput[];
   cursor?: string;
   limit: number;
   /**
@@ -199,6 +202,7 @@ export interface SearchResult {
     year: FacetBucket[];
     /** Per personal-data kind and `any`: the matches it was found in (the `sensitive` filter's values). */
     sensitive: SearchFacets['bySensitive'];
+    fields: Record<string, FacetBucket[]>;
   };
   nextCursor: string | null;
 }
@@ -211,6 +215,8 @@ const DATE_KEY = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{
 
 export interface SearchServiceDeps {
   search: SearchRepository;
+  /** The types a custom field has in the taxonomies (for `field.` filters); absent: no field is known. */
+  fieldTypes?: (name: string) => Promise<FieldType[]>;
 }
 
 /** Compiled queries kept (by query text): stemming is a database round trip per search otherwise. */
@@ -247,6 +253,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         modifiedFrom: input.modifiedFrom,
         modifiedTo: input.modifiedTo,
         sensitive: input.sensitive,
+        fields: input.fields?.length ? await resolveFieldFilters(input.fields, deps.fieldTypes ?? (async () => [])) : undefined,
       };
 
       const text = input.q?.trim() ?? '';
@@ -254,7 +261,7 @@ export function createSearchService(deps: SearchServiceDeps) {
       if (text !== '') {
         tsquery = await compile(text);
         // Only stop words ("the", "de"): nothing can match them.
-        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [], sensitive: [] }, nextCursor: null };
+        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [], sensitive: [], fields: {} }, nextCursor: null };
       }
 
       const fingerprint = createHash('sha256')
@@ -278,7 +285,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         approximate: page.approximate,
         rankedWithin: page.rankedWithin,
         items: page.hits.map((h) => ({ ...h, snippet: snippetSegments(h.snippet) })),
-        facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear, sensitive: facets.bySensitive },
+        facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear, sensitive: facets.bySensitive, fields: facets.byField },
         nextCursor: page.last ? encodeCursor([page.last.key, page.last.id, fingerprint]) : null,
       };
     },

@@ -1,6 +1,7 @@
 /** Classification results: stored per document under the key that produced them. */
 import { type Transaction, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
+import type { FieldValue } from '../domain/fields.ts';
 import type { Db } from './database.ts';
 import type { Database, DocumentStatus } from './schema.ts';
 
@@ -33,6 +34,8 @@ export interface ClassificationOutput {
   needsReview: boolean;
   /** What the classifier normalised in the model's answers; absent: none. */
   warnings?: string[];
+  /** Custom field values by name (typed copies are kept by a trigger, migration 0019); absent: none. */
+  fields?: Record<string, FieldValue>;
 }
 
 export interface NewClassification extends ResultKey, ClassificationOutput {
@@ -60,6 +63,7 @@ export interface ClassificationView {
   costUsd: number;
   needsReview: boolean;
   warnings: string[];
+  fields: Record<string, FieldValue>;
   jobId: string | null;
   createdAt: Date;
 }
@@ -142,6 +146,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
             cost_usd: c.costUsd,
             needs_review: c.needsReview,
             warnings: c.warnings ?? [],
+            fields: JSON.stringify(c.fields ?? {}),
             job_id: c.jobId,
           })),
         )
@@ -160,6 +165,7 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
               cost_usd: eb.ref('excluded.cost_usd'),
               needs_review: eb.ref('excluded.needs_review'),
               warnings: eb.ref('excluded.warnings'),
+              fields: eb.ref('excluded.fields'),
               job_id: eb.ref('excluded.job_id'),
               created_at: sql`now()`,
             })),
@@ -450,6 +456,7 @@ export function createClassificationsRepository(db: Db) {
         costUsd: Number(r.cost_usd),
         needsReview: r.needs_review,
         warnings: r.warnings,
+        fields: r.fields,
         jobId: r.job_id,
         createdAt: r.created_at,
       }));

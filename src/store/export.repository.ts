@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { DocumentOrigin, DocumentStatus, PiiKind, TextSource } from '../domain/vocabulary.ts';
 import type { PiiSummary } from '../contract.ts';
+import type { FieldValue } from '../domain/fields.ts';
 import type { Db } from './database.ts';
 
 /** One document as an export writes it. */
@@ -36,6 +37,8 @@ export interface ExportRecord {
   summary: string | null;
   /** Distinct values of personal data found, per kind found (none: an empty object). */
   personalData: Partial<Record<PiiKind, number>>;
+  /** Custom field values of the latest classification (migration 0019); null when unclassified. */
+  fields: Record<string, FieldValue> | null;
 }
 
 interface ExportRow {
@@ -61,6 +64,16 @@ interface ExportRow {
   primary_category: string | null;
   summary: string | null;
   pii: PiiSummary | null;
+  fields: Record<string, FieldValue> | null;
+}
+
+/** Live documents inside `folder` (recursive); a document inside a file is in its file's folder. */
+function withinFolder(folder: string) {
+  const range = descendantRange(folder);
+  return range
+    ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}
+          and (d.origin = 'file' or d.folder = ${folder} or (d.folder >= ${range.lower} and d.folder < ${range.upper}))`
+    : sql``;
 }
 
 export function createExportRepository(db: Db) {
@@ -71,16 +84,12 @@ export function createExportRepository(db: Db) {
      * '<file>#1' holds none of that file's attachments, though their paths fall in its range.
      */
     async page(folder: string, afterPath: string | null, limit: number): Promise<ExportRecord[]> {
-      const range = descendantRange(folder);
-      const within = range
-        ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}
-              and (d.origin = 'file' or d.folder = ${folder} or (d.folder >= ${range.lower} and d.folder < ${range.upper}))`
-        : sql``;
+      const within = withinFolder(folder);
       const after = afterPath === null ? sql`` : sql`and d.path > ${afterPath}`;
       const r = await sql<ExportRow>`
         select d.id, d.path, d.name, d.folder, d.extension, d.size, coalesce(d.doc_modified, d.mtime) as modified,
                d.format, d.status, d.title, d.author, d.doc_created, d.language, d.page_count, d.word_count,
-               d.origin, p.path as parent_path, d.text_source, c.tags, c.primary_category, c.summary, d.pii
+               d.origin, p.path as parent_path, d.text_source, c.tags, c.primary_category, c.summary, c.fields, d.pii
         from documents d
         left join documents p on p.id = d.parent_id
         left join classifications c on c.id = d.classification_id
@@ -109,8 +118,29 @@ export function createExportRepository(db: Db) {
         tags: x.tags,
         primaryCategory: x.primary_category,
         summary: x.summary,
+        fields: x.fields,
         personalData: Object.fromEntries(Object.entries(x.pii ?? {}).map(([kind, found]) => [kind, found.count])),
       }));
+    },
+
+    /**
+     * The custom field names of every taxonomy version the folder's documents were last
+     * classified under: by taxonomy name, newest version first, each name once. One pass over
+     * the folder's documents, before the export's first row.
+     */
+    async fieldNames(folder: string): Promise<string[]> {
+      const r = await sql<{ fields: { name: string }[] }>`
+        select v.fields
+        from (select distinct c.taxonomy_id, c.taxonomy_version
+              from documents d join classifications c on c.id = d.classification_id
+              where d.deleted_at is null ${withinFolder(folder)}) k
+        join taxonomy_versions v on v.taxonomy_id = k.taxonomy_id and v.version = k.taxonomy_version
+        join taxonomies t on t.id = k.taxonomy_id
+        where v.fields <> '[]'::jsonb
+        order by t.name, k.taxonomy_version desc`.execute(db);
+      const names = new Set<string>();
+      for (const row of r.rows) for (const f of row.fields) names.add(f.name);
+      return [...names];
     },
   };
 }

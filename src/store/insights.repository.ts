@@ -6,6 +6,7 @@ import { type SelectQueryBuilder, sql } from 'kysely';
 import type { Bucket, ClassificationAggregates, ContentsAggregates, OcrAggregates, PersonalDataAggregates } from '../contract.ts';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
+import { type FieldFilter, fieldFiltersSql } from './field-filters.ts';
 import { DOCUMENT_COLUMNS, type DocumentFields, toDocumentFields } from './documents.repository.ts';
 import type { DocumentOriginFilter, OcrFilter, PiiKind, SensitiveFilter, TextSource } from '../domain/vocabulary.ts';
 import type { Database, DocumentStatus } from './schema.ts';
@@ -56,6 +57,8 @@ export interface DocumentListQuery {
   stale?: { cutoff: Date; is: boolean };
   /** Only documents with personal data of this kind (`any`: of any kind). */
   sensitive?: SensitiveFilter;
+  /** Custom field filters on the latest classification, all of which must hold. */
+  fields?: FieldFilter[];
 }
 
 export interface DocumentListItem extends DocumentFields {
@@ -370,6 +373,7 @@ export function createInsightsRepository(db: Db) {
           sql<boolean>`exists (select 1 from classifications c where c.id = documents.classification_id and c.tags @> ${probe}::jsonb)`,
         );
       }
+      if (q.fields?.length) query = query.where(fieldFiltersSql(q.fields, sql`documents.classification_id`));
       if (q.sensitive === 'any') query = query.where(sql<boolean>`cardinality(pii_kinds) > 0`);
       else if (q.sensitive) query = query.where(sql<boolean>`pii_kinds @> array[${q.sensitive}]::text[]`);
       if (q.stale) {

@@ -1,6 +1,7 @@
 /** Kysely table types. Mirrors the migrations in ./migrations (the only place that changes the schema). */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DocumentOrigin, DocumentStatus, JobKind, JobStatus, OcrStatus, PiiKind, Role, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOrigin, DocumentStatus, FieldType, JobKind, JobStatus, OcrStatus, PiiKind, Role, TextSource } from '../domain/vocabulary.ts';
+import type { FieldDefinition, FieldValue } from '../domain/fields.ts';
 import type { PiiSummary } from '../contract.ts';
 
 export type { DocumentStatus, JobKind, JobStatus, Role };
@@ -151,6 +152,8 @@ export interface TaxonomyVersionsTable {
   taxonomy_id: string;
   version: number;
   labels: JSONColumnType<{ name: string; description?: string }[], string, string>;
+  /** Custom field definitions (migration 0019). */
+  fields: ColumnType<FieldDefinition[], string | undefined, string>;
   created_at: CreatedAt;
 }
 
@@ -175,8 +178,21 @@ export interface ClassificationsTable {
   needs_review: Generated<boolean>;
   /** Codes of what was normalised in the model's answers (migration 0011). */
   warnings: ColumnType<string[], string[] | undefined, string[]>;
+  /** Custom field values, normalised (migration 0019); typed copies in classification_fields. */
+  fields: ColumnType<Record<string, FieldValue>, string | undefined, string>;
   job_id: string | null;
   created_at: CreatedAt;
+}
+
+/** One non-null custom field value of a classification, typed (kept by a trigger, migration 0019). */
+export interface ClassificationFieldsTable {
+  classification_id: string;
+  name: string;
+  type: FieldType;
+  text_value: string;
+  number_value: string | null;
+  date_value: Date | null;
+  bool_value: boolean | null;
 }
 
 export interface ApiKeysTable {
@@ -212,6 +228,7 @@ export interface Database {
   taxonomies: TaxonomiesTable;
   taxonomy_versions: TaxonomyVersionsTable;
   classifications: ClassificationsTable;
+  classification_fields: ClassificationFieldsTable;
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   ocr_results: OcrResultsTable;

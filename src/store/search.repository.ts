@@ -9,6 +9,7 @@
 import { type RawBuilder, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
+import { type FieldFilter, fieldFiltersSql } from './field-filters.ts';
 import type { DocumentStatus } from './schema.ts';
 import type { SensitiveFilter } from '../domain/vocabulary.ts';
 
@@ -36,6 +37,8 @@ export interface SearchFilters {
   modifiedTo?: Date;
   /** Only documents with personal data of this kind (`any`: of any kind), migration 0012. */
   sensitive?: SensitiveFilter;
+  /** Custom field filters on the latest classification (migration 0019), all of which must hold. */
+  fields?: FieldFilter[];
 }
 
 export interface SearchPageQuery {
@@ -90,6 +93,8 @@ export interface SearchFacets {
    * those with any kind (the rest have none found); keys are the `sensitive` filter's values.
    */
   bySensitive: { key: SensitiveFilter; count: number }[];
+  /** Counts by value of each enum and boolean custom field (migration 0019), by field name. */
+  byField: Record<string, FacetBucket[]>;
 }
 
 /**
@@ -99,6 +104,16 @@ export interface SearchFacets {
 export const SNIPPET_START = '\uE000';
 export const SNIPPET_STOP = '\uE001';
 const HEADLINE_OPTIONS = `StartSel=${SNIPPET_START}, StopSel=${SNIPPET_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "`;
+
+/** Facet names of custom fields: this prefix and the field's name. */
+const FIELD_FACET = 'field:';
+/**
+ * Counts by value of the enum and boolean custom fields of the matches counted (`f`), a facet per
+ * field; their values are few by definition, unlike free text, numbers and dates.
+ */
+const FIELD_FACET_COUNTS = sql`select ${FIELD_FACET} || cf.name, cf.text_value, count(*)::int
+  from f join classification_fields cf on cf.classification_id = f.classification_id
+  where cf.type in ('enum', 'boolean') group by cf.name, cf.text_value`;
 
 /** Buckets returned per facet (the total is exact regardless). */
 const FACET_TOP = 20;
@@ -158,11 +173,12 @@ function whereFilters(f: SearchFilters, tsquery: string | null): RawBuilder<unkn
   if (f.modifiedTo) parts.push(sql`coalesce(d.doc_modified, d.mtime) < ${f.modifiedTo}`);
   if (f.sensitive === 'any') parts.push(sql`cardinality(d.pii_kinds) > 0`);
   else if (f.sensitive !== undefined) parts.push(sql`d.pii_kinds @> array[${f.sensitive}]::text[]`);
+  if (f.fields?.length) parts.push(fieldFiltersSql(f.fields, sql`d.classification_id`));
   return sql.join(parts, sql` and `);
 }
 
 /**
- * The facet counts over `f` (the matches counted: format, author, year, search_tags, pii_kinds),
+ * The facet counts over `f` (the matches counted: format, author, year, search_tags, pii_kinds, classification_id),
  * one row per [facet, key, count]; both statements (browse and query) use it, so they agree.
  */
 const FACET_COUNTS = sql`
@@ -171,7 +187,8 @@ const FACET_COUNTS = sql`
   union all select 'year', year::text, count(*)::int from f group by year
   union all select 'tag', tag, count(*)::int from f, unnest(f.search_tags) tag group by tag
   union all select 'sensitive', kind, count(*)::int from f, unnest(f.pii_kinds) kind group by kind
-  union all select 'sensitive', 'any', count(*)::int from f where cardinality(f.pii_kinds) > 0 having count(*) > 0`;
+  union all select 'sensitive', 'any', count(*)::int from f where cardinality(f.pii_kinds) > 0 having count(*) > 0
+  union all ${FIELD_FACET_COUNTS}`;
 
 /** A page of hits and how they were ordered. */
 export interface SearchPage {
@@ -227,10 +244,11 @@ function finishPage(rows: PageRow[], limit: number, order: { approximate: boolea
 
 /** Facet rows ([facet, key, count], FACET_TOP per facet) into buckets; a total past the limit is not exact. */
 function facetsFrom(rows: [string, string | null, number][], counts: { total: number; pending: number }, limit: number): SearchFacets {
-  const out: SearchFacets = { total: Math.min(counts.total, limit), pending: counts.pending, exact: counts.total <= limit, byTag: [], byType: [], byAuthor: [], byYear: [], bySensitive: [] };
+  const out: SearchFacets = { total: Math.min(counts.total, limit), pending: counts.pending, exact: counts.total <= limit, byTag: [], byType: [], byAuthor: [], byYear: [], bySensitive: [], byField: {} };
   for (const [facet, key, count] of rows) {
     const bucket = { key, count };
-    if (facet === 'type') out.byType.push(bucket);
+    if (facet.startsWith(FIELD_FACET)) (out.byField[facet.slice(FIELD_FACET.length)] ??= []).push(bucket);
+    else if (facet === 'type') out.byType.push(bucket);
     else if (facet === 'author') out.byAuthor.push(bucket);
     else if (facet === 'year') out.byYear.push(bucket);
     else if (facet === 'tag') out.byTag.push(bucket);
@@ -238,7 +256,7 @@ function facetsFrom(rows: [string, string | null, number][], counts: { total: nu
     else if (facet === 'sensitive' && key !== null) out.bySensitive.push({ key: key as SensitiveFilter, count });
   }
   const byCount = (a: FacetBucket, z: FacetBucket) => z.count - a.count || String(a.key).localeCompare(String(z.key));
-  for (const list of [out.byTag, out.byType, out.byAuthor]) list.sort(byCount);
+  for (const list of [out.byTag, out.byType, out.byAuthor, ...Object.values(out.byField)]) list.sort(byCount);
   out.bySensitive.sort(byCount);
   out.byYear.sort((a, z) => String(z.key).localeCompare(String(a.key)));
   return out;
@@ -291,7 +309,7 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
   async function countFacets(filters: SearchFilters): Promise<SearchFacets> {
     const r = await sql<{ matches: number; pending: number; facets: [string, string | null, number][] | null }>`
       with m as materialized (
-        select d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.pii_kinds
+        select d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.pii_kinds, d.classification_id
         from documents d where ${whereFilters(filters, null)}
         limit ${facetLimit + 1}
       ), f as (
@@ -369,7 +387,7 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
       const n = rankCandidates;
       // A head or terms match may still be excluded by a -word in the text (see needsRecheck).
       const recheck = needsRecheck(t) ? sql`${MATCH} @@ ${t}::tsquery` : sql`true`;
-      const matchColumns = sql`d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.pii_kinds`;
+      const matchColumns = sql`d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.pii_kinds, d.classification_id`;
       // The same statement text for every page of a search, so the candidate set is the same too.
       // The matches counted: from the sample index when it alone holds more than are counted (a
       // common word: its list there is an eighth as long), else the first found in the whole index.

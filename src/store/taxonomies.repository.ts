@@ -1,9 +1,11 @@
 /** Taxonomies and their versions. An edit never changes a version: it adds the next one. */
 import { sql } from 'kysely';
 import type { TaxonomyLabel } from '../contract.ts';
+import type { FieldDefinition } from '../domain/fields.ts';
+import type { FieldType } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
 
-export type { TaxonomyLabel };
+export type { FieldDefinition, TaxonomyLabel };
 
 export interface TaxonomyRecord {
   id: string;
@@ -12,6 +14,8 @@ export interface TaxonomyRecord {
   version: number;
   currentVersion: number;
   labels: TaxonomyLabel[];
+  /** Custom fields of this version (migration 0019); empty for versions without. */
+  fields: FieldDefinition[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -34,6 +38,7 @@ export function createTaxonomiesRepository(db: Db) {
         't.updated_at',
         'v.version',
         'v.labels',
+        'v.fields',
       ]);
   const toRecord = (r: {
     id: string;
@@ -44,6 +49,7 @@ export function createTaxonomiesRepository(db: Db) {
     updated_at: Date;
     version: number;
     labels: TaxonomyLabel[];
+    fields: FieldDefinition[];
   }): TaxonomyRecord => ({
     id: r.id,
     name: r.name,
@@ -51,6 +57,7 @@ export function createTaxonomiesRepository(db: Db) {
     version: r.version,
     currentVersion: r.current_version,
     labels: r.labels,
+    fields: r.fields,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   });
@@ -71,7 +78,7 @@ export function createTaxonomiesRepository(db: Db) {
     },
 
     /** Create a taxonomy at version 1; undefined when the name is taken. */
-    async create(input: { name: string; description?: string; labels: TaxonomyLabel[] }): Promise<TaxonomyRecord | undefined> {
+    async create(input: { name: string; description?: string; labels: TaxonomyLabel[]; fields?: FieldDefinition[] }): Promise<TaxonomyRecord | undefined> {
       return db.transaction().execute(async (trx) => {
         const t = await trx
           .insertInto('taxonomies')
@@ -82,20 +89,33 @@ export function createTaxonomiesRepository(db: Db) {
         if (!t) return undefined;
         await trx
           .insertInto('taxonomy_versions')
-          .values({ taxonomy_id: t.id, version: 1, labels: JSON.stringify(input.labels) })
+          .values({ taxonomy_id: t.id, version: 1, labels: JSON.stringify(input.labels), fields: JSON.stringify(input.fields ?? []) })
           .execute();
         const r = await trx
           .selectFrom('taxonomies as t')
           .innerJoin('taxonomy_versions as v', 'v.taxonomy_id', 't.id')
-          .select(['t.id', 't.name', 't.description', 't.current_version', 't.created_at', 't.updated_at', 'v.version', 'v.labels'])
+          .select(['t.id', 't.name', 't.description', 't.current_version', 't.created_at', 't.updated_at', 'v.version', 'v.labels', 'v.fields'])
           .where('t.id', '=', t.id)
           .executeTakeFirstOrThrow();
         return toRecord(r);
       });
     },
 
+    /**
+     * The types a field of this name has in any taxonomy version (usually one): a filter on it
+     * compares the typed value of each. Taxonomies are few and small, so the definitions are read whole.
+     */
+    async fieldTypes(name: string): Promise<FieldType[]> {
+      const r = await sql<{ type: FieldType }>`
+        select distinct def->>'type' as type
+        from taxonomy_versions v, jsonb_array_elements(v.fields) def
+        where def->>'name' = ${name}
+        order by 1`.execute(db);
+      return r.rows.map((x) => x.type);
+    },
+
     /** Add the next version (labels, and optionally a new description). */
-    async addVersion(id: string, input: { description?: string; labels: TaxonomyLabel[] }): Promise<TaxonomyRecord | undefined> {
+    async addVersion(id: string, input: { description?: string; labels: TaxonomyLabel[]; fields: FieldDefinition[] }): Promise<TaxonomyRecord | undefined> {
       return db.transaction().execute(async (trx) => {
         const t = await trx
           .updateTable('taxonomies')
@@ -110,12 +130,12 @@ export function createTaxonomiesRepository(db: Db) {
         if (!t) return undefined;
         await trx
           .insertInto('taxonomy_versions')
-          .values({ taxonomy_id: t.id, version: t.current_version, labels: JSON.stringify(input.labels) })
+          .values({ taxonomy_id: t.id, version: t.current_version, labels: JSON.stringify(input.labels), fields: JSON.stringify(input.fields) })
           .execute();
         const r = await trx
           .selectFrom('taxonomies as t')
           .innerJoin('taxonomy_versions as v', 'v.taxonomy_id', 't.id')
-          .select(['t.id', 't.name', 't.description', 't.current_version', 't.created_at', 't.updated_at', 'v.version', 'v.labels'])
+          .select(['t.id', 't.name', 't.description', 't.current_version', 't.created_at', 't.updated_at', 'v.version', 'v.labels', 'v.fields'])
           .where('t.id', '=', t.id)
           .whereRef('v.version', '=', 't.current_version')
           .executeTakeFirstOrThrow();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createClassificationsRepository, type NewClassification } from '../../src/store/classifications.repository.ts';
+import { storedResult } from '../support/classification-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 describe('classification results are saved one by one or in a burst alike', () => {
@@ -32,26 +33,8 @@ describe('classification results are saved one by one or in a burst alike', () =
     await db?.drop();
   });
 
-  const result = (documentId: string, summaryLanguage: string, summary: string): NewClassification => ({
-    documentId,
-    contentSha256: 'sha',
-    taxonomyId,
-    taxonomyVersion: 1,
-    model: 'm',
-    promptVersion: 'p1',
-    summaryLanguage,
-    tags: [{ label: 'Meeting Notes', confidence: 0.9, needsReview: false }],
-    primaryCategory: 'Meeting Notes',
-    summary,
-    language: 'en',
-    strategy: 'single',
-    chunks: 1,
-    inputTokens: 100,
-    outputTokens: 20,
-    costUsd: 0.001,
-    needsReview: false,
-    jobId,
-  });
+  const result = (documentId: string, summaryLanguage: string, summary: string): NewClassification =>
+    storedResult({ documentId, taxonomyId, jobId }, { summaryLanguage, summary, inputTokens: 100, outputTokens: 20, costUsd: 0.001 });
 
   it('stores every result of a burst, makes the last one per document its latest, and replaces a result under the same key', async () => {
     const repo = createClassificationsRepository(db.db);

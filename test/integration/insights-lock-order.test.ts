@@ -17,6 +17,7 @@ import type { Database } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { deferred } from '../support/deferred.ts';
 import { waitFor } from '../support/wait.ts';
+import { storedResult } from '../support/classification-fixtures.ts';
 
 const MTIME = new Date('2024-01-02T03:04:05Z');
 // ids in this order: x < v < w < y; paths in the opposite order, so path order is not id order.
@@ -121,26 +122,8 @@ describe('scans, extractions and classification saves lock documents in the same
     }
     const taxonomy = await sql<{ id: string }>`select id from taxonomies limit 1`.execute(db);
     const job = await sql<{ id: string }>`insert into jobs (kind) values ('classify') returning id`.execute(db);
-    const result = (documentId: string): NewClassification => ({
-      documentId,
-      contentSha256: 'sha',
-      taxonomyId: taxonomy.rows[0]?.id ?? '',
-      taxonomyVersion: 1,
-      model: 'm',
-      promptVersion: 'p1',
-      summaryLanguage: 'en',
-      tags: [{ label: 'Meeting Notes', confidence: 0.9, needsReview: false }],
-      primaryCategory: 'Meeting Notes',
-      summary: 's',
-      language: 'en',
-      strategy: 'single',
-      chunks: 1,
-      inputTokens: 1,
-      outputTokens: 1,
-      costUsd: 0,
-      needsReview: false,
-      jobId: job.rows[0]?.id ?? '',
-    });
+    const result = (documentId: string): NewClassification =>
+      storedResult({ documentId, taxonomyId: taxonomy.rows[0]?.id ?? '', jobId: job.rows[0]?.id ?? '' });
     // Locked as given, the save would hold y and wait for w.
     const save = await againstExtraction(db, 'save', () => writeResults(db, [Y.id, W.id, X.id].map(result)));
     assert.equal(save.status, 'fulfilled');

@@ -7,6 +7,11 @@
  * are read from it, and labels are picked deterministically by matching their words in the document
  * text (else "Miscellaneous"). Faults (429 with Retry-After, 500, hangs, malformed JSON, labels outside
  * the taxonomy, cut-off answers, answers that break the prompt's rules) come from a script consumed one per request, then from seeded rates.
+ * Custom fields (a `fields` object in the schema) are answered from lines `<name>: <value>` of the
+ * document text, typed as the schema asks when the text reads plainly as that type and given as the
+ * raw text otherwise (as a model that returns "€ 1.234,50" for a number does); `fieldValues`
+ * overrides what is answered for a field, and a field the text does not mention is null. A reduce
+ * request answers each field with the first value its parts' `field values:` lines give.
  *
  *   const fake = await startFakeOpenAI({ latencyMs: 50 });
  *   const provider = createOpenAIProvider({ baseURL: fake.url, model: 'gpt-4o-mini', apiKey: 'test' });
@@ -65,6 +70,8 @@ export interface FakeOpenAIBehaviour {
   maxContextTokens?: number;
   /** How many requests `requests` keeps (oldest dropped first). */
   recordLimit: number;
+  /** Answers for custom fields by name, whatever the document says (e.g. garbage for one field). */
+  fieldValues?: Record<string, Json>;
 }
 
 export interface FakeChatMessage {
@@ -250,7 +257,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
     }
 
     const text = documentText(messages);
-    const answer = JSON.stringify(buildAnswer(schema, text, messages[0]?.content ?? ''));
+    const answer = JSON.stringify(buildAnswer(schema, text, messages[0]?.content ?? '', b.fieldValues ?? {}));
     let content = answer;
     let finish = 'stop';
     if (outcome === 'malformed') content = `${answer.slice(0, Math.max(1, Math.floor(answer.length / 2)))} <- not JSON`;
@@ -388,16 +395,18 @@ function documentText(messages: readonly FakeChatMessage[]): string {
   return match?.[1] ?? user;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 interface AnswerContext {
   tags: { label: string; confidence: number }[];
   primary: string;
   summary: string;
   language: string;
+  text: string;
+  fieldValues: Record<string, Json>;
 }
 
-function buildAnswer(schema: Record<string, unknown> | undefined, text: string, system: string): Json {
+function buildAnswer(schema: Record<string, unknown> | undefined, text: string, system: string, fieldValues: Record<string, Json>): Json {
   const labels = findLabelEnum(schema) ?? ['Miscellaneous'];
   const tags = pickLabels(labels, text);
   const ctx: AnswerContext = {
@@ -406,6 +415,8 @@ function buildAnswer(schema: Record<string, unknown> | undefined, text: string, 
     summary: `Fake summary: ${text.split(/\s+/).filter(Boolean).slice(0, 25).join(' ')}`,
     // The language the system prompt asks for, e.g. "Write it in Dutch (nl)".
     language: /Write it in [^(\n]*\(([A-Za-z-]+)\)/.exec(system)?.[1] ?? 'en',
+    text,
+    fieldValues,
   };
   if (!schema) return { tags, primaryCategory: ctx.primary, summary: ctx.summary, summaryLanguage: ctx.language };
   return generate(schema, '', ctx);
@@ -416,6 +427,7 @@ function generate(node: unknown, key: string, ctx: AnswerContext): Json {
   const n = node as { type?: unknown; properties?: Record<string, unknown>; items?: unknown; enum?: unknown[]; anyOf?: unknown[] };
   if (Array.isArray(n.anyOf) && n.anyOf.length > 0) return generate(n.anyOf[0], key, ctx);
   const type = Array.isArray(n.type) ? n.type[0] : n.type;
+  if (key === 'fields' && n.properties) return fieldAnswers(n.properties, ctx);
   if (type === 'object' || n.properties) {
     const out: Record<string, Json> = {};
     for (const [k, v] of Object.entries(n.properties ?? {})) out[k] = generate(v, k, ctx);
@@ -439,6 +451,34 @@ function generate(node: unknown, key: string, ctx: AnswerContext): Json {
   if (type === 'integer') return 1;
   if (type === 'boolean') return false;
   return null;
+}
+
+/** See the header: `<name>: <value>` lines of the document, typed where they read plainly. */
+function fieldAnswers(properties: Record<string, unknown>, ctx: AnswerContext): Json {
+  const out: Record<string, Json> = {};
+  for (const [name, node] of Object.entries(properties)) {
+    if (Object.hasOwn(ctx.fieldValues, name)) {
+      out[name] = ctx.fieldValues[name] ?? null;
+      continue;
+    }
+    const raw = new RegExp(`^[ \\t]*${escapeRegExp(name)}[ \\t]*:[ \\t]*(.+?)[ \\t]*$`, 'im').exec(ctx.text)?.[1];
+    // A reduce or combine request: the parts' "field values: name=<JSON>; ..." lines, the first found.
+    const partValue = new RegExp(`field values:[^\\n]*?\\b${escapeRegExp(name)}=("(?:[^"\\\\]|\\\\.)*"|[^;\\n]+)`).exec(ctx.text)?.[1];
+    if (raw === undefined && partValue !== undefined) {
+      out[name] = JSON.parse(partValue) as Json;
+      continue;
+    }
+    if (raw === undefined) {
+      out[name] = null;
+      continue;
+    }
+    const n = node as { anyOf?: { type?: unknown }[]; type?: unknown };
+    const type = n.anyOf?.[0]?.type ?? (Array.isArray(n.type) ? n.type[0] : n.type);
+    if (type === 'number' && /^-?\d+(\.\d+)?$/.test(raw)) out[name] = Number(raw);
+    else if (type === 'boolean' && /^(true|false)$/.test(raw)) out[name] = raw === 'true';
+    else out[name] = raw;
+  }
+  return out;
 }
 
 /** The enum of tag labels: tags.items.properties.label.enum, else primaryCategory.enum. */

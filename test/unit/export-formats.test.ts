@@ -106,6 +106,7 @@ describe('export columns', () => {
     tags: null,
     primaryCategory: null,
     summary: null,
+    fields: null,
     personalData: { iban: 2, email: 1 },
     duplicate: { group: 'ab12', kind: 'exact', duplicateOf: '@A/=original.docx', similarity: 1 },
   };

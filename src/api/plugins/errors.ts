@@ -20,6 +20,7 @@ const STATUS: Record<RequestErrorCode, number> = {
   rate_limited: 429,
   unavailable: 503,
   provider_not_configured: 503,
+  invalid_field: 400,
   internal: 500,
 };
 

@@ -14,9 +14,10 @@ import type { InsightsService, ListDocumentsInput } from '../../services/insight
 import type { DuplicatesService } from '../../services/duplicates.service.ts';
 import { duplicatesOfFolder } from './duplicates.ts';
 import { EXPORT_FORMATS, type ExportService } from '../../services/export.service.ts';
-import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction } from '../schemas.ts';
+import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction, withFieldFilters } from '../schemas.ts';
+import { parseFieldFilters } from '../../services/field-filters.ts';
 
-const ListQuery = z.strictObject({
+const ListQuery = withFieldFilters({
   sort: z.enum(['path', 'name', 'size', 'mtime', 'modified', 'title']).default('path'),
   order: z.enum(['asc', 'desc']).default('asc'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -66,7 +67,7 @@ export const folderRoutes =
       };
     };
     const list = async (path: string, q: z.infer<typeof ListQuery>, access: Principal) => {
-      const input: ListDocumentsInput = { path, ...q };
+      const input: ListDocumentsInput = { path, ...q, fields: parseFieldFilters(q) };
       const page = await deps.insights.listDocuments(input, access);
       return { folder: page.folder, items: page.items.map((d) => documentItem(d)), nextCursor: page.nextCursor };
     };

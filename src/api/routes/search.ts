@@ -3,9 +3,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DOCUMENT_STATUSES, SENSITIVE_FILTERS } from '../../domain/vocabulary.ts';
 import { FACET_LIMIT, RANK_CANDIDATES, type SearchService } from '../../services/search.service.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { ErrorSchema, withFieldFilters } from '../schemas.ts';
+import { parseFieldFilters } from '../../services/field-filters.ts';
 
-const SearchQuery = z.strictObject({
+const SearchQuery = withFieldFilters({
   q: z
     .string()
     .max(1000)
@@ -75,6 +76,7 @@ const SearchResponse = z
         sensitive: z
           .array(z.object({ key: z.enum(SENSITIVE_FILTERS), count: z.number().int() }))
           .describe('Matches in which extraction found personal data, per kind, and under `any` of any kind (total minus `any`: none found); keys are values of the `sensitive` filter'),
+        fields: z.record(z.string(), z.array(Bucket)).describe('Counts by value of each enum and boolean custom field, by field name (documents without a value are not counted)'),
       })
       .describe('Counts over every match (top 20 keys each); type, author and year add up to total'),
     nextCursor: z.string().nullable(),
@@ -105,6 +107,7 @@ export const searchRoutes =
           modifiedFrom,
           modifiedTo,
           sensitive,
+          fields: parseFieldFilters(req.query),
           cursor,
           limit,
           scopes: req.principal.scopes,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { LabelsInput, type TaxonomiesService, TaxonomyName } from '../../services/taxonomies.service.ts';
+import { FIELD_TYPES } from '../../domain/vocabulary.ts';
+import { FieldsInput, LabelsInput, type TaxonomiesService, TaxonomyName } from '../../services/taxonomies.service.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 export const TaxonomySchema = z
@@ -11,6 +12,9 @@ export const TaxonomySchema = z
     version: z.number().int(),
     currentVersion: z.number().int(),
     labels: z.array(z.object({ name: z.string(), description: z.string().optional() })),
+    fields: z
+      .array(z.object({ name: z.string(), type: z.enum(FIELD_TYPES), description: z.string().optional(), values: z.array(z.string()).optional() }))
+      .describe('Custom fields extracted with the tags (docs/api.md, "Custom fields")'),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -48,8 +52,15 @@ export const taxonomyRoutes =
         config: { audit: 'taxonomy.create' },
         schema: {
           tags: ['taxonomies'],
-          summary: 'Create a taxonomy: labels with descriptions (the descriptions go into the prompt)',
-          body: z.strictObject({ name: TaxonomyName, description: z.string().max(1000).optional(), labels: LabelsInput }),
+          summary: 'Create a taxonomy: labels with descriptions (the descriptions go into the prompt), and optional custom fields',
+          body: z.strictObject({
+            name: TaxonomyName,
+            description: z.string().max(1000).optional(),
+            labels: LabelsInput,
+            fields: FieldsInput.optional().describe(
+              'Custom fields `{name, type: string|number|date|boolean|enum, description?, values?}` (values: for enum only); invalid definitions answer 400 `invalid_field`',
+            ),
+          }),
           response: { 201: TaxonomySchema, 400: ErrorSchema, 409: ErrorSchema },
         },
       },
@@ -63,7 +74,11 @@ export const taxonomyRoutes =
           tags: ['taxonomies'],
           summary: 'Edit a taxonomy: makes a new version (results keep the version they used)',
           params: z.object({ id: z.string().max(100) }),
-          body: z.strictObject({ description: z.string().max(1000).optional(), labels: LabelsInput }),
+          body: z.strictObject({
+            description: z.string().max(1000).optional(),
+            labels: LabelsInput,
+            fields: FieldsInput.optional().describe("Custom fields of the new version; absent: the current version's fields, []: none"),
+          }),
           response: { 200: TaxonomySchema, 400: ErrorSchema, 404: ErrorSchema },
         },
       },

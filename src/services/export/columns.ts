@@ -3,6 +3,7 @@ import { PII_KINDS } from '../../domain/vocabulary.ts';
 import type { ExportRecord } from '../../store/export.repository.ts';
 import type { DuplicateMembership } from '../duplicates.service.ts';
 import type { Cell } from './csv.ts';
+import type { FieldValue } from '../../domain/fields.ts';
 
 /** A document as an export writes it: the store's record and the duplicate group its file is in. */
 export interface ExportRow extends ExportRecord {
@@ -61,4 +62,27 @@ export function exportJson(r: ExportRow): Record<string, unknown> {
   for (const c of EXPORT_COLUMNS) out[c.header] = c.cell(r);
   out.tags = r.tags?.map((t) => ({ label: t.label, confidence: t.confidence })) ?? null;
   return out;
+}
+
+/** A custom field's value as a cell: numbers stay numbers, booleans and dates become text. */
+function fieldCell(value: FieldValue | undefined): Cell {
+  if (value === undefined || value === null) return null;
+  return typeof value === 'boolean' ? String(value) : value;
+}
+
+/**
+ * The columns of one export: the fixed ones, then one `field.<name>` column per custom field of
+ * the taxonomies the folder's documents were classified with (`fields`, in order); in JSONL the
+ * values are one `fields` object (every listed field, null where a document has none).
+ */
+export function exportLayout(fields: readonly string[]) {
+  return {
+    header: [...EXPORT_HEADER, ...fields.map((f) => `field.${f}`)] as readonly string[],
+    cells: (r: ExportRow): Cell[] => [...exportCells(r), ...fields.map((f) => fieldCell(r.fields?.[f]))],
+    json: (r: ExportRow): Record<string, unknown> => {
+      const out = exportJson(r);
+      if (fields.length > 0) out.fields = Object.fromEntries(fields.map((f) => [f, r.fields?.[f] ?? null]));
+      return out;
+    },
+  };
 }

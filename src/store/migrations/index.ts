@@ -17,6 +17,7 @@ import * as m0011 from './0011_classification_warnings.ts';
 import * as m0012 from './0012_personal_data.ts';
 import * as m0013 from './0013_duplicates.ts';
 import * as m0014 from './0014_stale_index.ts';
+import * as m0019 from './0019_custom_fields.ts';
 import * as m0021 from './0021_shared_results.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
   '0012_personal_data': m0012,
   '0013_duplicates': m0013,
   '0014_stale_index': m0014,
+  '0019_custom_fields': m0019,
   '0021_shared_results': m0021,
 };

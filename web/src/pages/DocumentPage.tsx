@@ -14,7 +14,7 @@ import { useDataTick } from '../lib/changes.ts';
 import { bytes, dateTime, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link, folderHref } from '../lib/router.tsx';
-import type { ChildDocument, Classification, DocumentDetail, Job, PiiSummary, TextSource } from '../lib/types.ts';
+import type { ChildDocument, Classification, DocumentDetail, FieldValue, Job, PiiSummary, TextSource } from '../lib/types.ts';
 
 export function DocumentPage({ id, onLoaded }: { id: string; onLoaded(doc: DocumentDetail): void }) {
   const tick = useDataTick();
@@ -193,12 +193,32 @@ function ClassificationCard({ doc }: { doc: DocumentDetail }) {
           </ul>
           <h3 className="h-tiny">Summary ({c.summaryLanguage})</h3>
           <p className="summary">{c.summary}</p>
+          <FieldValues fields={c.fields} />
           <p className="muted small">
             {c.model} · taxonomy v{c.taxonomyVersion} · {num(c.inputTokens + c.outputTokens)} tokens · {usd(c.costUsd)} · {dateTime(c.createdAt)}
           </p>
         </>
       )}
     </section>
+  );
+}
+
+/** The custom fields the taxonomy asked for, in its order; "not found" where the model gave none. */
+function FieldValues({ fields }: { fields: Record<string, FieldValue> | undefined }) {
+  const entries = Object.entries(fields ?? {});
+  if (entries.length === 0) return null;
+  return (
+    <>
+      <h3 className="h-tiny">Fields</h3>
+      <dl className="kv" data-testid="classification-fields">
+        {entries.map(([name, value]) => (
+          <div className="kv-row" key={name}>
+            <dt>{name}</dt>
+            <dd>{value === null ? <span className="muted">not found</span> : typeof value === 'number' ? num(value) : String(value)}</dd>
+          </div>
+        ))}
+      </dl>
+    </>
   );
 }
 

@@ -70,6 +70,7 @@ export function TaxonomiesPage() {
                   <span>{t.name}</span>
                   <span className="muted small">
                     v{t.version} · {t.labels.length} labels
+                    {t.fields.length > 0 && ` · ${t.fields.length} fields`}
                   </span>
                 </button>
               </li>
