@@ -22,6 +22,10 @@ Service
   migrate    apply database migrations and exit
   reindex-search
              rebuild every document's search index entry (after a text search configuration change)
+  duplicates backfill
+             give a MinHash signature to documents whose stored text has none (extracted before
+             duplicates existed), so duplicates and similar documents find them; no file is read
+             again
 ${KEYS_USAGE}
 ${CLIENT_USAGE}
 Every command
@@ -80,6 +84,24 @@ async function reindexSearch(config: Config): Promise<void> {
   }
 }
 
+async function backfillDuplicates(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const admin = await openAdminServices(config, log);
+  try {
+    const started = Date.now();
+    let logged = 0;
+    const { read, signed } = await admin.backfillSignatures((p) => {
+      if (p.read - logged >= 10_000) {
+        logged = p.read;
+        log.info(p, 'backfilling signatures');
+      }
+    });
+    process.stdout.write(`signed ${signed} of ${read} documents without a signature in ${((Date.now() - started) / 1000).toFixed(1)} s (the rest are too short to compare)\n`);
+  } finally {
+    await admin.close();
+  }
+}
+
 export async function main(commandLine: string[]): Promise<number> {
   // --debug is the same for every command, so it is taken off before a command parses its options.
   debug = commandLine.includes('--debug');
@@ -130,6 +152,13 @@ export async function main(commandLine: string[]): Promise<number> {
       return 0;
     case 'reindex-search':
       await reindexSearch(config);
+      return 0;
+    case 'duplicates':
+      if (positionals[1] !== 'backfill') {
+        process.stderr.write(`Usage: docsight duplicates backfill\n`);
+        return 2;
+      }
+      await backfillDuplicates(config);
       return 0;
     case 'keys':
       // Quiet below warnings: the output is the keys (or their JSON), not the database's start-up.

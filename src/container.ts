@@ -31,7 +31,7 @@ import { createSourceWatch } from './services/source-watch.service.ts';
 import { createSourcesService } from './services/sources.service.ts';
 import { createSourcesRepository } from './store/sources.repository.ts';
 import { createInsightsService } from './services/insights.service.ts';
-import { createDuplicatesService } from './services/duplicates.service.ts';
+import { backfillSignatures, createDuplicatesService } from './services/duplicates.service.ts';
 import { createExportService } from './services/export.service.ts';
 import { applyJobRetention, createJobsService } from './services/jobs.service.ts';
 import { createKeysService, type KeysService } from './services/keys.service.ts';
@@ -144,10 +144,12 @@ export async function openStore(
   };
 }
 
-/** What the one-shot commands (`keys`, `migrate`, `reindex-search`) work with. */
+/** What the one-shot commands (`keys`, `migrate`, `reindex-search`, `duplicates backfill`) work with. */
 export interface AdminServices {
   keys: KeysService;
   search: Pick<SearchService, 'reindex'>;
+  /** Signatures for documents whose stored text has none (see backfillSignatures). */
+  backfillSignatures(onProgress?: (p: { read: number; signed: number }) => void): Promise<{ read: number; signed: number }>;
   /** Migrations applied on opening (empty when the schema was current). */
   appliedMigrations: string[];
   close(): Promise<void>;
@@ -166,6 +168,7 @@ export async function openAdminServices(config: Config, log: Logger): Promise<Ad
     return {
       keys: createKeysService(createKeysRepository(db)),
       search: createSearchService({ search: createSearchRepository(db) }),
+      backfillSignatures: (onProgress) => backfillSignatures(createDuplicatesRepository(db), onProgress),
       appliedMigrations: migrated.results?.filter((m) => m.status === 'Success').map((m) => m.migrationName) ?? [],
       close: () => store.close(),
     };
@@ -515,7 +518,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       fieldTypes: (name) => taxonomiesRepo.fieldTypes(name),
     });
     const reviews = createReviewsService({ reviews: reviewsRepo, taxonomies: taxonomiesRepo, knownFolder: insights.knownFolder });
-    const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder });
+    const exports = createExportService({ exports: createExportRepository(db), knownFolder: insights.knownFolder, duplicates });
     const search = createSearchService({ search: createSearchRepository(db), fieldTypes: (name) => taxonomiesRepo.fieldTypes(name) });
     const webhooks = createWebhooksService({
       repo: webhooksRepo,

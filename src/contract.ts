@@ -16,6 +16,7 @@ import {
   type OcrStatus,
   type Role,
   type SourceKind,
+  type SensitiveFilter,
   type TextSource,
   type WebhookDeliveryStatus,
   type WebhookEvent,
@@ -458,6 +459,8 @@ export interface DocumentDetail extends DocumentItem {
   children: ChildDocument[];
   /** Personal data extraction found in it, masked (null: none found, or detection off). */
   personalData: PiiSummary | null;
+  /** Other documents with the same bytes the caller may see (classified once: they share the result). */
+  sameContent: { total: number; items: { id: string; path: string }[] };
 }
 
 export interface TaxonomyLabel {
@@ -620,3 +623,45 @@ export interface Watch {
 }
 
 export const isFinal = (s: JobStatus): boolean => !isActiveJobStatus(s);
+
+/** A facet's count: documents among the matches with this key (null: the field is empty). */
+export interface FacetBucket {
+  key: string | null;
+  count: number;
+}
+
+/** GET /v1/search: one page of hits with the facets of every match. */
+export interface SearchResult {
+  interpreted: string | null;
+  total: number;
+  totalExact: boolean;
+  approximate: boolean;
+  rankedWithin: number | null;
+  unindexed: number;
+  items: {
+    id: string;
+    path: string;
+    name: string;
+    title: string | null;
+    author: string | null;
+    type: string | null;
+    language: string | null;
+    status: DocumentStatus;
+    modified: string;
+    tags: { label: string; confidence: number; needsReview: boolean }[] | null;
+    primaryCategory: string | null;
+    score: number;
+    snippet: { text: string; match: boolean }[];
+  }[];
+  facets: {
+    tag: FacetBucket[];
+    type: FacetBucket[];
+    author: FacetBucket[];
+    year: FacetBucket[];
+    /** Matches with personal data per kind, and under `any` of any kind (total minus `any`: none found). */
+    sensitive: { key: SensitiveFilter; count: number }[];
+    /** Counts by value of each enum and boolean custom field, by field name. */
+    fields: Record<string, FacetBucket[]>;
+  };
+  nextCursor: string | null;
+}

@@ -252,6 +252,12 @@ export const DocumentDetailSchema = z
     personalData: PiiSummarySchema.nullable().describe(
       'Personal data found in it, per kind: distinct values and at most three masked samples with their part or page (never a clear value); null: none found, or detection off',
     ),
+    sameContent: z
+      .object({
+        total: z.number().int().describe('Other documents with the same bytes that the caller may see (counted among at most 1,000)'),
+        items: z.array(z.object({ id: z.uuid(), path: z.string() })).describe('The first 20 by path'),
+      })
+      .describe('Exact copies: a classification is made once per content and shared by its copies'),
   })
   .meta({ id: 'Document' });
 
@@ -295,7 +301,12 @@ export function classificationView(c: StoredClassification): z.infer<typeof Clas
   return { ...c, createdAt: c.createdAt.toISOString(), review: c.review ? { ...c.review, at: c.review.at.toISOString() } : null };
 }
 
-export function documentDetail(d: StoredDocument, history: StoredClassification[], children: StoredChild[]): z.infer<typeof DocumentDetailSchema> {
+export function documentDetail(
+  d: StoredDocument,
+  history: StoredClassification[],
+  children: StoredChild[],
+  sameContent: z.infer<typeof DocumentDetailSchema>['sameContent'],
+): z.infer<typeof DocumentDetailSchema> {
   const latest = history.find((c) => c.id === d.classificationId) ?? null;
   return {
     ...documentItem(d, latest ?? { tags: null, primaryCategory: null }),
@@ -311,6 +322,7 @@ export function documentDetail(d: StoredDocument, history: StoredClassification[
     classificationHistory: history.map(classificationView),
     children,
     personalData: d.personalData,
+    sameContent,
   };
 }
 

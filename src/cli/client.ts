@@ -121,5 +121,5 @@ export function createClient(opts: ClientOptions): Client {
 }
 
 /** API path of a folder action; the folder is one URL-encoded segment ('.' is the root). */
-export const folderPath = (folder: string, action: 'insights' | 'documents' | 'export') =>
+export const folderPath = (folder: string, action: 'insights' | 'documents' | 'export' | 'duplicates') =>
   `/v1/folders/${encodeURIComponent(folder === '' ? '.' : folder)}/${action}`;

@@ -6,13 +6,13 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { folderPath } from './client.ts';
+import { ApiError, folderPath } from './client.ts';
 import type { Context } from './context.ts';
 import { EXIT, UsageError } from './context.ts';
 import { followJob } from './follow.ts';
 import { bytes, createProgress, day, duration, folderName, minute, num, pairs, table } from './render.ts';
-import { type Bucket, type ClassificationEstimate, type FolderInsights, isFinal, type Job, type Source, type Watch } from '../contract.ts';
-import { JOB_KINDS, JOB_STATUSES } from '../domain/vocabulary.ts';
+import { type Bucket, type ClassificationEstimate, type DuplicatesPage, type DuplicatesSummary, type FolderInsights, isFinal, type Job, type Source, type Watch } from '../contract.ts';
+import { JOB_KINDS, JOB_STATUSES, type PiiKind } from '../domain/vocabulary.ts';
 
 const isOneOf = (words: readonly string[], value: string) => words.includes(value);
 
@@ -156,6 +156,15 @@ export async function insights(ctx: Context, folder: string): Promise<number> {
     json(ctx, r);
     return EXIT.ok;
   }
+  // Duplicate groups are a route of their own (they are computed, not summed); a server without it
+  // (older than the feature) answers 404, and the section is left out.
+  const duplicates = await ctx.client.request<DuplicatesPage>('GET', `${folderPath(folder, 'duplicates')}?limit=1`).then(
+    (res) => res.body.summary,
+    (err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    },
+  );
   const c = r.classification;
   const failed = r.byStatus.find((b) => b.key === 'failed')?.count ?? 0;
   let out = `${folderName(r.folder)}\n\n`;
@@ -168,6 +177,7 @@ export async function insights(ctx: Context, folder: string): Promise<number> {
     ['classified', `${num(c.classified)} of ${num(c.classifiable)} (${Math.round(c.coverage * 100)}%)${c.needsReview ? `, ${num(c.needsReview)} need review` : ''}`],
   ]);
   out += insightsContents(r);
+  out += insightsRollups(r, duplicates);
   const n = r.documentCount;
   out += breakdown('By type', r.byFormat, n);
   out += breakdown('By extension', r.byExtension, n);
@@ -201,6 +211,51 @@ export function insightsContents(r: Pick<FolderInsights, 'contents' | 'ocr'>): s
     ['failed', num(o.failed)],
     ['skipped', `${num(o.skipped)}${o.skipped ? ' (OCR off, or limited to other folders)' : ''}`],
   ])}`;
+  return out;
+}
+
+/** How the CLI names each kind of personal data. */
+const PII_NAMES: Record<PiiKind, string> = {
+  bsn: 'citizen service numbers (BSN)',
+  iban: 'IBANs',
+  card: 'payment card numbers',
+  email: 'e-mail addresses',
+  phone: 'phone numbers',
+  birthdate: 'dates of birth',
+};
+
+/**
+ * Stale documents, personal data and duplicates, each when the server reports it (a server older
+ * than the feature leaves the field out; `duplicates` is null then).
+ */
+export function insightsRollups(r: Partial<Pick<FolderInsights, 'stale' | 'personalData'>>, duplicates: DuplicatesSummary | null): string {
+  let out = '';
+  if (r.stale) {
+    out += `\nStale (not modified for more than ${r.stale.afterYears} years)\n${pairs([
+      ['documents', num(r.stale.documents)],
+      ['size', bytes(r.stale.bytes)],
+    ])}`;
+  }
+  const p = r.personalData;
+  if (p) {
+    out += `\nPersonal data\n`;
+    if (p.documents === 0) out += '  none found (or detection is off)\n';
+    else {
+      out += pairs([['documents', `${num(p.documents)} (${num(p.findings)} distinct values; only masked samples are stored)`]]);
+      out += table(['KIND', 'DOCS', 'VALUES'], p.byKind.map((k) => [PII_NAMES[k.kind], num(k.documents), num(k.findings)]), [1, 2]);
+    }
+  }
+  if (duplicates) {
+    out += `\nDuplicates and versions\n`;
+    out +=
+      duplicates.groups === 0
+        ? '  none found\n'
+        : pairs([
+            ['groups', `${num(duplicates.groups)} (${num(duplicates.exactGroups)} exact copies, ${num(duplicates.nearGroups)} versions and near copies)`],
+            ['documents', num(duplicates.documents)],
+            ['wasted', `${bytes(duplicates.wastedBytes)} (beyond the largest of each group)`],
+          ]);
+  }
   return out;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Classifying a batch of documents: each document is sent to the model (one request for tags,
- * category and summary together) and its result saved as it arrives; transient provider failures
+ * Classifying a batch of documents: each content is sent to the model once (one request for tags,
+ * category and summary together; exact copies share the result) and its result saved as it arrives; transient provider failures
  * retry the batch with the queue's backoff, and on the last attempt a document fails with its
  * reason while the rest of the folder goes on. The batch completes with its token and cost sums
  * in one transaction. Requests in flight are bounded where they leave (the provider's fetch, per
@@ -10,7 +10,7 @@ import { setMaxListeners } from 'node:events';
 import { type ClassifyInput, type Classifier, type CompletionRequest, type CompletionResponse, classificationFailure } from '../classify/index.ts';
 import { JobFailure } from '../domain/errors.ts';
 import { type ClassifyJobParams, classifyJobParamsSchema, type JobPayloads } from '../domain/work.ts';
-import type { ClassificationOutput, ClassificationsRepository, ResultKey } from '../store/classifications.repository.ts';
+import type { ClassificationOutput, ClassificationsRepository, ClassifyInputRow, ResultKey } from '../store/classifications.repository.ts';
 import type { FailureRow, JobsRepository } from '../store/jobs.repository.ts';
 import type { TaxonomiesRepository } from '../store/taxonomies.repository.ts';
 import type { UnitOfWork } from '../store/unit-of-work.ts';
@@ -168,7 +168,7 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       );
       let spent = job.costUsd;
       const cancelled = cancellationCheck(() => jobs.isActive(job.id));
-      const inputOf = (doc: (typeof rows)[number], text: string): ClassifyInput => ({
+      const inputOf = (doc: ClassifyInputRow, text: string): ClassifyInput => ({
         text,
         title: doc.title ?? undefined,
         fileName: doc.name,
@@ -176,6 +176,24 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
         taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels, fields: taxonomy.fields },
         summaryLanguage: params.summaryLanguage ?? undefined,
       });
+      // Exact copies (the same content) are classified once: one request per content, and every
+      // copy saves that result. A result already made for the content under this key (by this job,
+      // or by any unless forced) is shared without a request.
+      const byContent = new Map<string, ClassifyInputRow[]>();
+      for (const doc of rows) {
+        // Done by an earlier run of this batch: keep it.
+        if (already.get(doc.id) === job.id) continue;
+        if (!doc.sha256 || doc.text === null) {
+          failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
+          continue;
+        }
+        byContent.set(doc.sha256, [...(byContent.get(doc.sha256) ?? []), doc]);
+      }
+      const shared = await classifications.sharedResults([...byContent.keys()], key, params.force ? job.id : null);
+      const saveFor = (doc: ClassifyInputRow, result: StoredResult, latencyMs?: number) =>
+        classifications.save({ ...key, ...result, ...(latencyMs === undefined ? {} : { latencyMs }), documentId: doc.id, contentSha256: doc.sha256 ?? '', jobId: job.id, overrideReview: params.force });
+      /** The contents that need a request: one per content, sent as its first copy. */
+      const toSend = [...byContent].filter(([sha]) => !shared.has(sha));
       /** Batch API lines up to the job's budget at the batch price; the rest are left to the direct path's own check. */
       const withinBudget = <T extends { input: ClassifyInput }>(docs: T[]): T[] => {
         const budget = params.budgetUsd;
@@ -185,34 +203,33 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       };
       let answers = new Map<string, CompletionResponse>();
       if (params.batchApi && deps.batchApi) {
-        const open = rows.flatMap((doc) => (already.get(doc.id) !== job.id && doc.sha256 && doc.text !== null ? [{ id: doc.id, input: inputOf(doc, doc.text) }] : []));
+        const open = toSend.map(([, copies]) => {
+          const doc = copies[0] as ClassifyInputRow;
+          return { id: doc.id, input: inputOf(doc, doc.text ?? '') };
+        });
         const step = await batchApiStep(deps.batchApi, payload, withinBudget(open), (input) => classifier.batchRequest(input), () => jobs.isActive(job.id), run.attempt >= run.maxAttempts);
         // Submitted, or still running at the provider: a later poll (a queue job of its own) finishes the batch.
         if (step.kind === 'waiting') return;
         answers = step.answers;
       }
       await Promise.all(
-        rows.map(async (doc) => {
-          // Done by an earlier run of this batch: keep it.
-          if (already.get(doc.id) === job.id) return;
+        [...byContent].map(async ([sha, copies]) => {
           // A cancelled job sends nothing more; the batch is left open (the job is over anyway).
           if (await cancelled()) return;
-          if (!doc.sha256 || doc.text === null) {
-            failures.push({ documentId: doc.id, path: doc.path, code: 'no_text', message: 'The document has no extracted text' });
+          const known = shared.get(sha);
+          if (known) {
+            await Promise.all(copies.map((doc) => saveFor(doc, known)));
             return;
           }
-          const input = inputOf(doc, doc.text);
+          const [doc, ...others] = copies as [ClassifyInputRow, ...ClassifyInputRow[]];
+          const input = inputOf(doc, doc.text ?? '');
           // Answered by the Batch API: paid for at the batch price, within the budget when it was submitted.
           const answer = answers.get(doc.id);
           if (params.budgetUsd !== undefined && !answer) {
             const estimate = classifier.estimateCostUsd(input);
             if (spent + estimate > params.budgetUsd) {
-              failures.push({
-                documentId: doc.id,
-                path: doc.path,
-                code: 'budget_exceeded',
-                message: `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`,
-              });
+              const message = `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`;
+              for (const d of copies) failures.push({ documentId: d.id, path: d.path, code: 'budget_exceeded', message });
               return;
             }
             spent += estimate;
@@ -221,13 +238,18 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
           const outcome = await classifier.classify(input, signal, answer);
           if (outcome.ok) {
             const latencyMs = Date.now() - startedAt;
-            await classifications.save({ ...key, ...outcome.result, latencyMs, documentId: doc.id, contentSha256: doc.sha256, jobId: job.id, overrideReview: params.force });
+            // The usage is booked on the result that was sent; its copies carry none.
+            await saveFor(doc, outcome.result, latencyMs);
+            const copy = { ...outcome.result, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+            await Promise.all(others.map((d) => saveFor(d, copy)));
             return;
           }
           // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.
           if (signal.aborted) return;
-          if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(doc.id);
-          else failures.push({ documentId: doc.id, path: doc.path, code: outcome.code, message: outcome.message });
+          for (const d of copies) {
+            if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(d.id);
+            else failures.push({ documentId: d.id, path: d.path, code: outcome.code, message: outcome.message });
+          }
         }),
       );
       if (await cancelled()) return;

@@ -2,15 +2,20 @@
  * Planning a classification job: scan the folder first (a child scan job, polled; skipped when the
  * folder is exactly as its last scan left it), then split the folder's extracted documents into
  * batches, skipping those that already have a result for their content under the same taxonomy
- * version, model, prompt and summary language (unless forced).
+ * version, model, prompt and summary language (unless forced). Exact copies of a content ride in
+ * the batch of its first copy, which sends the content once.
  */
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { JobFailure } from '../domain/errors.ts';
 import { classifyJobParamsSchema, type Enqueue, type JobPayloads } from '../domain/work.ts';
-import type { ClassificationsRepository } from '../store/classifications.repository.ts';
+import { isIgnoredFileName } from '../extract/ignored-files.ts';
+import type { ClassificationsRepository, ClassifyCandidate } from '../store/classifications.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
 import { type ClassifyService, resultKey } from './classification-batch.service.ts';
 import type { ResolvedSourceFolder } from './source-registry.ts';
+
+/** Most documents in one batch with the copies it carries (the payload's bound is 10,000). */
+const MAX_BATCH_DOCUMENTS = 2000;
 
 export interface ClassificationPlanDeps {
   jobs: JobsRepository;
@@ -143,9 +148,21 @@ export function createClassificationPlanService(deps: ClassificationPlanDeps) {
         const page = await classifications.candidates(scope, after, 1000);
         if (page.length === 0) break;
         after = page.at(-1)?.path ?? null;
-        const existing = params.force ? new Map<string, string | null>() : await classifications.existing(page, key);
-        for (let i = 0; i < page.length; i += batchSize) {
-          const slice = page.slice(i, i + batchSize);
+        // Exact copies go in the batch of their first copy (by path), so the batch sends their
+        // content once and shares the result; a later copy met on its own page is already planned.
+        const first = page.filter((d) => d.firstCopy);
+        const copiesOf = new Map<string, ClassifyCandidate[]>();
+        for (const c of await classifications.laterCopies(scope, first)) copiesOf.set(c.sha256, [...(copiesOf.get(c.sha256) ?? []), c]);
+        const planned = first.flatMap((d) => [d, ...(copiesOf.get(d.sha256) ?? [])]);
+        const existing = params.force ? new Map<string, string | null>() : await classifications.existing(planned, key);
+        const batches: ClassifyCandidate[][] = [];
+        for (let i = 0; i < first.length; i += batchSize) {
+          const withCopies = first.slice(i, i + batchSize).flatMap((d) => [d, ...(copiesOf.get(d.sha256) ?? [])]);
+          // Thousands of copies of one content are split (a queue payload is bounded); a later part
+          // shares the result when the first part's has been saved by then.
+          for (let k = 0; k < withCopies.length; k += MAX_BATCH_DOCUMENTS) batches.push(withCopies.slice(k, k + MAX_BATCH_DOCUMENTS));
+        }
+        for (const slice of batches) {
           // A result made by this same job (a plan rerun after a crash) is work done, not skipped.
           const skipped = slice.filter((d) => existing.has(d.id) && existing.get(d.id) !== job.id);
           const todo = slice.filter((d) => !skipped.includes(d));

@@ -5,12 +5,13 @@
  * whole signature here, and groups are the connected contents (union-find), so the work grows with
  * the buckets that collide, not with the square of the folder.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { DuplicateGroup, DuplicateGroupMember, DuplicatesPage, DuplicatesSummary, SimilarDocument } from '../contract.ts';
 import { canSee, type Principal } from '../domain/access.ts';
 import { notFound } from '../domain/errors.ts';
 import { versionHints } from '../domain/versions.ts';
-import { estimateSimilarity } from '../extract/minhash.ts';
+import { estimateSimilarity, minhashSignature } from '../extract/minhash.ts';
 import type { DuplicateMember, DuplicatesRepository } from '../store/duplicates.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -20,6 +21,17 @@ export interface DuplicatesServiceDeps {
   threshold: number;
   /** The folder as the caller may read it (visible and known), or a coded error. */
   knownFolder(path: string, access: Principal): Promise<{ rel: string }>;
+}
+
+/** Where one file stands in the duplicate groups of a folder. */
+export interface DuplicateMembership {
+  /** The group's key (its lowest sha256), as GET /v1/folders/{path}/duplicates has it. */
+  group: string;
+  kind: DuplicateGroup['kind'];
+  /** The oldest member with the same bytes, when this file is a later copy of it; null otherwise. */
+  duplicateOf: string | null;
+  /** Estimated similarity to the group's newest member (1: the same bytes). */
+  similarity: number;
 }
 
 /** Buckets up to this size are verified pair by pair; larger ones along a star and a chain (linear). */
@@ -171,6 +183,24 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
       return { folder: rel, threshold, summary: summarise(all), items, nextCursor: next < all.length ? encodeCursor([next]) : null };
     },
 
+    /**
+     * Each file of the folder that is in a duplicate group, by document id, for exports (the
+     * caller has checked access to the folder). Holds the group members only, not the folder.
+     */
+    async membership(folder: string): Promise<Map<string, DuplicateMembership>> {
+      const out = new Map<string, DuplicateMembership>();
+      for (const g of await groupsIn(folder)) {
+        // Members are oldest first: the first holder of some bytes is the original of the others.
+        const firstHolder = new Map<string, string>();
+        for (const m of g.members) {
+          const original = firstHolder.get(m.sha256);
+          if (original === undefined) firstHolder.set(m.sha256, m.path);
+          out.set(m.id, { group: g.key, kind: g.kind, duplicateOf: original ?? null, similarity: m.similarity });
+        }
+      }
+      return out;
+    },
+
     /** Figures for folder insights (the caller has checked access to the folder). */
     async summary(folder: string): Promise<DuplicatesSummary> {
       return summarise(await groupsIn(folder));
@@ -204,3 +234,32 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
 }
 
 export type DuplicatesService = ReturnType<typeof createDuplicatesService>;
+
+/** Documents read per statement by the signature backfill. */
+const BACKFILL_BATCH = 200;
+
+/**
+ * Give a signature (and its LSH bands) to every document whose stored text has none: documents
+ * extracted before signatures existed (migration 0013), or OCR'd before OCR signed its text. The signature
+ * is computed from the stored text, which is the text extraction would sign, so no file is read
+ * again. Run by `docsight duplicates backfill`; `onProgress` gets the running counts.
+ */
+export async function backfillSignatures(
+  repo: Pick<DuplicatesRepository, 'unsigned' | 'saveSignatures'>,
+  onProgress?: (p: { read: number; signed: number }) => void,
+): Promise<{ read: number; signed: number }> {
+  let after: string | null = null;
+  const totals = { read: 0, signed: 0 };
+  for (;;) {
+    const page = await repo.unsigned(after, BACKFILL_BATCH);
+    if (page.length === 0) return totals;
+    after = page[page.length - 1]!.id;
+    const signed = page.flatMap((d) => {
+      const minhash = minhashSignature(d.text);
+      return minhash ? [{ id: d.id, sha256: d.sha256, textMd5: createHash('md5').update(d.text).digest('hex'), minhash }] : [];
+    });
+    totals.read += page.length;
+    totals.signed += await repo.saveSignatures(signed);
+    onProgress?.(totals);
+  }
+}

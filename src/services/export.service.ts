@@ -4,8 +4,9 @@
  * by its consumer (the HTTP reply), so the next page is read only when the last one was taken.
  */
 import type { Principal } from '../domain/access.ts';
-import type { ExportRecord, ExportRepository } from '../store/export.repository.ts';
-import { exportLayout } from './export/columns.ts';
+import type { ExportRepository } from '../store/export.repository.ts';
+import type { DuplicatesService } from './duplicates.service.ts';
+import { exportLayout, type ExportRow } from './export/columns.ts';
 import { CSV_BOM, csvLine } from './export/csv.ts';
 import { xlsxStream } from './export/xlsx.ts';
 import type { InsightsService } from './insights.service.ts';
@@ -31,6 +32,8 @@ export interface FolderExport {
 export interface ExportServiceDeps {
   exports: ExportRepository;
   knownFolder: InsightsService['knownFolder'];
+  /** The folder's files in duplicate groups; absent: the export says nothing of duplicates. */
+  duplicates?: Pick<DuplicatesService, 'membership'>;
   /** Documents read per statement. */
   pageSize?: number;
   now?: () => Date;
@@ -45,11 +48,14 @@ export function exportFileName(folder: string, format: ExportFormat, now: Date):
 export function createExportService(deps: ExportServiceDeps) {
   const pageSize = deps.pageSize ?? 500;
 
-  async function* pages(folder: string): AsyncGenerator<ExportRecord[]> {
+  async function* pages(folder: string): AsyncGenerator<ExportRow[]> {
+    // Groups are found over the whole folder before the first row (they need every signature);
+    // what is kept is one small entry per file in a group, not the folder's rows.
+    const groups = (await deps.duplicates?.membership(folder)) ?? new Map();
     let after: string | null = null;
     for (;;) {
       const page = await deps.exports.page(folder, after, pageSize);
-      if (page.length > 0) yield page;
+      if (page.length > 0) yield page.map((r) => ({ ...r, duplicate: groups.get(r.id) ?? null }));
       if (page.length < pageSize) return;
       after = page[page.length - 1]?.path ?? null;
     }

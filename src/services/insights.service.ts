@@ -86,6 +86,16 @@ function sharedInFlight<T>() {
   };
 }
 
+/** Copies of a document's content read, and listed, on its page. */
+const SAME_CONTENT_READ = 1000;
+const SAME_CONTENT_LISTED = 20;
+
+/** Other documents with the same bytes that the caller may see: a count (of at most 1,000 read) and the first by path. */
+export interface SameContent {
+  total: number;
+  items: { id: string; path: string }[];
+}
+
 export function createInsightsService(deps: InsightsServiceDeps) {
   const summaries = sharedInFlight<FolderSummary>();
   const cutoff = () => staleCutoff(deps.now?.() ?? new Date(), deps.staleAfterYears);
@@ -178,11 +188,18 @@ export function createInsightsService(deps: InsightsServiceDeps) {
      * a file is visible exactly when that file is (its path starts with the file's, but a scope
      * could be a real folder named like '<file>#1').
      */
-    async getDocument(id: string, access: Principal): Promise<{ doc: DocumentDetail; history: ClassificationView[]; children: ChildDocument[] }> {
+    async getDocument(id: string, access: Principal): Promise<{ doc: DocumentDetail; history: ClassificationView[]; children: ChildDocument[]; sameContent: SameContent }> {
       const doc = await deps.documents.findById(id);
       if (!doc || !canSee(access, doc.filePath)) throw notFound(`Document not found: ${id}`);
-      const [history, children] = await Promise.all([deps.classifications.forDocument(id), deps.documents.children(id)]);
-      return { doc, history, children };
+      const [history, children, copies] = await Promise.all([
+        deps.classifications.forDocument(id),
+        deps.documents.children(id),
+        deps.documents.sameContent(id, SAME_CONTENT_READ),
+      ]);
+      // Copies the caller may not see are neither listed nor counted.
+      const visible = copies.filter((c) => canSee(access, c.filePath));
+      const sameContent = { total: visible.length, items: visible.slice(0, SAME_CONTENT_LISTED).map((c) => ({ id: c.id, path: c.path })) };
+      return { doc, history, children, sameContent };
     },
   };
 }

@@ -12,6 +12,7 @@ import { isWithin, normalizeRelativePath } from '../domain/paths.ts';
 import {
   type FacetBucket,
   type QueryClause,
+  type SearchFacets,
   type SearchFilters,
   type SearchHit,
   type SearchRepository,
@@ -194,7 +195,15 @@ export interface SearchResult {
   /** How many matches were ranked when `approximate`; null when every match was. */
   rankedWithin: number | null;
   items: SearchResultItem[];
-  facets: { tag: FacetBucket[]; type: FacetBucket[]; author: FacetBucket[]; year: FacetBucket[]; fields: Record<string, FacetBucket[]> };
+  facets: {
+    tag: FacetBucket[];
+    type: FacetBucket[];
+    author: FacetBucket[];
+    year: FacetBucket[];
+    /** Per personal-data kind and `any`: the matches it was found in (the `sensitive` filter's values). */
+    sensitive: SearchFacets['bySensitive'];
+    fields: Record<string, FacetBucket[]>;
+  };
   nextCursor: string | null;
 }
 
@@ -252,7 +261,7 @@ export function createSearchService(deps: SearchServiceDeps) {
       if (text !== '') {
         tsquery = await compile(text);
         // Only stop words ("the", "de"): nothing can match them.
-        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [], fields: {} }, nextCursor: null };
+        if (tsquery === null) return { interpreted: null, total: 0, totalExact: true, unindexed: 0, approximate: false, rankedWithin: null, items: [], facets: { tag: [], type: [], author: [], year: [], sensitive: [], fields: {} }, nextCursor: null };
       }
 
       const fingerprint = createHash('sha256')
@@ -276,7 +285,7 @@ export function createSearchService(deps: SearchServiceDeps) {
         approximate: page.approximate,
         rankedWithin: page.rankedWithin,
         items: page.hits.map((h) => ({ ...h, snippet: snippetSegments(h.snippet) })),
-        facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear, fields: facets.byField },
+        facets: { tag: facets.byTag, type: facets.byType, author: facets.byAuthor, year: facets.byYear, sensitive: facets.bySensitive, fields: facets.byField },
         nextCursor: page.last ? encodeCursor([page.last.key, page.last.id, fingerprint]) : null,
       };
     },

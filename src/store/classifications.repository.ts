@@ -86,6 +86,11 @@ export interface ClassifyCandidate {
   sha256: string;
 }
 
+/** A candidate, and whether it is the first (by path) in its scope holding its content. */
+export interface PlannedCandidate extends ClassifyCandidate {
+  firstCopy: boolean;
+}
+
 /** What a scan compares a file on disk with: the size and mtime of its last extraction. */
 export interface KnownFile {
   path: string;
@@ -297,23 +302,95 @@ export function createClassificationsRepository(db: Db) {
       scope: { folder: string } | { ids: string[] },
       after: string | null,
       limit: number,
-    ): Promise<ClassifyCandidate[]> {
+    ): Promise<PlannedCandidate[]> {
+      if ('ids' in scope && scope.ids.length === 0) return [];
+      const inScope = (t: 'd' | 'o') => {
+        if ('ids' in scope) return sql`${sql.ref(`${t}.id`)} = any(${scope.ids}::uuid[])`;
+        const range = descendantRange(scope.folder);
+        return range ? sql`${sql.ref(`${t}.path`)} >= ${range.lower} and ${sql.ref(`${t}.path`)} < ${range.upper}` : sql`true`;
+      };
+      // Through the sha256 index (migration 0013): an earlier copy in scope makes this one a follower.
+      const r = await sql<{ id: string; path: string; sha256: string; first_copy: boolean }>`
+        select d.id, d.path, d.sha256, not exists (
+            select 1 from documents o
+            where o.sha256 = d.sha256 and o.status = 'extracted' and o.deleted_at is null and o.path < d.path and ${inScope('o')}
+          ) as first_copy
+        from documents d
+        where d.status = 'extracted' and d.deleted_at is null and d.sha256 is not null and ${inScope('d')}
+          ${after !== null ? sql`and d.path > ${after}` : sql``}
+        order by d.path
+        limit ${limit}`.execute(db);
+      return r.rows.map((x) => ({ id: x.id, path: x.path, sha256: x.sha256, firstCopy: x.first_copy }));
+    },
+
+    /**
+     * The later copies in scope of these first copies (the same content, another document), so a
+     * plan can put each content's copies in one batch.
+     */
+    async laterCopies(scope: { folder: string } | { ids: string[] }, first: ClassifyCandidate[]): Promise<ClassifyCandidate[]> {
+      if (first.length === 0) return [];
       let q = db
         .selectFrom('documents')
         .select(['id', 'path', 'sha256'])
         .where('status', '=', 'extracted')
         .where('deleted_at', 'is', null)
-        .where('sha256', 'is not', null);
-      if ('ids' in scope) {
-        if (scope.ids.length === 0) return [];
-        q = q.where('id', 'in', scope.ids);
-      } else {
+        .where('sha256', '=', sql<string>`any(${first.map((d) => d.sha256)}::text[])`)
+        .where('id', '<>', sql<string>`all(${first.map((d) => d.id)}::uuid[])`);
+      if ('ids' in scope) q = q.where('id', '=', sql<string>`any(${scope.ids}::uuid[])`);
+      else {
         const range = descendantRange(scope.folder);
         if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
       }
-      if (after !== null) q = q.where('path', '>', after);
-      const rows = await q.orderBy('path').limit(limit).execute();
+      const rows = await q.orderBy('path').execute();
       return rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' }));
+    },
+
+    /**
+     * A result per content under this key, from any document holding it: made by `jobId` only,
+     * or by any job when `jobId` is null. Exact copies share it instead of being sent again.
+     */
+    async sharedResults(shas: string[], key: ResultKey, jobId: string | null): Promise<Map<string, ClassificationOutput>> {
+      if (shas.length === 0) return new Map();
+      const r = await sql<{
+        content_sha256: string;
+        tags: StoredTag[];
+        primary_category: string;
+        summary: string;
+        language: string | null;
+        strategy: string;
+        chunks: number;
+        needs_review: boolean;
+        warnings: string[] | null;
+        fields: Record<string, FieldValue> | null;
+      }>`
+        select distinct on (c.content_sha256) c.content_sha256, c.tags, c.primary_category, c.summary, c.language,
+               c.strategy, c.chunks, c.needs_review, c.warnings, c.fields
+        from classifications c
+        where c.content_sha256 = any(${shas}::text[])
+          and c.taxonomy_id = ${key.taxonomyId} and c.taxonomy_version = ${key.taxonomyVersion} and c.model = ${key.model}
+          and c.prompt_version = ${key.promptVersion} and c.summary_language = ${key.summaryLanguage}
+          ${jobId !== null ? sql`and c.job_id = ${jobId}` : sql``}
+        order by c.content_sha256, c.created_at desc`.execute(db);
+      return new Map(
+        r.rows.map((x) => [
+          x.content_sha256,
+          {
+            tags: x.tags,
+            primaryCategory: x.primary_category,
+            summary: x.summary,
+            language: x.language,
+            strategy: x.strategy,
+            chunks: x.chunks,
+            // Shared, not sent: the tokens and cost are on the result it was made for.
+            inputTokens: 0,
+            outputTokens: 0,
+            costUsd: 0,
+            needsReview: x.needs_review,
+            warnings: x.warnings ?? [],
+            ...(x.fields ? { fields: x.fields } : {}),
+          },
+        ]),
+      );
     },
 
     /**

@@ -673,6 +673,20 @@ export function createDocumentsRepository(db: Db) {
       return rows.map((r) => ({ ...r, size: Number(r.size) }));
     },
 
+    /**
+     * Other live documents with the same content (sha256) as `id`, at most `limit`, path order,
+     * with the file each is in (what access is decided on).
+     */
+    async sameContent(id: string, limit: number): Promise<{ id: string; path: string; filePath: string }[]> {
+      const r = await sql<{ id: string; path: string; file_path: string }>`
+        select d.id, d.path, coalesce((select f.path from documents f where f.id = d.file_id), d.path) as file_path
+        from documents self join documents d on d.sha256 = self.sha256 and d.id <> self.id
+        where self.id = ${id} and self.sha256 is not null and d.deleted_at is null and d.sha256 is not null
+        order by d.path
+        limit ${limit}`.execute(db);
+      return r.rows.map((x) => ({ id: x.id, path: x.path, filePath: x.file_path }));
+    },
+
     async textOf(id: string): Promise<string | null> {
       const r = await db.selectFrom('documents').select('text').where('id', '=', id).executeTakeFirst();
       return r?.text ?? null;

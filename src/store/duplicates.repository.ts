@@ -78,6 +78,40 @@ export function createDuplicatesRepository(db: Db) {
     },
 
     /**
+     * Up to `limit` live documents with text but no signature, after `afterId` in id order:
+     * extracted before signatures were computed (migration 0013), or too short for
+     * one (those stay without, and are read again by each backfill: their text is short).
+     */
+    async unsigned(afterId: string | null, limit: number): Promise<{ id: string; sha256: string | null; text: string }[]> {
+      const r = await sql<{ id: string; sha256: string | null; text: string }>`
+        select d.id, d.sha256, d.text from documents d
+        where d.deleted_at is null and d.minhash is null and d.text is not null and d.text <> ''
+          ${afterId !== null ? sql`and d.id > ${afterId}::uuid` : sql``}
+        order by d.id
+        limit ${limit}`.execute(db);
+      return r.rows;
+    },
+
+    /**
+     * Store signatures computed from the text read by `unsigned` (`textMd5`: of its UTF-8 bytes)
+     * and their LSH bands, in one transaction. A document whose content or text changed since (a re-extraction or OCR wrote
+     * its own) is left alone. Returns how many were stored.
+     */
+    async saveSignatures(rows: { id: string; sha256: string | null; textMd5: string; minhash: number[] }[]): Promise<number> {
+      if (rows.length === 0) return 0;
+      // The LSH bands follow from the signature (a generated column, migration 0021).
+      return db.transaction().execute(async (trx) => {
+        const r = await sql<{ id: string }>`
+          update documents d set minhash = x.minhash
+          from (select * from jsonb_to_recordset(${JSON.stringify(rows.map((x) => ({ ...x, minhash: x.minhash.map((v) => v | 0) })))}::jsonb)
+                as t(id uuid, sha256 text, "textMd5" text, minhash int4[])) x
+          where d.id = x.id and d.minhash is null and d.sha256 is not distinct from x.sha256 and md5(d.text) = x."textMd5"
+          returning d.id`.execute(trx);
+        return r.rows.length;
+      });
+    },
+
+    /**
      * Live documents with the same content as this one or sharing a band hash with it (at most
      * `limit`), anywhere: the caller decides which it may see and which are alike enough.
      */

@@ -5,12 +5,14 @@
  */
 import { sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
-import type { DocumentOrigin, DocumentStatus, TextSource } from '../domain/vocabulary.ts';
+import type { DocumentOrigin, DocumentStatus, PiiKind, TextSource } from '../domain/vocabulary.ts';
+import type { PiiSummary } from '../contract.ts';
 import type { FieldValue } from '../domain/fields.ts';
 import type { Db } from './database.ts';
 
 /** One document as an export writes it. */
 export interface ExportRecord {
+  id: string;
   path: string;
   name: string;
   folder: string;
@@ -33,11 +35,14 @@ export interface ExportRecord {
   tags: { label: string; confidence: number }[] | null;
   primaryCategory: string | null;
   summary: string | null;
+  /** Distinct values of personal data found, per kind found (none: an empty object). */
+  personalData: Partial<Record<PiiKind, number>>;
   /** Custom field values of the latest classification (migration 0019); null when unclassified. */
   fields: Record<string, FieldValue> | null;
 }
 
 interface ExportRow {
+  id: string;
   path: string;
   name: string;
   folder: string;
@@ -58,6 +63,7 @@ interface ExportRow {
   tags: { label: string; confidence: number }[] | null;
   primary_category: string | null;
   summary: string | null;
+  pii: PiiSummary | null;
   fields: Record<string, FieldValue> | null;
 }
 
@@ -81,9 +87,9 @@ export function createExportRepository(db: Db) {
       const within = withinFolder(folder);
       const after = afterPath === null ? sql`` : sql`and d.path > ${afterPath}`;
       const r = await sql<ExportRow>`
-        select d.path, d.name, d.folder, d.extension, d.size, coalesce(d.doc_modified, d.mtime) as modified,
+        select d.id, d.path, d.name, d.folder, d.extension, d.size, coalesce(d.doc_modified, d.mtime) as modified,
                d.format, d.status, d.title, d.author, d.doc_created, d.language, d.page_count, d.word_count,
-               d.origin, p.path as parent_path, d.text_source, c.tags, c.primary_category, c.summary, c.fields
+               d.origin, p.path as parent_path, d.text_source, c.tags, c.primary_category, c.summary, c.fields, d.pii
         from documents d
         left join documents p on p.id = d.parent_id
         left join classifications c on c.id = d.classification_id
@@ -91,6 +97,7 @@ export function createExportRepository(db: Db) {
         order by d.path
         limit ${limit}`.execute(db);
       return r.rows.map((x) => ({
+        id: x.id,
         path: x.path,
         name: x.name,
         folder: x.folder,
@@ -112,6 +119,7 @@ export function createExportRepository(db: Db) {
         primaryCategory: x.primary_category,
         summary: x.summary,
         fields: x.fields,
+        personalData: Object.fromEntries(Object.entries(x.pii ?? {}).map(([kind, found]) => [kind, found.count])),
       }));
     },
 

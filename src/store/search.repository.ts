@@ -88,6 +88,11 @@ export interface SearchFacets {
   byType: FacetBucket[];
   byAuthor: FacetBucket[];
   byYear: FacetBucket[];
+  /**
+   * Personal data (migration 0012): per kind, the matches extraction found it in, and under `any`
+   * those with any kind (the rest have none found); keys are the `sensitive` filter's values.
+   */
+  bySensitive: { key: SensitiveFilter; count: number }[];
   /** Counts by value of each enum and boolean custom field (migration 0019), by field name. */
   byField: Record<string, FacetBucket[]>;
 }
@@ -172,6 +177,19 @@ function whereFilters(f: SearchFilters, tsquery: string | null): RawBuilder<unkn
   return sql.join(parts, sql` and `);
 }
 
+/**
+ * The facet counts over `f` (the matches counted: format, author, year, search_tags, pii_kinds, classification_id),
+ * one row per [facet, key, count]; both statements (browse and query) use it, so they agree.
+ */
+const FACET_COUNTS = sql`
+  select 'type' as facet, format as key, count(*)::int as count from f group by format
+  union all select 'author', author, count(*)::int from f group by author
+  union all select 'year', year::text, count(*)::int from f group by year
+  union all select 'tag', tag, count(*)::int from f, unnest(f.search_tags) tag group by tag
+  union all select 'sensitive', kind, count(*)::int from f, unnest(f.pii_kinds) kind group by kind
+  union all select 'sensitive', 'any', count(*)::int from f where cardinality(f.pii_kinds) > 0 having count(*) > 0
+  union all ${FIELD_FACET_COUNTS}`;
+
 /** A page of hits and how they were ordered. */
 export interface SearchPage {
   hits: SearchHit[];
@@ -226,7 +244,7 @@ function finishPage(rows: PageRow[], limit: number, order: { approximate: boolea
 
 /** Facet rows ([facet, key, count], FACET_TOP per facet) into buckets; a total past the limit is not exact. */
 function facetsFrom(rows: [string, string | null, number][], counts: { total: number; pending: number }, limit: number): SearchFacets {
-  const out: SearchFacets = { total: Math.min(counts.total, limit), pending: counts.pending, exact: counts.total <= limit, byTag: [], byType: [], byAuthor: [], byYear: [], byField: {} };
+  const out: SearchFacets = { total: Math.min(counts.total, limit), pending: counts.pending, exact: counts.total <= limit, byTag: [], byType: [], byAuthor: [], byYear: [], bySensitive: [], byField: {} };
   for (const [facet, key, count] of rows) {
     const bucket = { key, count };
     if (facet.startsWith(FIELD_FACET)) (out.byField[facet.slice(FIELD_FACET.length)] ??= []).push(bucket);
@@ -234,9 +252,12 @@ function facetsFrom(rows: [string, string | null, number][], counts: { total: nu
     else if (facet === 'author') out.byAuthor.push(bucket);
     else if (facet === 'year') out.byYear.push(bucket);
     else if (facet === 'tag') out.byTag.push(bucket);
+    // Keys come from pii_kinds (PII_KINDS, written by extraction only) and the literal 'any'.
+    else if (facet === 'sensitive' && key !== null) out.bySensitive.push({ key: key as SensitiveFilter, count });
   }
   const byCount = (a: FacetBucket, z: FacetBucket) => z.count - a.count || String(a.key).localeCompare(String(z.key));
   for (const list of [out.byTag, out.byType, out.byAuthor, ...Object.values(out.byField)]) list.sort(byCount);
+  out.bySensitive.sort(byCount);
   out.byYear.sort((a, z) => String(z.key).localeCompare(String(a.key)));
   return out;
 }
@@ -288,18 +309,12 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
   async function countFacets(filters: SearchFilters): Promise<SearchFacets> {
     const r = await sql<{ matches: number; pending: number; facets: [string, string | null, number][] | null }>`
       with m as materialized (
-        select d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.classification_id
+        select d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.pii_kinds, d.classification_id
         from documents d where ${whereFilters(filters, null)}
         limit ${facetLimit + 1}
       ), f as (
         select * from m limit ${facetLimit}
-      ), counts as (
-        select 'type' as facet, format as key, count(*)::int as count from f group by format
-        union all select 'author', author, count(*)::int from f group by author
-        union all select 'year', year::text, count(*)::int from f group by year
-        union all select 'tag', tag, count(*)::int from f, unnest(f.search_tags) tag group by tag
-        union all ${FIELD_FACET_COUNTS}
-      )
+      ), counts as (${FACET_COUNTS})
       select (select count(*)::int from m) as matches,
              (select count(*)::int from documents d where ${whereFilters(filters, null)} and d.search_pending) as pending,
              (select json_agg(json_build_array(facet, key, count)) from (
@@ -372,7 +387,7 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
       const n = rankCandidates;
       // A head or terms match may still be excluded by a -word in the text (see needsRecheck).
       const recheck = needsRecheck(t) ? sql`${MATCH} @@ ${t}::tsquery` : sql`true`;
-      const matchColumns = sql`d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.classification_id`;
+      const matchColumns = sql`d.id, d.format, d.author, extract(year from coalesce(d.doc_modified, d.mtime))::int as year, d.search_tags, d.pii_kinds, d.classification_id`;
       // The same statement text for every page of a search, so the candidate set is the same too.
       // The matches counted: from the sample index when it alone holds more than are counted (a
       // common word: its list there is an eighth as long), else the first found in the whole index.
@@ -421,13 +436,7 @@ export function createSearchRepository(db: Db, opts: SearchRepositoryOptions = {
       const r = await sql<PageRow & { matches: number; ranked: number; pending: number; facets: [string, string | null, number][] | null }>`
         with ${matchesAndCandidates},
         f as (select * from m limit ${facetLimit}),
-        counts as (
-          select 'type' as facet, format as key, count(*)::int as count from f group by format
-          union all select 'author', author, count(*)::int from f group by author
-          union all select 'year', year::text, count(*)::int from f group by year
-          union all select 'tag', tag, count(*)::int from f, unnest(f.search_tags) tag group by tag
-          union all ${FIELD_FACET_COUNTS}
-        ),
+        counts as (${FACET_COUNTS}),
         top as (
           select json_agg(json_build_array(facet, key, count)) as facets from (
             select *, row_number() over (partition by facet order by count desc, key) as n from counts

@@ -99,6 +99,11 @@ describe('docsight client commands (scan, classify, insights, jobs)', () => {
     assert.match(r.stdout, new RegExp(`\\nScanned documents \\(OCR\\)\\n\\s+scanned documents\\s+${api1.body.ocr.scannedDocuments}\\n\\s+pages read\\s+${api1.body.ocr.pagesRead}\\n`));
     for (const a of api1.body.byAuthor) assert.match(r.stdout, new RegExp(`${a.key}\\s+${a.count}\\s`));
     assert.match(r.stdout, /Subfolders\n\s+VALUE\s+DOCS/);
+    // The rollups of the server that answers: stale documents and personal data from insights, duplicates from its own route.
+    const dup = await api<{ summary: { groups: number } }>(base, 'GET', `/v1/folders/${enc('Company A')}/duplicates?limit=1`);
+    assert.match(r.stdout, /\nStale \(not modified for more than \d+ years\)\n\s+documents\s+\d/);
+    assert.match(r.stdout, /\nPersonal data\n/);
+    assert.match(r.stdout, dup.body.summary.groups > 0 ? new RegExp(`\\nDuplicates and versions\\n\\s+groups\\s+${dup.body.summary.groups} `) : /\nDuplicates and versions\n\s+none found/);
 
     const j = await docsight(['insights', 'Company A', '--json', ...srv]);
     assert.equal(j.code, 0, show(j));

@@ -16,6 +16,7 @@ import { type Browser, chromiumMissing, launchBrowser } from '../support/browser
 import { buildEml } from '../support/container-fixtures.ts';
 import { buildDocx, generateDocxFolder, type GeneratedDoc } from '../support/docx-fixtures.ts';
 import { api, enc, waitForJob } from '../support/http.ts';
+import type { SearchResult } from '../../src/contract.ts';
 import { GROUND_TRUTH, ocrFixturesAvailable, renderTextPage } from '../support/ocr-fixtures.ts';
 import { freePort, type Proc, REPO, startDocsight, waitForHttp } from '../support/processes.ts';
 
@@ -230,6 +231,24 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
     const lines = csv.replace(/^\uFEFF/, '').trim().split(/\r\n/);
     assert.match(lines[0] ?? '', /^path,/);
     assert.equal(lines.length - 1, listed.body.items.length, 'one row per document');
+  });
+
+  it('searches with facets as the API counts them, personal data among them, and a count narrows the search', async () => {
+    const all = await api<SearchResult>(base, 'GET', '/v1/search?limit=20');
+    await page.goto(`${base}/search`);
+    await page.getByTestId('facet-sensitive').waitFor();
+    const sensitiveText = (await page.getByTestId('facet-sensitive').textContent()) ?? '';
+    const withPii = all.body.facets.sensitive.find((b) => b.key === 'any')?.count ?? 0;
+    assert.match(sensitiveText, new RegExp(`${fmt(all.body.total - withPii)} without personal data found`));
+    for (const b of all.body.facets.sensitive) assert.equal(await text(`facet-sensitive-${b.key}`), fmt(b.count));
+    const type = all.body.facets.type[0];
+    assert.ok(type?.key);
+    assert.equal(await text(`facet-type-${type.key}`), fmt(type.count));
+    await page.getByTestId(`facet-type-${type.key}`).click();
+    await page.waitForURL(`${base}/search?type=${type.key}`);
+    const narrowed = await api<SearchResult>(base, 'GET', `/v1/search?type=${type.key}&limit=20`);
+    assert.match((await text('search-total')) ?? '', new RegExp(`^(at least )?${fmt(narrowed.body.total)} document`));
+    await shot('05-search-facets');
   });
 
   it('explains that classification needs an LLM when none is configured', async () => {

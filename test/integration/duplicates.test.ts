@@ -16,6 +16,8 @@ import type { DocumentItem, DuplicatesPage, SimilarDocument } from '../../src/co
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
+import { backfillSignatures } from '../../src/services/duplicates.service.ts';
+import { createDuplicatesRepository } from '../../src/store/duplicates.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
 import { api, appOf, enc, waitForJob } from '../support/http.ts';
@@ -180,5 +182,26 @@ describe('duplicates and versions through the pipeline', () => {
     const other = await api<{ items: DocumentItem[] }>(app(), 'GET', `/v1/folders/${enc('Other')}/documents`);
     const outside = other.body.items[0]!.id;
     assert.equal((await api(app(), 'GET', `/v1/documents/${outside}/similar`, undefined, auth)).status, 404);
+  });
+
+  it('gives documents extracted before signatures existed one from their stored text, without reading the file again', async () => {
+    const v2 = 'Client/Offerte v2.docx';
+    const signed = await db.db.selectFrom('documents').select(['id', 'minhash']).where('path', '=', v2).executeTakeFirstOrThrow();
+    assert.ok(signed.minhash, 'extraction signed it');
+    // As a document extracted before migration 0013 is: no signature, no bands.
+    await db.db.updateTable('documents').set({ minhash: null }).where('id', '=', signed.id).execute();
+    const paths = async () => (await duplicates('Client')).body.items.flatMap((g) => g.members.map((m) => m.path));
+    assert.ok(!(await paths()).includes(v2), 'without a signature the version is not found');
+
+    const repo = createDuplicatesRepository(db.db);
+    const first = await backfillSignatures(repo);
+    // The too-short memos are read and left without one.
+    assert.ok(first.read >= 3 && first.signed === 1, JSON.stringify(first));
+    const after = await db.db.selectFrom('documents').select('minhash').where('id', '=', signed.id).executeTakeFirstOrThrow();
+    assert.deepEqual(after.minhash, signed.minhash, 'the same signature extraction computed');
+    const bands = await db.db.selectFrom('documents').select('lsh').where('id', '=', signed.id).executeTakeFirstOrThrow();
+    assert.equal(bands.lsh?.length, 20, 'its 20 LSH bands follow from the signature');
+    assert.ok((await paths()).includes(v2), 'found again');
+    assert.equal((await backfillSignatures(repo)).signed, 0, 'a second run has nothing to sign');
   });
 });

@@ -25,6 +25,20 @@ import { api, appOf, enc, waitForJob } from '../support/http.ts';
 const OLD = new Date('2012-03-01T10:00:00Z');
 const FORMULA_TITLE = '=HYPERLINK("http://x")';
 
+/** Paragraphs of deterministic words, long enough for a MinHash signature. */
+function offerText(changed: string | null): string[] {
+  const words = 'offerte klant levering prijs project uren tarief week maand contract afspraak werk bouw dak gevel kozijn planning garantie factuur betaling'.split(' ');
+  let s = 7;
+  const paragraphs = Array.from({ length: 6 }, () =>
+    Array.from({ length: 80 }, () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return words[s % words.length]!;
+    }).join(' '),
+  );
+  if (changed) paragraphs[3] = `${changed} ${paragraphs[3]!.split(' ').slice(6).join(' ')}`;
+  return ['Rekening NL91 ABNA 0417 1643 00, contact jan.jansen@example.nl.', ...paragraphs];
+}
+
 describe('stale documents and folder exports', () => {
   let db: TestDatabase;
   let root: string;
@@ -47,6 +61,12 @@ describe('stale documents and folder exports', () => {
     // New on disk, old by its own modified date: the document's date wins.
     await file('Client/report.docx', buildDocx({ title: FORMULA_TITLE, paragraphs: ['A report.'], modified: OLD }));
     await file('Other/secret.txt', 'not for the client key', OLD);
+    // A version, an exact copy of its original, and a file like none: duplicates and personal data in exports.
+    const offer = buildDocx({ title: 'Offer', paragraphs: offerText(null) });
+    await file('Dups/offer.docx', offer, new Date('2022-01-10T10:00:00Z'));
+    await file('Dups/offer (kopie).docx', offer, new Date('2023-01-10T10:00:00Z'));
+    await file('Dups/offer v2.docx', buildDocx({ title: 'Offer', paragraphs: offerText('na overleg aangepast bedrag') }), new Date('2024-01-10T10:00:00Z'));
+    await file('Dups/alone.txt', 'nothing like the others');
     const config = parseConfig({ DATABASE_URL: db.url, QUEUE_NAME: `t${Date.now().toString(36)}exp`, DOCS_ROOT: root, PORT: '0', EXTRACT_THREADS: '1', OCR: 'off' });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
     app = appOf(runtime);
@@ -106,7 +126,7 @@ describe('stale documents and folder exports', () => {
     assert.ok(text.includes(`,"'${FORMULA_TITLE.replaceAll('"', '""')}",`), 'the formula title is quoted away');
     const newRow = lines.find((l) => l.startsWith('Client/new.txt,'));
     assert.ok(newRow);
-    assert.ok(newRow.endsWith(',Invoice (0.9); Offer (0.4),Invoice,"\'-1 owed, see @home"'), newRow);
+    assert.ok(newRow.includes(',Invoice (0.9); Offer (0.4),Invoice,"\'-1 owed, see @home",'), newRow);
     const paths = lines.slice(1, -1).map((l) => l.split(',')[0]);
     assert.deepEqual(paths, ['Client/Archive/older.txt', 'Client/new.txt', 'Client/old.txt', 'Client/report.docx']);
   });
@@ -150,6 +170,37 @@ describe('stale documents and folder exports', () => {
     const slashed = await app.inject({ method: 'GET', url: '/v1/folders/Client/Archive/export?format=csv', headers: auth });
     assert.equal(slashed.statusCode, 200);
     assert.equal(slashed.body.split('\r\n').length, 3);
+  });
+
+  it('exports each file\'s duplicate group and its personal data counts, in every format', async () => {
+    const shaOf = async (p: string) => (await db.db.selectFrom('documents').select('sha256').where('path', '=', p).executeTakeFirstOrThrow()).sha256 ?? '';
+    const group = [await shaOf('Dups/offer.docx'), await shaOf('Dups/offer v2.docx')].sort()[0];
+    const jsonl = await exported('Dups', 'jsonl');
+    assert.equal(jsonl.statusCode, 200, jsonl.body);
+    const rows = new Map(jsonl.body.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).map((x) => [x.path, x]));
+    const pick = (p: string) => {
+      const x = rows.get(p) ?? {};
+      return [x.duplicate_group, x.duplicate_kind, x.duplicate_of, x.personal_data_iban, x.personal_data_email, x.personal_data_bsn];
+    };
+    assert.deepEqual(pick('Dups/offer.docx'), [group, 'near', null, 1, 1, 0]);
+    assert.deepEqual(pick('Dups/offer (kopie).docx'), [group, 'near', 'Dups/offer.docx', 1, 1, 0], 'the later copy names the original');
+    assert.deepEqual(pick('Dups/offer v2.docx'), [group, 'near', null, 1, 1, 0]);
+    assert.deepEqual(pick('Dups/alone.txt'), [null, null, null, 0, 0, 0]);
+    assert.equal(rows.get('Dups/offer v2.docx')?.duplicate_similarity, 1, 'the newest version is what the others are compared with');
+    const older = rows.get('Dups/offer.docx')?.duplicate_similarity;
+    assert.ok(typeof older === 'number' && older >= 0.8 && older < 1, String(older));
+
+    const csv = (await exported('Dups', 'csv')).rawPayload.toString('utf8').slice(1).split('\r\n');
+    const head = csv[0]!.split(',');
+    for (const h of ['duplicate_group', 'duplicate_kind', 'duplicate_of', 'duplicate_similarity', 'personal_data_bsn', 'personal_data_iban', 'personal_data_birthdate']) {
+      assert.ok(head.includes(h), h);
+    }
+    const kopie = csv.find((l) => l.startsWith('"Dups/offer (kopie).docx"') || l.startsWith('Dups/offer (kopie).docx'));
+    assert.ok(kopie?.includes(`,${group},near,Dups/offer.docx,`), kopie);
+
+    const sheet = strFromU8(unzipSync(new Uint8Array((await exported('Dups', 'xlsx')).rawPayload))['xl/worksheets/sheet1.xml'] ?? new Uint8Array());
+    assert.ok(sheet.includes('<t xml:space="preserve">duplicate_group</t>'));
+    assert.ok(sheet.includes(`<t xml:space="preserve">${group}</t>`));
   });
 
   it('refuses an unknown format', async () => {

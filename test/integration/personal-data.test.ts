@@ -128,6 +128,32 @@ describe('personal data through the pipeline', () => {
     assert.deepEqual(await search('sensitive=email'), ['Clients/B/mail.docx']);
     assert.deepEqual(await search('sensitive=any&path=Clients%2FA'), ['Clients/A/dossier.docx']);
   });
+
+  it('counts the matches per kind of personal data in a search facet, with and without a query, within a key\'s scope', async () => {
+    const app = appOf(runtime);
+    type Facet = { key: string; count: number }[];
+    const facet = async (q: string, headers?: Record<string, string>) => {
+      const res = await api<{ total: number; facets: { sensitive: Facet } }>(app, 'GET', `/v1/search?${q}`, undefined, headers);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return { total: res.body.total, sensitive: res.body.facets.sensitive };
+    };
+    const all = [
+      { key: 'any', count: 2 },
+      { key: 'bsn', count: 1 },
+      { key: 'email', count: 1 },
+      { key: 'iban', count: 1 },
+    ];
+    // Browsing (no query) and a query reach the facet through different statements.
+    assert.deepEqual(await facet('path=Clients'), { total: 3, sensitive: all });
+    assert.deepEqual(await facet('q=dossier OR mail OR plain'), { total: 3, sensitive: all });
+    assert.deepEqual(await facet('q=klantdossier'), { total: 1, sensitive: [{ key: 'any', count: 1 }, { key: 'bsn', count: 1 }, { key: 'iban', count: 1 }] });
+    assert.deepEqual(await facet('q=figures'), { total: 1, sensitive: [] }, 'a document without personal data counts in no bucket');
+    // The facet follows the filters, its own included.
+    assert.deepEqual(await facet('sensitive=email'), { total: 1, sensitive: [{ key: 'any', count: 1 }, { key: 'email', count: 1 }] });
+    const keys = createKeysService(createKeysRepository(db.db));
+    const scoped = { authorization: `Bearer ${(await keys.create({ name: 'a only', role: 'viewer', scopes: ['Clients/A'] })).key}` };
+    assert.deepEqual(await facet('', scoped), { total: 2, sensitive: [{ key: 'any', count: 1 }, { key: 'bsn', count: 1 }, { key: 'iban', count: 1 }] });
+  });
 });
 
 describe('personal data detection turned off', () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { insightsContents, jobSummary } from '../../src/cli/commands.ts';
+import { insightsContents, insightsRollups, jobSummary } from '../../src/cli/commands.ts';
 import { createProgress, ocrProgressText, type Out } from '../../src/cli/render.ts';
 import type { Job, OcrProgress } from '../../src/contract.ts';
 
@@ -91,5 +91,28 @@ describe('CLI output for OCR and documents inside documents', () => {
     for (const [label, value] of [['scanned documents', '37'], ['pages read', '212'], ['low confidence', '3'], ['pending', '4'], ['failed', '1'], ['skipped', '2']]) {
       assert.match(text, new RegExp(`\\n\\s+${label}\\s+${value}\\b`), label);
     }
+  });
+
+  it('insights print stale documents, personal data per kind and duplicate groups with their wasted bytes', () => {
+    const text = insightsRollups(
+      {
+        stale: { afterYears: 7, documents: 1234, bytes: 5 * 1024 * 1024 },
+        personalData: { documents: 3, findings: 9, byKind: [{ kind: 'bsn', documents: 2, findings: 5 }, { kind: 'iban', documents: 1, findings: 4 }] },
+      },
+      { groups: 4, exactGroups: 3, nearGroups: 1, documents: 10, wastedBytes: 2048 },
+    );
+    assert.match(text, /\nStale \(not modified for more than 7 years\)\n\s+documents\s+1,234\n\s+size\s+5\.0 MB\n/);
+    assert.match(text, /\nPersonal data\n\s+documents\s+3 \(9 distinct values/);
+    assert.match(text, /citizen service numbers \(BSN\)\s+2\s+5\n/);
+    assert.match(text, /IBANs\s+1\s+4\n/);
+    assert.match(text, /\nDuplicates and versions\n\s+groups\s+4 \(3 exact copies, 1 versions and near copies\)\n\s+documents\s+10\n\s+wasted\s+2\.0 KB/);
+  });
+
+  it('insights leave out what the server does not report, and say when nothing was found', () => {
+    assert.equal(insightsRollups({}, null), '');
+    const none = insightsRollups({ personalData: { documents: 0, findings: 0, byKind: [] } }, { groups: 0, exactGroups: 0, nearGroups: 0, documents: 0, wastedBytes: 0 });
+    assert.match(none, /Personal data\n\s+none found/);
+    assert.match(none, /Duplicates and versions\n\s+none found/);
+    assert.doesNotMatch(none, /Stale/);
   });
 });

@@ -5,6 +5,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { CSV_BOM, csvCell, csvLine } from '../../src/services/export/csv.ts';
 import { columnName, xlsxStream } from '../../src/services/export/xlsx.ts';
 import { exportFileName } from '../../src/services/export.service.ts';
+import { EXPORT_HEADER, exportCells, exportJson, type ExportRow } from '../../src/services/export/columns.ts';
 
 describe('CSV cells', () => {
   it('prefixes a single quote to text that a spreadsheet would run as a formula', () => {
@@ -79,5 +80,53 @@ describe('export file names', () => {
     assert.equal(exportFileName('Clients/Jansen & Zn "BV"', 'csv', now), 'docsight-Jansen_Zn_BV-2026-05-01.csv');
     assert.equal(exportFileName('', 'xlsx', now), 'docsight-all-2026-05-01.xlsx');
     assert.equal(exportFileName('Café', 'jsonl', now), 'docsight-Cafe-2026-05-01.jsonl');
+  });
+});
+
+describe('export columns', () => {
+  const row: ExportRow = {
+    id: '00000000-0000-4000-8000-000000000001',
+    path: 'A/=copy.docx',
+    name: '=copy.docx',
+    folder: 'A',
+    extension: 'docx',
+    size: 10,
+    modified: new Date('2024-01-01T00:00:00Z'),
+    format: 'docx',
+    status: 'extracted',
+    title: null,
+    author: null,
+    created: null,
+    language: null,
+    pages: null,
+    words: null,
+    origin: 'file',
+    parentPath: null,
+    textSource: 'text-layer',
+    tags: null,
+    primaryCategory: null,
+    summary: null,
+    fields: null,
+    personalData: { iban: 2, email: 1 },
+    duplicate: { group: 'ab12', kind: 'exact', duplicateOf: '@A/=original.docx', similarity: 1 },
+  };
+  const cell = (header: string) => exportCells(row)[EXPORT_HEADER.indexOf(header)];
+
+  it('write the duplicate group and a count per kind of personal data (0 when none)', () => {
+    assert.deepEqual(
+      ['duplicate_group', 'duplicate_kind', 'duplicate_of', 'duplicate_similarity'].map(cell),
+      ['ab12', 'exact', '@A/=original.docx', 1],
+    );
+    assert.deepEqual(
+      ['bsn', 'iban', 'card', 'email', 'phone', 'birthdate'].map((k) => cell(`personal_data_${k}`)),
+      [0, 2, 0, 1, 0, 0],
+    );
+    assert.equal(exportJson({ ...row, duplicate: null }).duplicate_group, null);
+  });
+
+  it('keep duplicate paths formula-safe in CSV', () => {
+    const line = csvLine(exportCells(row));
+    assert.ok(line.includes(",ab12,exact,'@A/=original.docx,1,"), line);
+    assert.ok(line.startsWith("A/=copy.docx,'=copy.docx,"), line);
   });
 });

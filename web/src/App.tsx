@@ -12,6 +12,7 @@ import { FolderPage } from './pages/FolderPage.tsx';
 import { JobPage } from './pages/JobPage.tsx';
 import { JobsPage } from './pages/JobsPage.tsx';
 import { SourcesPage } from './pages/SourcesPage.tsx';
+import { SearchPage } from './pages/SearchPage.tsx';
 import { TaxonomiesPage } from './pages/TaxonomiesPage.tsx';
 import { EvaluationsPage } from './pages/EvaluationsPage.tsx';
 import { ReviewPage } from './pages/ReviewPage.tsx';
@@ -97,6 +98,10 @@ export function App() {
     section = 'jobs';
     crumbs = { folder: null, leaf: 'Job' };
     page = <JobPage id={decodeURIComponent(jobMatch[1])} />;
+  } else if (pathname === '/search') {
+    section = 'search';
+    crumbs = { folder: null, leaf: 'Search' };
+    page = <SearchPage />;
   } else if (pathname === '/taxonomies') {
     section = 'taxonomies';
     crumbs = { folder: null, leaf: 'Taxonomies' };

@@ -35,7 +35,7 @@ declare module 'fastify' {
 
 /** Paths served without a key: probes, the API docs, the dashboard shell and its assets. */
 const PUBLIC_PREFIXES = ['/health', '/ready', '/docs', '/openapi.json', '/assets/'];
-const DASHBOARD_PAGES = /^\/(folders|documents|jobs|taxonomies)?(\/.*)?$/;
+const DASHBOARD_PAGES = /^\/(folders|documents|jobs|taxonomies|search|sources|review|evaluations|webhooks)?(\/.*)?$/;
 
 export function presentedKey(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;

@@ -15,7 +15,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 const DEFAULT_DIST = path.resolve(import.meta.dirname, '../../../web/dist');
 
 /** Pages of the single-page app; each answers index.html and the app routes in the browser. */
-export const DASHBOARD_PAGES = ['/', '/folders', '/folders/*', '/documents/:id', '/jobs', '/jobs/:id', '/taxonomies', '/sources', '/review', '/review/*', '/evaluations', '/webhooks'] as const;
+export const DASHBOARD_PAGES = ['/', '/folders', '/folders/*', '/documents/:id', '/jobs', '/jobs/:id', '/taxonomies', '/sources', '/review', '/review/*', '/evaluations', '/webhooks', '/search'] as const;
 
 /**
  * Everything the dashboard loads comes from this origin (the machine may be offline): the

@@ -19,8 +19,8 @@ export const documentRoutes =
         },
       },
       async (req) => {
-        const { doc, history, children } = await deps.insights.getDocument(req.params.id, req.principal);
-        return documentDetail(doc, history, children);
+        const { doc, history, children, sameContent } = await deps.insights.getDocument(req.params.id, req.principal);
+        return documentDetail(doc, history, children, sameContent);
       },
     );
   };

@@ -117,7 +117,9 @@ export const folderRoutes =
       {
         schema: {
           tags: ['folders'],
-          summary: 'Every document of a folder and its subfolders with metadata and classification, streamed as CSV, JSONL or XLSX',
+          summary: 'Every document of a folder and its subfolders with metadata, classification, duplicate group and personal-data counts, streamed as CSV, JSONL or XLSX',
+          description:
+            'Columns: file and document metadata, tags, primary category, summary; `duplicate_group` (the group key of GET /v1/folders/{path}/duplicates), `duplicate_kind` (exact or near), `duplicate_of` (the oldest file with the same bytes, for a later copy), `duplicate_similarity` (to the group\'s newest member); `personal_data_<kind>` (distinct values found per kind, 0 when none). Groups are computed over the folder before the first row is written.',
           params: z.object({ path: FolderPathParam }),
           querystring: ExportQuery,
           response: { 400: ErrorSchema, 404: ErrorSchema },

@@ -97,8 +97,8 @@ export const reviewRoutes =
       },
       async (req) => {
         await deps.reviews.correct(req.params.id, req.body, req.principal);
-        const { doc, history, children } = await deps.insights.getDocument(req.params.id, req.principal);
-        return documentDetail(doc, history, children);
+        const { doc, history, children, sameContent } = await deps.insights.getDocument(req.params.id, req.principal);
+        return documentDetail(doc, history, children, sameContent);
       },
     );
   };

@@ -73,6 +73,9 @@ const SearchResponse = z
         type: z.array(Bucket),
         author: z.array(Bucket),
         year: z.array(Bucket),
+        sensitive: z
+          .array(z.object({ key: z.enum(SENSITIVE_FILTERS), count: z.number().int() }))
+          .describe('Matches in which extraction found personal data, per kind, and under `any` of any kind (total minus `any`: none found); keys are values of the `sensitive` filter'),
         fields: z.record(z.string(), z.array(Bucket)).describe('Counts by value of each enum and boolean custom field, by field name (documents without a value are not counted)'),
       })
       .describe('Counts over every match (top 20 keys each); type, author and year add up to total'),

@@ -1,11 +1,19 @@
 /** What an export writes of a document: its columns, in order, for CSV and XLSX, and its JSONL object. */
+import { PII_KINDS } from '../../domain/vocabulary.ts';
 import type { ExportRecord } from '../../store/export.repository.ts';
+import type { DuplicateMembership } from '../duplicates.service.ts';
 import type { Cell } from './csv.ts';
 import type { FieldValue } from '../../domain/fields.ts';
 
+/** A document as an export writes it: the store's record and the duplicate group its file is in. */
+export interface ExportRow extends ExportRecord {
+  /** null: the file is in no duplicate group (or the document is inside a file: groups are of files). */
+  duplicate: DuplicateMembership | null;
+}
+
 interface Column {
   header: string;
-  cell: (r: ExportRecord) => Cell;
+  cell: (r: ExportRow) => Cell;
 }
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
@@ -36,14 +44,20 @@ export const EXPORT_COLUMNS: readonly Column[] = [
   { header: 'tags', cell: (r) => tagsCell(r.tags) },
   { header: 'primary_category', cell: (r) => r.primaryCategory },
   { header: 'summary', cell: (r) => r.summary },
+  { header: 'duplicate_group', cell: (r) => r.duplicate?.group ?? null },
+  { header: 'duplicate_kind', cell: (r) => r.duplicate?.kind ?? null },
+  { header: 'duplicate_of', cell: (r) => r.duplicate?.duplicateOf ?? null },
+  { header: 'duplicate_similarity', cell: (r) => r.duplicate?.similarity ?? null },
+  // One column per kind, in the vocabulary's order: distinct values found, 0 when none.
+  ...PII_KINDS.map((kind): Column => ({ header: `personal_data_${kind}`, cell: (r) => r.personalData[kind] ?? 0 })),
 ];
 
 export const EXPORT_HEADER: readonly string[] = EXPORT_COLUMNS.map((c) => c.header);
 
-export const exportCells = (r: ExportRecord): Cell[] => EXPORT_COLUMNS.map((c) => c.cell(r));
+export const exportCells = (r: ExportRow): Cell[] => EXPORT_COLUMNS.map((c) => c.cell(r));
 
 /** One JSONL line: the same fields under the same names, tags kept as a list. */
-export function exportJson(r: ExportRecord): Record<string, unknown> {
+export function exportJson(r: ExportRow): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const c of EXPORT_COLUMNS) out[c.header] = c.cell(r);
   out.tags = r.tags?.map((t) => ({ label: t.label, confidence: t.confidence })) ?? null;
@@ -64,8 +78,8 @@ function fieldCell(value: FieldValue | undefined): Cell {
 export function exportLayout(fields: readonly string[]) {
   return {
     header: [...EXPORT_HEADER, ...fields.map((f) => `field.${f}`)] as readonly string[],
-    cells: (r: ExportRecord): Cell[] => [...exportCells(r), ...fields.map((f) => fieldCell(r.fields?.[f]))],
-    json: (r: ExportRecord): Record<string, unknown> => {
+    cells: (r: ExportRow): Cell[] => [...exportCells(r), ...fields.map((f) => fieldCell(r.fields?.[f]))],
+    json: (r: ExportRow): Record<string, unknown> => {
       const out = exportJson(r);
       if (fields.length > 0) out.fields = Object.fromEntries(fields.map((f) => [f, r.fields?.[f] ?? null]));
       return out;

@@ -24,6 +24,7 @@ import * as m0018 from './0018_reviews_evaluations.ts';
 import * as m0019 from './0019_custom_fields.ts';
 import * as m0020 from './0020_llm_batches.ts';
 import * as m0021 from './0021_lsh_column.ts';
+import * as m0022 from './0022_shared_results.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '0019_custom_fields': m0019,
   '0020_llm_batches': m0020,
   '0021_lsh_column': m0021,
+  '0022_shared_results': m0022,
 };

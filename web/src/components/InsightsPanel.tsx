@@ -1,8 +1,7 @@
 /** Folder insights: cards with the headline numbers, then every breakdown as a chart with its table. */
-import { bytes, date, dateTime, num, percent, usd } from '../lib/format.ts';
+import { bytes, date, dateTime, num, PII_LABELS, percent, usd } from '../lib/format.ts';
 import { folderHref, navigate, reviewHref } from '../lib/router.tsx';
 import type { FolderInsights } from '../lib/types.ts';
-import type { PiiKind } from '../lib/vocabulary.ts';
 import { ChartCard, CoverageCard } from './ChartCard.tsx';
 import type { Filters } from './DocumentsTable.tsx';
 
@@ -113,15 +112,6 @@ function OcrPanel({ ocr: o, onFilter }: { ocr: FolderInsights['ocr']; onFilter(f
     </section>
   );
 }
-
-const PII_LABELS: Record<PiiKind, string> = {
-  bsn: 'Citizen service numbers (BSN)',
-  iban: 'IBANs',
-  card: 'Payment card numbers',
-  email: 'E-mail addresses',
-  phone: 'Phone numbers',
-  birthdate: 'Dates of birth',
-};
 
 /** Documents in which extraction found personal data, per kind (each count filters the table); never the values. */
 function PersonalDataPanel({ data: p, onFilter }: { data: FolderInsights['personalData']; onFilter(f: Partial<Filters>): void }) {

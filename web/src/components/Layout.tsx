@@ -7,7 +7,7 @@ import type { Health, Me } from '../lib/types.ts';
 import { Breadcrumb, type Crumbs } from './Breadcrumb.tsx';
 import { FolderTree } from './FolderTree.tsx';
 
-export type Section = 'folders' | 'jobs' | 'taxonomies' | 'sources' | 'evaluations' | 'webhooks' | 'other';
+export type Section = 'folders' | 'search' | 'jobs' | 'taxonomies' | 'sources' | 'evaluations' | 'webhooks' | 'other';
 
 /**
  * bull-board cannot send the key as a header: ask the API for a session cookie limited to
@@ -40,6 +40,7 @@ export function Layout({
   const health = useApi<Health>('/health');
   const nav: { to: string; label: string; id: Section }[] = [
     { to: '/folders', label: 'Folders', id: 'folders' },
+    { to: '/search', label: 'Search', id: 'search' },
     { to: '/jobs', label: 'Jobs', id: 'jobs' },
     { to: '/taxonomies', label: 'Taxonomies', id: 'taxonomies' },
     // Sources are deployment-wide: only an admin key without folder scopes manages them.

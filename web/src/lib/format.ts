@@ -1,4 +1,6 @@
 /** Numbers, sizes and dates as people read them on the dashboard. */
+import type { PiiKind } from './vocabulary.ts';
+
 const nf = new Intl.NumberFormat('en-GB');
 
 export const num = (n: number | null | undefined): string => (n === null || n === undefined ? '–' : nf.format(n));
@@ -43,3 +45,13 @@ export const percent = (ratio: number): string => `${(ratio * 100).toFixed(ratio
 export const usd = (n: number): string => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 
 export const folderLabel = (folder: string | null): string => (!folder || folder === '.' ? 'Documents root' : folder);
+
+/** How the dashboard names each kind of personal data. */
+export const PII_LABELS: Record<PiiKind, string> = {
+  bsn: 'Citizen service numbers (BSN)',
+  iban: 'IBANs',
+  card: 'Payment card numbers',
+  email: 'E-mail addresses',
+  phone: 'Phone numbers',
+  birthdate: 'Dates of birth',
+};

@@ -159,6 +159,18 @@ function ClassificationCard({ doc }: { doc: DocumentDetail }) {
       </CardHeading>
       {error && <ErrorNotice error={error} />}
       {job && <JobProgress initial={job} compact />}
+      {doc.sameContent.total > 0 && (
+        <p className="small" data-testid="same-content">
+          Same content as {num(doc.sameContent.total)} other document{doc.sameContent.total === 1 ? '' : 's'} (classified once):{' '}
+          {doc.sameContent.items.map((o, i) => (
+            <span key={o.id}>
+              {i > 0 && ', '}
+              <Link to={`/documents/${encodeURIComponent(o.id)}`}>{o.path}</Link>
+            </span>
+          ))}
+          {doc.sameContent.total > doc.sameContent.items.length && ` and ${num(doc.sameContent.total - doc.sameContent.items.length)} more`}
+        </p>
+      )}
       {!c ? (
         <p className="muted">Not classified yet.</p>
       ) : (
