@@ -75,7 +75,7 @@ describe('dashboard: webhooks page (headless Chromium)', { skip }, () => {
     await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     await page.getByText('No webhooks yet.').waitFor();
     await page.getByLabel('URL (http or https)').fill(receiverUrl);
-    await page.getByLabel(/^Folder/).fill('Company A');
+    await page.getByRole('textbox', { name: /^Folder/ }).fill('Company A');
     await page.getByRole('button', { name: 'Add webhook' }).click();
     const secret = (await page.getByTestId('webhook-secret').locator('code').textContent())?.trim() ?? '';
     assert.match(secret, /^whsec_/);

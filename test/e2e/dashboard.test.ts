@@ -185,7 +185,7 @@ describe('web dashboard (headless Chromium)', { skip }, () => {
   it('browses into a folder with the tree; the table sorts and pages by cursor', async () => {
     const folder = 'Company A';
     const ins = (await api<Insights>(base, 'GET', `/v1/folders/${enc(folder)}/insights`)).body;
-    await page.getByRole('link', { name: new RegExp(`^${folder}`) }).click();
+    await page.getByRole('navigation', { name: 'Folders' }).getByRole('link', { name: new RegExp(`^${folder}`) }).click();
     await page.waitForURL(`${base}/folders/Company%20A`);
     await waitText('stat-documents', fmt(ins.documentCount));
     assert.equal(await page.getByRole('navigation', { name: 'Breadcrumb' }).textContent(), `Documents root${folder}`);
