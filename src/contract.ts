@@ -399,6 +399,24 @@ export interface EvaluationMetrics {
   confusion: { labels: string[]; counts: number[][] };
   costUsd: { total: number; perDocument: number | null };
   latencyMs: { mean: number | null; p50: number | null; p95: number | null };
+  /** Exact-match accuracy per custom field over the scored documents whose gold label gives values. */
+  fields: EvaluationFieldAccuracy[];
+}
+
+export interface EvaluationFieldAccuracy {
+  field: string;
+  compared: number;
+  correct: number;
+  /** correct / compared; null when nothing was compared. */
+  accuracy: number | null;
+}
+
+export interface EvaluationFieldDelta {
+  field: string;
+  a: EvaluationFieldAccuracy | null;
+  b: EvaluationFieldAccuracy | null;
+  /** b − a; null when either run did not score the field. */
+  accuracy: number | null;
 }
 
 export interface Evaluation {
@@ -436,6 +454,7 @@ export interface EvaluationComparison {
   /** b − a. */
   delta: {
     perLabel: EvaluationLabelDelta[];
+    fields: EvaluationFieldDelta[];
     micro: EvaluationAverages;
     macro: EvaluationAverages;
     primaryAccuracy: number | null;

@@ -251,6 +251,8 @@ export interface EvaluationLabelsTable {
   path: string;
   tags: JSONColumnType<string[], string, string>;
   primary_category: string | null;
+  /** Gold custom field values {name: value|null} (migration 0023); null: none given. */
+  fields: ColumnType<Record<string, FieldValue> | null, string | null | undefined, string | null>;
   imported_by: string | null;
   imported_at: Generated<Date>;
 }
