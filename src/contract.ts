@@ -334,6 +334,8 @@ export interface ClassificationCorrection {
   add?: string[];
   remove?: string[];
   primaryCategory?: string;
+  /** Custom field values the reviewer sets ({name: value|null}, read as the model's answers); the others stay. */
+  fields?: Record<string, string | number | boolean | null>;
   /** Accept the current result as it is (with no other field), or together with the changes. */
   accept?: boolean;
 }

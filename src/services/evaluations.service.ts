@@ -6,16 +6,16 @@
  * classifies the rest through the ordinary classification job (so it is async); once that job has
  * ended, the metrics (domain/evaluation-metrics.ts) are computed once and kept with the run.
  *
- * Gold custom field values come only from imports: a correction keeps the fields of the result it
- * corrects, so they are the model's own answer, and scoring them would score the model against
- * itself.
+ * Gold custom field values come from imports and from the fields a reviewer set in a correction;
+ * the fields a correction merely keeps from the result it corrects are the model's own answer, and
+ * scoring them would score the model against itself.
  */
 import { z } from 'zod';
 import type { Evaluation, EvaluationComparison, EvaluationMetrics, LabelImportError, LabelImportReport } from '../contract.ts';
 import { canSee, type Principal } from '../domain/access.ts';
 import { AppError, badRequest, notFound } from '../domain/errors.ts';
 import { compareEvaluations, computeEvaluation, type EvaluationItem } from '../domain/evaluation-metrics.ts';
-import { type FieldDefinition, type FieldValue, normaliseFieldValue } from '../domain/fields.ts';
+import { type FieldValue, readFieldValues } from '../domain/fields.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
 import { FINAL_JOB_STATUSES, type LabelLineErrorCode } from '../domain/vocabulary.ts';
 import type { EvaluationRow, EvaluationsRepository, LabelledDocument } from '../store/evaluations.repository.ts';
@@ -45,32 +45,11 @@ const LabelLine = z.strictObject({
   path: z.string().min(1).max(4096),
   tags: z.array(z.string().min(1).max(200)).min(1).max(100),
   primaryCategory: z.string().min(1).max(200).optional(),
-  /** Gold custom field values: checked against the taxonomy's definitions by `goldFields`. */
+  /** Gold custom field values: checked against the taxonomy's definitions (readFieldValues). */
   fields: z.record(z.string().max(100), z.unknown()).optional(),
 });
 
 const FieldValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-
-/**
- * A label line's field values read as the classifier's answers are (domain/fields.ts), under the
- * taxonomy's names (matched without case, as names are unique without case); null for none given.
- */
-function goldFields(raw: Record<string, unknown> | undefined, defs: readonly FieldDefinition[]): { fields: Record<string, FieldValue> | null } | { code: LabelLineErrorCode; message: string } {
-  if (raw === undefined || Object.keys(raw).length === 0) return { fields: null };
-  const byName = new Map(defs.map((d) => [d.name.toLowerCase(), d]));
-  const out: Record<string, FieldValue> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    const def = byName.get(name.toLowerCase());
-    if (!def) {
-      const known = defs.map((d) => d.name).join(', ');
-      return { code: 'unknown_field', message: `Field "${name}" is not defined by the taxonomy${known ? ` (it defines ${known})` : ' (it defines none)'}` };
-    }
-    const read = normaliseFieldValue(def, value);
-    if (read.outcome === 'dropped') return { code: 'invalid_field_value', message: `Field "${def.name}": ${JSON.stringify(value)} is not a ${def.type}${def.type === 'enum' ? ` of ${(def.values ?? []).join(', ')}` : ''}` };
-    out[def.name] = read.value;
-  }
-  return { fields: out };
-}
 
 /** One labelled document of a run, as kept with it. */
 interface GoldEntry {
@@ -122,7 +101,7 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
     }
     for (const r of reviews) {
       if (out.has(r.documentId)) continue;
-      out.set(r.documentId, { documentId: r.documentId, path: r.path, sha256: r.contentSha256, tags: r.tags, primaryCategory: r.primaryCategory, source: 'review' });
+      out.set(r.documentId, { documentId: r.documentId, path: r.path, sha256: r.contentSha256, tags: r.tags, primaryCategory: r.primaryCategory, fields: r.fields, source: 'review' });
     }
     return [...out.values()].sort((a, z) => (a.path < z.path ? -1 : a.path > z.path ? 1 : 0));
   }
@@ -210,9 +189,9 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
           errors.push(lineError(line, 'path_outside_root', err instanceof Error ? err.message : 'Invalid path'));
           return;
         }
-        const fields = goldFields(parsed.data.fields, taxonomy.fields);
+        const fields = readFieldValues(parsed.data.fields, taxonomy.fields);
         if (!('fields' in fields)) {
-          errors.push(lineError(line, fields.code, fields.message));
+          errors.push(lineError(line, fields.problem, fields.message));
           return;
         }
         try {
