@@ -8,7 +8,6 @@
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { JobFailure } from '../domain/errors.ts';
 import { classifyJobParamsSchema, type Enqueue, type JobPayloads } from '../domain/work.ts';
-import { isIgnoredFileName } from '../extract/ignored-files.ts';
 import type { ClassificationsRepository, ClassifyCandidate } from '../store/classifications.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
 import { type ClassifyService, resultKey } from './classification-batch.service.ts';
