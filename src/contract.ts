@@ -334,6 +334,8 @@ export interface ClassificationCorrection {
   add?: string[];
   remove?: string[];
   primaryCategory?: string;
+  /** Custom field values the reviewer sets ({name: value|null}, read as the model's answers); the others stay. */
+  fields?: Record<string, string | number | boolean | null>;
   /** Accept the current result as it is (with no other field), or together with the changes. */
   accept?: boolean;
 }
@@ -399,6 +401,24 @@ export interface EvaluationMetrics {
   confusion: { labels: string[]; counts: number[][] };
   costUsd: { total: number; perDocument: number | null };
   latencyMs: { mean: number | null; p50: number | null; p95: number | null };
+  /** Exact-match accuracy per custom field over the scored documents whose gold label gives values. */
+  fields: EvaluationFieldAccuracy[];
+}
+
+export interface EvaluationFieldAccuracy {
+  field: string;
+  compared: number;
+  correct: number;
+  /** correct / compared; null when nothing was compared. */
+  accuracy: number | null;
+}
+
+export interface EvaluationFieldDelta {
+  field: string;
+  a: EvaluationFieldAccuracy | null;
+  b: EvaluationFieldAccuracy | null;
+  /** b − a; null when either run did not score the field. */
+  accuracy: number | null;
 }
 
 export interface Evaluation {
@@ -436,6 +456,7 @@ export interface EvaluationComparison {
   /** b − a. */
   delta: {
     perLabel: EvaluationLabelDelta[];
+    fields: EvaluationFieldDelta[];
     micro: EvaluationAverages;
     macro: EvaluationAverages;
     primaryAccuracy: number | null;

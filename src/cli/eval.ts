@@ -40,10 +40,11 @@ export function evaluationReport(e: Evaluation): string {
     m.perLabel.map((l) => [l.label, num(l.support), num(l.predicted), pct(l.precision), pct(l.recall), pct(l.f1)]),
     [1, 2, 3, 4, 5],
   );
-  return `${head}${summary}\n${labels}`;
+  const fieldRows = m.fields.length === 0 ? '' : `\n${table(['field', 'compared', 'correct', 'accuracy'], m.fields.map((f) => [f.field, num(f.compared), num(f.correct), pct(f.accuracy)]), [1, 2, 3])}`;
+  return `${head}${summary}\n${labels}${fieldRows}`;
 }
 
-/** Two runs side by side: a row per label with both F1s and the change, then the averages. */
+/** Two runs side by side: a row per label with both F1s and the change, then the averages, then a row per custom field. */
 export function comparisonTable(c: EvaluationComparison): string {
   const d = c.delta;
   const name = (e: Evaluation) => `${e.model} ${e.taxonomy.name} v${e.taxonomy.version} (${minute(e.createdAt)})`;
@@ -66,6 +67,13 @@ export function comparisonTable(c: EvaluationComparison): string {
     '\n' +
     table(['label', 'support', 'F1 A', 'F1 B', 'ΔF1', 'ΔP', 'ΔR'], rows, [1, 2, 3, 4, 5, 6]) +
     '\n' +
+    (d.fields.length === 0
+      ? ''
+      : `${table(
+          ['field', 'compared A', 'accuracy A', 'accuracy B', 'Δ'],
+          d.fields.map((f) => [f.field, num(f.a?.compared ?? 0), pct(f.a?.accuracy), pct(f.b?.accuracy), signed(f.accuracy)]),
+          [1, 2, 3, 4],
+        )}\n`) +
     pairs([
       ['primary accuracy', `${pct(c.a.metrics?.primaryAccuracy)} → ${pct(c.b.metrics?.primaryAccuracy)} (${signed(d.primaryAccuracy)})`],
       ['cost a document', d.costPerDocumentUsd === null ? '–' : `${d.costPerDocumentUsd > 0 ? '+' : ''}$${d.costPerDocumentUsd.toFixed(6)}`],

@@ -11,17 +11,24 @@
  * - Micro averages sum tp, fp and fn over every row first, by the same rules.
  * - Documents without a prediction (failed or not classified) are not scored; they are counted
  *   in `unpredicted`.
+ * - Custom fields: exact-match accuracy per field (domain/field-accuracy.ts) over the scored
+ *   documents whose gold label gives values; a field the gold label does not name is not scored.
  */
+import { type FieldAccuracy, type FieldRecord, fieldAccuracy } from './field-accuracy.ts';
 
 export interface GoldLabel {
   tags: readonly string[];
   /** Absent: the gold set says nothing about this document's primary category. */
   primaryCategory?: string | null;
+  /** Gold custom field values by name (null: "no such value"); absent or null: none given. */
+  fields?: FieldRecord | null;
 }
 
 export interface Prediction {
   tags: readonly string[];
   primaryCategory: string;
+  /** The model's custom field values; a field missing counts as null. */
+  fields?: FieldRecord;
   costUsd: number;
   /** null: not measured. */
   latencyMs: number | null;
@@ -71,6 +78,8 @@ export interface EvaluationMetrics {
   confusion: ConfusionMatrix;
   costUsd: { total: number; perDocument: number | null };
   latencyMs: { mean: number | null; p50: number | null; p95: number | null };
+  /** Exact-match accuracy per custom field, by name (gold records come back from jsonb, whose key order is its own). */
+  fields: FieldAccuracy[];
 }
 
 const ratio = (num: number, den: number) => (den === 0 ? 0 : num / den);
@@ -97,10 +106,17 @@ export function computeEvaluation(items: readonly EvaluationItem[]): EvaluationM
   const latencies: number[] = [];
   const confusion = new Map<string, Map<string, number>>();
   const categories = new Set<string>();
+  // Keyed by position: fieldAccuracy pairs gold and predicted records by key.
+  const goldFields = new Map<string, FieldRecord>();
+  const predictedFields = new Map<string, FieldRecord>();
 
-  for (const item of items) {
+  for (const [i, item] of items.entries()) {
     if (!item.predicted) continue;
     scored++;
+    if (item.gold.fields) {
+      goldFields.set(String(i), item.gold.fields);
+      predictedFields.set(String(i), item.predicted.fields ?? {});
+    }
     const gold = new Set(item.gold.tags);
     const predicted = new Set(item.predicted.tags);
     for (const l of gold) {
@@ -165,6 +181,9 @@ export function computeEvaluation(items: readonly EvaluationItem[]): EvaluationM
       p50: percentile(latencies, 0.5),
       p95: percentile(latencies, 0.95),
     },
+    fields: fieldAccuracy(goldFields, predictedFields)
+      .map((f) => ({ ...f, accuracy: f.accuracy === null ? null : round(f.accuracy) }))
+      .sort((x, y) => x.field.localeCompare(y.field)),
   };
 }
 
@@ -179,8 +198,17 @@ export interface LabelDelta {
   support: number;
 }
 
+export interface FieldDelta {
+  field: string;
+  a: FieldAccuracy | null;
+  b: FieldAccuracy | null;
+  /** b − a; null when either side did not score the field. */
+  accuracy: number | null;
+}
+
 export interface EvaluationComparison {
   perLabel: LabelDelta[];
+  fields: FieldDelta[];
   micro: Averages;
   macro: Averages;
   /** null when either side has no accuracy. */
@@ -212,10 +240,23 @@ export function compareEvaluations(a: EvaluationMetrics, b: EvaluationMetrics): 
         support: v(lb, 'support') - v(la, 'support'),
       };
     }),
+    fields: fieldDeltas(a.fields, b.fields),
     micro: avg(a.micro, b.micro),
     macro: avg(a.macro, b.macro),
     primaryAccuracy: diff(a.primaryAccuracy, b.primaryAccuracy),
     costPerDocumentUsd: diff(a.costUsd.perDocument, b.costUsd.perDocument),
     latencyMeanMs: diff(a.latencyMs.mean, b.latencyMs.mean),
   };
+}
+
+/** Every field either run scored, by name. */
+function fieldDeltas(a: readonly FieldAccuracy[], b: readonly FieldAccuracy[]): FieldDelta[] {
+  const byA = new Map(a.map((f) => [f.field, f]));
+  const byB = new Map(b.map((f) => [f.field, f]));
+  const names = [...new Set([...byA.keys(), ...byB.keys()])].sort((x, y) => x.localeCompare(y));
+  return names.map((field) => {
+    const fa = byA.get(field) ?? null;
+    const fb = byB.get(field) ?? null;
+    return { field, a: fa, b: fb, accuracy: diff(fa?.accuracy ?? null, fb?.accuracy ?? null) };
+  });
 }

@@ -213,3 +213,31 @@ export function parseBoolean(raw: unknown): boolean | null {
   if (FALSE_WORDS.has(s)) return false;
   return null;
 }
+
+/**
+ * Values a person gives for a taxonomy's fields (a gold label, a reviewer's correction), read as the
+ * model's answers are; names matched without case (they are unique without case) and answered as
+ * the taxonomy spells them. An empty object is none given (null).
+ */
+export function readFieldValues(
+  raw: Readonly<Record<string, unknown>> | undefined,
+  defs: readonly FieldDefinition[],
+): { fields: Record<string, FieldValue> | null } | { problem: 'unknown_field' | 'invalid_field_value'; field: string; message: string } {
+  if (raw === undefined || Object.keys(raw).length === 0) return { fields: null };
+  const byName = new Map(defs.map((d) => [d.name.toLowerCase(), d]));
+  const out: Record<string, FieldValue> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    const def = byName.get(name.toLowerCase());
+    if (!def) {
+      const known = defs.map((d) => d.name).join(', ');
+      return { problem: 'unknown_field', field: name, message: `Field "${name}" is not defined by the taxonomy (${known ? `it defines ${known}` : 'it defines none'})` };
+    }
+    const read = normaliseFieldValue(def, value);
+    if (read.outcome === 'dropped') {
+      const of = def.type === 'enum' ? ` of ${(def.values ?? []).join(', ')}` : '';
+      return { problem: 'invalid_field_value', field: def.name, message: `Field "${def.name}": ${JSON.stringify(value)} is not a ${def.type}${of}` };
+    }
+    out[def.name] = read.value;
+  }
+  return { fields: out };
+}

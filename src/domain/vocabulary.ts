@@ -220,7 +220,17 @@ export const EVALUATION_STATUSES = ['running', 'completed', 'failed'] as const;
 export type EvaluationStatus = (typeof EVALUATION_STATUSES)[number];
 
 /** Why a gold label line was refused at import. */
-export const LABEL_LINE_ERROR_CODES = ['invalid_json', 'invalid_line', 'path_outside_root', 'not_found', 'label_outside_taxonomy'] as const;
+export const LABEL_LINE_ERROR_CODES = [
+  'invalid_json',
+  'invalid_line',
+  'path_outside_root',
+  'not_found',
+  'label_outside_taxonomy',
+  /** A `fields` key the taxonomy does not define. */
+  'unknown_field',
+  /** A field value that cannot be read as the field's type (domain/fields.ts). */
+  'invalid_field_value',
+] as const;
 export type LabelLineErrorCode = (typeof LABEL_LINE_ERROR_CODES)[number];
 
 /** What a webhook can subscribe to (docs/webhooks.md describes each payload). */

@@ -5,12 +5,17 @@
  * the results of the labelled documents under its taxonomy version, model and prompt version and
  * classifies the rest through the ordinary classification job (so it is async); once that job has
  * ended, the metrics (domain/evaluation-metrics.ts) are computed once and kept with the run.
+ *
+ * Gold custom field values come from imports and from the fields a reviewer set in a correction;
+ * the fields a correction merely keeps from the result it corrects are the model's own answer, and
+ * scoring them would score the model against itself.
  */
 import { z } from 'zod';
 import type { Evaluation, EvaluationComparison, EvaluationMetrics, LabelImportError, LabelImportReport } from '../contract.ts';
 import { canSee, type Principal } from '../domain/access.ts';
 import { AppError, badRequest, notFound } from '../domain/errors.ts';
 import { compareEvaluations, computeEvaluation, type EvaluationItem } from '../domain/evaluation-metrics.ts';
+import { type FieldValue, readFieldValues } from '../domain/fields.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
 import { FINAL_JOB_STATUSES, type LabelLineErrorCode } from '../domain/vocabulary.ts';
 import type { EvaluationRow, EvaluationsRepository, LabelledDocument } from '../store/evaluations.repository.ts';
@@ -40,7 +45,11 @@ const LabelLine = z.strictObject({
   path: z.string().min(1).max(4096),
   tags: z.array(z.string().min(1).max(200)).min(1).max(100),
   primaryCategory: z.string().min(1).max(200).optional(),
+  /** Gold custom field values: checked against the taxonomy's definitions (readFieldValues). */
+  fields: z.record(z.string().max(100), z.unknown()).optional(),
 });
+
+const FieldValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 /** One labelled document of a run, as kept with it. */
 interface GoldEntry {
@@ -49,6 +58,8 @@ interface GoldEntry {
   sha256: string;
   tags: string[];
   primaryCategory: string | null;
+  /** Gold custom field values (imported labels only); absent or null: none. */
+  fields?: Record<string, FieldValue> | null;
   source: 'imported' | 'review';
 }
 
@@ -59,9 +70,16 @@ const GoldSnapshot = z.array(
     sha256: z.string(),
     tags: z.array(z.string()),
     primaryCategory: z.string().nullable(),
+    fields: z.record(z.string(), FieldValueSchema).nullable().optional(),
     source: z.enum(['imported', 'review']),
   }),
 );
+
+/** Kept metrics as answered; runs kept before custom fields were scored have none. */
+function metricsView(stored: unknown): EvaluationMetrics | null {
+  const m = stored as EvaluationMetrics | null;
+  return m ? { ...m, fields: m.fields ?? [] } : null;
+}
 
 const ListCursor = z.tuple([z.string().regex(PG_TIME_TEXT), z.uuid()]);
 
@@ -79,11 +97,11 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
     const out = new Map<string, GoldEntry>();
     for (const l of imported) {
       const d = docs.get(l.path);
-      if (d) out.set(d.id, { documentId: d.id, path: d.path, sha256: d.sha256, tags: l.tags, primaryCategory: l.primaryCategory, source: 'imported' });
+      if (d) out.set(d.id, { documentId: d.id, path: d.path, sha256: d.sha256, tags: l.tags, primaryCategory: l.primaryCategory, fields: l.fields, source: 'imported' });
     }
     for (const r of reviews) {
       if (out.has(r.documentId)) continue;
-      out.set(r.documentId, { documentId: r.documentId, path: r.path, sha256: r.contentSha256, tags: r.tags, primaryCategory: r.primaryCategory, source: 'review' });
+      out.set(r.documentId, { documentId: r.documentId, path: r.path, sha256: r.contentSha256, tags: r.tags, primaryCategory: r.primaryCategory, fields: r.fields, source: 'review' });
     }
     return [...out.values()].sort((a, z) => (a.path < z.path ? -1 : a.path > z.path ? 1 : 0));
   }
@@ -91,7 +109,7 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
   async function metricsOf(row: EvaluationRow, gold: GoldEntry[]): Promise<EvaluationMetrics> {
     const docs: LabelledDocument[] = gold.map((g) => ({ id: g.documentId, path: g.path, sha256: g.sha256 }));
     const predictions = await deps.evaluations.predictions(docs, row);
-    const items: EvaluationItem[] = gold.map((g) => ({ gold: { tags: g.tags, primaryCategory: g.primaryCategory }, predicted: predictions.get(g.documentId) ?? null }));
+    const items: EvaluationItem[] = gold.map((g) => ({ gold: { tags: g.tags, primaryCategory: g.primaryCategory, fields: g.fields ?? null }, predicted: predictions.get(g.documentId) ?? null }));
     return computeEvaluation(items);
   }
 
@@ -124,7 +142,7 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
       jobId: row.jobId,
       documents: row.documents,
       goldSources: { imported: entries.filter((e) => e.source === 'imported').length, reviews: entries.filter((e) => e.source === 'review').length },
-      metrics: (row.metrics as EvaluationMetrics | null) ?? null,
+      metrics: metricsView(row.metrics),
       error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
       createdAt: row.createdAt.toISOString(),
       finishedAt: row.finishedAt?.toISOString() ?? null,
@@ -140,7 +158,7 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
   return {
     /**
      * Import gold labels from JSON Lines. Every line is checked on its own (JSON, shape, path in
-     * the documents root and in scope, a document there, labels in the taxonomy); good lines are
+     * the documents root and in scope, a document there, labels and fields in the taxonomy); good lines are
      * stored (a path labelled again is replaced), bad ones reported with their line number.
      */
     async importLabels(body: string, taxonomyName: string, access: Principal): Promise<LabelImportReport> {
@@ -148,7 +166,7 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
       const lines = body.split(/\r?\n/);
       if (lines.length > MAX_LABEL_LINES) throw badRequest(`At most ${MAX_LABEL_LINES} lines per import`);
       const errors: LabelImportError[] = [];
-      const good: { line: number; path: string; tags: string[]; primaryCategory: string | null }[] = [];
+      const good: { line: number; path: string; tags: string[]; primaryCategory: string | null; fields: Record<string, FieldValue> | null }[] = [];
       lines.forEach((text, i) => {
         const line = i + 1;
         if (text.trim() === '') return;
@@ -171,12 +189,17 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
           errors.push(lineError(line, 'path_outside_root', err instanceof Error ? err.message : 'Invalid path'));
           return;
         }
+        const fields = readFieldValues(parsed.data.fields, taxonomy.fields);
+        if (!('fields' in fields)) {
+          errors.push(lineError(line, fields.problem, fields.message));
+          return;
+        }
         try {
           const tags = canonicalLabels(parsed.data.tags, taxonomy.labels);
           const primary = parsed.data.primaryCategory === undefined ? null : (canonicalLabels([parsed.data.primaryCategory], taxonomy.labels)[0] ?? null);
           // As in a correction: a primary category is one of the document's tags.
           if (primary !== null && !tags.includes(primary)) tags.unshift(primary);
-          good.push({ line, path, tags, primaryCategory: primary });
+          good.push({ line, path, tags, primaryCategory: primary, fields: fields.fields });
         } catch (err) {
           if (err instanceof AppError) errors.push(lineError(line, 'label_outside_taxonomy', err.message));
           else throw err;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { ClassificationCorrection } from '../contract.ts';
 import { canSee, type Principal } from '../domain/access.ts';
 import { AppError, badRequest, notFound } from '../domain/errors.ts';
+import { readFieldValues } from '../domain/fields.ts';
 import type { ReviewQueueItem, ReviewsRepository } from '../store/reviews.repository.ts';
 import type { TaxonomiesRepository } from '../store/taxonomies.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -92,8 +93,8 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
     async correct(documentId: string, c: ClassificationCorrection, access: Principal): Promise<void> {
       const base = await deps.reviews.base(documentId);
       if (!base || base.deleted || !canSee(access, base.filePath)) throw notFound(`Document not found: ${documentId}`);
-      const changes = c.tags !== undefined || c.add !== undefined || c.remove !== undefined || c.primaryCategory !== undefined;
-      if (!changes && c.accept !== true) throw badRequest('Give tags, add, remove or primaryCategory, or accept: true');
+      const changes = c.tags !== undefined || c.add !== undefined || c.remove !== undefined || c.primaryCategory !== undefined || c.fields !== undefined;
+      if (!changes && c.accept !== true) throw badRequest('Give tags, add, remove, primaryCategory or fields, or accept: true');
       const current = base.classification;
       if (!current || !base.sha256) {
         throw new AppError('not_classified', `Document ${documentId} has no classification to correct: classify it first`);
@@ -105,7 +106,10 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
       const before = { tags: current.tags.map((t) => t.label), primaryCategory: current.primaryCategory };
       const after = applyCorrection(before, { tags: canon(c.tags), add: canon(c.add), remove: canon(c.remove), primaryCategory: primary });
       if (after.tags.length === 0) throw badRequest('A result keeps at least one tag');
-      const accepted = sameResult(before, after);
+      const fields = readFieldValues(c.fields, taxonomy.fields);
+      if (!('fields' in fields)) throw new AppError('invalid_field', fields.message, { field: fields.field });
+      // Setting a field is a judgement of its own, so such a correction is not a plain acceptance.
+      const accepted = sameResult(before, after) && fields.fields === null;
       await deps.reviews.save({
         documentId,
         path: base.path,
@@ -114,6 +118,7 @@ export function createReviewsService(deps: ReviewsServiceDeps) {
         taxonomyVersion: current.taxonomyVersion,
         tags: after.tags,
         primaryCategory: after.primaryCategory,
+        fields: fields.fields,
         accepted,
         baseClassificationId: current.id,
         summary: current.summary,

@@ -1,5 +1,6 @@
-/** Gold labels, kept evaluation runs, and what an evaluation reads of documents and results (migration 0018). */
+/** Gold labels, kept evaluation runs, and what an evaluation reads of documents and results (migrations 0018, 0023). */
 import { type Selectable, sql } from 'kysely';
+import type { FieldValue } from '../domain/fields.ts';
 import { descendantRange } from '../domain/paths.ts';
 import { REVIEW_MODEL } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
@@ -9,6 +10,8 @@ export interface GoldLabelRow {
   path: string;
   tags: string[];
   primaryCategory: string | null;
+  /** Gold custom field values; null: the label names none. */
+  fields: Record<string, FieldValue> | null;
 }
 
 export interface LabelledDocument {
@@ -21,6 +24,8 @@ export interface PredictionRow {
   documentId: string;
   tags: string[];
   primaryCategory: string;
+  /** The custom field values the model gave ({} under a taxonomy without fields). */
+  fields: Record<string, FieldValue>;
   costUsd: number;
   latencyMs: number | null;
 }
@@ -94,6 +99,7 @@ export function createEvaluationsRepository(db: Db) {
               path: r.path,
               tags: JSON.stringify(r.tags),
               primary_category: r.primaryCategory,
+              fields: r.fields === null ? null : JSON.stringify(r.fields),
               imported_by: importedBy,
             })),
           )
@@ -101,6 +107,7 @@ export function createEvaluationsRepository(db: Db) {
             oc.columns(['taxonomy_id', 'path']).doUpdateSet((eb) => ({
               tags: eb.ref('excluded.tags'),
               primary_category: eb.ref('excluded.primary_category'),
+              fields: eb.ref('excluded.fields'),
               imported_by: eb.ref('excluded.imported_by'),
               imported_at: sql`now()`,
             })),
@@ -112,10 +119,10 @@ export function createEvaluationsRepository(db: Db) {
     /** Imported gold labels under a taxonomy of paths inside `folder`. */
     async labelsInFolder(folder: string, taxonomyId: string): Promise<GoldLabelRow[]> {
       const range = descendantRange(folder);
-      let q = db.selectFrom('evaluation_labels').select(['path', 'tags', 'primary_category']).where('taxonomy_id', '=', taxonomyId);
+      let q = db.selectFrom('evaluation_labels').select(['path', 'tags', 'primary_category', 'fields']).where('taxonomy_id', '=', taxonomyId);
       if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
       const rows = await q.orderBy('path').execute();
-      return rows.map((r) => ({ path: r.path, tags: r.tags, primaryCategory: r.primary_category }));
+      return rows.map((r) => ({ path: r.path, tags: r.tags, primaryCategory: r.primary_category, fields: r.fields }));
     },
 
     /** Live, extracted documents at these paths (with content). */
@@ -154,7 +161,7 @@ export function createEvaluationsRepository(db: Db) {
       if (docs.length === 0 || key.model === REVIEW_MODEL) return new Map();
       const rows = await db
         .selectFrom('classifications')
-        .select(['document_id', 'content_sha256', 'tags', 'primary_category', 'cost_usd', 'latency_ms', 'created_at'])
+        .select(['document_id', 'content_sha256', 'tags', 'primary_category', 'fields', 'cost_usd', 'latency_ms', 'created_at'])
         .where('document_id', '=', sql<string>`any(${docs.map((d) => d.id)}::uuid[])`)
         .where('taxonomy_id', '=', key.taxonomyId)
         .where('taxonomy_version', '=', key.taxonomyVersion)
@@ -170,6 +177,7 @@ export function createEvaluationsRepository(db: Db) {
           documentId: r.document_id,
           tags: r.tags.map((t) => t.label),
           primaryCategory: r.primary_category,
+          fields: r.fields,
           costUsd: Number(r.cost_usd),
           latencyMs: r.latency_ms,
         });

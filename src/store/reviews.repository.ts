@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import type { ReviewQueueItem as ReviewQueueEntry } from '../contract.ts';
+import type { FieldValue } from '../domain/fields.ts';
 import { descendantRange } from '../domain/paths.ts';
 import { REVIEW_MODEL } from '../domain/vocabulary.ts';
 import type { Db } from './database.ts';
@@ -40,6 +41,8 @@ export interface NewReview {
   taxonomyVersion: number;
   tags: string[];
   primaryCategory: string;
+  /** Field values the reviewer set (validated, by the taxonomy's names); null: none. */
+  fields: Record<string, FieldValue> | null;
   accepted: boolean;
   baseClassificationId: string | null;
   summary: string;
@@ -64,6 +67,8 @@ export interface ReviewRecord {
   taxonomyVersion: number;
   tags: string[];
   primaryCategory: string;
+  /** Field values the reviewer set; null: none (the result's other values are the model's). */
+  fields: Record<string, FieldValue> | null;
   accepted: boolean;
   classificationId: string;
   reviewedBy: string | null;
@@ -153,8 +158,8 @@ export function createReviewsRepository(db: Db) {
             cost_usd: 0,
             needs_review: false,
             job_id: null,
-            // The custom fields the corrected result had (a correction is about labels).
-            fields: sql<string>`coalesce((select b.fields from classifications b where b.id = ${r.baseClassificationId}::uuid), '{}'::jsonb)`,
+            // The custom fields the corrected result had, with the ones the reviewer set over them.
+            fields: sql<string>`coalesce((select b.fields from classifications b where b.id = ${r.baseClassificationId}::uuid), '{}'::jsonb) || ${JSON.stringify(r.fields ?? {})}::jsonb`,
           })
           .onConflict((oc) =>
             oc
@@ -180,6 +185,7 @@ export function createReviewsRepository(db: Db) {
             taxonomy_version: r.taxonomyVersion,
             tags: JSON.stringify(r.tags),
             primary_category: r.primaryCategory,
+            fields: r.fields === null ? null : JSON.stringify(r.fields),
             accepted: r.accepted,
             base_classification_id: r.baseClassificationId,
             classification_id: saved.id,
@@ -192,6 +198,8 @@ export function createReviewsRepository(db: Db) {
               taxonomy_version: eb.ref('excluded.taxonomy_version'),
               tags: eb.ref('excluded.tags'),
               primary_category: eb.ref('excluded.primary_category'),
+              // A second correction of the same content adds to the values the first one set.
+              fields: sql`case when excluded.fields is null then classification_reviews.fields else coalesce(classification_reviews.fields, '{}'::jsonb) || excluded.fields end`,
               accepted: eb.ref('excluded.accepted'),
               base_classification_id: eb.ref('excluded.base_classification_id'),
               classification_id: eb.ref('excluded.classification_id'),
@@ -291,6 +299,7 @@ function toRecord(r: {
   taxonomy_version: number;
   tags: string[];
   primary_category: string;
+  fields: Record<string, FieldValue> | null;
   accepted: boolean;
   classification_id: string;
   reviewed_by: string | null;
@@ -305,6 +314,7 @@ function toRecord(r: {
     taxonomyVersion: r.taxonomy_version,
     tags: r.tags,
     primaryCategory: r.primary_category,
+    fields: r.fields,
     accepted: r.accepted,
     classificationId: r.classification_id,
     reviewedBy: r.reviewed_by,

@@ -237,6 +237,8 @@ export interface ClassificationReviewsTable {
   taxonomy_version: number;
   tags: JSONColumnType<string[], string, string>;
   primary_category: string;
+  /** The field values a reviewer set (migration 0023); null: none. */
+  fields: ColumnType<Record<string, FieldValue> | null, string | null | undefined, string | null>;
   accepted: boolean;
   base_classification_id: string | null;
   classification_id: string;
@@ -251,6 +253,8 @@ export interface EvaluationLabelsTable {
   path: string;
   tags: JSONColumnType<string[], string, string>;
   primary_category: string | null;
+  /** Gold custom field values {name: value|null} (migration 0023); null: none given. */
+  fields: ColumnType<Record<string, FieldValue> | null, string | null | undefined, string | null>;
   imported_by: string | null;
   imported_at: Generated<Date>;
 }

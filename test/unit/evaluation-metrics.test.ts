@@ -1,6 +1,7 @@
 /**
  * Evaluation metrics against cases computed by hand, including a label labelled but never
- * predicted (D), a label predicted but never labelled (C) and a document without a prediction.
+ * predicted (D), a label predicted but never labelled (C) and a document without a prediction;
+ * custom fields scored by exact match over the scored documents whose gold label gives values.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -98,5 +99,36 @@ describe('evaluation metrics', () => {
     assert.equal(c.primaryAccuracy, 0.666667);
     assert.equal(c.costPerDocumentUsd, -0.01);
     assert.equal(c.latencyMeanMs, -150);
+  });
+
+  it('custom fields: exact match per field over scored documents with gold values; a gold null is a value', () => {
+    const p = (fields: Record<string, string | number | boolean | null>) => ({ tags: ['A'], primaryCategory: 'A', fields, costUsd: 0, latencyMs: null });
+    const e = computeEvaluation([
+      { gold: { tags: ['A'], fields: { vendor: 'Acme  BV', total: 100, due: '2025-01-31' } }, predicted: p({ vendor: 'acme bv', total: 100.00000001, due: '2025-01-30' }) },
+      { gold: { tags: ['A'], fields: { vendor: 'Beta', total: null } }, predicted: p({ vendor: 'Gamma', total: null, due: '2025-02-01' }) },
+      // No prediction: not scored, so its fields are not counted either.
+      { gold: { tags: ['A'], fields: { vendor: 'Delta', paid: true } }, predicted: null },
+      // No gold fields: the document counts for its tags only.
+      { gold: { tags: ['A'] }, predicted: p({ vendor: 'Epsilon' }) },
+      // A field missing from the prediction counts as null.
+      { gold: { tags: ['A'], fields: { due: null, total: 7 } }, predicted: p({}) },
+    ]);
+    assert.deepEqual(e.fields, [
+      { field: 'due', compared: 2, correct: 1, accuracy: 0.5 },
+      { field: 'total', compared: 3, correct: 2, accuracy: 0.666667 },
+      { field: 'vendor', compared: 2, correct: 1, accuracy: 0.5 },
+    ]);
+    assert.deepEqual(computeEvaluation([]).fields, []);
+
+    const better = computeEvaluation([{ gold: { tags: ['A'], fields: { vendor: 'Beta', paid: false } }, predicted: p({ vendor: 'Beta', paid: true }) }]);
+    assert.deepEqual(
+      compareEvaluations(e, better).fields.map((f) => [f.field, f.a?.accuracy ?? null, f.b?.accuracy ?? null, f.accuracy]),
+      [
+        ['due', 0.5, null, null],
+        ['paid', null, 0, null],
+        ['total', 0.666667, null, null],
+        ['vendor', 0.5, 1, 0.5],
+      ],
+    );
   });
 });

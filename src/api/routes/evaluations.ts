@@ -23,6 +23,15 @@ const LabelMetrics = Averages.extend({
   fn: z.number().int(),
 }).meta({ id: 'EvaluationLabelMetrics' });
 
+const FieldAccuracy = z
+  .object({
+    field: z.string(),
+    compared: z.number().int().describe('Scored documents whose gold label gives the field (a gold null included)'),
+    correct: z.number().int(),
+    accuracy: z.number().nullable(),
+  })
+  .meta({ id: 'EvaluationFieldAccuracy' });
+
 const MetricsSchema = z
   .object({
     documents: z.number().int(),
@@ -38,6 +47,7 @@ const MetricsSchema = z
       .describe('Primary categories: gold on rows, predicted on columns, in `labels` order'),
     costUsd: z.object({ total: z.number(), perDocument: z.number().nullable() }),
     latencyMs: z.object({ mean: z.number().nullable(), p50: z.number().nullable(), p95: z.number().nullable() }),
+    fields: z.array(FieldAccuracy).describe('Exact-match accuracy per custom field, over the scored documents whose gold label gives its value'),
   })
   .meta({ id: 'EvaluationMetrics' });
 
@@ -76,6 +86,7 @@ const ComparisonSchema = z
     delta: z
       .object({
         perLabel: z.array(LabelDelta),
+        fields: z.array(z.object({ field: z.string(), a: FieldAccuracy.nullable(), b: FieldAccuracy.nullable(), accuracy: z.number().nullable() })),
         micro: Averages,
         macro: Averages,
         primaryAccuracy: z.number().nullable(),
@@ -107,11 +118,13 @@ export const evaluationRoutes =
         config: { audit: 'evaluation.labels' },
         schema: {
           tags: ['evaluation'],
-          summary: 'Import gold labels: JSON Lines, one `{"path", "tags": [...], "primaryCategory"?}` per line',
+          summary: 'Import gold labels: JSON Lines, one `{"path", "tags": [...], "primaryCategory"?, "fields"?}` per line',
           description:
             'Content type application/x-ndjson (or application/jsonl, text/plain), at most 8 MiB (413 above). Each line is checked on its own: ' +
             'JSON, shape, a document at the path (in scope), labels in the taxonomy; good lines are stored (a path labelled again is replaced) ' +
-            'and bad ones reported by line number. A primary category joins the tags.',
+            'and bad ones reported by line number. A primary category joins the tags. `fields` ({name: value|null}) gives gold custom field values: ' +
+            'a field the taxonomy does not define refuses the line (unknown_field), and a value is read as the classifier\'s answers are ' +
+            '(invalid_field_value when it cannot be).',
           querystring: z.strictObject({ taxonomy: z.string().min(1).max(100).describe('Taxonomy id or name') }),
           body: z.string(),
           response: { 200: ImportReportSchema, 400: ErrorSchema, 404: ErrorSchema, 413: ErrorSchema },

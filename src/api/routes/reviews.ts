@@ -48,6 +48,13 @@ const CorrectionSchema = z
     add: z.array(Label).max(100).optional().describe('Tags to add (after `tags`)'),
     remove: z.array(Label).max(100).optional().describe('Tags to remove (after `add`)'),
     primaryCategory: Label.optional().describe('The primary category; it joins the tags when it is not among them'),
+    fields: z
+      .record(z.string().max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+      .optional()
+      .describe(
+        'Custom field values to set ({name: value|null}), read as the model\'s answers are (400 invalid_field for a name the taxonomy does not define ' +
+          'or a value its type cannot read); the other fields keep their values. Values set here count as gold in evaluations.',
+      ),
     accept: z.literal(true).optional().describe('Accept the current result as it is (alone), or mark the correction as a review (with changes)'),
   })
   .meta({ id: 'ClassificationCorrection' });

@@ -1,7 +1,8 @@
 /**
  * Evaluations: how well classification matches gold labels. Import labels, start a run, read a
  * run (per-label precision, recall and F1 as a chart with its table, the confusion matrix of
- * primary categories, cost and latency), and compare two runs side by side.
+ * primary categories, cost and latency, exact-match accuracy per custom field), and compare two
+ * runs side by side.
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -182,6 +183,29 @@ function MetricsView({ m }: { m: EvaluationMetrics }) {
           </tbody>
         </table>
       )}
+      {m.fields.length > 0 && (
+        <table className="data" data-testid="eval-fields">
+          <caption>Custom fields: exact-match accuracy</caption>
+          <thead>
+            <tr>
+              <th>Field</th>
+              <th className="num">Compared</th>
+              <th className="num">Correct</th>
+              <th className="num">Accuracy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {m.fields.map((f) => (
+              <tr key={f.field}>
+                <td>{f.field}</td>
+                <td className="num">{num(f.compared)}</td>
+                <td className="num">{num(f.correct)}</td>
+                <td className="num">{pct(f.accuracy)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }
@@ -252,6 +276,29 @@ function ComparisonView({ c }: { c: EvaluationComparison }) {
           <AverageRow name="Macro" a={c.a.metrics?.macro} b={c.b.metrics?.macro} delta={c.delta.macro} />
         </tbody>
       </table>
+      {c.delta.fields.length > 0 && (
+        <table className="data" data-testid="eval-compare-fields">
+          <caption>Custom fields: exact-match accuracy</caption>
+          <thead>
+            <tr>
+              <th>Field</th>
+              <th className="num">Accuracy A</th>
+              <th className="num">Accuracy B</th>
+              <th className="num">Δ</th>
+            </tr>
+          </thead>
+          <tbody>
+            {c.delta.fields.map((f) => (
+              <tr key={f.field}>
+                <td>{f.field}</td>
+                <td className="num">{pct(f.a?.accuracy)}</td>
+                <td className="num">{pct(f.b?.accuracy)}</td>
+                <td className="num">{signed(f.accuracy)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <p className="muted">
         Primary category accuracy {pct(c.a.metrics?.primaryAccuracy)} → {pct(c.b.metrics?.primaryAccuracy)} ({signed(c.delta.primaryAccuracy)}); mean latency{' '}
         {c.delta.latencyMeanMs === null ? '–' : `${c.delta.latencyMeanMs > 0 ? '+' : ''}${num(c.delta.latencyMeanMs)} ms`}.
