@@ -13,6 +13,7 @@ import { strFromU8, unzipSync } from 'fflate';
 import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { api, type ApiTarget, enc, type JobBody, waitForJob } from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
 
 const FILES: Record<string, string> = {
   'lease.txt': 'Lease contract for the office.\ncounterparty: Acme BV\ncontract_value: € 1.234,50\nend_date: 31-12-2025\nauto_renews: true\nkind: LEASE',
@@ -183,6 +184,13 @@ describe('custom fields', () => {
 
   it('counts enum and boolean fields in search facets, and filters search by field', async () => {
     type Search = { total: number; items: { name: string }[]; facets: { fields: Record<string, { key: string; count: number }[]> } };
+    // Body text is indexed by the workers when idle: the queries below may need it.
+    await waitFor(async () => (await api<{ unindexed: number }>(app, 'GET', '/v1/search?limit=1')).body.unindexed, {
+      what: 'the text to be indexed',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      until: (n) => n === 0,
+    });
     for (const q of ['', 'contract']) {
       const r = await api<Search>(app, 'GET', `/v1/search?path=Contracts&limit=100${q ? `&q=${q}` : ''}`);
       assert.equal(r.status, 200, JSON.stringify(r.body));

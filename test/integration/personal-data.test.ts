@@ -18,6 +18,7 @@ import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 import { api, appOf, enc, waitForJob } from '../support/http.ts';
 
 /** Every clear value in the fixtures, valid or not: none may reach the database or the API. */
@@ -143,6 +144,13 @@ describe('personal data through the pipeline', () => {
       { key: 'email', count: 1 },
       { key: 'iban', count: 1 },
     ];
+    // Body text is indexed by the workers when idle: the queries below need it.
+    await waitFor(async () => (await api<{ unindexed: number }>(app, 'GET', '/v1/search?limit=1')).body.unindexed, {
+      what: 'the text to be indexed',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      until: (n) => n === 0,
+    });
     // Browsing (no query) and a query reach the facet through different statements.
     assert.deepEqual(await facet('path=Clients'), { total: 3, sensitive: all });
     assert.deepEqual(await facet('q=dossier OR mail OR plain'), { total: 3, sensitive: all });
