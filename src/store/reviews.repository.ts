@@ -33,7 +33,8 @@ export interface ReviewBase {
   } | null;
 }
 
-export interface NewReview {
+/** What a correction says of one document's content under a taxonomy, written and read alike. */
+interface ReviewBody {
   documentId: string;
   path: string;
   contentSha256: string;
@@ -41,15 +42,18 @@ export interface NewReview {
   taxonomyVersion: number;
   tags: string[];
   primaryCategory: string;
-  /** Field values the reviewer set (validated, by the taxonomy's names); null: none. */
+  /** Field values the reviewer set (validated, by the taxonomy's names); null: none (the result's other values are the model's). */
   fields: Record<string, FieldValue> | null;
   accepted: boolean;
+  /** The reviewing key (null: auth open). */
+  reviewedBy: string | null;
+}
+
+export interface NewReview extends ReviewBody {
   baseClassificationId: string | null;
   summary: string;
   summaryLanguage: string;
   language: string | null;
-  /** The reviewing key (null: auth open); its name is stored beside it. */
-  reviewedBy: string | null;
 }
 
 /** A queue entry as the API shows it, with the result's time as a Date and its keyset position. */
@@ -59,19 +63,9 @@ export type ReviewQueueItem = Omit<ReviewQueueEntry, 'classifiedAt'> & {
   position: string;
 };
 
-export interface ReviewRecord {
-  documentId: string;
-  path: string;
-  contentSha256: string;
-  taxonomyId: string;
-  taxonomyVersion: number;
-  tags: string[];
-  primaryCategory: string;
-  /** Field values the reviewer set; null: none (the result's other values are the model's). */
-  fields: Record<string, FieldValue> | null;
-  accepted: boolean;
+export interface ReviewRecord extends ReviewBody {
   classificationId: string;
-  reviewedBy: string | null;
+  /** The reviewing key's name, stored beside its id. */
   reviewerName: string | null;
   reviewedAt: Date;
 }
