@@ -1,7 +1,8 @@
 /** Bucket sources. Credentials go in and out as ciphertext only: this file never sees a secret. */
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
+import type { SourcesTable } from './schema.ts';
 import type { SourceKind } from '../domain/vocabulary.ts';
 
 export interface SourceRecord {
@@ -38,21 +39,8 @@ const cols = [
   'updated_at',
 ] as const;
 
-type Row = {
-  name: string;
-  kind: SourceKind;
-  bucket: string;
-  prefix: string;
-  endpoint: string | null;
-  region: string | null;
-  force_path_style: boolean;
-  access_key_id_enc: string | null;
-  secret_access_key_enc: string | null;
-  watch_interval_seconds: number | null;
-  watched_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-};
+/** A sources row as the schema types it (migration 0015). */
+type Row = Selectable<SourcesTable>;
 
 const toRecord = (r: Row): SourceRecord => ({
   name: r.name,
