@@ -81,19 +81,26 @@ export function createDuplicatesRepository(db: Db) {
     /**
      * Every live file inside the folder with its content and LSH bands (null: no signature), a
      * page of `pageSize` at a time in path order (keyset on the unique path), so the grouping
-     * reads the folder in one pass and never holds more than a page of rows.
+     * reads the folder in one pass and never holds more than two pages of rows.
      */
     async *bandedFiles(folder: string, pageSize = BANDED_PAGE): AsyncGenerator<BandedFile[]> {
-      let after: string | null = null;
-      for (;;) {
-        const r: { rows: { path: string; sha256: string; lsh: Buffer | null }[] } = await sql<{ path: string; sha256: string; lsh: Buffer | null }>`
+      type Row = { path: string; sha256: string; lsh: Buffer | null };
+      const read = async (after: string | null): Promise<Row[]> => {
+        const r = await sql<Row>`
           select d.path, d.sha256, array_send(d.lsh) as lsh from documents d
           where ${liveFilesIn(folder)} ${after === null ? sql`` : sql`and d.path > ${after}`}
           order by d.path
           limit ${pageSize}`.execute(db);
-        if (r.rows.length > 0) yield r.rows.map((x) => ({ sha256: x.sha256, bands: x.lsh ? int8Halves(x.lsh) : null }));
-        if (r.rows.length < pageSize) return;
-        after = r.rows[r.rows.length - 1]!.path;
+        return r.rows;
+      };
+      let next = read(null);
+      for (;;) {
+        const rows = await next;
+        const more = rows.length === pageSize;
+        // The next page is read while this one is decoded; a reader that stops early leaves it unread.
+        if (more) (next = read(rows[rows.length - 1]!.path)).catch(() => undefined);
+        if (rows.length > 0) yield rows.map((x) => ({ sha256: x.sha256, bands: x.lsh ? int8Halves(x.lsh) : null }));
+        if (!more) return;
       }
     },
 
