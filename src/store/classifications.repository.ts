@@ -50,6 +50,11 @@ export interface NewClassification extends ResultKey, ClassificationOutput {
    * only kept (for evaluation, and to be reused).
    */
   overrideReview?: boolean;
+  /**
+   * Keep this result without making it the document's: another model's, classified for an
+   * evaluation. The document keeps showing the workers' own model's result (or the correction).
+   */
+  besideCurrent?: boolean;
 }
 
 
@@ -131,6 +136,7 @@ const GROUP_MAX = 100;
 export async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
   const ids = group.map((c) => c.documentId);
   const overriding = group.filter((c) => c.overrideReview).map((c) => c.documentId);
+  const beside = group.filter((c) => c.besideCurrent).map((c) => c.documentId);
   await db
     .with('locked', (qb) =>
       qb
@@ -202,6 +208,8 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
         select 1 from classification_reviews r
         where r.document_id = saved.document_id and r.content_sha256 = saved.content_sha256 and r.taxonomy_id = saved.taxonomy_id))`,
     )
+    // An evaluation's result of another model is only kept.
+    .where(sql<boolean>`documents.id <> all(${beside}::uuid[])`)
     // Referenced, so the locking CTE runs (once, before the first document is updated).
     .where(sql<boolean>`(select count(*) from locked) >= 0`)
     .execute();
