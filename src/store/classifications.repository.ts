@@ -291,12 +291,14 @@ export function createClassificationsRepository(db: Db) {
   return {
     /**
      * Documents a classification job left with a tag under the review threshold (its results
-     * flagged needs_review): how many, and the first `limit` of them by path.
+     * flagged needs_review, and the documents' current ones: those the review queue lists, not
+     * an evaluation's results of another model, nor results a correction stays in front of): how
+     * many, and the first `limit` of them by path.
      */
     async needingReview(jobId: string, limit: number): Promise<{ count: number; documents: { id: string; path: string }[] }> {
       const r = await sql<{ id: string; path: string; n: number }>`
         select d.id, d.path, count(*) over ()::int as n
-        from classifications c join documents d on d.id = c.document_id
+        from classifications c join documents d on d.id = c.document_id and d.classification_id = c.id
         where c.job_id = ${jobId} and c.needs_review and d.deleted_at is null
         order by d.path limit ${limit}`.execute(db);
       return { count: r.rows[0]?.n ?? 0, documents: r.rows.map((x) => ({ id: x.id, path: x.path })) };
