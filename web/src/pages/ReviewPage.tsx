@@ -5,7 +5,7 @@
  * document follows. Only the fields the reviewer changed are sent: those count as gold in
  * evaluations, the ones left alone stay the model's answer.
  */
-import { useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
 import { ApiError, folderApi, patch } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
@@ -142,7 +142,7 @@ export function ReviewPage({ folder }: { folder: string }) {
  */
 function FieldInput({ field, value, changed, onChange }: { field: TaxonomyField; value: FieldValue; changed: boolean; onChange(v: FieldValue): void }) {
   const text = (v: string) => onChange(v.trim() === '' ? null : v);
-  let input;
+  let input: ReactNode;
   switch (field.type) {
     case 'boolean':
       input = (
@@ -171,7 +171,7 @@ function FieldInput({ field, value, changed, onChange }: { field: TaxonomyField;
     case 'number':
       input = <input inputMode="decimal" value={value === null ? '' : String(value)} onChange={(e) => text(e.target.value)} placeholder="not found" size={14} />;
       break;
-    default:
+    case 'string':
       input = <input value={value === null ? '' : String(value)} onChange={(e) => text(e.target.value)} placeholder="not found" maxLength={1000} />;
   }
   return (
