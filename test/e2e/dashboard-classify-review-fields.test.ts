@@ -6,75 +6,48 @@
  * cannot read is refused and shown), which are stored typed and count as gold, the others not.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { ClassificationEstimate, Evaluation } from '../../src/contract.ts';
-import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
-import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
-import { writeTree } from '../support/documents-root.ts';
+import type { ClassificationEstimate } from '../../src/contract.ts';
+import { type Browser, chromiumMissing, ensureDashboardBuilt, openPage } from '../support/browser.ts';
+import { CONTRACT_FIELDS, CONTRACT_TEXT } from '../support/classification-fixtures.ts';
+import { type ClassifyFixture, runEvaluation, startClassifyFixture } from '../support/classify-runtime.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
 import { REPO } from '../support/processes.ts';
-import { waitFor } from '../support/wait.ts';
 
 const SHOTS = path.join(REPO, 'test-output', 'screenshots');
 const skip = chromiumMissing();
 
-const LABELS = [{ name: 'Contracts' }, { name: 'Miscellaneous' }];
-const FIELDS = [
-  { name: 'counterparty', type: 'string' },
-  { name: 'contract_value', type: 'number' },
-  { name: 'end_date', type: 'date' },
-  { name: 'signed', type: 'boolean' },
-  { name: 'kind', type: 'enum', values: ['Lease', 'Service'] },
-];
-
-const FILES: Record<string, string> = {
-  'Deals/a.txt': 'Contract.\ncounterparty: Acme BV\ncontract_value: 1200\nend_date: 2025-12-31\nsigned: false\nkind: Lease',
-};
-
 describe('dashboard: classification mode and field corrections (headless Chromium)', { skip }, () => {
-  let fake: FakeOpenAI;
-  let root: string;
-  let service: ClassifyRuntime | undefined;
+  let fixture: ClassifyFixture | undefined;
   let app: ApiTarget;
   let base: string;
-  let browser: Browser;
+  let browser: Browser | undefined;
   let page: Page;
   let id = '';
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(path.join(REPO, 'web', 'dist', 'index.html'))) {
-      execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'], { cwd: REPO, stdio: 'ignore' });
-    }
+    ensureDashboardBuilt();
     await mkdir(SHOTS, { recursive: true });
-    root = await writeTree('docsight-dash-fields-', FILES);
-    fake = await startFakeOpenAI({});
-    // Every answer of the fake is under 0.99: the document is queued for review.
-    service = await startClassifyRuntime(root, fake.url, { LLM_BATCH_API: 'true', LLM_BATCH_POLL_MS: '100', REVIEW_CONFIDENCE_THRESHOLD: '0.99' });
-    app = service.app;
-    const fastify = app as unknown as { server: { address(): { port: number } } };
-    base = `http://127.0.0.1:${fastify.server.address().port}`;
-    assert.equal((await api(app, 'POST', '/v1/taxonomies', { name: 'deals', labels: LABELS, fields: FIELDS })).status, 201);
-    const scan = await api<JobBody>(app, 'POST', '/v1/scans', { path: 'Deals' });
-    assert.equal((await waitForJob(app, scan.body.id)).status, 'completed');
-    const list = await api<{ items: { id: string }[] }>(app, 'GET', '/v1/folders/Deals/documents');
-    id = list.body.items[0]?.id ?? '';
-    browser = await launchBrowser({ width: 1440, height: 900 });
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    fixture = await startClassifyFixture({
+      prefix: 'docsight-dash-fields-',
+      files: { 'Deals/a.txt': CONTRACT_TEXT },
+      folder: 'Deals',
+      taxonomy: { name: 'deals', labels: [{ name: 'Contracts' }, { name: 'Miscellaneous' }], fields: CONTRACT_FIELDS },
+      // Every answer of the fake is under 0.99: the document is queued for review.
+      env: { LLM_BATCH_API: 'true', LLM_BATCH_POLL_MS: '100', REVIEW_CONFIDENCE_THRESHOLD: '0.99' },
+    });
+    ({ app, base } = fixture);
+    id = fixture.ids['a.txt'] ?? '';
+    ({ browser, page } = await openPage(pageErrors, { width: 1440, height: 900 }));
   });
 
   after(async () => {
     await browser?.close();
-    await service?.stop();
-    await fake?.close();
-    if (root) await rm(root, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   it('chooses the Batch API in the classify form: the estimate says so, and the job goes through /v1/batches', async () => {
@@ -108,7 +81,7 @@ describe('dashboard: classification mode and field corrections (headless Chromiu
     await form.getByRole('button', { name: 'Start classification' }).click();
     const job = (await (await started).json()) as JobBody;
     assert.equal((await waitForJob(app, job.id, 60_000)).status, 'completed');
-    assert.equal(fake.stats.batchCreates, 1, 'sent through the Batch API');
+    assert.equal(fixture?.fake.stats.batchCreates, 1, 'sent through the Batch API');
     assert.deepEqual(pageErrors, []);
   });
 
@@ -142,13 +115,7 @@ describe('dashboard: classification mode and field corrections (headless Chromiu
     assert.deepEqual(doc.body.classification.fields, { counterparty: 'Acme BV', contract_value: 1250, end_date: '2026-01-31', signed: true, kind: 'Service' });
 
     // Gold: the four values the reviewer changed; counterparty, left alone, is the model's and not scored.
-    const start = await api<Evaluation>(app, 'POST', '/v1/evaluations', { path: 'Deals', taxonomy: 'deals' });
-    assert.equal(start.status, 202, JSON.stringify(start.body));
-    const done = await waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${start.body.id}`)).body, {
-      what: 'the evaluation',
-      timeoutMs: 60_000,
-      until: (e) => e.status !== 'running',
-    });
+    const done = await runEvaluation(app, { path: 'Deals', taxonomy: 'deals' });
     assert.deepEqual(
       done.metrics?.fields.map((f) => [f.field, f.compared, f.correct]),
       [

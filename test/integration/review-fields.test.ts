@@ -6,56 +6,41 @@
  * together with the tags in one request, and what was set is gold in an evaluation.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import type { Evaluation, ReviewQueuePage } from '../../src/contract.ts';
-import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
-import { writeTree } from '../support/documents-root.ts';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import type { ReviewQueuePage } from '../../src/contract.ts';
+import { CONTRACT_FIELDS, CONTRACT_TEXT } from '../support/classification-fixtures.ts';
+import { type ClassifyFixture, runEvaluation, startClassifyFixture } from '../support/classify-runtime.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
-import { waitFor } from '../support/wait.ts';
-
-const LABELS = [{ name: 'Contracts' }, { name: 'Leases' }, { name: 'Miscellaneous' }];
-const FIELDS = [
-  { name: 'counterparty', type: 'string' },
-  { name: 'contract_value', type: 'number' },
-  { name: 'end_date', type: 'date' },
-  { name: 'signed', type: 'boolean' },
-  { name: 'kind', type: 'enum', values: ['Lease', 'Service'] },
-];
-
-const FILES: Record<string, string> = {
-  'Deals/a.txt': 'Contract.\ncounterparty: Acme BV\ncontract_value: 1200\nend_date: 2025-12-31\nsigned: false\nkind: Lease',
-};
 
 describe('reviewer corrections of custom field values', () => {
-  let fake: FakeOpenAI;
-  let root: string;
-  let service: ClassifyRuntime | undefined;
+  let fixture: ClassifyFixture | undefined;
   let app: ApiTarget;
   let id = '';
-  const patch = (body: unknown) => api<{ error?: { code: string; message: string }; classification?: { model: string; tags: { label: string }[]; fields: Record<string, unknown> } }>(app, 'PATCH', `/v1/documents/${id}/classification`, body);
+  const patch = (body: unknown) =>
+    api<{ error?: { code: string; message: string }; classification?: { model: string; tags: { label: string }[]; fields: Record<string, unknown> } }>(
+      app,
+      'PATCH',
+      `/v1/documents/${id}/classification`,
+      body,
+    );
 
   before(async () => {
-    root = await writeTree('docsight-review-fields-', FILES);
-    fake = await startFakeOpenAI({});
-    // Every answer of the fake is under 0.99: the document is queued for review.
-    service = await startClassifyRuntime(root, fake.url, { REVIEW_CONFIDENCE_THRESHOLD: '0.99' });
-    app = service.app;
-    const t = await api(app, 'POST', '/v1/taxonomies', { name: 'deals', labels: LABELS, fields: FIELDS });
-    assert.equal(t.status, 201, JSON.stringify(t.body));
-    const scan = await api<JobBody>(app, 'POST', '/v1/scans', { path: '.' });
-    assert.equal((await waitForJob(app, scan.body.id)).status, 'completed');
-    const list = await api<{ items: { id: string; name: string }[] }>(app, 'GET', '/v1/folders/Deals/documents');
-    id = list.body.items[0]?.id ?? '';
+    fixture = await startClassifyFixture({
+      prefix: 'docsight-review-fields-',
+      files: { 'Deals/a.txt': CONTRACT_TEXT },
+      folder: 'Deals',
+      taxonomy: { name: 'deals', labels: [{ name: 'Contracts' }, { name: 'Leases' }, { name: 'Miscellaneous' }], fields: CONTRACT_FIELDS },
+      // Every answer of the fake is under 0.99: the document is queued for review.
+      env: { REVIEW_CONFIDENCE_THRESHOLD: '0.99' },
+    });
+    app = fixture.app;
+    id = fixture.ids['a.txt'] ?? '';
     const job = await api<JobBody>(app, 'POST', '/v1/classifications', { path: 'Deals', taxonomy: 'deals' });
     assert.equal((await waitForJob(app, job.body.id)).status, 'completed');
   });
 
   after(async () => {
-    await service?.stop();
-    await fake?.close();
-    await rm(root, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   it('the review queue carries the typed field values of the result', async () => {
@@ -100,13 +85,7 @@ describe('reviewer corrections of custom field values', () => {
   });
 
   it('the values the reviewer set are gold in an evaluation, scored against the model by exact match', async () => {
-    const start = await api<Evaluation>(app, 'POST', '/v1/evaluations', { path: 'Deals', taxonomy: 'deals' });
-    assert.equal(start.status, 202, JSON.stringify(start.body));
-    const done = await waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${start.body.id}`)).body, {
-      what: 'the evaluation to finish',
-      timeoutMs: 60_000,
-      until: (e) => e.status !== 'running',
-    });
+    const done = await runEvaluation(app, { path: 'Deals', taxonomy: 'deals' });
     assert.equal(done.status, 'completed', JSON.stringify(done.error));
     assert.deepEqual(done.goldSources, { imported: 0, reviews: 1 });
     // The model said Acme BV (= ACME BV without case and spaces), 1200, 2025-12-31, false, Lease.
