@@ -78,7 +78,6 @@ export function createScanService(deps: ScanServiceDeps) {
         await jobs.fail(job.id, 'folder_unavailable', err instanceof Error ? err.message : String(err));
         return;
       }
-      const startedAt = job.startedAt ?? new Date();
       const retryIds = scanJobParamsSchema.parse(job.params).documentIds;
       if (retryIds) return extractAgain(job.id, retryIds);
 
