@@ -20,7 +20,7 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { freePort, startDocsight, waitForHttp } from '../test/support/processes.ts';
-import { S3RVER_CREDENTIALS, startS3 } from '../test/support/s3.ts';
+import { s3SourceBody, startS3 } from '../test/support/s3.ts';
 import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
 
 const N = envInt('BENCH_OBJECTS', 20_000);
@@ -153,7 +153,7 @@ async function main() {
     proc = startDocsight(['start'], env, work, ['--max-old-space-size=256']);
     await waitForHttp(`${base}/ready`, proc);
     const pid = proc.child.pid;
-    await call(base, 'POST', '/v1/sources', { name: SOURCE, kind: 's3', bucket: BUCKET, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS });
+    await call(base, 'POST', '/v1/sources', s3SourceBody(s3, SOURCE, BUCKET));
 
     const rows: Row[] = [];
     const row = (what: string, job: JobView, ms: number, extra: Row = {}): Row => ({

@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { api, appOf, enc, type JobBody, waitForJob } from '../support/http.ts';
-import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../support/s3.ts';
+import { s3SourceBody, startS3, type TestS3 } from '../support/s3.ts';
 import { waitFor } from '../support/wait.ts';
 
 const BUCKET = 'rescan';
@@ -96,7 +96,7 @@ describe('an unchanged rescan writes nothing and a changed one misses nothing', 
       SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
     });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
-    const r = await api(app(), 'POST', '/v1/sources', { name: SOURCE, kind: 's3', bucket: BUCKET, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS });
+    const r = await api(app(), 'POST', '/v1/sources', s3SourceBody(s3, SOURCE, BUCKET));
     assert.equal(r.status, 201, JSON.stringify(r.body));
   });
 
