@@ -19,8 +19,8 @@ import { createFolderParts } from './folder-parts.ts';
 import type { ResolvedSourceFolder } from './source-registry.ts';
 import type { SourceEntry } from './source-reader.ts';
 
-/** Files compared with the store per read (and folders, when they hold few files). */
-const CHUNK_FILES = 1000;
+/** Files compared with the store per read (and folders, when they hold few files): a chunk's new and changed files share batches, so few files changed in many folders make few queue jobs. */
+const CHUNK_FILES = 5000;
 const CHUNK_PARTS = 500;
 /** Files of one folder held before they are compared (folder-parts.ts). */
 const PART_FILES = 2000;
