@@ -355,6 +355,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
               sha256: m.fresh.sha256,
               size: m.fresh.size,
               mtime: m.fresh.mtime,
+              etag: tags.find((t) => t.id === m.fresh.id)?.etag ?? null,
               deletedAt: m.known.deletedAt,
               jobId: payload.jobId,
             });

@@ -307,6 +307,12 @@ export function createJobsRepository(db: Db) {
       });
     },
 
+    /** The numbers of the batches a job has opened (a resumed scan leaves those as they are). */
+    async batchNumbers(jobId: string): Promise<Set<number>> {
+      const rows = await db.selectFrom('job_batches').select('batch_no').where('job_id', '=', jobId).execute();
+      return new Set(rows.map((r) => r.batch_no));
+    },
+
     /**
      * Should this batch run? Not when it already completed (a rerun of its queue job) and not when
      * its job was cancelled or has ended.
