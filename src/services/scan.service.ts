@@ -1,6 +1,6 @@
 /**
  * Scanning a folder: list it (the documents root's walk or a bucket's listing: source-reader.ts), upsert what it finds in batches, enqueue one extraction batch per
- * batch of new or changed files, and finally mark what disappeared. Safe to run again after a
+ * batch of new or changed files (the first ones small: scanBatchSize), and finally mark what disappeared. Safe to run again after a
  * crash: the walk is in a stable order, batches are counted once (job_batches), and queue ids
  * are deterministic.
  */
@@ -28,6 +28,18 @@ export interface ScanServiceDeps {
 /** The walk stopped because the worker is shutting down; the scan resumes on another worker. */
 export class ScanInterrupted extends Error {
   override name = 'ScanInterrupted';
+}
+
+/** The first batch of a walk holds this many files; each next one twice as many, up to the batch size. */
+const FIRST_BATCH_FILES = 16;
+
+/**
+ * Files in batch `batchNo` of a walk (the same on every run of the walk): the first batches are
+ * small, so the first documents are extracted and written (and can be classified or searched)
+ * while the rest of the folder is still being parsed, instead of after a whole batch of it.
+ */
+export function scanBatchSize(batchNo: number, batchSize: number): number {
+  return Math.min(batchSize, FIRST_BATCH_FILES * 2 ** Math.min(batchNo, 20));
 }
 
 export function createScanService(deps: ScanServiceDeps) {
@@ -113,7 +125,7 @@ export function createScanService(deps: ScanServiceDeps) {
       for await (const file of listing) {
         if (signal.aborted) throw new ScanInterrupted('Scan interrupted by shutdown; it resumes on another worker');
         batch.push(file);
-        if (batch.length >= deps.batchSize) {
+        if (batch.length >= scanBatchSize(batchNo, deps.batchSize)) {
           await flush();
           // Cancelled: stop walking at this safe point (every batch so far is whole).
           if (!(await jobs.isActive(job.id))) return;
