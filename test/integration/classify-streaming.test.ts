@@ -28,7 +28,8 @@ describe('classification planned while the scan runs', () => {
     await db?.drop();
   });
 
-  it('plans each extracted document once: fresh ones during the scan, the rest after it', async () => {
+  /** The plan on this database, with a queue that records what is enqueued. */
+  const setup = () => {
     const jobs = createJobsRepository(db.db);
     const classifications = createClassificationsRepository(db.db);
     const enqueued: Enqueued[] = [];
@@ -36,6 +37,11 @@ describe('classification planned while the scan runs', () => {
       enqueued.push({ name, payload });
     };
     const plan = createClassificationPlanService({ jobs, classifications, classifier: { model: 'm', promptVersion: 'p' }, enqueue, batchSize: 2 });
+    return { jobs, enqueued, enqueue, plan };
+  };
+
+  it('plans each extracted document once: fresh ones during the scan, the rest after it', async () => {
+    const { jobs, enqueued, enqueue, plan } = setup();
     const params = { path: 'f', taxonomyId: randomUUID(), taxonomyVersion: 1, summaryLanguage: null, force: false };
     const { job } = await jobs.createOrFind({ kind: 'classify', folderPath: 'f', params, dedupeKey: 'classify:streaming' });
 
@@ -117,13 +123,7 @@ describe('classification planned while the scan runs', () => {
   });
 
   it('a Batch API job waits for the whole scan', async () => {
-    const jobs = createJobsRepository(db.db);
-    const classifications = createClassificationsRepository(db.db);
-    const enqueued: Enqueued[] = [];
-    const enqueue = async <N extends JobName>(name: N, payload: JobPayloads[N]) => {
-      enqueued.push({ name, payload });
-    };
-    const plan = createClassificationPlanService({ jobs, classifications, classifier: { model: 'm', promptVersion: 'p' }, enqueue, batchSize: 2 });
+    const { jobs, enqueued, plan } = setup();
     const params = { path: 'g', taxonomyId: randomUUID(), taxonomyVersion: 1, summaryLanguage: null, force: false, mode: 'batch' as const };
     const { job } = await jobs.createOrFind({ kind: 'classify', folderPath: 'g', params, dedupeKey: 'classify:streaming-batch' });
     await plan.run({ jobId: job.id });
