@@ -177,7 +177,7 @@ export function createClassificationPlanService(deps: ClassificationPlanDeps) {
         await deps.enqueue('classify-plan', { jobId: job.id, poll: next }, { delayMs: scanPollDelayMs(next) });
       };
 
-      const key = resultKey(params, deps.classifier.model, deps.classifier.promptVersion);
+      const key = resultKey(params, deps.classifier);
       const scope = params.documentIds ? { ids: params.documentIds } : { folder: params.path ?? '' };
       let batchApi = params.batchApi;
       if (batchApi === undefined) {
