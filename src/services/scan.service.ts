@@ -4,7 +4,8 @@
  * written for a file with the size, mtime and ETag of its last extraction), upsert only new,
  * changed and restored files, enqueue extraction batches for them, and once the listing is
  * complete mark what it did not find: known files missing from a folder it compared, and every
- * file of a folder it never entered. Safe to run again after a crash: the listing is in a stable
+ * file of a folder it never entered. The walk's first extraction batches are small
+ * (scanBatchSize), so its first documents are written, and can be classified, early. Safe to run again after a crash: the listing is in a stable
  * order, so its chunks are too; a chunk's batches are counted once (job_batches), and queue ids
  * are deterministic. */
 import path from 'node:path';
@@ -52,6 +53,20 @@ export class ScanInterrupted extends Error {
   override name = 'ScanInterrupted';
 }
 
+/** The first batch of a walk holds this many files; each next one twice as many, up to the batch size. */
+const FIRST_BATCH_FILES = 16;
+/** Batch numbers a chunk may use beyond its full batches: the first chunk's small ones (16 · 2^k up to 2^20). */
+const RAMP_BATCHES = 21;
+
+/**
+ * Files in batch `batchNo` of a walk (the same on every run of the walk): the first batches are
+ * small, so the first documents are extracted and written (and can be classified or searched)
+ * while the rest of the folder is still being parsed, instead of after a whole batch of it.
+ */
+export function scanBatchSize(batchNo: number, batchSize: number): number {
+  return Math.min(batchSize, FIRST_BATCH_FILES * 2 ** Math.min(batchNo, 20));
+}
+
 export function createScanService(deps: ScanServiceDeps) {
   const { jobs, documents, folders, sources } = deps;
 
@@ -90,7 +105,7 @@ export function createScanService(deps: ScanServiceDeps) {
       const gone = new Set<string>();
       // A resumed walk leaves the chunks an earlier walk of this job counted as they are (same listing, same chunks).
       const opened = await jobs.batchNumbers(job.id);
-      const stride = Math.ceil((CHUNK_FILES + PART_FILES) / deps.batchSize) + 1;
+      const stride = Math.ceil((CHUNK_FILES + PART_FILES) / deps.batchSize) + 1 + RAMP_BATCHES;
       let chunkNo = 0;
       let batches = 0;
       /** Files of chunks with nothing to extract, counted (as skipped) once at the end. */
@@ -134,8 +149,10 @@ export function createScanService(deps: ScanServiceDeps) {
           return;
         }
         // The chunk's unchanged files are counted with its first batch.
-        for (let i = 0, j = 0; i < toExtract.length; i += deps.batchSize, j++) {
-          const ids = toExtract.slice(i, i + deps.batchSize);
+        // The walk's first chunk starts with small batches (scanBatchSize); later chunks use full ones.
+        for (let i = 0, j = 0, size = 0; i < toExtract.length; i += size, j++) {
+          size = no === 0 ? scanBatchSize(j, deps.batchSize) : deps.batchSize;
+          const ids = toExtract.slice(i, i + size);
           const extra = j === 0 ? unchanged : 0;
           await jobs.openBatch(job.id, no * stride + j, ids.length + extra, extra);
           await deps.enqueue('extract', { jobId: job.id, batchNo: no * stride + j, documentIds: ids });
