@@ -259,7 +259,8 @@ async function runTree(label: string, tree: string, round: number): Promise<Tree
     return { tree: label, round, count, metadata, rssMb, load: la() };
   } finally {
     await server?.stop();
-    await admin((c) => c.query(`drop database if exists ${dbName} with (force)`)).catch((e: unknown) => log(`drop failed: ${String(e)}`));
+    if (process.env.TAIL_KEEP_DATABASE === '1') log(`kept ${dbName} (TAIL_KEEP_DATABASE=1)`);
+    else await admin((c) => c.query(`drop database if exists ${dbName} with (force)`)).catch((e: unknown) => log(`drop failed: ${String(e)}`));
     await rm(dir, { recursive: true, force: true });
   }
 }
