@@ -399,7 +399,12 @@ async function insightsRuns(): Promise<Record<string, string | number>[]> {
 
 // ---- main ----
 
-const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+/** The middle value (the mean of the two middle ones of an even count); NaN when empty. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? Number.NaN) + (s[m] ?? Number.NaN)) / 2;
+}
 
 /** Both trees, alternating, then the verdict against the original. */
 async function routeRuns(head: string): Promise<void> {
