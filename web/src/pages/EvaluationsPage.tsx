@@ -69,7 +69,13 @@ function StartForm({ onStarted }: { onStarted(e: Evaluation): void }) {
         </select>
       </label>{' '}
       <label>
-        Model <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="the workers' model" />
+        Model{' '}
+        <input
+          value={model}
+          onChange={(e) => setModel(e.target.value)}
+          placeholder="the workers' model"
+          title="Another model of the same provider is asked for the labelled documents; its results are kept beside the documents' own"
+        />
       </label>{' '}
       <button type="submit" className="btn primary">
         Evaluate
