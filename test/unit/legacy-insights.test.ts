@@ -102,10 +102,11 @@ describe('the original design\'s reads through the insights service', () => {
   });
 
   it('get_folder_files_metadata: a folder not walked lists nothing and says so (the route starts a scan)', async () => {
-    for (const world of [
+    const worlds: World[] = [
       { folders: { 'Company A': null }, onDisk: {}, counts: { 'Company A': 3 } },
       { folders: {}, onDisk: { 'company a': 'Company A' }, counts: {} },
-    ]) {
+    ];
+    for (const world of worlds) {
       const { service, calls } = setUp(world);
       const page = await service.newestDocuments(Object.keys(world.onDisk)[0] ?? 'Company A', 10, OPEN_ACCESS);
       assert.deepEqual(page, { folder: 'Company A', scanned: false, items: [] });
