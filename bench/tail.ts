@@ -29,7 +29,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,24 +40,7 @@ import { migrateToLatest } from '../src/store/migrate.ts';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { freePort } from '../test/support/processes.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
-
-interface AutocannonResult {
-  requests: { total: number; average: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  duration: number;
-}
-interface AutocannonInstance {
-  on(event: 'response', fn: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
-}
-type Autocannon = (
-  opts: { url: string; connections: number; duration: number; requests: { method: 'GET'; path: string }[] },
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => AutocannonInstance;
-// autocannon is CommonJS without type declarations: require it and give it the shape above.
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+import { autocannon, cpuSeconds, databaseUrl, envInt, machine, peakRssMb, quantile, table, withClient } from './support.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const DOCS = envInt('TAIL_DOCS', 400);
@@ -83,21 +65,9 @@ const FOLDER = 'Clients';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-function dbUrl(name: string): string {
-  const u = new URL(SERVER);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+const dbUrl = (name: string): string => databaseUrl(SERVER, name);
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: SERVER });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(SERVER, fn);
 
 /** A docsight process of some tree, its output going to a file (as a log collector would take it). */
 interface Server {
@@ -151,14 +121,7 @@ interface Load {
 }
 
 /** CPU time (user + system) of a process so far, in ms (0 once it is gone). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
+const cpuMs = (pid: number): number => cpuSeconds(pid) * 1000;
 
 /** CPU ms of the server and of the PostgreSQL sessions of its database, read now (sessions by pid). */
 async function cpuOf(pid: number, dbName: string, seen: Map<number, number>): Promise<{ node: number; pg: number }> {
@@ -267,18 +230,25 @@ async function runTree(label: string, tree: string, round: number): Promise<Tree
 
 const f1 = (x: number) => x.toFixed(1);
 
-function loadRow(run: TreeRun, route: 'count' | 'metadata'): Record<string, string | number> {
-  const l = run[route];
+/** Throughput, the requests' own latencies, errors and CPU per request of one load run. */
+function loadColumns(l: Load): Record<string, string | number> {
   return {
-    tree: run.tree,
-    round: run.round,
-    route: route === 'count' ? 'count_files' : 'get_folder_files_metadata',
     'req/s': Math.round(l.rps),
     'p50 ms': f1(quantile(l.latencies, 0.5)),
     'p99 ms': f1(quantile(l.latencies, 0.99)),
     'max ms': f1(l.latencies.at(-1) ?? Number.NaN),
     errors: l.errors,
     'CPU ms/req node+pg': l.cpu ? `${l.cpu.node.toFixed(2)}+${l.cpu.pg.toFixed(2)}` : '-',
+  };
+}
+
+function loadRow(run: TreeRun, route: 'count' | 'metadata'): Record<string, string | number> {
+  const l = run[route];
+  return {
+    tree: run.tree,
+    round: run.round,
+    route: route === 'count' ? 'count_files' : 'get_folder_files_metadata',
+    ...loadColumns(l),
     'peak RSS MB': run.rssMb,
     'load after': run.load,
   };
@@ -379,12 +349,7 @@ async function insightsRuns(): Promise<Record<string, string | number>[]> {
       const l = await measure(server.base, paths, { pid: server.child.pid ?? 0, dbName: INSIGHTS_DB });
       out.push({
         folders: name,
-        'req/s': Math.round(l.rps),
-        'p50 ms': f1(quantile(l.latencies, 0.5)),
-        'p99 ms': f1(quantile(l.latencies, 0.99)),
-        'max ms': f1(l.latencies.at(-1) ?? Number.NaN),
-        errors: l.errors,
-        'CPU ms/req node+pg': l.cpu ? `${l.cpu.node.toFixed(2)}+${l.cpu.pg.toFixed(2)}` : '-',
+        ...loadColumns(l),
         'peak RSS MB': peakRssMb(server.child.pid),
         'load after': la(),
         [`p99 < ${INSIGHTS_P99_GOAL} ms`]: quantile(l.latencies, 0.99) < INSIGHTS_P99_GOAL ? 'met' : 'not met',
