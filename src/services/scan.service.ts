@@ -122,6 +122,8 @@ export function createScanService(deps: ScanServiceDeps) {
       await flush();
       const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, job.id, folder.otherSources);
       await folders.markScanned(folder.rel, job.id);
+      // The folder is read as soon as its job ends: with plans made for the rows it has now.
+      await documents.refreshStatistics(added + changed + deleted).catch((err: unknown) => log.warn({ err: String(err) }, 'statistics not refreshed'));
       // Before discovery ends: the job can complete with it, and its documents.changed event reads these.
       await jobs.mergeStats(job.id, { documents: { added, changed, deleted } });
       await jobs.finishDiscovery(job.id);
