@@ -3,7 +3,7 @@
  * a data change so the insights, table and tree reload with the new numbers.
  */
 import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, downloadExport, get, post, query } from '../lib/api.ts';
+import { ApiError, asApiError, downloadExport, get, post, query } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
 import { folderLabel, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -42,7 +42,7 @@ export function FolderActions({ folder, title }: { folder: string; title: string
     try {
       started(await post<Job>('/v1/scans', { path: folder || '.' }));
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }
@@ -54,7 +54,7 @@ export function FolderActions({ folder, title }: { folder: string; title: string
     try {
       await downloadExport(folder, exportFormat);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setExporting(false);
     }
@@ -130,7 +130,7 @@ function ClassifyForm({ folder, onStarted }: { folder: string; onStarted(job: Jo
         setEstimate(null);
       }
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

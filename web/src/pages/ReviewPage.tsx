@@ -7,7 +7,7 @@
  */
 import { type ReactNode, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
-import { ApiError, folderApi, patch } from '../lib/api.ts';
+import { ApiError, asApiError, folderApi, patch } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
 import { dateTime, folderLabel, percent } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -45,7 +45,7 @@ export function ReviewPage({ folder }: { folder: string }) {
       announceDataChanged();
       setDone((n) => n + 1);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setSaving(false);
     }
