@@ -51,7 +51,7 @@ import { parseConfig } from '../src/config.ts';
 import { type Runtime, startRuntime } from '../src/container.ts';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { type FakeOpenAIBehaviour, type FakeRequestSummary, startFakeOpenAIThread } from '../test/support/fake-openai.ts';
-import { envInt, machine, rssSampler, table } from './support.ts';
+import { envInt, machine, rssSampler, table, withClient } from './support.ts';
 
 const N = envInt('BENCH_CLASSIFY_DOCS', 600);
 const MODES = (process.env.BENCH_CLASSIFY_MODES ?? 'postgres,redis').split(',').map((s) => s.trim()).filter(Boolean);
@@ -133,15 +133,7 @@ async function waitJob(base: string, id: string, everyMs: number, timeoutMs = 12
   }
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_SERVER });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(PG_SERVER, fn);
 
 type Row = Record<string, string | number>;
 

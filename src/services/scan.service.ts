@@ -190,6 +190,8 @@ export function createScanService(deps: ScanServiceDeps) {
       const deleted = await documents.markGoneAfterListing(folder.rel, { ids: [...gone], visited: [...visited] }, job.id, folder.otherSources);
       if (unchangedRest > 0) await jobs.openBatch(job.id, chunkNo * stride, unchangedRest, unchangedRest);
       await folders.markScanned(folder.rel, job.id);
+      // The folder is read as soon as its job ends: with plans made for the rows it has now.
+      await documents.refreshStatistics(added + changed + deleted).catch((err: unknown) => log.warn({ err: String(err) }, 'statistics not refreshed'));
       // Before discovery ends: the job can complete with it, and its documents.changed event reads these.
       await jobs.mergeStats(job.id, { documents: { added, changed, deleted } });
       await jobs.finishDiscovery(job.id);
