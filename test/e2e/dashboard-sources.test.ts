@@ -194,6 +194,8 @@ describe('dashboard: sources page (headless Chromium, real S3 server)', { skip }
     await page.getByRole('heading', { name: 'Sources', level: 1 }).waitFor();
     // The list is refused too, with the same message.
     await page.getByRole('alert').filter({ hasText: refusal.message }).first().waitFor();
+    // A refused list is not an empty one.
+    assert.equal(await page.getByText('No buckets yet.').count(), 0, 'a refused list does not claim there are no buckets');
     const form = page.getByRole('form', { name: 'Add a bucket' });
     await form.getByLabel(/^Name/).fill('editor-added');
     await form.getByLabel('Bucket', { exact: true }).fill(BUCKET);
