@@ -220,11 +220,12 @@ async function bareOne(path: string): Promise<ExtractionResult> {
   return extractFromBytes(new Uint8Array(readFileSync(path)), path, BARE_LIMITS);
 }
 
-/** Microseconds a document for fn over every extracted result. */
+/** CPU microseconds a document for fn over every extracted result. */
 function perDocument(results: readonly ExtractionResult[], fn: (r: ExtractionResult) => unknown): number {
-  const t = performance.now();
+  const t = process.cpuUsage();
   for (const r of results) fn(r);
-  return ((performance.now() - t) * 1000) / results.length;
+  const used = process.cpuUsage(t);
+  return (used.user + used.system) / results.length;
 }
 
 /** Signatures and detectors over one document's text, as extractFromBytes runs them (children aside). */
@@ -242,12 +243,22 @@ const sampleRss = () => {
 
 /** Seconds for one pass of fn over the files. */
 async function timed(files: string[], fn: (f: string) => unknown): Promise<number> {
+  return (await timedBoth(files, fn)).wall;
+}
+
+/**
+ * Wall and CPU seconds (user + system of this process) for one pass of fn over the files. On a
+ * machine shared with other work, CPU time leaves out the time this process waited for a core.
+ */
+async function timedBoth(files: string[], fn: (f: string) => unknown): Promise<{ wall: number; cpu: number }> {
   const t = performance.now();
+  const c = process.cpuUsage();
   for (let i = 0; i < files.length; i++) {
     await fn(files[i] ?? '');
     if (i % 250 === 0) sampleRss();
   }
-  return (performance.now() - t) / 1000;
+  const used = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
 /** Seconds for the pool to read, hash and extract every file, keeping 4 tasks a thread in flight. */
@@ -309,31 +320,39 @@ async function main(): Promise<void> {
     let zlibS = Infinity;
     let bareS = Infinity;
     let fullS = Infinity;
+    let bareCpu = Infinity;
+    let fullCpu = Infinity;
     let signUs = Infinity;
     let detectUs = Infinity;
     const added: number[] = [];
+    const addedCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       floorS = Math.min(floorS, await timed(files, (f) => floorOne(f, ext)));
       zlibS = Math.min(zlibS, await timed(files, (f) => zlibFloorOne(f, ext)));
       // Bare and full side by side, each first in turn, so a change of load weighs on both alike.
       const order = round % 2 === 0 ? [false, true] : [true, false];
-      let bare = 0;
-      let full = 0;
+      let bare = { wall: 0, cpu: 0 };
+      let full = { wall: 0, cpu: 0 };
       for (const withBoth of order) {
-        if (withBoth) full = await timed(files, fullOne);
-        else bare = await timed(files, bareOne);
+        if (withBoth) full = await timedBoth(files, fullOne);
+        else bare = await timedBoth(files, bareOne);
       }
-      bareS = Math.min(bareS, bare);
-      fullS = Math.min(fullS, full);
-      added.push(full / bare - 1);
+      bareS = Math.min(bareS, bare.wall);
+      fullS = Math.min(fullS, full.wall);
+      bareCpu = Math.min(bareCpu, bare.cpu);
+      fullCpu = Math.min(fullCpu, full.cpu);
+      added.push(full.wall / bare.wall - 1);
+      addedCpu.push(full.cpu / bare.cpu - 1);
       signUs = Math.min(signUs, perDocument(results, signOne));
       detectUs = Math.min(detectUs, perDocument(results, detectOne));
     }
     let words = 0;
     for (const f of files.slice(0, 200)) words += await fullOne(f);
     const pct = (floor: number) => `${Math.round((floor / fullS) * 100)}%`;
-    added.sort((a, b) => a - b);
-    const median = ((added[(added.length - 1) >> 1] ?? 0) + (added[added.length >> 1] ?? 0)) / 2;
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return ((sorted[(sorted.length - 1) >> 1] ?? 0) + (sorted[sorted.length >> 1] ?? 0)) / 2;
+    };
     const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
     rows.push({
       format: ext,
@@ -348,15 +367,16 @@ async function main(): Promise<void> {
       'full/zlib floor': pct(zlibS),
       'words/doc': Math.round(words / Math.min(files.length, 200)),
     });
+    const bareCpuUs = (bareCpu / files.length) * 1e6;
     addedRows.push({
       format: ext,
-      'bare µs/doc': Math.round((bareS / files.length) * 1e6),
-      'full µs/doc': Math.round((fullS / files.length) * 1e6),
-      'added (best rounds)': percent(fullS / bareS - 1),
-      'added (median pair)': percent(median),
+      'bare µs/doc': `${Math.round((bareS / files.length) * 1e6)} (${Math.round(bareCpuUs)})`,
+      'full µs/doc': `${Math.round((fullS / files.length) * 1e6)} (${Math.round((fullCpu / files.length) * 1e6)})`,
+      'added, best rounds': `${percent(fullS / bareS - 1)} (${percent(fullCpu / bareCpu - 1)})`,
+      'added, median pair': `${percent(median(added))} (${percent(median(addedCpu))})`,
       'signature µs/doc': signUs.toFixed(1),
       'detectors µs/doc': detectUs.toFixed(1),
-      'alone / bare': percent((signUs + detectUs) / ((bareS / files.length) * 1e6)),
+      'alone / bare': percent((signUs + detectUs) / bareCpuUs),
     });
   }
   const poolRows: Record<string, string | number>[] = [];
@@ -377,7 +397,10 @@ async function main(): Promise<void> {
   sampleRss();
   console.log(`machine: ${machine()}`);
   console.log(table(rows));
-  console.log('\nwhat signatures and detectors add ("bare": extraction without them; "alone": their time a document, run alone over the bare texts):');
+  console.log(
+    '\nwhat signatures and detectors add ("bare": extraction without them; wall time, CPU time in brackets; "alone": their CPU time a document,\n' +
+      'run alone over the texts the bare phase extracted, against the bare CPU time; best of the rounds, or the median of the bare/full pairs):',
+  );
   console.log(table(addedRows));
   if (poolRows.length > 0) {
     console.log('\nextraction pool (worker threads: read + sha256 + extract, as a scan runs it):');
