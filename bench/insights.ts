@@ -13,8 +13,9 @@
  *    time, groups, grouped files. The issue's goal: under 30 s for 100,000 documents.
  * 3. Exports: each format (BENCH_FORMATS, "csv,jsonl,xlsx") streamed to a byte counter as the HTTP
  *    reply pulls it: rows/s over the whole export (its grouping included) and without the
- *    grouping (timed once on its own), bytes, and this process's peak RSS sampled during it. The issue's goal: 20,000 rows/s or more
- *    with flat memory.
+ *    grouping (timed once on its own), bytes, and this process's RSS at the first chunk, at the
+ *    end and at its peak (sampled during it). The issue's goal: 20,000 rows/s or more with flat
+ *    memory.
  *
  *   node --import tsx bench/insights.ts
  *   BENCH_DOCS=2000 node --import tsx bench/insights.ts     (a quick look)
@@ -105,11 +106,21 @@ async function generate(client: pg.Client): Promise<void> {
   );
 }
 
-/** Bytes written by a body as its consumer pulls it. */
-async function drain(body: AsyncIterable<string | Uint8Array>): Promise<number> {
+const rssMb = () => Math.round(process.memoryUsage.rss() / 2 ** 20);
+
+/**
+ * Bytes written by a body as its consumer pulls it, and this process's RSS when the first chunk
+ * came (the grouping done, the first page written) and when the last one did: flat memory keeps
+ * the two close, however many rows lie between.
+ */
+async function drain(body: AsyncIterable<string | Uint8Array>): Promise<{ bytes: number; firstRss: number; lastRss: number }> {
   let bytes = 0;
-  for await (const chunk of body) bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-  return bytes;
+  let firstRss = 0;
+  for await (const chunk of body) {
+    if (bytes === 0) firstRss = rssMb();
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+  }
+  return { bytes, firstRss, lastRss: rssMb() };
 }
 
 async function main(): Promise<void> {
@@ -170,7 +181,7 @@ async function main(): Promise<void> {
     const rss = rssSampler();
     const t = performance.now();
     const out = await exports.exportFolder('.', format, everyone);
-    const bytes = await drain(out.body);
+    const { bytes, firstRss, lastRss } = await drain(out.body);
     const seconds = (performance.now() - t) / 1000;
     rows.push({
       format,
@@ -179,6 +190,8 @@ async function main(): Promise<void> {
       'rows/s': Math.round(DOCS / seconds),
       [`rows/s without grouping (${groupingS.toFixed(2)} s)`]: Math.round(DOCS / Math.max(0.001, seconds - groupingS)),
       MB: (bytes / 2 ** 20).toFixed(1),
+      'RSS at first chunk MB': firstRss,
+      'RSS at end MB': lastRss,
       'peak RSS MB': rss.stop(),
     });
   }

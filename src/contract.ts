@@ -352,6 +352,8 @@ export interface ReviewQueueItem {
   tags: Tag[];
   primaryCategory: string;
   summary: string;
+  /** The result's custom field values by name (null: not found), for the reviewer to correct. */
+  fields: Record<string, FieldValue>;
   classifiedAt: string;
 }
 

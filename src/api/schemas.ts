@@ -129,6 +129,9 @@ export const PiiSummarySchema = z
   .partialRecord(z.enum(PII_KINDS), z.object({ count: z.number().int(), samples: z.array(PiiSampleSchema) }))
   .meta({ id: 'PersonalData' });
 
+/** A result's custom field values by name (text, number, yyyy-mm-dd or boolean; null: not found), as stored. */
+export const FieldValuesSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
 export const ClassificationSchema = z
   .object({
     id: z.uuid(),
@@ -152,9 +155,7 @@ export const ClassificationSchema = z
       .describe(
         "What was set right in the model's answers instead of a repair request: label_spelling_corrected, confidence_rescaled, confidence_clamped, duplicate_labels_merged, primary_category_added_to_tags, summary_language_dropped, field_value_converted, field_value_dropped; empty for a clean answer",
       ),
-    fields: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
-      .describe("Custom field values by name, as the taxonomy version defines them: text, number, yyyy-mm-dd or boolean; null when not found or unusable"),
+    fields: FieldValuesSchema.describe("Custom field values by name, as the taxonomy version defines them: text, number, yyyy-mm-dd or boolean; null when not found or unusable"),
     jobId: z.string().nullable(),
     createdAt: z.string(),
     latencyMs: z.number().int().nullable().describe("Wall time of the document's requests, ms (null: not measured, or a review)"),

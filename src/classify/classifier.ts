@@ -136,6 +136,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
   async function classify(input: ClassifyInput, callOpts: ClassifyCallOptions = {}): Promise<ClassificationResult> {
     const { signal } = callOpts;
     const { finalZod, partialZod, schemas, settings, plan } = prepare(input);
+    const model = input.model ?? provider.model;
     const usage: Usage = { inputTokens: 0, outputTokens: 0, requests: 0 };
     /** The part of `usage` answered by the Batch API, priced at its factor. */
     const batchUsage = { inputTokens: 0, outputTokens: 0 };
@@ -199,7 +200,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       usage.requests += 1;
       const callOpts: CompleteOptions = sig ? { signal: sig } : {};
       if (rateLimiter) callOpts.beforeRetry = (attemptSignal) => rateLimiter.acquire(cost, attemptSignal ?? sig);
-      const response = await provider.complete({ messages, output, maxOutputTokens }, callOpts);
+      const response = await provider.complete({ messages, output, maxOutputTokens, ...(input.model !== undefined ? { model: input.model } : {}) }, callOpts);
       usage.inputTokens += response.usage?.inputTokens ?? countMessageTokens(messages);
       usage.outputTokens += response.usage?.outputTokens ?? countTokens(response.content);
       return response;
@@ -258,9 +259,9 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       chunks: plan.chunks.length,
       usage,
       costUsd:
-        estimateCost(provider.model, usage.inputTokens - batchUsage.inputTokens, usage.outputTokens - batchUsage.outputTokens, prices) +
-        batchPriceFactor * estimateCost(provider.model, batchUsage.inputTokens, batchUsage.outputTokens, prices),
-      model: provider.model,
+        estimateCost(model, usage.inputTokens - batchUsage.inputTokens, usage.outputTokens - batchUsage.outputTokens, prices) +
+        batchPriceFactor * estimateCost(model, batchUsage.inputTokens, batchUsage.outputTokens, prices),
+      model,
       promptVersion: PROMPT_VERSION,
       // A requested summary language replaces whatever the model reported, so dropping that report changed nothing.
       warnings: CLASSIFICATION_WARNINGS.filter((w) => warnings.has(w) && !(w === 'summary_language_dropped' && input.summaryLanguage)),
@@ -312,7 +313,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       inputTokens,
       outputTokens,
       // Only a one-request document goes through the Batch API; a split one is sent directly.
-      costUsd: estimateCost(provider.model, inputTokens, outputTokens, prices) * (estimateOpts.batch && plan.strategy === 'single' ? batchPriceFactor : 1),
+      costUsd: estimateCost(input.model ?? provider.model, inputTokens, outputTokens, prices) * (estimateOpts.batch && plan.strategy === 'single' ? batchPriceFactor : 1),
     };
   }
 
@@ -324,6 +325,7 @@ export function createClassifier(opts: ClassifierOptions): Classifier {
       messages: plan.request?.messages ?? buildSingleMessages(input, plan.chunks[0] ?? '', words),
       output: schemas.final,
       maxOutputTokens: finalMaxOutputTokens(words),
+      ...(input.model !== undefined ? { model: input.model } : {}),
     };
   }
 

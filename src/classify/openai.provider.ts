@@ -73,7 +73,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
               : m,
           );
     const body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming = {
-      model: opts.model,
+      model: request.model ?? opts.model,
       messages,
       response_format:
         responseFormat === 'json_schema'
@@ -105,7 +105,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): LlmProvider {
       } catch (error) {
         throw toProviderError(error);
       }
-      return toCompletionResponse(completion, opts.model);
+      return toCompletionResponse(completion, body.model);
     },
     ...(opts.batchApi ? { batch: createBatchApi(client, chatBody, opts.model) } : {}),
   };

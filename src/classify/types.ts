@@ -35,6 +35,11 @@ export interface ClassifyInput {
   summaryLanguage?: string;
   /** Upper bound on the summary's length; absent: the classifier's default. */
   summaryMaxWords?: number;
+  /**
+   * Another model of the same provider (server, key) to ask, e.g. one an evaluation compares
+   * (the requests' `model`); absent: the provider's own. Prices and the result name this model.
+   */
+  model?: string;
 }
 
 export interface TagScore {
@@ -109,6 +114,8 @@ export interface CompletionRequest {
   output: OutputSchema;
   /** Upper bound on generated tokens for this call. */
   maxOutputTokens: number;
+  /** The model to ask; absent: the provider's own. */
+  model?: string;
 }
 
 export interface CompletionResponse {

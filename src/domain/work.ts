@@ -65,6 +65,11 @@ export const classifyJobParamsSchema = z.object({
   folderUnchanged: z.boolean().optional(),
   /** As asked; absent: `auto`. */
   mode: z.enum(CLASSIFICATION_MODES).optional(),
+  /**
+   * Another model of the workers' provider to classify with (an evaluation of it); absent: the
+   * workers' own. Its results are kept beside the document's, which they do not replace.
+   */
+  model: z.string().min(1).max(200).optional(),
   /** Decided by the plan (from `mode`, the provider and the job's size): the job's batches go through the Batch API. */
   batchApi: z.boolean().optional(),
 });

@@ -169,7 +169,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       };
     },
     instrumentClassifier(service) {
-      const model = service.model;
+      const workersModel = service.model;
       return {
         get model() {
           return service.model;
@@ -185,6 +185,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
         async classify(input, signal, answer) {
           const outcome = await service.classify(input, signal, answer);
           if (outcome.ok) {
+            // An evaluation may ask another model of the provider: its spend is booked under its name.
+            const model = input.model ?? workersModel;
             classified.inc({ model });
             llmTokens.inc({ model, direction: 'input' }, outcome.result.inputTokens);
             llmTokens.inc({ model, direction: 'output' }, outcome.result.outputTokens);

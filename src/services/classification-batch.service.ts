@@ -85,13 +85,17 @@ export function createClassifyService(opts: {
   };
 }
 
-/** The key under which a result is reused: same content, taxonomy version, model, prompt and summary language. */
-export function resultKey(p: ClassifyJobParams, model: string, promptVersion: string): ResultKey {
+/**
+ * The key under which a result is reused: same content, taxonomy version, model, prompt and
+ * summary language. The model is the job's when it names one (an evaluation of another model),
+ * else the workers' own.
+ */
+export function resultKey(p: ClassifyJobParams, workers: Pick<ClassifyService, 'model' | 'promptVersion'>): ResultKey {
   return {
     taxonomyId: p.taxonomyId,
     taxonomyVersion: p.taxonomyVersion,
-    model,
-    promptVersion,
+    model: p.model ?? workers.model,
+    promptVersion: workers.promptVersion,
     summaryLanguage: p.summaryLanguage ?? 'auto',
   };
 }
@@ -160,7 +164,9 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       if (!taxonomy) throw new JobFailure('taxonomy_gone', `Taxonomy ${params.taxonomyId} v${params.taxonomyVersion} is gone`);
       const failures: FailureRow[] = [];
       const transient: string[] = [];
-      const key = resultKey(params, classifier.model, classifier.promptVersion);
+      const key = resultKey(params, classifier);
+      // Another model's results (an evaluation's) are kept beside the document's own, not in its place.
+      const besideCurrent = key.model !== classifier.model;
       const rows = await classifications.inputs(payload.documentIds);
       const already = await classifications.existing(
         rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' })),
@@ -175,6 +181,7 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
         documentLanguage: doc.language ?? undefined,
         taxonomy: { id: taxonomy.id, version: taxonomy.version, name: taxonomy.name, labels: taxonomy.labels, fields: taxonomy.fields },
         summaryLanguage: params.summaryLanguage ?? undefined,
+        ...(besideCurrent ? { model: key.model } : {}),
       });
       // Exact copies (the same content) are classified once: one request per content, and every
       // copy saves that result. A result already made for the content under this key (by this job,
@@ -191,7 +198,7 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       }
       const shared = await classifications.sharedResults([...byContent.keys()], key, params.force ? job.id : null);
       const saveFor = (doc: ClassifyInputRow, result: StoredResult, latencyMs?: number) =>
-        classifications.save({ ...key, ...result, ...(latencyMs === undefined ? {} : { latencyMs }), documentId: doc.id, contentSha256: doc.sha256 ?? '', jobId: job.id, overrideReview: params.force });
+        classifications.save({ ...key, ...result, ...(latencyMs === undefined ? {} : { latencyMs }), documentId: doc.id, contentSha256: doc.sha256 ?? '', jobId: job.id, overrideReview: params.force, besideCurrent });
       /** The contents that need a request: one per content, sent as its first copy. */
       const toSend = [...byContent].filter(([sha]) => !shared.has(sha));
       /** Batch API lines up to the job's budget at the batch price; the rest are left to the direct path's own check. */

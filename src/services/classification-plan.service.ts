@@ -131,7 +131,7 @@ export function createClassificationPlanService(deps: ClassificationPlanDeps) {
         if (!(await scanned(job.id, params.path, params.scanJobId, job.requestId, payload.poll ?? 0))) return;
       }
 
-      const key = resultKey(params, deps.classifier.model, deps.classifier.promptVersion);
+      const key = resultKey(params, deps.classifier);
       const scope = params.documentIds ? { ids: params.documentIds } : { folder: params.path ?? '' };
       let batchApi = params.batchApi;
       if (batchApi === undefined) {

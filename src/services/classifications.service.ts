@@ -26,6 +26,11 @@ export interface ClassificationRequest {
   budgetUsd?: number;
   /** Absent: `auto`. */
   mode?: ClassificationMode;
+  /**
+   * Another model of the provider (an evaluation's): its results are kept beside the documents'
+   * own. Absent, or the workers' own model: an ordinary run.
+   */
+  model?: string;
   requestId?: string;
   access: Principal;
 }
@@ -85,6 +90,7 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
       force: req.force ?? false,
       ...(req.budgetUsd !== undefined ? { budgetUsd: req.budgetUsd } : {}),
       ...(req.mode !== undefined && req.mode !== 'auto' ? { mode: req.mode } : {}),
+      ...(req.model !== undefined && req.model !== classifier.model ? { model: req.model } : {}),
     };
     return { classifier, taxonomy, params };
   }
@@ -134,9 +140,9 @@ export function createClassificationsService(deps: ClassificationsServiceDeps) {
         documents: stats.documents,
         estimatedInputTokens: inputTokens,
         estimatedOutputTokens: outputTokens,
-        estimatedCostUsd: Math.round(estimateCost(classifier.model, inputTokens, outputTokens, deps.prices) * factor * 1e6) / 1e6,
+        estimatedCostUsd: Math.round(estimateCost(params.model ?? classifier.model, inputTokens, outputTokens, deps.prices) * factor * 1e6) / 1e6,
         mode: batch ? 'batch' : 'direct',
-        model: classifier.model,
+        model: params.model ?? classifier.model,
         taxonomy: { id: taxonomy.id, name: taxonomy.name, version: taxonomy.version },
         folderNotScanned,
       };

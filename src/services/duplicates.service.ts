@@ -1,9 +1,10 @@
 /**
  * Duplicates and versions: exact copies (the same sha256) and near copies (MinHash signatures whose
  * estimated similarity passes the threshold), grouped per folder; and the documents like one
- * document. Candidates come from the store's LSH buckets; every candidate pair is verified on the
- * whole signature here, and groups are the connected contents (union-find), so the work grows with
- * the buckets that collide, not with the square of the folder.
+ * document. Candidates are the contents sharing an LSH band, found in one paged pass over the
+ * folder's files (duplicates/band-index.ts); every candidate pair is verified on the whole
+ * signature here, and groups are the connected contents (union-find), so the work grows with the
+ * folder and the buckets that collide, not with the square of the folder.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -14,6 +15,7 @@ import { versionHints } from '../domain/versions.ts';
 import { estimateSimilarity, minhashSignature } from '../extract/minhash.ts';
 import type { DuplicateMember, DuplicatesRepository } from '../store/duplicates.repository.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { createBandIndex } from './duplicates/band-index.ts';
 
 export interface DuplicatesServiceDeps {
   repo: DuplicatesRepository;
@@ -133,7 +135,10 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
 
   /** Every duplicate group inside a folder the caller may read whole, most wasted bytes first. */
   async function groupsIn(folder: string): Promise<DuplicateGroup[]> {
-    const [exact, buckets] = await Promise.all([repo.exactContents(folder), repo.candidateBuckets(folder)]);
+    const index = createBandIndex();
+    for await (const page of repo.bandedFiles(folder)) for (const file of page) index.add(file);
+    const exact = index.exactContents();
+    const buckets = index.buckets();
     const candidates = [...new Set(buckets.flat())];
     const signatures = await repo.signatures(folder, candidates);
     const groups = contentGroups();
@@ -160,7 +165,11 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
     const components = [...groups.components().values()];
     const members = await repo.members(folder, components.flatMap((c) => c.contents));
     const bySha = new Map<string, DuplicateMember[]>();
-    for (const m of members) bySha.set(m.sha256, [...(bySha.get(m.sha256) ?? []), m]);
+    for (const m of members) {
+      const holders = bySha.get(m.sha256);
+      if (holders) holders.push(m);
+      else bySha.set(m.sha256, [m]);
+    }
     const out: DuplicateGroup[] = [];
     for (const c of components) {
       const inGroup = c.contents.flatMap((sha) => bySha.get(sha) ?? []);

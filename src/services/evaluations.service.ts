@@ -17,7 +17,7 @@ import { AppError, badRequest, notFound } from '../domain/errors.ts';
 import { compareEvaluations, computeEvaluation, type EvaluationItem } from '../domain/evaluation-metrics.ts';
 import { type FieldValue, readFieldValues } from '../domain/fields.ts';
 import { normalizeRelativePath } from '../domain/paths.ts';
-import { FINAL_JOB_STATUSES, type LabelLineErrorCode } from '../domain/vocabulary.ts';
+import { FINAL_JOB_STATUSES, type LabelLineErrorCode, REVIEW_MODEL } from '../domain/vocabulary.ts';
 import type { EvaluationRow, EvaluationsRepository, LabelledDocument } from '../store/evaluations.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
 import type { ReviewsRepository } from '../store/reviews.repository.ts';
@@ -231,13 +231,21 @@ export function createEvaluationsService(deps: EvaluationsServiceDeps) {
       const key = { taxonomyId: taxonomy.id, taxonomyVersion: taxonomy.version, model, promptVersion };
       const have = await deps.evaluations.predictions(gold.map((g) => ({ id: g.documentId, path: g.path, sha256: g.sha256 })), key);
       const missing = gold.filter((g) => !have.has(g.documentId)).map((g) => g.documentId);
-      // Workers classify with their model and prompt, under the taxonomy's current version: any
-      // other run can only score the results already there (the rest count as unpredicted).
+      // Workers classify with their prompt, under the taxonomy's current version, with any model of
+      // their provider (another model's results are kept beside the documents' own, which they do
+      // not replace); any other run can only score the results already there (the rest count as
+      // unpredicted). A correction is never a model: its results are scored, never made.
       const canClassify =
-        deps.classifier !== undefined && model === deps.classifier.model && promptVersion === deps.classifier.promptVersion && taxonomy.version === taxonomy.currentVersion;
+        deps.classifier !== undefined && model !== REVIEW_MODEL && promptVersion === deps.classifier.promptVersion && taxonomy.version === taxonomy.currentVersion;
       let jobId: string | null = null;
       if (missing.length > 0 && canClassify) {
-        const { job } = await deps.classifications.start({ documentIds: missing, taxonomy: taxonomy.id, access, ...(req.requestId ? { requestId: req.requestId } : {}) });
+        const { job } = await deps.classifications.start({
+          documentIds: missing,
+          taxonomy: taxonomy.id,
+          model,
+          access,
+          ...(req.requestId ? { requestId: req.requestId } : {}),
+        });
         jobId = job.id;
       }
       const row = await deps.evaluations.create({

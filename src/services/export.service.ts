@@ -1,7 +1,8 @@
 /**
  * Exports: every document of a folder and its subfolders with its metadata and classification,
  * as CSV, JSONL or XLSX, written while the documents are read a page at a time. The body is pulled
- * by its consumer (the HTTP reply), so the next page is read only when the last one was taken.
+ * by its consumer (the HTTP reply): a page is read ahead while the last one is written, and no
+ * further, so a slow reader holds the export at two pages.
  */
 import type { Principal } from '../domain/access.ts';
 import type { ExportRepository } from '../store/export.repository.ts';
@@ -46,18 +47,27 @@ export function exportFileName(folder: string, format: ExportFormat, now: Date):
 }
 
 export function createExportService(deps: ExportServiceDeps) {
-  const pageSize = deps.pageSize ?? 500;
+  const pageSize = deps.pageSize ?? 2000;
 
   async function* pages(folder: string): AsyncGenerator<ExportRow[]> {
     // Groups are found over the whole folder before the first row (they need every signature);
     // what is kept is one small entry per file in a group, not the folder's rows.
     const groups = (await deps.duplicates?.membership(folder)) ?? new Map();
-    let after: string | null = null;
+    const read = (after: string | null) => {
+      const page = deps.exports.page(folder, after, pageSize);
+      // Awaited below; a consumer that stops early leaves it unread, and that is no failure.
+      page.catch(() => undefined);
+      return page;
+    };
+    let next = read(null);
     for (;;) {
-      const page = await deps.exports.page(folder, after, pageSize);
+      const page = await next;
+      const more = page.length === pageSize;
+      // The next page is read while this one is written: the database and the writer overlap,
+      // and no more than two pages are held.
+      if (more) next = read(page[page.length - 1]!.path);
       if (page.length > 0) yield page.map((r) => ({ ...r, duplicate: groups.get(r.id) ?? null }));
-      if (page.length < pageSize) return;
-      after = page[page.length - 1]?.path ?? null;
+      if (!more) return;
     }
   }
 

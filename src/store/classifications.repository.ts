@@ -50,6 +50,11 @@ export interface NewClassification extends ResultKey, ClassificationOutput {
    * only kept (for evaluation, and to be reused).
    */
   overrideReview?: boolean;
+  /**
+   * Keep this result without making it the document's: another model's, classified for an
+   * evaluation. The document keeps showing the workers' own model's result (or the correction).
+   */
+  besideCurrent?: boolean;
 }
 
 
@@ -131,6 +136,7 @@ const GROUP_MAX = 100;
 export async function writeResults(db: Db, group: readonly NewClassification[]): Promise<void> {
   const ids = group.map((c) => c.documentId);
   const overriding = group.filter((c) => c.overrideReview).map((c) => c.documentId);
+  const beside = group.filter((c) => c.besideCurrent).map((c) => c.documentId);
   await db
     .with('locked', (qb) =>
       qb
@@ -202,6 +208,8 @@ export async function writeResults(db: Db, group: readonly NewClassification[]):
         select 1 from classification_reviews r
         where r.document_id = saved.document_id and r.content_sha256 = saved.content_sha256 and r.taxonomy_id = saved.taxonomy_id))`,
     )
+    // An evaluation's result of another model is only kept.
+    .where(sql<boolean>`documents.id <> all(${beside}::uuid[])`)
     // Referenced, so the locking CTE runs (once, before the first document is updated).
     .where(sql<boolean>`(select count(*) from locked) >= 0`)
     .execute();
@@ -283,12 +291,14 @@ export function createClassificationsRepository(db: Db) {
   return {
     /**
      * Documents a classification job left with a tag under the review threshold (its results
-     * flagged needs_review): how many, and the first `limit` of them by path.
+     * flagged needs_review, and the documents' current ones: those the review queue lists, not
+     * an evaluation's results of another model, nor results a correction stays in front of): how
+     * many, and the first `limit` of them by path.
      */
     async needingReview(jobId: string, limit: number): Promise<{ count: number; documents: { id: string; path: string }[] }> {
       const r = await sql<{ id: string; path: string; n: number }>`
         select d.id, d.path, count(*) over ()::int as n
-        from classifications c join documents d on d.id = c.document_id
+        from classifications c join documents d on d.id = c.document_id and d.classification_id = c.id
         where c.job_id = ${jobId} and c.needs_review and d.deleted_at is null
         order by d.path limit ${limit}`.execute(db);
       return { count: r.rows[0]?.n ?? 0, documents: r.rows.map((x) => ({ id: x.id, path: x.path })) };

@@ -1,9 +1,9 @@
 /**
- * Reads behind duplicates and versions (migration 0013): exact copies by sha256, near-copy
- * candidates by shared LSH band hashes, and the signatures and facts to verify and show them.
- * Candidates are collapsed to distinct contents (sha256) in SQL, so a thousand identical copies
- * cost one row, not half a million pairs.
+ * Reads behind duplicates and versions (migration 0013): each live file's content (sha256) and
+ * LSH bands (`lsh`, migration 0021) in one paged pass, for the grouping to find exact copies and
+ * band collisions; and the signatures and facts to verify and show them.
  */
+import { endianness } from 'node:os';
 import { type RawBuilder, sql } from 'kysely';
 import { descendantRange } from '../domain/paths.ts';
 import type { Db } from './database.ts';
@@ -33,39 +33,87 @@ function liveFilesIn(folder: string): RawBuilder<boolean> {
   return sql<boolean>`d.origin = 'file' and d.deleted_at is null and d.sha256 is not null ${within}`;
 }
 
+/** Files read per statement by `bandedFiles`. */
+const BANDED_PAGE = 10_000;
+
+/** A live file as the grouping reads it: its content and the LSH bands of its signature. */
+export interface BandedFile {
+  sha256: string;
+  /** Band b's 64-bit hash as two 32-bit halves, high at 2b and low at 2b + 1; null without a signature. */
+  bands: Int32Array | null;
+}
+
+/** This machine stores integers little-endian (PostgreSQL's binary forms are big-endian). */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * The elements of a one-dimensional array without nulls in PostgreSQL's binary form (array_send):
+ * a 20-byte header (dimensions, null flag, element type, length, lower bound), then per element
+ * its byte length and its big-endian bytes. Each element's bytes as `width / 4` 32-bit integers.
+ */
+function fixedWidthElements(buf: Buffer, width: number): Int32Array {
+  // Copied to an aligned buffer and turned to this machine's byte order in one native step.
+  const words = new Int32Array(buf.length >> 2);
+  const bytes = Buffer.from(words.buffer);
+  buf.copy(bytes, 0, 0, words.length * 4);
+  if (LITTLE_ENDIAN) bytes.swap32();
+  if (words[0] === 0) return new Int32Array(0);
+  const n = words[3]!;
+  const per = width / 4;
+  const out = new Int32Array(n * per);
+  for (let i = 0, at = 5, k = 0; i < n; i++, at += 1 + per) {
+    if (words[at] !== width) throw new Error(`unexpected array element of ${words[at]} bytes`);
+    for (let w = 1; w <= per; w++) out[k++] = words[at + w]!;
+  }
+  return out;
+}
+
+/** An int8[] as high and low 32-bit halves of each element. */
+const int8Halves = (buf: Buffer): Int32Array => fixedWidthElements(buf, 8);
+/** An int4[] as numbers. */
+const int4Values = (buf: Buffer): number[] => Array.from(fixedWidthElements(buf, 4));
+
 type MemberRow = { id: string; path: string; name: string; size: string | number; modified: Date; sha256: string };
 const toMember = (r: MemberRow): DuplicateMember => ({ id: r.id, path: r.path, name: r.name, size: Number(r.size), modified: r.modified, sha256: r.sha256 });
 
 export function createDuplicatesRepository(db: Db) {
   return {
-    /** Contents (sha256) held by more than one file inside the folder. */
-    async exactContents(folder: string): Promise<string[]> {
-      const r = await sql<{ sha256: string }>`
-        select d.sha256 from documents d where ${liveFilesIn(folder)}
-        group by d.sha256 having count(*) > 1`.execute(db);
-      return r.rows.map((x) => x.sha256);
-    },
-
     /**
-     * The LSH buckets inside the folder that hold more than one content: each is the sorted
-     * contents sharing one band hash. One pass over the bands (`lsh`, migration 0021) of the folder's files.
+     * Every live file inside the folder with its content and LSH bands (null: no signature), a
+     * page of `pageSize` at a time in path order (keyset on the unique path), so the grouping
+     * reads the folder in one pass and never holds more than two pages of rows.
      */
-    async candidateBuckets(folder: string): Promise<string[][]> {
-      const r = await sql<{ shas: string[] }>`
-        select array_agg(distinct d.sha256 order by d.sha256) as shas
-        from documents d cross join unnest(d.lsh) with ordinality as b(hash, band)
-        where ${liveFilesIn(folder)} and d.minhash is not null
-        group by b.band, b.hash having count(distinct d.sha256) > 1`.execute(db);
-      return r.rows.map((x) => x.shas);
+    async *bandedFiles(folder: string, pageSize = BANDED_PAGE): AsyncGenerator<BandedFile[]> {
+      type Row = { path: string; sha256: string; lsh: Buffer | null };
+      const read = async (after: string | null): Promise<Row[]> => {
+        const r = await sql<Row>`
+          select d.path, d.sha256, array_send(d.lsh) as lsh from documents d
+          where ${liveFilesIn(folder)} ${after === null ? sql`` : sql`and d.path > ${after}`}
+          order by d.path
+          limit ${pageSize}`.execute(db);
+        return r.rows;
+      };
+      let next = read(null);
+      for (;;) {
+        const rows = await next;
+        const more = rows.length === pageSize;
+        // The next page is read while this one is decoded; a reader that stops early leaves it unread.
+        if (more) (next = read(rows[rows.length - 1]!.path)).catch(() => undefined);
+        if (rows.length > 0) yield rows.map((x) => ({ sha256: x.sha256, bands: x.lsh ? int8Halves(x.lsh) : null }));
+        if (!more) return;
+      }
     },
 
     /** One signature per content, from a live file inside the folder. */
     async signatures(folder: string, shas: string[]): Promise<Map<string, number[]>> {
       if (shas.length === 0) return new Map();
-      const r = await sql<{ sha256: string; minhash: number[] }>`
-        select distinct on (d.sha256) d.sha256, d.minhash from documents d
+      // Sent as arrays' binary form: parsing 128 numbers as text per file cost more than the query.
+      const r = await sql<{ sha256: string; minhash: Buffer }>`
+        select d.sha256, array_send(d.minhash) as minhash from documents d
         where d.sha256 = any(${shas}::text[]) and d.minhash is not null and ${liveFilesIn(folder)}`.execute(db);
-      return new Map(r.rows.map((x) => [x.sha256, x.minhash]));
+      const out = new Map<string, number[]>();
+      for (const x of r.rows) if (!out.has(x.sha256)) out.set(x.sha256, int4Values(x.minhash));
+      return out;
     },
 
     /** The live files inside the folder that hold these contents. */

@@ -235,6 +235,7 @@ export function createReviewsRepository(db: Db) {
           'c.tags',
           'c.primary_category',
           'c.summary',
+          'c.fields',
           'c.created_at',
           sql<string>`c.created_at::text`.as('position'),
         ])
@@ -254,6 +255,7 @@ export function createReviewsRepository(db: Db) {
         tags: r.tags,
         primaryCategory: r.primary_category,
         summary: r.summary,
+        fields: r.fields ?? {},
         classifiedAt: r.created_at,
         position: r.position,
       }));

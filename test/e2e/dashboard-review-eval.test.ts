@@ -5,14 +5,12 @@
  * comparison of two runs are shown as the API computed them.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Evaluation } from '../../src/contract.ts';
-import { type Browser, chromiumMissing, launchBrowser } from '../support/browser.ts';
+import { type Browser, chromiumMissing, ensureDashboardBuilt, openPage } from '../support/browser.ts';
 import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { writeTree } from '../support/documents-root.ts';
@@ -44,9 +42,7 @@ describe('dashboard: review queue and evaluations (headless Chromium)', { skip }
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(path.join(REPO, 'web', 'dist', 'index.html'))) {
-      execFileSync(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'], { cwd: REPO, stdio: 'ignore' });
-    }
+    ensureDashboardBuilt();
     await mkdir(SHOTS, { recursive: true });
     root = await writeTree('docsight-dash-review-', FILES);
     fake = await startFakeOpenAI({});
@@ -63,9 +59,7 @@ describe('dashboard: review queue and evaluations (headless Chromium)', { skip }
       const job = await api<JobBody>(app, 'POST', '/v1/classifications', { documentIds: [ids[name]], taxonomy: 'team' });
       assert.equal((await waitForJob(app, job.body.id)).status, 'completed');
     }
-    browser = await launchBrowser({ width: 1440, height: 900 });
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    ({ browser, page } = await openPage(pageErrors, { width: 1440, height: 900 }));
   });
 
   after(async () => {

@@ -2,14 +2,15 @@
  * Evaluation end to end (real PostgreSQL, the fake OpenAI server, whose answers are known: labels
  * whose words occur in the text, most hits first): gold labels imported (good and bad lines) and
  * from a reviewer's correction, a run that reuses what is classified and classifies the rest
- * through the queue, metrics equal to the ones computed by hand, and two runs (two taxonomy
- * versions) compared.
+ * through the queue, metrics equal to the ones computed by hand, and two runs compared (two
+ * taxonomy versions; two models, the second asked on the same server, its results kept beside the
+ * documents' own).
  */
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Evaluation, EvaluationComparison, LabelImportReport } from '../../src/contract.ts';
+import type { Evaluation, EvaluationComparison, FolderInsights, LabelImportReport } from '../../src/contract.ts';
 import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { writeTree } from '../support/documents-root.ts';
@@ -208,6 +209,58 @@ describe('evaluation against gold labels', () => {
     assert.match(compared.out, /\(micro\)\s+66\.7%\s+61\.5%\s+-5\.1\s+-9\.5\s+0\.0/);
     const usage = await cli(server, ['eval', 'compare', a.id]);
     assert.equal(usage.code, 2);
+  });
+
+  it('two models over the same labelled documents: two kept runs with their own results, compared, documents unchanged', async () => {
+    // The weaker model tags every document "Miscellaneous": no gold label agrees.
+    fake.set({ modelLabels: { 'weak-model': ['Miscellaneous'] } });
+    const insightsBefore = (await api<FolderInsights>(app, 'GET', '/v1/folders/Eval/insights')).body.classification;
+    const asked = () => fake.requests.filter((r) => r.body.model === 'weak-model').length;
+
+    const startWeak = await api<Evaluation>(app, 'POST', '/v1/evaluations', { path: 'Eval', taxonomy: 'eval-test', model: 'weak-model' });
+    assert.equal(startWeak.status, 202, JSON.stringify(startWeak.body));
+    assert.ok(startWeak.body.jobId, "no result of this model yet: the run classifies with it");
+    const weak = await finished(startWeak.body.id);
+    assert.equal(weak.status, 'completed', JSON.stringify(weak.error));
+    assert.equal(weak.model, 'weak-model');
+    assert.equal(asked(), 5, 'every labelled document was sent to the weak model, named in the request');
+    assert.deepEqual([weak.metrics?.scored, weak.metrics?.unpredicted], [5, 0]);
+    assert.deepEqual(weak.metrics?.micro, { precision: 0, recall: 0, f1: 0 });
+    assert.equal(weak.metrics?.primaryAccuracy, 0);
+    assert.equal(weak.metrics?.perLabel.find((l) => l.label === 'Miscellaneous')?.fp, 5);
+
+    // The workers' own model: its results are reused as they were (not the weak model's).
+    const startOwn = await api<Evaluation>(app, 'POST', '/v1/evaluations', { path: 'Eval', taxonomy: 'eval-test' });
+    assert.equal(startOwn.status, 202);
+    assert.equal(startOwn.body.jobId, null, 'all reused');
+    const own = await finished(startOwn.body.id);
+    assert.equal(own.model, 'gpt-4o-mini');
+    assert.deepEqual(own.metrics?.micro, { precision: 0.571429, recall: 0.666667, f1: 0.615385 });
+
+    // A second run of the weak model reuses its own kept results.
+    const again = await api<Evaluation>(app, 'POST', '/v1/evaluations', { path: 'Eval', taxonomy: 'eval-test', model: 'weak-model' });
+    assert.equal(again.body.jobId, null);
+    assert.deepEqual((await finished(again.body.id)).metrics?.micro, weak.metrics?.micro);
+    assert.equal(asked(), 5);
+
+    const cmp = await api<EvaluationComparison>(app, 'GET', `/v1/evaluations/compare?a=${own.id}&b=${weak.id}`);
+    assert.equal(cmp.status, 200, JSON.stringify(cmp.body));
+    assert.deepEqual([cmp.body.a.model, cmp.body.b.model], ['gpt-4o-mini', 'weak-model']);
+    assert.deepEqual(cmp.body.delta.micro, { precision: -0.571429, recall: -0.666667, f1: -0.615385 });
+    assert.equal(cmp.body.delta.primaryAccuracy, -0.8);
+
+    // What documents and insights show is still the workers' model's result (or the correction).
+    const meet = await api<{ classification: { model: string }; classificationHistory: { model: string }[] }>(app, 'GET', `/v1/documents/${ids['meet.txt']}`);
+    assert.equal(meet.body.classification.model, 'gpt-4o-mini');
+    assert.ok(meet.body.classificationHistory.some((c) => c.model === 'weak-model'), 'the weak model result is kept in the history');
+    const note = await api<{ classification: { model: string } }>(app, 'GET', `/v1/documents/${ids['note.txt']}`);
+    assert.equal(note.body.classification.model, 'review');
+    const insightsAfter = (await api<FolderInsights>(app, 'GET', '/v1/folders/Eval/insights')).body.classification;
+    assert.deepEqual(
+      { byTag: insightsAfter.byTag, byCategory: insightsAfter.byCategory, classified: insightsAfter.classified, reviewed: insightsAfter.reviewed, needsReview: insightsAfter.needsReview },
+      { byTag: insightsBefore.byTag, byCategory: insightsBefore.byCategory, classified: insightsBefore.classified, reviewed: insightsBefore.reviewed, needsReview: insightsBefore.needsReview },
+    );
+    fake.set({ modelLabels: {} });
   });
 
   it('documents the routes in OpenAPI', async () => {

@@ -299,6 +299,28 @@ describe('webhooks', () => {
     await api(app, 'DELETE', `/v1/webhooks/${hook.id}`);
   });
 
+  it("says nothing of review for an evaluation's run of another model: its results are kept beside the documents' own", async () => {
+    // The run's job names its documents, not a folder: the hook takes every folder's events.
+    const hook = await create({ url: `${receiver.url}/ok-eval`, events: ['classification.needs_review', 'job.completed'] });
+    const labels = await api<{ imported: number }>(
+      app,
+      'POST',
+      '/v1/evaluations/labels?taxonomy=internal-documents',
+      JSON.stringify({ path: 'Company B/note.docx', tags: ['Meeting Notes'] }),
+      { 'content-type': 'application/x-ndjson' },
+    );
+    assert.equal(labels.body.imported, 1, JSON.stringify(labels.body));
+    const start = await api<{ id: string; jobId: string | null }>(app, 'POST', '/v1/evaluations', { path: 'Company B', model: 'another-model' });
+    assert.equal(start.status, 202, JSON.stringify(start.body));
+    assert.ok(start.body.jobId);
+    assert.equal((await waitForJob(app, start.body.jobId, 60_000)).status, 'completed');
+    // Both events of a finished job are recorded together: once job.completed has come, a review event would have too.
+    const ofRun = () => at('/ok-eval').filter((r) => body(r).data.jobId === start.body.jobId);
+    await waitFor(async () => ofRun(), { what: 'job.completed of the evaluation', until: (rs) => rs.length > 0 });
+    assert.deepEqual(ofRun().map((r) => body(r).type), ['job.completed']);
+    await api(app, 'DELETE', `/v1/webhooks/${hook.id}`);
+  });
+
   it('sends job.failed, with status cancelled, for a job cancelled on request', async () => {
     const hook = await create({ url: `${receiver.url}/ok-cancel`, events: ['job.failed', 'job.completed'], folder: 'Hang' });
     // The model answers slowly, so the classification is still running when it is cancelled.

@@ -23,3 +23,15 @@ export function storedResult(owner: { documentId: string; taxonomyId: string; jo
     ...patch,
   };
 }
+
+/** A taxonomy's custom fields, one of each type (docs/api.md, "Custom fields"). */
+export const CONTRACT_FIELDS = [
+  { name: 'counterparty', type: 'string' },
+  { name: 'contract_value', type: 'number' },
+  { name: 'end_date', type: 'date' },
+  { name: 'signed', type: 'boolean' },
+  { name: 'kind', type: 'enum', values: ['Lease', 'Service'] },
+];
+
+/** A document the fake OpenAI server answers CONTRACT_FIELDS of: Acme BV, 1200, 2025-12-31, false, Lease. */
+export const CONTRACT_TEXT = 'Contract.\ncounterparty: Acme BV\ncontract_value: 1200\nend_date: 2025-12-31\nsigned: false\nkind: Lease';

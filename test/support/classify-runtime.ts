@@ -3,11 +3,17 @@
  * files under `root` through a fake OpenAI-compatible server: the setup the classification tests
  * through HTTP share.
  */
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
+import type { Evaluation } from '../../src/contract.ts';
 import { parseConfig } from '../../src/config.ts';
 import { startRuntime } from '../../src/container.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
-import { appOf, type ApiTarget } from './http.ts';
+import { writeTree } from './documents-root.ts';
+import { type FakeOpenAI, startFakeOpenAI } from './fake-openai.ts';
+import { api, appOf, type ApiTarget, type JobBody, waitForJob } from './http.ts';
+import { waitFor } from './wait.ts';
 
 export interface ClassifyRuntime {
   app: ApiTarget;
@@ -30,4 +36,62 @@ export async function startClassifyRuntime(root: string, llmUrl: string, env: Re
       if (!opts.db) await db.drop();
     },
   };
+}
+
+export interface ClassifyFixture {
+  app: ApiTarget;
+  fake: FakeOpenAI;
+  /** The service's address, for a browser or the CLI. */
+  base: string;
+  root: string;
+  /** Document ids of `folder` by file name. */
+  ids: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `files` written under a fresh root, the fake OpenAI server, the whole service, a taxonomy
+ * (`taxonomy`, the body of POST /v1/taxonomies) and `folder` scanned: the start most tests of
+ * classification, review and evaluation through HTTP share.
+ */
+export async function startClassifyFixture(opts: {
+  prefix: string;
+  files: Record<string, string>;
+  folder: string;
+  taxonomy: Record<string, unknown>;
+  env?: Record<string, string>;
+}): Promise<ClassifyFixture> {
+  const root = await writeTree(opts.prefix, opts.files);
+  const fake = await startFakeOpenAI({});
+  const service = await startClassifyRuntime(root, fake.url, opts.env);
+  const stop = async () => {
+    await service.stop();
+    await fake.close();
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    const app = service.app;
+    const fastify = app as unknown as { server: { address(): { port: number } } };
+    const created = await api(app, 'POST', '/v1/taxonomies', opts.taxonomy);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const scan = await api<JobBody>(app, 'POST', '/v1/scans', { path: opts.folder });
+    assert.equal((await waitForJob(app, scan.body.id)).status, 'completed');
+    const list = await api<{ items: { id: string; name: string }[] }>(app, 'GET', `/v1/folders/${opts.folder}/documents`);
+    const ids = Object.fromEntries(list.body.items.map((d) => [d.name, d.id]));
+    return { app, fake, base: `http://127.0.0.1:${fastify.server.address().port}`, root, ids, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** POST /v1/evaluations with `body` (202 expected), then the run once it is no longer running. */
+export async function runEvaluation(app: ApiTarget, body: Record<string, unknown>): Promise<Evaluation> {
+  const start = await api<Evaluation>(app, 'POST', '/v1/evaluations', body);
+  assert.equal(start.status, 202, JSON.stringify(start.body));
+  return waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${start.body.id}`)).body, {
+    what: `evaluation ${start.body.id} to finish`,
+    timeoutMs: 60_000,
+    until: (e) => e.status !== 'running',
+  });
 }

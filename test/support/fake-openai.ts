@@ -12,6 +12,8 @@
  * raw text otherwise (as a model that returns "€ 1.234,50" for a number does); `fieldValues`
  * overrides what is answered for a field, and a field the text does not mention is null. A reduce
  * request answers each field with the first value its parts' `field values:` lines give.
+ * Requests name their model, and answers report it; `modelLabels` makes a named model answer
+ * fixed labels whatever the text says (a weaker model, for evaluations that compare two).
  *
  * The Batch API is there too: /v1/files (multipart upload, content) and /v1/batches (create, retrieve,
  * cancel); a batch ends `batchDelayMs` after its creation, completed, expired or failed, with every
@@ -84,6 +86,8 @@ export interface FakeOpenAIBehaviour {
   batchFailEvery: number;
   /** Answers for custom fields by name, whatever the document says (e.g. garbage for one field). */
   fieldValues?: Record<string, Json>;
+  /** Per requested model: the labels it tags every document with (those of the schema, in order; the first is primary). */
+  modelLabels?: Record<string, string[]>;
 }
 
 export interface FakeChatMessage {
@@ -305,15 +309,16 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
       return;
     }
 
-    const answered = chatCompletion(messages, schema, outcome, promptTokens);
+    const answered = chatCompletion(messages, schema, outcome, promptTokens, requestedModel(body));
     sendJson(res, 200, answered);
   }
 
   /** A chat completion answer (the body of a 200), for a direct request or a Batch API line. */
-  function chatCompletion(messages: FakeChatMessage[], schema: Record<string, unknown> | undefined, outcome: FakeOutcome, promptTokens: number) {
+  function chatCompletion(messages: FakeChatMessage[], schema: Record<string, unknown> | undefined, outcome: FakeOutcome, promptTokens: number, model: string | undefined) {
     const b = behaviour;
     const text = documentText(messages);
-    const answer = JSON.stringify(buildAnswer(schema, text, messages[0]?.content ?? '', b.fieldValues ?? {}));
+    const fixed = model === undefined ? undefined : b.modelLabels?.[model];
+    const answer = JSON.stringify(buildAnswer(schema, text, messages[0]?.content ?? '', b.fieldValues ?? {}, fixed));
     let content = answer;
     let finish = 'stop';
     if (outcome === 'malformed') content = `${answer.slice(0, Math.max(1, Math.floor(answer.length / 2)))} <- not JSON`;
@@ -331,7 +336,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
       id: `chatcmpl-fake-${completionSeq}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: b.model,
+      model: model ?? b.model,
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: finish }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     };
@@ -426,7 +431,7 @@ export async function startFakeOpenAI(initial: Partial<FakeOpenAIBehaviour> = {}
       }
       const messages = readMessages(request.body.messages);
       const promptTokens = 3 + messages.reduce((sum, m) => sum + 4 + (m.role === 'system' ? countSystemTokens(m.content) : countTokens(m.content)), 0);
-      const completion = chatCompletion(messages, readSchema(request.body.response_format), 'ok', promptTokens);
+      const completion = chatCompletion(messages, readSchema(request.body.response_format), 'ok', promptTokens, requestedModel(request.body));
       stats.batchLinesAnswered += 1;
       output.push(JSON.stringify({ id: `batch_req_${i}`, custom_id: request.custom_id, response: { status_code: 200, request_id: `req_${i}`, body: completion }, error: null }));
     });
@@ -600,9 +605,15 @@ interface AnswerContext {
   fieldValues: Record<string, Json>;
 }
 
-function buildAnswer(schema: Record<string, unknown> | undefined, text: string, system: string, fieldValues: Record<string, Json>): Json {
+/** The `model` a request names, if any. */
+function requestedModel(body: Record<string, unknown>): string | undefined {
+  return typeof body.model === 'string' ? body.model : undefined;
+}
+
+function buildAnswer(schema: Record<string, unknown> | undefined, text: string, system: string, fieldValues: Record<string, Json>, fixedLabels?: string[]): Json {
   const labels = findLabelEnum(schema) ?? ['Miscellaneous'];
-  const tags = pickLabels(labels, text);
+  const fixed = fixedLabels?.filter((l) => labels.includes(l)).map((label) => ({ label, confidence: 0.9 }));
+  const tags = fixed?.length ? fixed : pickLabels(labels, text);
   const ctx: AnswerContext = {
     tags,
     primary: tags[0]?.label ?? labels[0] ?? 'Miscellaneous',

@@ -142,13 +142,15 @@ export const evaluationRoutes =
           summary: 'Evaluate classification on the labelled documents of a folder',
           description:
             'Reuses the results of the labelled documents under the taxonomy version, model and prompt version; classifies the rest with a ' +
-            'classification job (only when model and prompt are the workers\' own and the taxonomy version is current) and answers at once (202). ' +
+            'classification job (when the prompt version is the workers\' own and the taxonomy version is current) and answers at once (202). ' +
+            'A model other than the workers\' own is asked on the same provider; its results are kept beside the documents\' own and never ' +
+            'replace what documents, listings and insights show. ' +
             'Poll GET /v1/evaluations/{id}: metrics appear once the job has ended.',
           body: z.strictObject({
             path: z.string().max(4096),
             taxonomy: z.string().max(100).optional().describe('Taxonomy id or name (default: internal-documents)'),
             taxonomyVersion: z.number().int().positive().optional().describe('Default: the current version'),
-            model: z.string().min(1).max(200).optional().describe("Default: the workers' model (LLM_MODEL)"),
+            model: z.string().min(1).max(200).optional().describe("Default: the workers' model (LLM_MODEL); another is asked on the same provider"),
             promptVersion: z.string().min(1).max(100).optional().describe("Default: the workers' prompt version"),
           }),
           response: { 202: EvaluationSchema, 400: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema },

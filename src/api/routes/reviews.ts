@@ -9,7 +9,7 @@ import type { Principal } from '../../domain/access.ts';
 import { badRequest } from '../../domain/errors.ts';
 import type { InsightsService } from '../../services/insights.service.ts';
 import type { ReviewsService } from '../../services/reviews.service.ts';
-import { DocumentDetailSchema, documentDetail, ErrorSchema, FolderPathParam } from '../schemas.ts';
+import { DocumentDetailSchema, documentDetail, ErrorSchema, FieldValuesSchema, FolderPathParam } from '../schemas.ts';
 
 export const ReviewQueueQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(20),
@@ -33,6 +33,7 @@ const ReviewQueueSchema = z
         tags: z.array(TagSchema),
         primaryCategory: z.string(),
         summary: z.string(),
+        fields: FieldValuesSchema.describe("The result's custom field values by name (null: not found), typed by the taxonomy version's definitions"),
         classifiedAt: z.string(),
       }),
     ),

@@ -54,13 +54,18 @@ export const EXPORT_COLUMNS: readonly Column[] = [
 
 export const EXPORT_HEADER: readonly string[] = EXPORT_COLUMNS.map((c) => c.header);
 
-export const exportCells = (r: ExportRow): Cell[] => EXPORT_COLUMNS.map((c) => c.cell(r));
+export function exportCells(r: ExportRow): Cell[] {
+  const out = new Array<Cell>(EXPORT_COLUMNS.length);
+  for (let i = 0; i < EXPORT_COLUMNS.length; i++) out[i] = EXPORT_COLUMNS[i]!.cell(r);
+  return out;
+}
 
 /** One JSONL line: the same fields under the same names, tags kept as a list. */
 export function exportJson(r: ExportRow): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of EXPORT_COLUMNS) out[c.header] = c.cell(r);
-  out.tags = r.tags?.map((t) => ({ label: t.label, confidence: t.confidence })) ?? null;
+  for (const c of EXPORT_COLUMNS) {
+    out[c.header] = c.header === 'tags' ? (r.tags?.map((t) => ({ label: t.label, confidence: t.confidence })) ?? null) : c.cell(r);
+  }
   return out;
 }
 
@@ -78,7 +83,11 @@ function fieldCell(value: FieldValue | undefined): Cell {
 export function exportLayout(fields: readonly string[]) {
   return {
     header: [...EXPORT_HEADER, ...fields.map((f) => `field.${f}`)] as readonly string[],
-    cells: (r: ExportRow): Cell[] => [...exportCells(r), ...fields.map((f) => fieldCell(r.fields?.[f]))],
+    cells: (r: ExportRow): Cell[] => {
+      const out = exportCells(r);
+      for (const f of fields) out.push(fieldCell(r.fields?.[f]));
+      return out;
+    },
     json: (r: ExportRow): Record<string, unknown> => {
       const out = exportJson(r);
       if (fields.length > 0) out.fields = Object.fromEntries(fields.map((f) => [f, r.fields?.[f] ?? null]));

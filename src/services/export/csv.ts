@@ -22,5 +22,7 @@ export function csvCell(value: Cell): string {
 
 /** One record, CRLF-terminated. */
 export function csvLine(cells: readonly Cell[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
+  let line = '';
+  for (let i = 0; i < cells.length; i++) line += i === 0 ? csvCell(cells[i]!) : `,${csvCell(cells[i]!)}`;
+  return `${line}\r\n`;
 }

@@ -3,9 +3,41 @@
  * arrive and the compressed bytes are handed on, so a workbook of any length holds one batch of
  * rows at a time. Cells are inline strings and numbers: no shared-string table to hold in memory,
  * and nothing in a cell is ever read as a formula.
+ *
+ * fflate writes the zip (headers, CRC, sizes); the sheet is deflated by Node's zlib, natively and
+ * off the main thread, while the next batch's XML is built: deflating it in JavaScript took longer
+ * than building it.
  */
-import { strToU8, Zip, ZipDeflate, ZipPassThrough } from 'fflate';
+import { once } from 'node:events';
+import { createDeflateRaw, type DeflateRaw } from 'node:zlib';
+import { strToU8, Zip, ZipPassThrough } from 'fflate';
 import type { Cell } from './csv.ts';
+
+/**
+ * A zip entry deflated by zlib. ZipPassThrough counts the size and CRC of what is pushed (the
+ * XML); `process` hands it to zlib, whose output goes into the zip as it comes.
+ */
+class ZlibZipDeflate extends ZipPassThrough {
+  readonly deflate: DeflateRaw;
+  /** zlib's failure, thrown by the stream at its next step. */
+  error: Error | null = null;
+
+  constructor(filename: string, level: number) {
+    super(filename);
+    this.compression = 8;
+    this.deflate = createDeflateRaw({ level });
+    this.deflate.on('data', (chunk: Buffer<ArrayBuffer>) => this.ondata(null, chunk, false));
+    this.deflate.on('end', () => this.ondata(null, new Uint8Array(0), true));
+    this.deflate.on('error', (err: Error) => {
+      this.error = err;
+    });
+  }
+
+  protected override process(chunk: Uint8Array, final: boolean): void {
+    this.deflate.write(chunk);
+    if (final) this.deflate.end();
+  }
+}
 
 const XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n';
 
@@ -47,7 +79,11 @@ const MAX_CELL_CHARS = 32_767;
 /** Characters XML 1.0 cannot hold at all (controls other than tab and line breaks, lone surrogates). */
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** Anything escapeXml would change. */
+const XML_SPECIAL = /[&<>"\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/;
+
 function escapeXml(text: string): string {
+  if (!XML_SPECIAL.test(text)) return text;
   return text.replace(NOT_XML, '').replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 }
 
@@ -63,31 +99,44 @@ export function columnName(index: number): string {
   return name;
 }
 
+/** Column letters by index, computed once per column. */
+const COLUMN_NAMES: string[] = [];
+const columnAt = (i: number) => (COLUMN_NAMES[i] ??= columnName(i));
+
 function rowXml(rowNo: number, cells: readonly Cell[]): string {
   let xml = `<row r="${rowNo}">`;
-  cells.forEach((cell, i) => {
-    const ref = `${columnName(i)}${rowNo}`;
-    if (cell === null) return;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]!;
+    if (cell === null) continue;
+    const ref = columnAt(i) + rowNo;
     if (typeof cell === 'number' && Number.isFinite(cell)) xml += `<c r="${ref}"><v>${cell}</v></c>`;
     else xml += `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${escapeXml(String(cell).slice(0, MAX_CELL_CHARS))}</t></is></c>`;
-  });
+  }
   return `${xml}</row>`;
 }
 
 /**
  * The workbook's bytes: `header` as the first row, then every batch of `batches`. The zip's
  * chunks are yielded after each batch, so the consumer's pace (the reply's backpressure) sets how
- * fast batches are read.
+ * fast batches are read; a batch waits while zlib still holds more than its buffer of XML.
  */
-export async function* xlsxStream(header: readonly string[], batches: AsyncIterable<readonly (readonly Cell[])[]>, sheetName = 'Documents'): AsyncGenerator<Uint8Array> {
+export async function* xlsxStream(
+  header: readonly string[],
+  batches: AsyncIterable<readonly (readonly Cell[])[]>,
+  sheetName = 'Documents',
+  level = 6,
+): AsyncGenerator<Uint8Array> {
   const out: Uint8Array[] = [];
   let failure: Error | null = null;
-  const zip = new Zip((err, chunk) => {
+  let finished = false;
+  const zip = new Zip((err, chunk, final) => {
     if (err) failure = err;
     else out.push(chunk);
+    if (final) finished = true;
   });
+  const sheet = new ZlibZipDeflate('xl/worksheets/sheet1.xml', level);
   const drain = function* () {
-    if (failure) throw failure;
+    if (failure ?? sheet.error) throw failure ?? sheet.error;
     yield* out.splice(0);
   };
   for (const [name, text] of Object.entries({ ...STATIC_PARTS, 'xl/workbook.xml': workbookXml(sheetName) })) {
@@ -95,20 +144,26 @@ export async function* xlsxStream(header: readonly string[], batches: AsyncItera
     zip.add(part);
     part.push(strToU8(text), true);
   }
-  const sheet = new ZipDeflate('xl/worksheets/sheet1.xml', { level: 6 });
   zip.add(sheet);
-  sheet.push(
-    strToU8(`${XML_HEAD}<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rowXml(1, header)}`),
-  );
-  yield* drain();
-  let rowNo = 1;
-  for await (const batch of batches) {
-    let xml = '';
-    for (const cells of batch) xml += rowXml(++rowNo, cells);
-    sheet.push(strToU8(xml));
+  try {
+    sheet.push(Buffer.from(`${XML_HEAD}<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rowXml(1, header)}`));
     yield* drain();
+    let rowNo = 1;
+    for await (const batch of batches) {
+      let xml = '';
+      for (const cells of batch) xml += rowXml(++rowNo, cells);
+      sheet.push(Buffer.from(xml));
+      if (sheet.deflate.writableNeedDrain) await once(sheet.deflate, 'drain');
+      yield* drain();
+    }
+    const ended = once(sheet.deflate, 'end');
+    sheet.push(Buffer.from('</sheetData></worksheet>'), true);
+    await ended;
+    zip.end();
+    if (!finished) throw new Error('the workbook did not end');
+    yield* drain();
+  } finally {
+    // A consumer that stops early (a closed connection) leaves no zlib stream behind.
+    sheet.deflate.destroy();
   }
-  sheet.push(strToU8('</sheetData></worksheet>'), true);
-  zip.end();
-  yield* drain();
 }

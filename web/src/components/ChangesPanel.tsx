@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { ApiError, del, folderApi, get, post, query } from '../lib/api.ts';
+import { ApiError, asApiError, del, folderApi, get, post, query } from '../lib/api.ts';
 import { useDataTick } from '../lib/changes.ts';
 import { num } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -127,7 +127,7 @@ function WatchSwitch({ folder }: { folder: string }) {
     get<{ items: Watch[] }>('/v1/watches', ctl.signal).then(
       (r) => setWatch(r.items.find((w) => w.folder === folder) ?? null),
       (err: unknown) => {
-        if (!ctl.signal.aborted) setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+        if (!ctl.signal.aborted) setError(asApiError(err));
       },
     );
     return () => ctl.abort();
@@ -143,7 +143,7 @@ function WatchSwitch({ folder }: { folder: string }) {
         setWatch(await post<Watch>('/v1/watches', { folder }));
       }
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

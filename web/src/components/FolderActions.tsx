@@ -3,12 +3,13 @@
  * a data change so the insights, table and tree reload with the new numbers.
  */
 import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, downloadExport, get, post, query } from '../lib/api.ts';
+import { ApiError, asApiError, downloadExport, get, post, query } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
 import { folderLabel, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import { Link } from '../lib/router.tsx';
 import { type ClassificationEstimate, type Job, type Page, type Taxonomy, isFinal } from '../lib/types.ts';
+import { CLASSIFICATION_MODES, type ClassificationMode } from '../lib/vocabulary.ts';
 import { JobProgress } from './JobProgress.tsx';
 
 export function FolderActions({ folder, title }: { folder: string; title: string }) {
@@ -41,7 +42,7 @@ export function FolderActions({ folder, title }: { folder: string; title: string
     try {
       started(await post<Job>('/v1/scans', { path: folder || '.' }));
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }
@@ -53,7 +54,7 @@ export function FolderActions({ folder, title }: { folder: string; title: string
     try {
       await downloadExport(folder, exportFormat);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setExporting(false);
     }
@@ -93,11 +94,19 @@ export function FolderActions({ folder, title }: { folder: string; title: string
   );
 }
 
+/** How the requests of a classification go (the API's `mode`), in words. */
+const MODE_NAMES: Record<ClassificationMode, string> = {
+  auto: 'Automatic (Batch API for large jobs, when the provider has it)',
+  direct: 'Direct requests (answers at once)',
+  batch: 'Batch API (lower price, answered within 24 h)',
+};
+
 function ClassifyForm({ folder, onStarted }: { folder: string; onStarted(job: Job): void }) {
   const taxonomies = useApi<{ items: Taxonomy[] }>('/v1/taxonomies');
   const [taxonomy, setTaxonomy] = useState('');
   const [language, setLanguage] = useState('');
   const [force, setForce] = useState(false);
+  const [mode, setMode] = useState<ClassificationMode>('auto');
   const [estimate, setEstimate] = useState<ClassificationEstimate | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -107,6 +116,7 @@ function ClassifyForm({ folder, onStarted }: { folder: string; onStarted(job: Jo
     ...(taxonomy ? { taxonomy } : {}),
     ...(language.trim() ? { summaryLanguage: language.trim() } : {}),
     force,
+    ...(mode !== 'auto' ? { mode } : {}),
     dryRun,
   });
 
@@ -120,7 +130,7 @@ function ClassifyForm({ folder, onStarted }: { folder: string; onStarted(job: Jo
         setEstimate(null);
       }
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }
@@ -156,6 +166,23 @@ function ClassifyForm({ folder, onStarted }: { folder: string; onStarted(job: Jo
             size={8}
           />
         </label>
+        <label className="field">
+          <span>Requests</span>
+          <select
+            value={mode}
+            onChange={(e) => {
+              setMode(e.target.value as ClassificationMode);
+              // An estimate priced for the other mode would mislead.
+              setEstimate(null);
+            }}
+          >
+            {CLASSIFICATION_MODES.map((m) => (
+              <option key={m} value={m}>
+                {MODE_NAMES[m]}
+              </option>
+            ))}
+          </select>
+        </label>
         <label className="check">
           <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} />
           <span>Force: classify again documents that already have a result</span>
@@ -172,7 +199,8 @@ function ClassifyForm({ folder, onStarted }: { folder: string; onStarted(job: Jo
       {estimate && (
         <p className="notice" role="status">
           {num(estimate.documents)} documents to classify with {estimate.model} ({estimate.taxonomy.name} v{estimate.taxonomy.version}): about{' '}
-          {num(estimate.estimatedInputTokens)} input and {num(estimate.estimatedOutputTokens)} output tokens, {usd(estimate.estimatedCostUsd)}.
+          {num(estimate.estimatedInputTokens)} input and {num(estimate.estimatedOutputTokens)} output tokens, {usd(estimate.estimatedCostUsd)}
+          {estimate.mode === 'batch' ? " at the Batch API's price (answered within 24 h)" : ' in direct requests'}.
           {estimate.folderNotScanned && ' The folder has not been scanned yet: it will be scanned first, so the count may grow.'}
         </p>
       )}

@@ -16,6 +16,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Whatever a request threw, as an ApiError (a network failure or a bug becomes code `client`). */
+export const asApiError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+
 type Listener = () => void;
 const unauthorizedListeners = new Set<Listener>();
 

@@ -1,6 +1,6 @@
 /** Data hooks: load an API resource, follow a job live, learn which optional routes exist. */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, get } from './api.ts';
+import { ApiError, asApiError, get } from './api.ts';
 import { followJob } from './sse.ts';
 import { useDataTick } from './changes.ts';
 import type { Job, Me } from './types.ts';
@@ -30,7 +30,7 @@ export function useApi<T>(path: string | null, refresh: unknown = 0): Resource<T
       },
       (err: unknown) => {
         if (ctl.signal.aborted) return;
-        setState({ path, data: null, error: err instanceof ApiError ? err : new ApiError(0, 'client', String(err)) });
+        setState({ path, data: null, error: asApiError(err) });
         setLoading(false);
       },
     );
@@ -56,7 +56,7 @@ export function useJob(id: string | null, initial: Job | null = null, onEnd?: (j
         if (final && !ctl.signal.aborted) onEndRef.current?.(final);
       },
       (err: unknown) => {
-        if (!ctl.signal.aborted) setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+        if (!ctl.signal.aborted) setError(asApiError(err));
       },
     );
     return () => ctl.abort();

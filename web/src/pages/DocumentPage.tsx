@@ -9,7 +9,7 @@ import { JobProgress } from '../components/JobProgress.tsx';
 import { SimilarDocuments } from '../components/Duplicates.tsx';
 import { OcrBadge, originLabel } from '../components/OcrBadge.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
-import { ApiError, post } from '../lib/api.ts';
+import { ApiError, asApiError, post } from '../lib/api.ts';
 import { useDataTick } from '../lib/changes.ts';
 import { bytes, dateTime, num, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -145,7 +145,7 @@ function ClassificationCard({ doc }: { doc: DocumentDetail }) {
     try {
       setJob(await post<Job>('/v1/classifications', { documentIds: [doc.id], force: Boolean(c) }));
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     }
   };
   return (

@@ -7,7 +7,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, LabelList, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ErrorNotice } from '../components/FolderActions.tsx';
-import { ApiError, authHeaders, errorFrom, post } from '../lib/api.ts';
+import { ApiError, asApiError, authHeaders, errorFrom, post } from '../lib/api.ts';
 import { dateTime, num, percent, usd } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import type { Evaluation, EvaluationComparison, EvaluationMetrics, LabelImportReport, Taxonomy } from '../lib/types.ts';
@@ -24,7 +24,7 @@ function StartForm({ onStarted }: { onStarted(e: Evaluation): void }) {
   const [file, setFile] = useState<File | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
-  const fail = (err: unknown) => setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+  const fail = (err: unknown) => setError(asApiError(err));
 
   const importLabels = async () => {
     if (!file || !taxonomy) return;
@@ -69,7 +69,13 @@ function StartForm({ onStarted }: { onStarted(e: Evaluation): void }) {
         </select>
       </label>{' '}
       <label>
-        Model <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="the workers' model" />
+        Model{' '}
+        <input
+          value={model}
+          onChange={(e) => setModel(e.target.value)}
+          placeholder="the workers' model"
+          title="Another model of the same provider is asked for the labelled documents; its results are kept beside the documents' own"
+        />
       </label>{' '}
       <button type="submit" className="btn primary">
         Evaluate

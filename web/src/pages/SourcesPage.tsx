@@ -5,7 +5,8 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
-import { ApiError, post, request } from '../lib/api.ts';
+import { type RecordColumn, RecordsCard } from '../components/RecordsCard.tsx';
+import { ApiError, asApiError, post, request } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
 import { dateTime } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -25,9 +26,23 @@ interface Draft {
   watch: string;
 }
 
-const blank: Draft = { name: '', bucket: '', prefix: '', endpoint: '', region: '', forcePathStyle: false, accessKeyId: '', secretAccessKey: '', watch: '' };
+const SOURCE_COLUMNS: readonly RecordColumn<Source>[] = [
+  { header: 'Name', cell: (s) => <Link to={folderHref(s.name)}>{s.name}</Link> },
+  {
+    header: 'Bucket',
+    cell: (s) => (
+      <code>
+        s3://{s.bucket}/{s.prefix}
+      </code>
+    ),
+  },
+  { header: 'Endpoint', cell: (s) => s.endpoint ?? 'AWS S3' },
+  { header: 'Credentials', cell: (s) => (s.credentials === 'stored' ? 'stored (encrypted)' : 'from the environment') },
+  { header: 'Watch', cell: (s) => (s.watchIntervalSeconds ? `every ${s.watchIntervalSeconds} s` : 'off') },
+  { header: 'Added', cell: (s) => dateTime(s.createdAt) },
+];
 
-const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+const blank: Draft = { name: '', bucket: '', prefix: '', endpoint: '', region: '', forcePathStyle: false, accessKeyId: '', secretAccessKey: '', watch: '' };
 
 export function SourcesPage() {
   const list = useApi<{ items: Source[] }>('/v1/sources');
@@ -65,7 +80,7 @@ export function SourcesPage() {
       list.reload();
       announceDataChanged();
     } catch (err) {
-      setError(asError(err));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }
@@ -81,7 +96,7 @@ export function SourcesPage() {
       list.reload();
       announceDataChanged();
     } catch (err) {
-      setError(asError(err));
+      setError(asApiError(err));
     }
   };
 
@@ -93,55 +108,22 @@ export function SourcesPage() {
         The documents root is always a source. S3-compatible buckets (MinIO, AWS S3, R2, Ceph) added here appear as top-level folders named after the source.
       </p>
       {list.error && <ErrorNotice error={list.error} />}
-      <section className="card" aria-labelledby="sources-h">
-        <h2 id="sources-h" className="h-small">
-          Buckets
-        </h2>
-        {items.length === 0 ? (
-          <p className="muted">No buckets yet.</p>
-        ) : (
-          <div className="table-wrap">
-            <table className="docs" data-testid="sources-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Bucket</th>
-                  <th scope="col">Endpoint</th>
-                  <th scope="col">Credentials</th>
-                  <th scope="col">Watch</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">
-                    <span className="sr-only">Remove</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((s) => (
-                  <tr key={s.name}>
-                    <td>
-                      <Link to={folderHref(s.name)}>{s.name}</Link>
-                    </td>
-                    <td>
-                      <code>
-                        s3://{s.bucket}/{s.prefix}
-                      </code>
-                    </td>
-                    <td>{s.endpoint ?? 'AWS S3'}</td>
-                    <td>{s.credentials === 'stored' ? 'stored (encrypted)' : 'from the environment'}</td>
-                    <td>{s.watchIntervalSeconds ? `every ${s.watchIntervalSeconds} s` : 'off'}</td>
-                    <td>{dateTime(s.createdAt)}</td>
-                    <td>
-                      <button type="button" className="btn small" aria-label={`Remove ${s.name}`} onClick={() => void remove(s.name)}>
-                        Remove
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+      <RecordsCard
+        id="sources-h"
+        title="Buckets"
+        testId="sources-table"
+        rows={items}
+        rowKey={(s) => s.name}
+        empty="No buckets yet."
+        loading={list.loading}
+        columns={SOURCE_COLUMNS}
+        actionsLabel="Remove"
+        actions={(s) => (
+          <button type="button" className="btn small" aria-label={`Remove ${s.name}`} onClick={() => void remove(s.name)}>
+            Remove
+          </button>
         )}
-      </section>
+      />
       <form className="card editor" onSubmit={(e) => void add(e)} aria-labelledby="add-source-h">
         <h2 id="add-source-h" className="h-small">
           Add a bucket

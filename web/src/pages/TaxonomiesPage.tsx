@@ -4,7 +4,7 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
-import { ApiError, post, put } from '../lib/api.ts';
+import { ApiError, asApiError, post, put } from '../lib/api.ts';
 import { announceDataChanged } from '../lib/changes.ts';
 import { dateTime } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
@@ -121,7 +121,7 @@ function Editor({ initial, taxonomy, flash, onSaved }: { initial: Draft; taxonom
       announceDataChanged();
       onSaved(t);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

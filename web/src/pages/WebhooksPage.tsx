@@ -4,13 +4,33 @@
  */
 import { type FormEvent, useEffect, useState } from 'react';
 import { ErrorNotice } from '../components/FolderActions.tsx';
-import { ApiError, del, post } from '../lib/api.ts';
+import { type RecordColumn, RecordsCard } from '../components/RecordsCard.tsx';
+import { ApiError, asApiError, del, post } from '../lib/api.ts';
 import { dateTime, folderLabel } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import type { CreatedWebhook, Webhook, WebhookAttempt, WebhookEvent } from '../lib/types.ts';
 import { WEBHOOK_EVENTS } from '../lib/vocabulary.ts';
 
-const asError = (err: unknown) => (err instanceof ApiError ? err : new ApiError(0, 'client', String(err)));
+const WEBHOOK_COLUMNS: readonly RecordColumn<Webhook>[] = [
+  { header: 'URL', cell: (w) => <code>{w.url}</code> },
+  { header: 'Events', cell: (w) => w.events.join(', ') },
+  { header: 'Folder', cell: (w) => (w.folder === null ? 'Every folder' : folderLabel(w.folder)) },
+  {
+    header: 'State',
+    cell: (w) => (
+      <>
+        {w.enabled ? (
+          <span className="badge tone-ok">enabled</span>
+        ) : (
+          <span className="badge tone-bad" title={w.disabledReason ?? undefined}>
+            disabled
+          </span>
+        )}
+        {w.consecutiveFailures > 0 && <span className="muted small"> {w.consecutiveFailures} failed in a row</span>}
+      </>
+    ),
+  },
+];
 
 export function WebhooksPage() {
   const list = useApi<{ items: Webhook[] }>('/v1/webhooks');
@@ -31,7 +51,7 @@ export function WebhooksPage() {
       if (created?.id === w.id) setCreated(null);
       list.reload();
     } catch (err) {
-      setError(asError(err));
+      setError(asApiError(err));
     }
   };
 
@@ -49,57 +69,28 @@ export function WebhooksPage() {
           <strong>Webhook added.</strong> Its signing secret is shown only now: <code>{created.secret}</code>
         </div>
       )}
-      <section className="card" aria-labelledby="webhooks-h">
-        <h2 id="webhooks-h" className="h-small">
-          Subscriptions
-        </h2>
-        {items.length === 0 && !list.loading ? (
-          <p className="muted">No webhooks yet.</p>
-        ) : (
-          <table className="docs" data-testid="webhooks-table">
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Folder</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((w) => (
-                <tr key={w.id} aria-current={w.id === selected ? 'true' : undefined}>
-                  <td>
-                    <code>{w.url}</code>
-                  </td>
-                  <td>{w.events.join(', ')}</td>
-                  <td>{w.folder === null ? 'Every folder' : folderLabel(w.folder)}</td>
-                  <td>
-                    {w.enabled ? (
-                      <span className="badge tone-ok">enabled</span>
-                    ) : (
-                      <span className="badge tone-bad" title={w.disabledReason ?? undefined}>
-                        disabled
-                      </span>
-                    )}
-                    {w.consecutiveFailures > 0 && <span className="muted small"> {w.consecutiveFailures} failed in a row</span>}
-                  </td>
-                  <td className="row end">
-                    <button type="button" className="btn small" onClick={() => setSelected(w.id)}>
-                      Deliveries
-                    </button>
-                    <button type="button" className="btn small" aria-label={`Remove webhook to ${w.url}`} onClick={() => void remove(w)}>
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+      <RecordsCard
+        id="webhooks-h"
+        title="Subscriptions"
+        testId="webhooks-table"
+        rows={items}
+        rowKey={(w) => w.id}
+        empty="No webhooks yet."
+        loading={list.loading}
+        columns={WEBHOOK_COLUMNS}
+        current={(w) => w.id === selected}
+        actionsLabel="Actions"
+        actions={(w) => (
+          <>
+            <button type="button" className="btn small" onClick={() => setSelected(w.id)}>
+              Deliveries
+            </button>
+            <button type="button" className="btn small" aria-label={`Remove webhook to ${w.url}`} onClick={() => void remove(w)}>
+              Remove
+            </button>
+          </>
         )}
-      </section>
+      />
       <AddWebhook
         onCreated={(w) => {
           setCreated(w);
@@ -129,7 +120,7 @@ function AddWebhook({ onCreated }: { onCreated(w: CreatedWebhook): void }) {
       setFolder('');
       onCreated(w);
     } catch (err) {
-      setError(asError(err));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

@@ -1,0 +1,60 @@
+/** The band index: exact copies counted per content, and buckets exactly the contents sharing (band, 64-bit hash). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createBandIndex } from '../../src/services/duplicates/band-index.ts';
+
+/** Bands as the store gives them: [high, low] per band; `hashes[b]` is band b's [high, low]. */
+const bands = (...hashes: [number, number][]) => Int32Array.from(hashes.flat());
+/** Twenty distinct bands of one file, overridden where given. */
+function twenty(seed: number, overrides: Record<number, [number, number]> = {}): Int32Array {
+  return bands(...Array.from({ length: 20 }, (_, b): [number, number] => overrides[b] ?? [seed, seed * 100 + b]));
+}
+
+const sha = (c: string) => c.repeat(64);
+
+describe('band index', () => {
+  it('counts the files holding each content, with or without bands', () => {
+    const index = createBandIndex();
+    index.add({ sha256: sha('a'), bands: null });
+    index.add({ sha256: sha('a'), bands: null });
+    index.add({ sha256: sha('b'), bands: twenty(1) });
+    index.add({ sha256: sha('c'), bands: twenty(2) });
+    index.add({ sha256: sha('c'), bands: twenty(2) });
+    index.add({ sha256: sha('c'), bands: twenty(2) });
+    assert.deepEqual(index.exactContents().sort(), [sha('a'), sha('c')]);
+    assert.deepEqual(index.buckets(), [], 'copies of one content share every band, but are one content');
+  });
+
+  it('buckets the contents sharing a band hash, in sha256 order, each content once', () => {
+    const index = createBandIndex();
+    index.add({ sha256: sha('f'), bands: twenty(1, { 7: [-5, 99] }) });
+    index.add({ sha256: sha('1'), bands: twenty(2, { 7: [-5, 99] }) });
+    index.add({ sha256: sha('1'), bands: twenty(2, { 7: [-5, 99] }) });
+    index.add({ sha256: sha('9'), bands: twenty(3, { 7: [-5, 99], 19: [4, -1] }) });
+    index.add({ sha256: sha('0'), bands: twenty(4, { 19: [4, -1] }) });
+    const buckets = index.buckets().sort((a, b) => a.length - b.length);
+    assert.deepEqual(buckets, [
+      [sha('0'), sha('9')],
+      [sha('1'), sha('9'), sha('f')],
+    ]);
+  });
+
+  it('tells apart equal low halves in other bands or with another high half', () => {
+    const index = createBandIndex();
+    // The same low half everywhere: the sort puts these side by side, yet no two share (band, hash).
+    index.add({ sha256: sha('a'), bands: twenty(1, { 3: [10, 42] }) });
+    index.add({ sha256: sha('b'), bands: twenty(2, { 3: [11, 42] }) });
+    index.add({ sha256: sha('c'), bands: twenty(3, { 4: [10, 42] }) });
+    assert.deepEqual(index.buckets(), []);
+    // A fourth that does share band 3's whole hash with the first.
+    index.add({ sha256: sha('d'), bands: twenty(4, { 3: [10, 42] }) });
+    assert.deepEqual(index.buckets(), [[sha('a'), sha('d')]]);
+  });
+
+  it('finds a shared band among many files', () => {
+    const index = createBandIndex();
+    for (let i = 0; i < 5000; i++) index.add({ sha256: i.toString(16).padStart(64, '0'), bands: twenty(i + 10) });
+    index.add({ sha256: sha('e'), bands: twenty(1, { 12: [4010, 401012] }) });
+    assert.deepEqual(index.buckets(), [[(4000).toString(16).padStart(64, '0'), sha('e')]]);
+  });
+});
