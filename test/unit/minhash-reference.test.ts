@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isCurrentSignature, MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
+import { estimateSimilarity, isCurrentSignature, MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -35,8 +35,8 @@ function hashWord(word: string): number {
 
 const K = [0x9e3779b1, 0x85ebca77, 0xc2b2ae3d, 0x27d4eb2f, 0x165667b1];
 
-/** The definition, with strings, arrays and a set. */
-function referenceSignature(text: string): number[] | undefined {
+/** The distinct shingle hashes of a text, by the definition. */
+function shingleSet(text: string): Set<number> {
   const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
   const hashes = words.map(hashWord);
   const shingles = new Set<number>();
@@ -45,6 +45,12 @@ function referenceSignature(text: string): number[] | undefined {
     for (let j = 0; j < 5; j++) sum = (sum + Math.imul(hashes[i + j]!, K[j]!)) | 0;
     shingles.add(mix(sum));
   }
+  return shingles;
+}
+
+/** The definition, with strings, arrays and a set. */
+function referenceSignature(text: string): number[] | undefined {
+  const shingles = shingleSet(text);
   if (shingles.size < MIN_SHINGLES) return undefined;
   const min = new Array<number>(SIGNATURE_LENGTH).fill(Infinity);
   for (const x of shingles) {
@@ -107,5 +113,37 @@ describe('MinHash in one pass', () => {
     const repeated = 'de klant de klant de klant '.repeat(50);
     assert.equal(referenceSignature(repeated), undefined);
     assert.equal(minhashSignature(repeated), undefined);
+  });
+
+  it('estimates the exact Jaccard similarity of shingle sets within the error 128 slots allow, without bias', () => {
+    // Pairs of texts: a base of 600 words and a copy with a share of its words replaced, so the
+    // exact similarity of their shingle sets spreads over 0.2..1.
+    const vocabulary = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}x`);
+    let s = 99;
+    const next = (n: number) => {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      return (s >>> 0) % n;
+    };
+    const errors: number[] = [];
+    for (let pair = 0; pair < 300; pair++) {
+      const base = Array.from({ length: 600 }, () => vocabulary[next(vocabulary.length)]!);
+      const copy = [...base];
+      const edits = next(40);
+      for (let e = 0; e < edits; e++) copy[next(copy.length)] = vocabulary[next(vocabulary.length)]!;
+      const a = shingleSet(base.join(' '));
+      const b = shingleSet(copy.join(' '));
+      const shared = [...a].filter((x) => b.has(x)).length;
+      const exact = shared / (a.size + b.size - shared);
+      const estimate = estimateSimilarity(minhashSignature(base.join(' '))!, minhashSignature(copy.join(' '))!);
+      errors.push(estimate - exact);
+      // Standard error sqrt(J(1-J)/128) is at most 0.044: five of it is never reached by chance.
+      assert.ok(Math.abs(estimate - exact) < 0.2, `pair ${pair}: exact ${exact.toFixed(3)}, estimate ${estimate}`);
+    }
+    const mean = errors.reduce((x, y) => x + y, 0) / errors.length;
+    const rms = Math.sqrt(errors.reduce((x, y) => x + y * y, 0) / errors.length);
+    assert.ok(Math.abs(mean) < 0.01, `bias ${mean}`);
+    assert.ok(rms < 0.045, `root mean square error ${rms}`);
   });
 });
