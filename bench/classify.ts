@@ -51,7 +51,7 @@ import { parseConfig } from '../src/config.ts';
 import { type Runtime, startRuntime } from '../src/container.ts';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { type FakeOpenAIBehaviour, type FakeRequestSummary, startFakeOpenAIThread } from '../test/support/fake-openai.ts';
-import { envInt, machine, rssSampler, table } from './support.ts';
+import { envInt, machine, rssSampler, table, withClient } from './support.ts';
 
 const N = envInt('BENCH_CLASSIFY_DOCS', 600);
 const MODES = (process.env.BENCH_CLASSIFY_MODES ?? 'postgres,redis').split(',').map((s) => s.trim()).filter(Boolean);
@@ -133,15 +133,7 @@ async function waitJob(base: string, id: string, everyMs: number, timeoutMs = 12
   }
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: PG_SERVER });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(PG_SERVER, fn);
 
 type Row = Record<string, string | number>;
 
@@ -333,6 +325,7 @@ async function run(mode: string, scenario: Scenario, roots: { warm: string; cold
     const meanInFlight = phaseSamples.reduce((a, s) => a + s.n, 0) / Math.max(1, phaseSamples.length);
 
     if (TIMELINE) printTimeline(samples, wall0, requests);
+    if (scenario.cold) process.stdout.write(`    from cold, ms after POST: ${await coldTimeline(dbUrl.toString(), started.id, wall0, firstReq)}\n`);
     const latency = documentLatency(requests);
 
     const docs = job.progress.done;
@@ -400,6 +393,41 @@ async function run(mode: string, scenario: Scenario, roots: { warm: string; cold
     await fake.close();
     if (mode === 'redis') await dropRedisKeys(env.QUEUE_NAME ?? '');
     await admin((c) => c.query(`drop database if exists ${dbName} with (force)`));
+  }
+}
+
+/**
+ * Where the time before the first request went from cold, in ms after the POST (the database's
+ * clock, the same machine's): the classification job's creation and first plan, its scan job's
+ * creation and start, each extraction batch's opening and completion, the scan's end, the first
+ * classification batch opened, and the first request at the fake.
+ */
+async function coldTimeline(dbUrl: string, jobId: string, wall0: number, firstReq: number): Promise<string> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    const ms = (d: Date | null | undefined) => (d ? String(d.getTime() - wall0) : '-');
+    const jobs = await c.query<{ id: string; kind: string; created_at: Date; started_at: Date | null; finished_at: Date | null }>(
+      'select id, kind, created_at, started_at, finished_at from jobs where id = $1 or parent_id = $1',
+      [jobId],
+    );
+    const classify = jobs.rows.find((j) => j.id === jobId);
+    const scan = jobs.rows.find((j) => j.kind === 'scan');
+    const batches = await c.query<{ job_id: string; batch_no: number; total: number; created_at: Date; completed_at: Date | null }>(
+      'select job_id, batch_no, total, created_at, completed_at from job_batches where job_id = any($1::uuid[]) order by created_at',
+      [jobs.rows.map((j) => j.id)],
+    );
+    const extract = batches.rows.filter((b) => b.job_id === scan?.id);
+    const firstClassify = batches.rows.find((b) => b.job_id === jobId);
+    return [
+      `classify job created ${ms(classify?.created_at)}, planning ${ms(classify?.started_at)}`,
+      `scan created ${ms(scan?.created_at)}, started ${ms(scan?.started_at)}, ended ${ms(scan?.finished_at)}`,
+      `extraction batches (docs: opened→completed) ${extract.map((b) => `${b.total}: ${ms(b.created_at)}→${ms(b.completed_at)}`).join(', ')}`,
+      `first classification batch opened ${ms(firstClassify?.created_at)}`,
+      `first request ${Math.round(firstReq)}`,
+    ].join('; ');
+  } finally {
+    await c.end();
   }
 }
 

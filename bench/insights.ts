@@ -34,7 +34,7 @@ import { createDuplicatesRepository } from '../src/store/duplicates.repository.t
 import { createExportRepository } from '../src/store/export.repository.ts';
 import { migrateToLatest } from '../src/store/migrate.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
-import { envInt, machine, rssSampler, table } from './support.ts';
+import { databaseUrl, envInt, machine, rssSampler, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
 const COPY_EVERY = envInt('BENCH_COPY_EVERY', 10);
@@ -49,11 +49,7 @@ const DB_NAME = process.env.BENCH_DATABASE ?? 'docsight_bench_insights';
 const WORDS = 200;
 const VOCAB = 'offerte klant levering prijs project uren tarief week maand contract afspraak werk bouw dak gevel kozijn planning garantie factuur betaling termijn akkoord datum adres notulen overleg besluit actie budget risico leverancier gemeente beleid opleiding verslag rapport bijlage'.split(' ');
 
-function dbUrl(name: string): string {
-  const u = new URL(SERVER);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+const dbUrl = (name: string): string => databaseUrl(SERVER, name);
 
 const copyEscape = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
 const pgArray = (xs: number[]) => `{${xs.map((v) => v | 0).join(',')}}`;

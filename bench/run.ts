@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const ALL = ['pipeline', 'extract', 'queue', 'classify', 'search', 'soak', 'ocr', 'insights'];
+const ALL = ['pipeline', 'extract', 'queue', 'classify', 'search', 'soak', 'ocr', 'insights', 'tail'];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const selected = only?.length ? ALL.filter((b) => only.includes(b)) : ALL;
 let failed = 0;

@@ -46,7 +46,7 @@ import type { Database } from '../src/store/schema.ts';
 import { createSearchRepository } from '../src/store/search.repository.ts';
 import { createSearchService } from '../src/services/search.service.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
-import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
+import { databaseUrl, envInt, machine, peakRssMb, quantile, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
 /** Concurrency levels measured in turn, e.g. "4,8". */
@@ -62,11 +62,7 @@ const DB_NAME = process.env.BENCH_DATABASE ?? 'docsight_bench_search';
 const WORDS_PER_DOC = 300;
 const VOCAB = 30_000;
 
-function dbUrl(name: string): string {
-  const u = new URL(SERVER);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+const dbUrl = (name: string): string => databaseUrl(SERVER, name);
 
 /** Pronounceable pseudo-words, deterministic: the long tail of a real vocabulary. */
 function vocabulary(rand: () => number): string[] {

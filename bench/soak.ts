@@ -18,35 +18,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { freePort, type Proc, startDocsight, waitForHttp } from '../test/support/processes.ts';
-import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
+import { type AutocannonResult, autocannon, cpuSeconds, envInt, machine, peakRssMb, quantile, table, withClient } from './support.ts';
 
-/** The part of autocannon's programmatic API used here (the package ships no types). */
-interface AutocannonResult {
-  latency: { p50: number; p90: number; p99: number; average: number; max: number };
-  requests: { total: number; average: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  duration: number;
-}
-interface AutocannonInstance {
-  stop(): void;
-  /** Every response, as it arrives (responseTime in ms). */
-  on(event: 'response', fn: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
-}
-type Autocannon = (
-  opts: { url: string; connections: number; duration: number; overallRate?: number; requests: { method: 'GET'; path: string }[] },
-  done: (err: Error | null, result: AutocannonResult) => void,
-) => AutocannonInstance;
-// autocannon is CommonJS without type declarations: require it and give it the shape above.
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const DOCS = envInt('SOAK_DOCS', 50_000);
 const RPS = envInt('SOAK_RPS', 100);
@@ -79,15 +58,7 @@ function renice(pid: number | undefined, nice: number): void {
   }
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: SERVER_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withClient(SERVER_URL, fn);
 
 interface JobView {
   status: string;
@@ -289,17 +260,6 @@ function gcPauses(output: string, startedAt: number): [number, number][] {
     byIsolate.set(m[1] ?? '', iso);
   }
   return [...byIsolate.values()].sort((a, b) => b.heap - a.heap)[0]?.pauses ?? [];
-}
-
-/** CPU time (user + system) of a process so far, in seconds (0 once it is gone). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after "(comm) ".
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 /** The machine's busy and total CPU ticks (all cores). */

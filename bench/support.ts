@@ -1,6 +1,8 @@
 /** Shared benchmark helpers: peak RSS sampling, timing, and a one-line machine description. */
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+import pg from 'pg';
 
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -52,3 +54,53 @@ export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
 }
+
+/** Run `fn` with a client of `url`, closed after. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The URL of database `name` on the server of `serverUrl`. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** CPU time (user + system) of a process so far, in seconds (0 once it is gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after "(comm) ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The part of autocannon's programmatic API used here (the package ships no types). */
+export interface AutocannonResult {
+  latency: { p50: number; p90: number; p99: number; average: number; max: number };
+  requests: { total: number; average: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+}
+interface AutocannonInstance {
+  stop(): void;
+  /** Every response, as it arrives (responseTime in ms). */
+  on(event: 'response', fn: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
+}
+export type Autocannon = (
+  opts: { url: string; connections: number; duration: number; overallRate?: number; requests: { method: 'GET'; path: string }[] },
+  done: (err: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
+// autocannon is CommonJS without type declarations: require it and give it the shape above.
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;

@@ -108,7 +108,7 @@ const workers = {
     .meta({ description: 'Worker threads that parse documents, per worker process.', docDefault: 'the number of CPU cores' }),
   SCAN_BATCH_SIZE: int(1, 5000)
     .default(200)
-    .describe('Documents per extraction job (queue overhead is paid once per batch).'),
+    .describe('Documents per extraction job (queue overhead is paid once per batch); a walk\'s first batches are smaller (16, 32, 64, …), so its first documents are written early.'),
   CLASSIFY_BATCH_SIZE: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1).max(1000).optional()).meta({
     description:
       'Documents per classification job. Unset, it follows from LLM_CONCURRENCY and WORKER_CONCURRENCY so that the ' +

@@ -50,7 +50,7 @@ import { createReviewsService } from './services/reviews.service.ts';
 import { createEvaluationsRepository } from './store/evaluations.repository.ts';
 import { createReviewsRepository } from './store/reviews.repository.ts';
 import { createClassificationBatchService, createClassifyService } from './services/classification-batch.service.ts';
-import { createClassificationPlanService } from './services/classification-plan.service.ts';
+import { createClassificationPlanService, wakeClassificationOf } from './services/classification-plan.service.ts';
 import { cancelBatchApiBatches } from './services/classification-batch-api.ts';
 import { createLlmBatchesRepository } from './store/llm-batches.repository.ts';
 import { createExtractionService } from './services/extraction.service.ts';
@@ -398,6 +398,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
           changes: { record: recordChanges },
           deletedRetentionDays: config.deletedRetentionDays,
           onBatchDone: (counts) => metrics.documentsProcessed(counts),
+          onBatchWritten: (jobId, batchNo) => wakeClassificationOf({ jobs, enqueue }, jobId, batchNo),
         }),
         classificationPlan: createClassificationPlanService({
           jobs,

@@ -15,8 +15,11 @@ export const JOB_PAYLOAD_SCHEMAS = {
   scan: z.object({ jobId: id }).strict(),
   /** Extract a batch of documents found by a scan. */
   extract: batch,
-  /** Scan first when needed, then split a classification into batches. `poll` counts waits for the scan. */
-  'classify-plan': z.object({ jobId: id, poll: z.number().int().nonnegative().optional() }).strict(),
+  /**
+   * Scan first when needed, then split a classification into batches. `poll` counts waits for the
+   * scan; `wake`: a look asked for by the scan's extraction batch of that number, once written.
+   */
+  'classify-plan': z.object({ jobId: id, poll: z.number().int().nonnegative().optional(), wake: z.number().int().nonnegative().optional() }).strict(),
   /**
    * Classify a batch of documents. `poll`: a later look at the batch's Batch API batch (its id is
    * in llm_batches); each look is a queue job of its own, delayed by LLM_BATCH_POLL_MS.
@@ -39,7 +42,7 @@ export function isJobName(name: string): name is JobName {
 export const queueJobId = {
   scan: (p: JobPayloads['scan']) => `scan.${p.jobId}`,
   extract: (p: JobPayloads['extract']) => `extract.${p.jobId}.${p.batchNo}`,
-  'classify-plan': (p: JobPayloads['classify-plan']) => `classify-plan.${p.jobId}.${p.poll ?? 0}`,
+  'classify-plan': (p: JobPayloads['classify-plan']) => `classify-plan.${p.jobId}.${p.wake !== undefined ? `wake${p.wake}` : (p.poll ?? 0)}`,
   classify: (p: JobPayloads['classify']) => `classify.${p.jobId}.${p.batchNo}${p.poll ? `.poll${p.poll}` : ''}`,
   ocr: (p: JobPayloads['ocr']) => `ocr.${p.jobId}.${p.documentId}`,
 } satisfies { [N in JobName]: (p: JobPayloads[N]) => string };

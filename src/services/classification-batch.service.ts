@@ -150,28 +150,35 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
       // Every document of the batch in flight listens on the job's signal (its provider call does):
       // that many listeners is expected, not a leak.
       setMaxListeners(payload.documentIds.length * 2 + 10, signal);
-      if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) {
+      // Read together: each batch pays these round trips before its first request.
+      const [shouldRun, job, rows] = await Promise.all([
+        jobs.shouldRunBatch(payload.jobId, payload.batchNo),
+        jobs.findById(payload.jobId),
+        classifications.inputs(payload.documentIds),
+      ]);
+      if (!shouldRun) {
         // A look at a Batch API batch whose job was cancelled: the batch goes too, should the cancel itself have missed it.
         if (payload.poll && deps.batchApi) await cancelBatchApiBatches(deps.batchApi, payload.jobId);
         return;
       }
-      const job = await jobs.findById(payload.jobId);
       if (!job) return;
       const params = classifyJobParamsSchema.parse(job.params);
       const classifier = deps.classifier;
       if (!classifier) throw new JobFailure('provider_not_configured', 'This worker has no LLM provider configured (OPENAI_API_KEY / OPENAI_BASE_URL)');
-      const taxonomy = await deps.taxonomies.find(params.taxonomyId, params.taxonomyVersion);
+      const key = resultKey(params, classifier);
+      const [taxonomy, already, sharedAll] = await Promise.all([
+        deps.taxonomies.find(params.taxonomyId, params.taxonomyVersion),
+        classifications.existing(
+          rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' })),
+          key,
+        ),
+        classifications.sharedResults([...new Set(rows.flatMap((r) => (r.sha256 && r.text !== null ? [r.sha256] : [])))], key, params.force ? job.id : null),
+      ]);
       if (!taxonomy) throw new JobFailure('taxonomy_gone', `Taxonomy ${params.taxonomyId} v${params.taxonomyVersion} is gone`);
       const failures: FailureRow[] = [];
       const transient: string[] = [];
-      const key = resultKey(params, classifier);
       // Another model's results (an evaluation's) are kept beside the document's own, not in its place.
       const besideCurrent = key.model !== classifier.model;
-      const rows = await classifications.inputs(payload.documentIds);
-      const already = await classifications.existing(
-        rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' })),
-        key,
-      );
       let spent = job.costUsd;
       const cancelled = cancellationCheck(() => jobs.isActive(job.id));
       const inputOf = (doc: ClassifyInputRow, text: string): ClassifyInput => ({
@@ -196,7 +203,7 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
         }
         byContent.set(doc.sha256, [...(byContent.get(doc.sha256) ?? []), doc]);
       }
-      const shared = await classifications.sharedResults([...byContent.keys()], key, params.force ? job.id : null);
+      const shared = new Map([...sharedAll].filter(([sha]) => byContent.has(sha)));
       const saveFor = (doc: ClassifyInputRow, result: StoredResult, latencyMs?: number) =>
         classifications.save({ ...key, ...result, ...(latencyMs === undefined ? {} : { latencyMs }), documentId: doc.id, contentSha256: doc.sha256 ?? '', jobId: job.id, overrideReview: params.force, besideCurrent });
       /** The contents that need a request: one per content, sent as its first copy. */

@@ -43,6 +43,8 @@ export interface ExtractionServiceDeps {
   deletedRetentionDays: number;
   /** Told of every batch that this process completed. */
   onBatchDone?(counts: BatchCounts): void;
+  /** Told once a batch's documents are written (a classification waiting on the scan plans them). */
+  onBatchWritten?(jobId: string, batchNo: number): Promise<void>;
 }
 
 /** GetObject requests one worker process keeps in flight (bodies are bounded by the byte budget). */
@@ -355,6 +357,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
               sha256: m.fresh.sha256,
               size: m.fresh.size,
               mtime: m.fresh.mtime,
+              etag: tags.find((t) => t.id === m.fresh.id)?.etag ?? null,
               deletedAt: m.known.deletedAt,
               jobId: payload.jobId,
             });
@@ -387,6 +390,8 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
       }
       await documents.markDeleted(missing, payload.jobId);
       deps.onBatchDone?.({ done, failures, skipped });
+      // Only a wake-up: whoever waits on the job also looks on its own.
+      await deps.onBatchWritten?.(payload.jobId, payload.batchNo).catch((err: unknown) => log.warn({ err: String(err) }, 'could not tell of a written extraction batch'));
       log.debug(
         { jobId: payload.jobId, batchNo: payload.batchNo, documents: payload.documentIds.length, done, failed: failures.length, skipped },
         'extract batch done',

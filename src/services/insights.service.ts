@@ -117,6 +117,33 @@ export function createInsightsService(deps: InsightsServiceDeps) {
     return { rel: onDisk.rel, lastScannedAt: null };
   }
 
+  /** A page of the documents inside `rel` (a known folder's), filtered and sorted as asked. */
+  async function listIn(rel: string, q: Omit<ListDocumentsInput, 'path'>): Promise<{ items: DocumentListItem[]; nextCursor: string | null }> {
+    const after = q.cursor ? decodeCursor(q.cursor, ListCursor) : undefined;
+    const fields = q.fields?.length ? await resolveFieldFilters(q.fields, deps.fieldTypes ?? (async () => [])) : undefined;
+    const page = await deps.insights.listDocuments({
+      folder: rel,
+      sort: q.sort,
+      order: q.order,
+      limit: q.limit,
+      after: after ? { value: after[0], id: after[1] } : undefined,
+      status: q.status,
+      format: q.format,
+      extension: q.extension,
+      author: q.author,
+      tag: q.tag,
+      modifiedFrom: q.modifiedFrom,
+      modifiedTo: q.modifiedTo,
+      origin: q.origin,
+      ocr: q.ocr,
+      textSource: q.textSource,
+      stale: q.stale === undefined ? undefined : { cutoff: cutoff(), is: q.stale },
+      sensitive: q.sensitive,
+      fields,
+    });
+    return { items: page.items, nextCursor: page.last ? encodeCursor([page.last.value, page.last.id]) : null };
+  }
+
   return {
     knownFolder,
 
@@ -146,41 +173,33 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       return { folder: onDisk.rel, lastScannedAt: null, ...agg, classification: { ...agg.classification, reviewed }, ...extra, stale: staleOf, personalData };
     },
 
+    /**
+     * Documents inside a known folder (as knownFolder), and whether a scan walked it. The folder's
+     * row comes with the count (one statement when a scan recorded the folder).
+     */
     async countDocuments(path: string, access: Principal): Promise<{ folder: string; count: number; scanned: boolean }> {
+      const rel = normalizeRelativePath(path);
+      assertFolderVisible(access, rel);
+      const { count, recorded } = await deps.insights.countWithFolder(rel);
+      if (recorded) return { folder: rel, count, scanned: recorded.lastScannedAt !== null };
+      const onDisk = await deps.sources.resolveFolder(rel);
+      return { folder: onDisk.rel, count: onDisk.rel === rel ? count : await deps.insights.countDocuments(onDisk.rel), scanned: false };
+    },
+
+    /**
+     * The original design's get_folder_files_metadata: the `limit` most recently modified
+     * documents of a known folder, or none when no scan walked it (scanned: false, nothing listed).
+     */
+    async newestDocuments(path: string, limit: number, access: Principal): Promise<{ folder: string; scanned: boolean; items: DocumentListItem[] }> {
       const folder = await knownFolder(path, access);
-      const count = await deps.insights.countDocuments(folder.rel);
-      return { folder: folder.rel, count, scanned: folder.lastScannedAt !== null };
+      if (folder.lastScannedAt === null) return { folder: folder.rel, scanned: false, items: [] };
+      const page = await listIn(folder.rel, { sort: 'mtime', order: 'desc', limit });
+      return { folder: folder.rel, scanned: true, items: page.items };
     },
 
     async listDocuments(q: ListDocumentsInput, access: Principal): Promise<{ folder: string; items: DocumentListItem[]; nextCursor: string | null }> {
       const folder = await knownFolder(q.path, access);
-      const after = q.cursor ? decodeCursor(q.cursor, ListCursor) : undefined;
-      const fields = q.fields?.length ? await resolveFieldFilters(q.fields, deps.fieldTypes ?? (async () => [])) : undefined;
-      const page = await deps.insights.listDocuments({
-        folder: folder.rel,
-        sort: q.sort,
-        order: q.order,
-        limit: q.limit,
-        after: after ? { value: after[0], id: after[1] } : undefined,
-        status: q.status,
-        format: q.format,
-        extension: q.extension,
-        author: q.author,
-        tag: q.tag,
-        modifiedFrom: q.modifiedFrom,
-        modifiedTo: q.modifiedTo,
-        origin: q.origin,
-        ocr: q.ocr,
-        textSource: q.textSource,
-        stale: q.stale === undefined ? undefined : { cutoff: cutoff(), is: q.stale },
-        sensitive: q.sensitive,
-        fields,
-      });
-      return {
-        folder: folder.rel,
-        items: page.items,
-        nextCursor: page.last ? encodeCursor([page.last.value, page.last.id]) : null,
-      };
+      return { folder: folder.rel, ...(await listIn(folder.rel, q)) };
     },
 
     /**

@@ -1,9 +1,13 @@
 /**
- * Scanning a folder: list it (the documents root's walk or a bucket's listing: source-reader.ts), upsert what it finds in batches, enqueue one extraction batch per
- * batch of new or changed files, and finally mark what disappeared. Safe to run again after a
- * crash: the walk is in a stable order, batches are counted once (job_batches), and queue ids
- * are deterministic.
- */
+ * Scanning a folder: list it (the documents root's walk or a bucket's listing: source-reader.ts),
+ * compare the listing with the store folder by folder in chunks (one read per chunk; nothing is
+ * written for a file with the size, mtime and ETag of its last extraction), upsert only new,
+ * changed and restored files, enqueue extraction batches for them, and once the listing is
+ * complete mark what it did not find: known files missing from a folder it compared, and every
+ * file of a folder it never entered. The walk's first extraction batches are small
+ * (scanBatchSize), so its first documents are written, and can be classified, early. Safe to run again after a crash: the listing is in a stable
+ * order, so its chunks are too; a chunk's batches are counted once (job_batches), and queue ids
+ * are deterministic. */
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { parentOf } from '../domain/paths.ts';
@@ -11,8 +15,27 @@ import { scanJobParamsSchema, type Enqueue } from '../domain/work.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository } from '../store/jobs.repository.ts';
+import { unchangedSinceExtraction } from '../domain/documents.ts';
+import { createFolderParts } from './folder-parts.ts';
 import type { ResolvedSourceFolder } from './source-registry.ts';
 import type { SourceEntry } from './source-reader.ts';
+
+/** Files compared with the store per read (and folders, when they hold few files): a chunk's new and changed files share batches, so few files changed in many folders make few queue jobs. */
+const CHUNK_FILES = 5000;
+const CHUNK_PARTS = 500;
+/** Files of one folder held before they are compared (folder-parts.ts). */
+const PART_FILES = 2000;
+
+/** A listed file as the scan's upsert records it. */
+const seenFile = (f: SourceEntry) => ({
+  path: f.rel,
+  folder: parentOf(f.rel),
+  name: f.name,
+  extension: path.extname(f.name).slice(1).toLowerCase(),
+  size: f.size,
+  mtime: f.mtime,
+  etag: f.etag,
+});
 
 export interface ScanServiceDeps {
   jobs: JobsRepository;
@@ -28,6 +51,20 @@ export interface ScanServiceDeps {
 /** The walk stopped because the worker is shutting down; the scan resumes on another worker. */
 export class ScanInterrupted extends Error {
   override name = 'ScanInterrupted';
+}
+
+/** The first batch of a walk holds this many files; each next one twice as many, up to the batch size. */
+const FIRST_BATCH_FILES = 16;
+/** Batch numbers a chunk may use beyond its full batches: the first chunk's small ones (16 · 2^k up to 2^20). */
+const RAMP_BATCHES = 21;
+
+/**
+ * Files in batch `batchNo` of a walk (the same on every run of the walk): the first batches are
+ * small, so the first documents are extracted and written (and can be classified or searched)
+ * while the rest of the folder is still being parsed, instead of after a whole batch of it.
+ */
+export function scanBatchSize(batchNo: number, batchSize: number): number {
+  return Math.min(batchSize, FIRST_BATCH_FILES * 2 ** Math.min(batchNo, 20));
 }
 
 export function createScanService(deps: ScanServiceDeps) {
@@ -56,46 +93,70 @@ export function createScanService(deps: ScanServiceDeps) {
         await jobs.fail(job.id, 'folder_unavailable', err instanceof Error ? err.message : String(err));
         return;
       }
-      const startedAt = job.startedAt ?? new Date();
       const retryIds = scanJobParamsSchema.parse(job.params).documentIds;
       if (retryIds) return extractAgain(job.id, retryIds);
 
-      let batchNo = 0;
-      let batch: SourceEntry[] = [];
+      // Chunks of the listing are compared with the store folder by folder (folder-parts.ts): an
+      // unchanged file costs a row read, and nothing is written for it.
+      const parts = createFolderParts(PART_FILES);
+      const visited = new Set<string>();
       let seenFolders: string[] = [];
+      /** Known files the listing did not find: marked deleted once the listing is complete. */
+      const gone = new Set<string>();
+      // A resumed walk leaves the chunks an earlier walk of this job counted as they are (same listing, same chunks).
+      const opened = await jobs.batchNumbers(job.id);
+      const stride = Math.ceil((CHUNK_FILES + PART_FILES) / deps.batchSize) + 1 + RAMP_BATCHES;
+      let chunkNo = 0;
+      let batches = 0;
+      /** Files of chunks with nothing to extract, counted (as skipped) once at the end. */
+      let unchangedRest = 0;
       let ignored = 0;
       // What this walk found against the rows of the last one (a resumed walk counts from its restart).
       let added = 0;
       let changed = 0;
 
-      const flush = async () => {
-        if (batch.length === 0 && seenFolders.length === 0) return;
+      const compare = async () => {
+        const chunk = parts.take();
         await folders.upsertSeen(seenFolders, job.id);
         seenFolders = [];
-        if (batch.length === 0) return;
-        const files = batch;
-        batch = [];
-        const rows = await documents.upsertSeen(
-          files.map((f) => ({
-            path: f.rel,
-            folder: parentOf(f.rel),
-            name: f.name,
-            extension: path.extname(f.name).slice(1).toLowerCase(),
-            size: f.size,
-            mtime: f.mtime,
-            etag: f.etag,
-          })),
-          job.id,
-        );
-        const toExtract = rows.filter((r) => !r.unchanged).map((r) => r.id);
+        const entries = chunk.flatMap((p) => p.entries);
+        const known = await documents.knownFiles(chunk.map((p) => ({ folder: p.folder, after: p.after, upTo: p.upTo })));
+        const byPath = new Map(known.map((k) => [k.path, k]));
+        const listed = new Set<string>();
+        const toWrite: SourceEntry[] = [];
+        let unchanged = 0;
+        for (const e of entries) {
+          const k = byPath.get(e.rel);
+          if (k) listed.add(k.id);
+          if (k && !k.deleted && unchangedSinceExtraction(k, e)) unchanged++;
+          else toWrite.push(e);
+        }
+        for (const k of known) if (!k.deleted && !listed.has(k.id)) gone.add(k.id);
+        // New, changed and restored files only (a file listed out of name order is found known here).
+        const rows = await documents.upsertSeen(toWrite.map(seenFile), job.id);
+        const toExtract: string[] = [];
         for (const r of rows) {
+          gone.delete(r.id);
+          if (r.unchanged) unchanged++;
+          else toExtract.push(r.id);
           if (r.inserted) added++;
           else if (!r.unchanged) changed++;
         }
-        const no = batchNo++;
-        await jobs.openBatch(job.id, no, rows.length, rows.length - toExtract.length);
-        if (toExtract.length > 0) {
-          await deps.enqueue('extract', { jobId: job.id, batchNo: no, documentIds: toExtract });
+        const no = chunkNo++;
+        if (entries.length === 0 || [...opened].some((b) => b >= no * stride && b < (no + 1) * stride)) return;
+        if (toExtract.length === 0) {
+          unchangedRest += entries.length;
+          return;
+        }
+        // The chunk's unchanged files are counted with its first batch.
+        // The walk's first chunk starts with small batches (scanBatchSize); later chunks use full ones.
+        for (let i = 0, j = 0, size = 0; i < toExtract.length; i += size, j++) {
+          size = no === 0 ? scanBatchSize(j, deps.batchSize) : deps.batchSize;
+          const ids = toExtract.slice(i, i + size);
+          const extra = j === 0 ? unchanged : 0;
+          await jobs.openBatch(job.id, no * stride + j, ids.length + extra, extra);
+          await deps.enqueue('extract', { jobId: job.id, batchNo: no * stride + j, documentIds: ids });
+          batches++;
         }
       };
 
@@ -103,7 +164,11 @@ export function createScanService(deps: ScanServiceDeps) {
       const listing = folder.reader.list(
         folder.rel,
         {
-          onFolder: (f) => seenFolders.push(f),
+          onFolder: (f) => {
+            seenFolders.push(f);
+            visited.add(f);
+            parts.folder(f);
+          },
           onIgnored: () => {
             ignored++;
           },
@@ -112,20 +177,25 @@ export function createScanService(deps: ScanServiceDeps) {
       );
       for await (const file of listing) {
         if (signal.aborted) throw new ScanInterrupted('Scan interrupted by shutdown; it resumes on another worker');
-        batch.push(file);
-        if (batch.length >= deps.batchSize) {
-          await flush();
-          // Cancelled: stop walking at this safe point (every batch so far is whole).
+        parts.file(file);
+        const waiting = parts.waiting;
+        if (waiting.entries >= CHUNK_FILES || waiting.parts >= CHUNK_PARTS) {
+          await compare();
+          // Cancelled: stop walking at this safe point (every chunk so far is whole).
           if (!(await jobs.isActive(job.id))) return;
         }
       }
-      await flush();
-      const deleted = await documents.markDeletedNotSeenSince(folder.rel, startedAt, job.id, folder.otherSources);
+      parts.end();
+      await compare();
+      const deleted = await documents.markGoneAfterListing(folder.rel, { ids: [...gone], visited: [...visited] }, job.id, folder.otherSources);
+      if (unchangedRest > 0) await jobs.openBatch(job.id, chunkNo * stride, unchangedRest, unchangedRest);
       await folders.markScanned(folder.rel, job.id);
+      // The folder is read as soon as its job ends: with plans made for the rows it has now.
+      await documents.refreshStatistics(added + changed + deleted).catch((err: unknown) => log.warn({ err: String(err) }, 'statistics not refreshed'));
       // Before discovery ends: the job can complete with it, and its documents.changed event reads these.
       await jobs.mergeStats(job.id, { documents: { added, changed, deleted } });
       await jobs.finishDiscovery(job.id);
-      log.info({ jobId: job.id, folder: folder.rel, batches: batchNo, ignored, added, changed, deleted }, 'scan walked');
+      log.info({ jobId: job.id, folder: folder.rel, batches, ignored, added, changed, deleted }, 'scan walked');
     },
   };
 }

@@ -286,6 +286,30 @@ function resultWriter(db: Db) {
   };
 }
 
+/**
+ * Which documents a plan looks at: those of its job not planned yet (classify_planned), and while
+ * the job's scan is still running, only those extracted since it started (`freshSince`): another
+ * document's row may still hold the content its file had before a change the scan has yet to extract.
+ */
+export interface PlanFilter {
+  jobId: string;
+  freshSince?: Date;
+}
+
+/** An extracted document of `t` (the alias) in scope that the plan may still put in a batch. */
+function plannable(t: 'd' | 'o', scope: { folder: string } | { ids: string[] }, plan: PlanFilter | undefined) {
+  const ref = (c: string) => sql.ref(`${t}.${c}`);
+  let inScope = sql`true`;
+  if ('ids' in scope) inScope = sql`${ref('id')} = any(${scope.ids}::uuid[])`;
+  else {
+    const range = descendantRange(scope.folder);
+    if (range) inScope = sql`${ref('path')} >= ${range.lower} and ${ref('path')} < ${range.upper}`;
+  }
+  return sql`${ref('status')} = 'extracted' and ${ref('deleted_at')} is null and ${inScope}
+    ${plan ? sql`and not exists (select 1 from classify_planned p where p.job_id = ${plan.jobId} and p.document_id = ${ref('id')})` : sql``}
+    ${plan?.freshSince ? sql`and ${ref('extracted_at')} >= ${plan.freshSince}` : sql``}`;
+}
+
 export function createClassificationsRepository(db: Db) {
   const writer = resultWriter(db);
   return {
@@ -312,21 +336,16 @@ export function createClassificationsRepository(db: Db) {
       scope: { folder: string } | { ids: string[] },
       after: string | null,
       limit: number,
+      plan?: PlanFilter,
     ): Promise<PlannedCandidate[]> {
       if ('ids' in scope && scope.ids.length === 0) return [];
-      const inScope = (t: 'd' | 'o') => {
-        if ('ids' in scope) return sql`${sql.ref(`${t}.id`)} = any(${scope.ids}::uuid[])`;
-        const range = descendantRange(scope.folder);
-        return range ? sql`${sql.ref(`${t}.path`)} >= ${range.lower} and ${sql.ref(`${t}.path`)} < ${range.upper}` : sql`true`;
-      };
-      // Through the sha256 index (migration 0013): an earlier copy in scope makes this one a follower.
       const r = await sql<{ id: string; path: string; sha256: string; first_copy: boolean }>`
         select d.id, d.path, d.sha256, not exists (
             select 1 from documents o
-            where o.sha256 = d.sha256 and o.status = 'extracted' and o.deleted_at is null and o.path < d.path and ${inScope('o')}
+            where o.sha256 = d.sha256 and o.path < d.path and ${plannable('o', scope, plan)}
           ) as first_copy
         from documents d
-        where d.status = 'extracted' and d.deleted_at is null and d.sha256 is not null and ${inScope('d')}
+        where d.sha256 is not null and ${plannable('d', scope, plan)}
           ${after !== null ? sql`and d.path > ${after}` : sql``}
         order by d.path
         limit ${limit}`.execute(db);
@@ -337,22 +356,14 @@ export function createClassificationsRepository(db: Db) {
      * The later copies in scope of these first copies (the same content, another document), so a
      * plan can put each content's copies in one batch.
      */
-    async laterCopies(scope: { folder: string } | { ids: string[] }, first: ClassifyCandidate[]): Promise<ClassifyCandidate[]> {
+    async laterCopies(scope: { folder: string } | { ids: string[] }, first: ClassifyCandidate[], plan?: PlanFilter): Promise<ClassifyCandidate[]> {
       if (first.length === 0) return [];
-      let q = db
-        .selectFrom('documents')
-        .select(['id', 'path', 'sha256'])
-        .where('status', '=', 'extracted')
-        .where('deleted_at', 'is', null)
-        .where('sha256', '=', sql<string>`any(${first.map((d) => d.sha256)}::text[])`)
-        .where('id', '<>', sql<string>`all(${first.map((d) => d.id)}::uuid[])`);
-      if ('ids' in scope) q = q.where('id', '=', sql<string>`any(${scope.ids}::uuid[])`);
-      else {
-        const range = descendantRange(scope.folder);
-        if (range) q = q.where('path', '>=', range.lower).where('path', '<', range.upper);
-      }
-      const rows = await q.orderBy('path').execute();
-      return rows.map((r) => ({ id: r.id, path: r.path, sha256: r.sha256 ?? '' }));
+      const r = await sql<{ id: string; path: string; sha256: string }>`
+        select d.id, d.path, d.sha256 from documents d
+        where d.sha256 = any(${first.map((d) => d.sha256)}::text[]) and d.id <> all(${first.map((d) => d.id)}::uuid[])
+          and ${plannable('d', scope, plan)}
+        order by d.path`.execute(db);
+      return r.rows.map((x) => ({ id: x.id, path: x.path, sha256: x.sha256 }));
     },
 
     /**

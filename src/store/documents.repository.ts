@@ -31,6 +31,24 @@ export interface SeenRow {
   inserted: boolean;
 }
 
+/** A file on record as a scan compares it with what its listing found (known files, deleted ones too). */
+export interface KnownFile {
+  id: string;
+  path: string;
+  size: number | string;
+  mtime: Date;
+  etag: string | null;
+  status: DocumentStatus;
+  deleted: boolean;
+}
+
+/** A folder's recorded files with a path in (after, upTo] (null: unbounded on that side). */
+export interface KnownRange {
+  folder: string;
+  after: string | null;
+  upTo: string | null;
+}
+
 /** A file under the retention period: kept as deleted, and a move of its content can take it back. */
 export interface MoveCandidate {
   id: string;
@@ -50,6 +68,8 @@ export interface AdoptedMove {
   sha256: string;
   size: number;
   mtime: Date;
+  /** The new object's ETag (null: a file on disk), so the next scan finds it unchanged. */
+  etag: string | null;
   /** When the known row was marked deleted (null: its file was just found missing). */
   deletedAt: Date | null;
   /** The scan that found the move (null: none, as in a test). */
@@ -350,10 +370,44 @@ async function markGone(db: Db, where: RawBuilder<unknown>, jobId: string | null
   return Number(r.rows[0]?.n ?? 0);
 }
 
+/**
+ * `and ...` conditions (alias d) for the files a listing of `folder` judges: those under it, less
+ * the folders of other sources (bucket sources, on a listing of the whole root).
+ */
+function walkedBy(folder: string, except: readonly string[]): RawBuilder<unknown> {
+  const range = descendantRange(folder);
+  const bounds = [
+    ...(range ? [sql`and d.path >= ${range.lower} and d.path < ${range.upper}`] : []),
+    ...except
+      .map(descendantRange)
+      .filter((r) => r !== null)
+      .map((r) => sql`and (d.path < ${r.lower} or d.path >= ${r.upper})`),
+  ];
+  return bounds.length === 0 ? sql`` : sql.join(bounds, sql` `);
+}
+
 export type { ChangeEntry };
 
 export function createDocumentsRepository(db: Db) {
   return {
+    /**
+     * After a walk that wrote `rowsWritten` document rows: the planner's statistics of the table,
+     * refreshed at once when it was never analysed or the walk wrote more than autovacuum's
+     * threshold (50 rows + 10 %), instead of up to a minute later. Until then it takes a freshly
+     * scanned folder for a handful of rows, and listings of it read and sort the whole folder.
+     * Gives up after a second's wait for the table's lock (a vacuum running): autovacuum follows.
+     */
+    async refreshStatistics(rowsWritten: number): Promise<boolean> {
+      const r = await sql<{ tuples: number }>`select reltuples::float8 as tuples from pg_class where oid = 'documents'::regclass`.execute(db);
+      const tuples = Number(r.rows[0]?.tuples ?? -1);
+      if (tuples >= 0 && rowsWritten <= 50 + 0.1 * tuples) return false;
+      await db.transaction().execute(async (tx) => {
+        await sql`set local lock_timeout = '1s'`.execute(tx);
+        await sql`analyze documents`.execute(tx);
+      });
+      return true;
+    },
+
     /**
      * Record a batch of files seen by a scan in one statement: new files become pending rows;
      * known files are marked seen (and undeleted). The returned flag says whether the file can be
@@ -476,19 +530,44 @@ export function createDocumentsRepository(db: Db) {
     },
 
     /**
+     * The files on record in these folder ranges, deleted ones included (a file back at its path
+     * is restored), in one read: what a scan compares its listing with before writing anything.
+     */
+    async knownFiles(ranges: readonly KnownRange[]): Promise<KnownFile[]> {
+      if (ranges.length === 0) return [];
+      const r = await sql<{ id: string; path: string; size: string; mtime: Date; etag: string | null; status: DocumentStatus; deleted: boolean }>`
+        select d.id, d.path, d.size, d.mtime, d.etag, d.status, d.deleted_at is not null as deleted
+        from unnest(${ranges.map((x) => x.folder)}::text[], ${ranges.map((x) => x.after)}::text[], ${ranges.map((x) => x.upTo)}::text[])
+          as r(folder, after, up_to)
+        join documents d on d.folder = r.folder collate "C"
+          and (r.after is null or d.path > r.after collate "C")
+          and (r.up_to is null or d.path <= r.up_to collate "C")
+        where d.parent_id is null`.execute(db);
+      return r.rows;
+    },
+
+    /**
+     * After a complete listing of `folder`: the files it compared and found gone (`ids`), and every
+     * live file under `folder` in a folder the listing never entered (`visited`: those it did),
+     * are marked deleted, with the documents they held. Returns the files marked.
+     */
+    async markGoneAfterListing(
+      folder: string,
+      found: { ids: readonly string[]; visited: readonly string[] },
+      jobId: string | null = null,
+      except: readonly string[] = [],
+    ): Promise<number> {
+      const byId = found.ids.length === 0 ? 0 : await markGone(db, sql`d.id = any(${found.ids}::uuid[])`, jobId);
+      const unvisited = await markGone(db, sql`d.folder not in (select unnest(${found.visited}::text[])) ${walkedBy(folder, except)}`, jobId);
+      return byId + unvisited;
+    },
+
+    /**
      * After a complete walk: files under `folder` not seen since `since` are gone, and so are the
      * documents they held (a walk never sees those). Returns the files marked.
      */
     async markDeletedNotSeenSince(folder: string, since: Date, jobId: string | null = null, except: readonly string[] = []): Promise<number> {
-      const range = descendantRange(folder);
-      const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
-      // Folders of other sources (bucket sources, on a scan of the whole root) are not this walk's to judge.
-      const others = except.map(descendantRange).filter((r) => r !== null);
-      const outside = sql.join(
-        others.map((r) => sql`and (d.path < ${r.lower} or d.path >= ${r.upper})`),
-        sql` `,
-      );
-      return markGone(db, others.length > 0 ? sql`d.last_seen_at < ${since} ${within} ${outside}` : sql`d.last_seen_at < ${since} ${within}`, jobId);
+      return markGone(db, sql`d.last_seen_at < ${since} ${walkedBy(folder, except)}`, jobId);
     },
 
     /**
@@ -533,7 +612,7 @@ export function createDocumentsRepository(db: Db) {
       await sql`delete from documents where id = ${m.freshId} and extraction_count = 0`.execute(trx);
       await sql`
         update documents set path = ${m.newPath}, folder = ${folder}, name = ${name},
-          extension = ${extensionOf(name)}, size = ${m.size}, mtime = ${m.mtime}, deleted_at = null,
+          extension = ${extensionOf(name)}, size = ${m.size}, mtime = ${m.mtime}, etag = ${m.etag}, deleted_at = null,
           last_seen_at = now(), updated_at = now()
         where id = ${m.knownId}`.execute(trx);
       await sql`
@@ -636,7 +715,11 @@ export function createDocumentsRepository(db: Db) {
         .selectFrom('documents')
         .select([
           ...DOCUMENT_COLUMNS, 'text_truncated',
-          'extraction_count', 'first_seen_at', 'last_seen_at', 'extracted_at', 'deleted_at', 'classification_id', 'pii',
+          'extraction_count', 'first_seen_at', 'extracted_at', 'deleted_at', 'classification_id', 'pii',
+          // A rescan writes nothing for an unchanged file: a live one was seen by its folder's last complete scan.
+          sql<Date>`case when documents.deleted_at is null
+            then greatest(documents.last_seen_at, (select f.last_scanned_at from folders f where f.path = documents.folder))
+            else documents.last_seen_at end`.as('last_seen_at'),
           sql<number>`coalesce(length(text), 0)`.as('text_length'),
           sql<string | null>`left(text, 2000)`.as('text_preview'),
           sql<string>`coalesce((select f.path from documents f where f.id = documents.file_id), documents.path)`.as('file_path'),

@@ -184,6 +184,16 @@ function scopeOf(folder: string, t: string) {
   return range ? sql<boolean>`(${col} = ${folder} or (${col} >= ${range.lower} and ${col} < ${range.upper}))` : sql<boolean>`true`;
 }
 
+/** The live documents inside `folder` (recursive): a scalar subquery over the summary rows' totals. */
+function totalOf(folder: string) {
+  return sql<string | null>`(
+    select sum(x.n) from (
+      select b.n from folder_stats b where b.dim = 'total' and ${scopeOf(folder, 'b')}
+      union all
+      select d.n from folder_stat_deltas d where d.dim = 'total' and ${scopeOf(folder, 'd')}
+    ) x)`;
+}
+
 export function createInsightsRepository(db: Db) {
   /**
    * Aggregates of every live document inside `folder` (recursive), from the per-folder summary
@@ -337,13 +347,20 @@ export function createInsightsRepository(db: Db) {
 
     /** Live documents inside `folder` (recursive), from the summary rows' totals (migration 0007). */
     async countDocuments(folder: string): Promise<number> {
-      const r = await sql<{ n: string | null }>`
-        select sum(x.n) as n from (
-          select b.n from folder_stats b where b.dim = 'total' and ${scopeOf(folder, 'b')}
-          union all
-          select d.n from folder_stat_deltas d where d.dim = 'total' and ${scopeOf(folder, 'd')}
-        ) x`.execute(db);
+      const r = await sql<{ n: string | null }>`select ${totalOf(folder)} as n`.execute(db);
       return Number(r.rows[0]?.n ?? 0);
+    },
+
+    /**
+     * As countDocuments, with the folder's row (null: no scan recorded it) in the same statement:
+     * the original design's count_files costs one round trip.
+     */
+    async countWithFolder(folder: string): Promise<{ count: number; recorded: { lastScannedAt: Date | null } | null }> {
+      const r = await sql<{ n: string | null; recorded: boolean; last_scanned_at: Date | null }>`
+        select ${totalOf(folder)} as n, fo.path is not null as recorded, fo.last_scanned_at
+        from (select 1) one left join folders fo on fo.path = ${folder}`.execute(db);
+      const row = r.rows[0];
+      return { count: Number(row?.n ?? 0), recorded: row?.recorded ? { lastScannedAt: row.last_scanned_at } : null };
     },
 
     async listDocuments(q: DocumentListQuery): Promise<{ items: DocumentListItem[]; last?: { value: string | number | null; id: string } }> {

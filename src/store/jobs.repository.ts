@@ -307,6 +307,65 @@ export function createJobsRepository(db: Db) {
       });
     },
 
+    /** The numbers of the batches a job has opened (a resumed scan leaves those as they are). */
+    async batchNumbers(jobId: string): Promise<Set<number>> {
+      const rows = await db.selectFrom('job_batches').select('batch_no').where('job_id', '=', jobId).execute();
+      return new Set(rows.map((r) => r.batch_no));
+    },
+
+    /**
+     * Open the next batch of a classification job with those of `documentIds` that no batch of
+     * the job holds yet (classify_planned), counting `skippedIds` among them as skipped. Plans of
+     * one job are serialized on its row, so each document lands in one batch however many plans
+     * run. Returns the batch's number and its documents, or undefined when all were planned.
+     */
+    async openPlannedBatch(jobId: string, documentIds: string[], skippedIds: ReadonlySet<string>): Promise<{ batchNo: number; documentIds: string[] } | undefined> {
+      if (documentIds.length === 0) return undefined;
+      return db.transaction().execute(async (trx) => {
+        await trx.selectFrom('jobs').select('id').where('id', '=', jobId).forUpdate().executeTakeFirst();
+        const last = await trx.selectFrom('job_batches').select(sql<number | null>`max(batch_no)`.as('n')).where('job_id', '=', jobId).executeTakeFirst();
+        const batchNo = (last?.n ?? -1) + 1;
+        const planned = await sql<{ document_id: string }>`
+          insert into classify_planned (job_id, document_id, batch_no, skipped)
+          select ${jobId}, d, ${batchNo}, d = any(${[...skippedIds]}::uuid[]) from unnest(${documentIds}::uuid[]) with ordinality as x(d, n) order by n
+          on conflict (job_id, document_id) do nothing
+          returning document_id`.execute(trx);
+        const taken = new Set(planned.rows.map((r) => r.document_id));
+        if (taken.size === 0) return undefined;
+        const ids = documentIds.filter((id) => taken.has(id));
+        const skipped = ids.filter((id) => skippedIds.has(id)).length;
+        await trx.insertInto('job_batches').values({ job_id: jobId, batch_no: batchNo, total: ids.length, skipped }).execute();
+        await trx
+          .updateTable('jobs')
+          .set({ total: sql`total + ${ids.length}`, skipped: sql`skipped + ${skipped}`, updated_at: sql`now()` })
+          .where('id', '=', jobId)
+          .execute();
+        if (ids.length === skipped) {
+          await trx.updateTable('job_batches').set({ completed_at: sql`now()` }).where('job_id', '=', jobId).where('batch_no', '=', batchNo).execute();
+        }
+        return { batchNo, documentIds: ids };
+      });
+    },
+
+    /**
+     * The batches of a classification job numbered below `below` that are still open, with their
+     * planned documents (those not skipped): to enqueue again those whose queue job was lost.
+     */
+    async openPlannedBatches(jobId: string, below: number): Promise<{ batchNo: number; documentIds: string[] }[]> {
+      const rows = await sql<{ batch_no: number; ids: string[] }>`
+        select b.batch_no, array_agg(p.document_id order by p.document_id) as ids
+        from job_batches b join classify_planned p on p.job_id = b.job_id and p.batch_no = b.batch_no
+        where b.job_id = ${jobId} and b.batch_no < ${below} and b.completed_at is null and not p.skipped
+        group by b.batch_no order by b.batch_no`.execute(db);
+      return rows.rows.map((r) => ({ batchNo: r.batch_no, documentIds: r.ids }));
+    },
+
+    /** The number the next batch of a job would get. */
+    async nextBatchNo(jobId: string): Promise<number> {
+      const r = await db.selectFrom('job_batches').select(sql<number | null>`max(batch_no)`.as('n')).where('job_id', '=', jobId).executeTakeFirst();
+      return (r?.n ?? -1) + 1;
+    },
+
     /**
      * Should this batch run? Not when it already completed (a rerun of its queue job) and not when
      * its job was cancelled or has ended.

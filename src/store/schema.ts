@@ -158,6 +158,14 @@ export interface JobBatchesTable {
   completed_at: Timestamp | null;
 }
 
+/** The batch of a classification job each document was planned in (migration 0025): once per job. */
+export interface ClassifyPlannedTable {
+  job_id: string;
+  document_id: string;
+  batch_no: number;
+  skipped: Generated<boolean>;
+}
+
 export interface LlmBatchesTable {
   job_id: string;
   batch_no: number;
@@ -403,6 +411,7 @@ export interface Database {
   job_batches: JobBatchesTable;
   job_failures: JobFailuresTable;
   llm_batches: LlmBatchesTable;
+  classify_planned: ClassifyPlannedTable;
   taxonomies: TaxonomiesTable;
   taxonomy_versions: TaxonomyVersionsTable;
   classifications: ClassificationsTable;

@@ -241,7 +241,7 @@ describe('what changed between scans', () => {
     const [candidate] = await documents.moveCandidates(['race'], [x.id, y.id], new Date(Date.now() - 86_400_000));
     assert.equal(candidate?.id, known.id);
     const adopt = (fresh: { id: string; path: string }) => ({
-      freshId: fresh.id, knownId: known.id, oldPath: 'Race/gone.txt', newPath: fresh.path, sha256: 'race', size: 5, mtime: new Date(), deletedAt: candidate.deletedAt, jobId: null,
+      freshId: fresh.id, knownId: known.id, oldPath: 'Race/gone.txt', newPath: fresh.path, sha256: 'race', size: 5, mtime: new Date(), etag: null, deletedAt: candidate.deletedAt, jobId: null,
     });
     // Two transactions race for the same known document: the second waits for the first's lock, then sees it taken.
     let releaseFirst!: () => void;

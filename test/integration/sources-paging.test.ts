@@ -13,7 +13,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { api, appOf, type ApiTarget, enc, waitForJob } from '../support/http.ts';
-import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../support/s3.ts';
+import { s3SourceBody, startS3, type TestS3 } from '../support/s3.ts';
 
 const BUCKET = 'big-bucket';
 const SOURCE = 'archive';
@@ -48,7 +48,7 @@ describe('a bucket of more than one listing page', () => {
     });
     runtime = await startRuntime(config, { api: true, worker: true }, pino({ level: 'silent' }));
     app = appOf(runtime);
-    const r = await api(app, 'POST', '/v1/sources', { name: SOURCE, kind: 's3', bucket: BUCKET, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS });
+    const r = await api(app, 'POST', '/v1/sources', s3SourceBody(s3, SOURCE, BUCKET));
     assert.equal(r.status, 201, JSON.stringify(r.body));
   });
 

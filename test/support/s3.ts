@@ -24,6 +24,11 @@ export interface TestS3 {
   close(): Promise<void>;
 }
 
+/** The body of POST /v1/sources for a bucket of this server, with its credentials. */
+export function s3SourceBody(s3: Pick<TestS3, 'endpoint'>, name: string, bucket: string) {
+  return { name, kind: 's3', bucket, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3RVER_CREDENTIALS };
+}
+
 export async function startS3(buckets: string[]): Promise<TestS3> {
   const directory = await mkdtemp(path.join(tmpdir(), 'docsight-s3-'));
   const server = await startS3rver(directory, buckets);

@@ -36,17 +36,21 @@ export const legacyRoutes =
         if (action !== 'count_files' && action !== 'get_folder_files_metadata') {
           throw notFound(`No route for GET ${req.url.split('?')[0]}`);
         }
-        const count = await deps.insights.countDocuments(folder, req.principal);
-        if (!count.scanned) {
+        // One statement for count_files, two (the folder's row, the page) for the listing.
+        const answer =
+          action === 'count_files'
+            ? await deps.insights.countDocuments(folder, req.principal)
+            : await deps.insights.newestDocuments(folder, req.query.limit, req.principal);
+        if (!answer.scanned) {
           const { job } = await deps.jobs.startScan({ path: folder, requestId: req.id, access: req.principal });
           return reply.status(202).send({
-            folder_path: count.folder,
+            folder_path: answer.folder,
             job_id: job.id,
             status: action === 'count_files' ? 'Job started to count documents' : 'Jobs started to insert document metadata',
           });
         }
-        if (action === 'count_files') return { folder_path: count.folder, document_count: count.count };
-        const page = await deps.insights.listDocuments({ path: folder, sort: 'mtime', order: 'desc', limit: req.query.limit }, req.principal);
+        if ('count' in answer) return { folder_path: answer.folder, document_count: answer.count };
+        const page = answer;
         return {
           folder_path: page.folder,
           files: page.items.map((d) => ({

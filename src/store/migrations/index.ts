@@ -26,6 +26,8 @@ import * as m0020 from './0020_llm_batches.ts';
 import * as m0021 from './0021_lsh_column.ts';
 import * as m0022 from './0022_shared_results.ts';
 import * as m0023 from './0023_label_fields.ts';
+import * as m0025 from './0025_classify_planned.ts';
+import * as m0027 from './0027_mtime_index.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -51,4 +53,6 @@ export const migrations: Record<string, Migration> = {
   '0021_lsh_column': m0021,
   '0022_shared_results': m0022,
   '0023_label_fields': m0023,
+  '0025_classify_planned': m0025,
+  '0027_mtime_index': m0027,
 };
