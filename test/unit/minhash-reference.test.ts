@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { estimateSimilarity, isCurrentSignature, MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
+import { seeded } from '../support/docx-fixtures.ts';
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -119,13 +120,8 @@ describe('MinHash in one pass', () => {
     // Pairs of texts: a base of 600 words and a copy with a share of its words replaced, so the
     // exact similarity of their shingle sets spreads over 0.2..1.
     const vocabulary = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}x`);
-    let s = 99;
-    const next = (n: number) => {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      return (s >>> 0) % n;
-    };
+    const random = seeded(99);
+    const next = (n: number) => Math.floor(random() * n);
     const errors: number[] = [];
     for (let pair = 0; pair < 300; pair++) {
       const base = Array.from({ length: 600 }, () => vocabulary[next(vocabulary.length)]!);
