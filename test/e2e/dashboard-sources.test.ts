@@ -44,7 +44,7 @@ describe('dashboard: sources page (headless Chromium, real S3 server)', { skip }
   const pageWithKey = async (key: string): Promise<Page> => {
     const page = await browser.context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.addInitScript((k) => sessionStorage.setItem('docsight.apiKey', k), key);
+    await page.addInitScript(`sessionStorage.setItem('docsight.apiKey', ${JSON.stringify(key)})`);
     return page;
   };
   const errorOf = async (method: string, url: string, body: unknown, key: string) => {
@@ -63,15 +63,8 @@ describe('dashboard: sources page (headless Chromium, real S3 server)', { skip }
     await s3.put(BUCKET, 'outside/other.txt', 'outside the prefix: never counted');
     db = await createTestDatabase({ migrate: false });
     runtime = await startRuntime(
-      parseConfig({
-        DATABASE_URL: db.url,
-        QUEUE_NAME: `t${Date.now().toString(36)}dsrc`,
-        DOCS_ROOT: root,
-        PORT: '0',
-        AUTH_REQUIRED: 'true',
-        SECRETS_KEY: randomBytes(32).toString('base64'),
-        S3_TIMEOUT_MS: '5000',
-      }),
+      // Keys required (as off loopback), and a SECRETS_KEY to store the bucket's credentials with.
+      parseConfig({ DATABASE_URL: db.url, DOCS_ROOT: root, PORT: '0', AUTH_REQUIRED: 'true', SECRETS_KEY: randomBytes(32).toString('base64') }),
       { api: true, worker: true },
       pino({ level: 'silent' }),
     );
