@@ -17,6 +17,8 @@ import { type DocumentColumns, documentsStatsSql, STATS_DOCUMENT_V1, statsFromSc
  *   (a bounded range of documents_folder_modified_idx). The 'year' dimension stays in the session
  *   time zone; this one is UTC so that its bounds do not depend on the writer's session.
  *
+ * The 'year' of an infinite modified time is null (0007's cast of it failed the write).
+ *
  * Both come from the document's own row, so the triggers of 0007 move them on every insert,
  * status change, (un)delete, move and change of modified date or personal data. Existing rows are
  * rebuilt from scratch, as 0007 filled them.
@@ -59,7 +61,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         ('format', $4),
         ('extension', $5),
         ('author', $6),
-        ('year', extract(year from $7)::int::text),
+        ('year', case when isfinite($7) then extract(year from $7)::int::text end),
         ('modified_month', docsight_modified_month($7)),
         ('language', $8),
         ('error', case when $3 = 'failed' then $9 end)
