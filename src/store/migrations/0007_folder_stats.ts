@@ -49,8 +49,12 @@ export const V1: DocumentColumns = {
     `${t}.deleted_at is null, ${t}.folder, ${t}.size, ${t}.status, ${t}.format, ${t}.extension, ${t}.author, coalesce(${t}.doc_modified, ${t}.mtime), ${t}.language, ${t}.error_code`,
 };
 
-/** What a live document counts for by itself (migration 0028 replaces it). */
-export const STATS_DOCUMENT_V1 = `
+/** Its year, as 0007 first computed it (migration 0028 spares infinite times). */
+export const YEAR_V1 = 'extract(year from $7)::int::text';
+
+/** What a live document counts for by itself, its year computed by `year` (of $7). */
+export function statsDocumentSql(year: string): string {
+  return `
     create or replace function docsight_stats_document(
       deleted_at timestamptz, size bigint, status text, format text, extension text, author text,
       modified timestamptz, language text, error_code text
@@ -63,12 +67,13 @@ export const STATS_DOCUMENT_V1 = `
         ('format', $4),
         ('extension', $5),
         ('author', $6),
-        ('year', extract(year from $7)::int::text),
+        ('year', ${year}),
         ('language', $8),
         ('error', case when $3 = 'failed' then $9 end)
       ) v (dim, key)
       where $1 is null and (v.dim <> 'error' or v.key is not null)
     $$`;
+}
 
 /** Everything folders_in contributes, from scratch (backfill and rebuilds): null = every folder. */
 export function statsFromScratchSql({ args }: DocumentColumns): string {
@@ -213,7 +218,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index documents_folder_modified_idx on documents (folder, (coalesce(doc_modified, mtime)))
     where deleted_at is null`.execute(db);
 
-  await sql.raw(STATS_DOCUMENT_V1).execute(db);
+  await sql.raw(statsDocumentSql(YEAR_V1)).execute(db);
 
   // What a live document counts for through its current classification (callers join it).
   await sql`

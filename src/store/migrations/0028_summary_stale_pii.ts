@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { type DocumentColumns, documentsStatsSql, STATS_DOCUMENT_V1, statsFromScratchSql, V1 } from './0007_folder_stats.ts';
+import { type DocumentColumns, documentsStatsSql, statsDocumentSql, statsFromScratchSql, V1, YEAR_V1 } from './0007_folder_stats.ts';
 
 /**
  * The last two live figures of folder insights from the summary rows of 0007 (issue 19): personal
@@ -48,25 +48,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         else date_trunc('month', m at time zone 'UTC') at time zone 'UTC'
       end
     $$`.execute(db);
+  // 0007's part, and the two new dimensions.
+  await sql.raw(statsDocumentSql('case when isfinite($7) then extract(year from $7)::int::text end')).execute(db);
   await sql`
     create function docsight_stats_document(
       deleted_at timestamptz, size bigint, status text, format text, extension text, author text,
       modified timestamptz, language text, error_code text, pii_kinds text[], pii jsonb
     ) returns table (dim text, key text, n bigint, size bigint)
     language sql stable parallel safe as $$
-      select v.dim, v.key, 1::bigint, $2
-      from (values
-        ('total', null::text),
-        ('status', $3),
-        ('format', $4),
-        ('extension', $5),
-        ('author', $6),
-        ('year', case when isfinite($7) then extract(year from $7)::int::text end),
-        ('modified_month', docsight_modified_month($7)),
-        ('language', $8),
-        ('error', case when $3 = 'failed' then $9 end)
-      ) v (dim, key)
-      where $1 is null and (v.dim <> 'error' or v.key is not null)
+      select s.dim, s.key, s.n, s.size from docsight_stats_document($1, $2, $3, $4, $5, $6, $7, $8, $9) s
+      union all
+      select 'modified_month', docsight_modified_month($7), 1::bigint, $2
+      where $1 is null
       union all
       select 'pii', k.kind, 1::bigint,
              coalesce(sum(case when jsonb_typeof($11 -> k.kind -> 'count') = 'number' then ($11 -> k.kind ->> 'count')::numeric end), 0)::bigint
@@ -77,12 +70,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     $$`.execute(db);
   await sql.raw(statsFromScratchSql(V2)).execute(db);
   await sql.raw(documentsStatsSql(V2)).execute(db);
-  await sql`drop function docsight_stats_document(timestamptz, bigint, text, text, text, text, timestamptz, text, text)`.execute(db);
   await sql`select docsight_folder_stats_rebuild(null)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql.raw(STATS_DOCUMENT_V1).execute(db);
+  await sql.raw(statsDocumentSql(YEAR_V1)).execute(db);
   await sql.raw(statsFromScratchSql(V1)).execute(db);
   await sql.raw(documentsStatsSql(V1)).execute(db);
   await sql`drop function docsight_stats_document(timestamptz, bigint, text, text, text, text, timestamptz, text, text, text[], jsonb)`.execute(db);
