@@ -5,8 +5,12 @@
  *               as this benchmark always has;
  *   zlib floor: the same with node:zlib, the inflater the engine uses (about 3x faster than
  *               fflate here), so the engine's own inflate is not counted as parsing speed;
- *   full:       read each file and run detectFormat + extractFromBytes,
- * printing docs/s, MB/s and peak RSS. For .eml and .zip, "full" includes extracting the
+ *   bare:       read each file and run detectFormat + extractFromBytes without MinHash signatures
+ *               and personal-data detectors (no `piiKinds`, `signature: false`);
+ *   full:       the same with both, as the service runs it by default (PII_DETECTION=on, every kind),
+ * printing docs/s, MB/s, what signatures and detectors add to the bare extraction (issue 19: at
+ * most 15 % for .docx), their own cost per document (each run alone over the texts the bare phase
+ * extracted) and peak RSS. For .eml and .zip, "full" includes extracting the
  * documents inside (two attachments, five entries), and the floors only read the file. The phases alternate for --rounds rounds and each keeps its
  * best round, so load from other processes on a shared machine skews the ratios less.
  * With --threads N it then runs the .docx files through the service's extraction pool
@@ -17,7 +21,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { DEFAULT_EXTRACT_LIMITS, extractFromBytes } from '../src/extract/index.ts';
+import { PII_KINDS } from '../src/domain/vocabulary.ts';
+import { DEFAULT_EXTRACT_LIMITS, type ExtractionResult, type ExtractLimits, extractFromBytes } from '../src/extract/index.ts';
+import { minhashSignature } from '../src/extract/minhash.ts';
+import { detectPersonalData } from '../src/pii/index.ts';
 import { createExtractionPool } from '../src/extract/pool.ts';
 import { openZip } from '../src/extract/zip.ts';
 import { buildDocx, buildOdf, buildPdf, buildPptx, buildXlsx, randomBytes, wTable, escapeXml } from '../test/support/extract-fixtures.ts';
@@ -29,7 +36,7 @@ if (process.argv.includes('--help')) {
   --docx N --xlsx N --pptx N --odt N --pdf N --txt N --html N --rtf N --eml N --zip N
                      corpus size per format (generated once); an .eml carries two attachments
                      (.docx, .pdf), a .zip five documents (.docx, .xlsx, .pdf, .txt, .odt)
-  --rounds N         alternating floor/full rounds, best of each kept (default 3)
+  --rounds N         alternating floor/bare/full rounds, best of each kept (default 3)
   --formats a,b      measure only these formats (default: all in the corpus)
   --threads N        also run the .docx files through the extraction pool with 1 and N threads`);
   process.exit(0);
@@ -199,10 +206,31 @@ function zlibFloorOne(path: string, ext: string): number {
   return n;
 }
 
+/** Extraction as the service runs it by default: personal data of every kind, and a signature. */
+const FULL_LIMITS: ExtractLimits = { ...DEFAULT_EXTRACT_LIMITS, piiKinds: PII_KINDS };
+/** The same extraction without signatures and detectors, to measure what they add. */
+const BARE_LIMITS: ExtractLimits = { ...DEFAULT_EXTRACT_LIMITS, piiKinds: [], signature: false };
+
 async function fullOne(path: string): Promise<number> {
-  const r = await extractFromBytes(new Uint8Array(readFileSync(path)), path, DEFAULT_EXTRACT_LIMITS);
+  const r = await extractFromBytes(new Uint8Array(readFileSync(path)), path, FULL_LIMITS);
   return r.counts?.words ?? 0;
 }
+
+async function bareOne(path: string): Promise<ExtractionResult> {
+  return extractFromBytes(new Uint8Array(readFileSync(path)), path, BARE_LIMITS);
+}
+
+/** CPU microseconds a document for fn over every extracted result. */
+function perDocument(results: readonly ExtractionResult[], fn: (r: ExtractionResult) => unknown): number {
+  const t = process.cpuUsage();
+  for (const r of results) fn(r);
+  const used = process.cpuUsage(t);
+  return (used.user + used.system) / results.length;
+}
+
+/** Signatures and detectors over one document's text, as extractFromBytes runs them (children aside). */
+const signOne = (r: ExtractionResult) => minhashSignature(r.text);
+const detectOne = (r: ExtractionResult) => detectPersonalData(r, PII_KINDS);
 
 /**
  * Peak RSS seen by samples taken inside the measured loops. The timer-based sampler never fires
@@ -215,12 +243,22 @@ const sampleRss = () => {
 
 /** Seconds for one pass of fn over the files. */
 async function timed(files: string[], fn: (f: string) => unknown): Promise<number> {
+  return (await timedBoth(files, fn)).wall;
+}
+
+/**
+ * Wall and CPU seconds (user + system of this process) for one pass of fn over the files. On a
+ * machine shared with other work, CPU time leaves out the time this process waited for a core.
+ */
+async function timedBoth(files: string[], fn: (f: string) => unknown): Promise<{ wall: number; cpu: number }> {
   const t = performance.now();
+  const c = process.cpuUsage();
   for (let i = 0; i < files.length; i++) {
     await fn(files[i] ?? '');
     if (i % 250 === 0) sampleRss();
   }
-  return (performance.now() - t) / 1000;
+  const used = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (used.user + used.system) / 1e6 };
 }
 
 /** Seconds for the pool to read, hash and extract every file, keeping 4 tasks a thread in flight. */
@@ -228,14 +266,14 @@ async function timedPool(files: string[], threads: number): Promise<number> {
   const pool = createExtractionPool(threads);
   try {
     // Start the threads (and their module loading) before the clock runs.
-    await Promise.all(files.slice(0, threads * 4).map((path) => pool.run({ path, previousSha256: null, limits: DEFAULT_EXTRACT_LIMITS })));
+    await Promise.all(files.slice(0, threads * 4).map((path) => pool.run({ path, previousSha256: null, limits: FULL_LIMITS })));
     const t = performance.now();
     let next = 0;
     let failed = 0;
     const lane = async () => {
       while (next < files.length) {
         const path = files[next++] ?? '';
-        const out = await pool.run({ path, previousSha256: null, limits: DEFAULT_EXTRACT_LIMITS });
+        const out = await pool.run({ path, previousSha256: null, limits: FULL_LIMITS });
         if (out.kind !== 'extracted') failed++;
         if (next % 250 === 0) sampleRss();
       }
@@ -264,6 +302,7 @@ async function main(): Promise<void> {
   }
   const rss = rssSampler(50);
   const rows: Record<string, string | number>[] = [];
+  const addedRows: Record<string, string | number>[] = [];
   for (const [ext, files] of byExt) {
     if (ONLY && !ONLY.includes(ext)) continue;
     const mb = files.reduce((n, f) => n + readFileSync(f).length, 0) / 2 ** 20;
@@ -271,30 +310,73 @@ async function main(): Promise<void> {
     for (const f of files.slice(0, 50)) {
       floorOne(f, ext);
       zlibFloorOne(f, ext);
+      await bareOne(f);
       await fullOne(f);
     }
+    // The texts the bare phase extracts, for timing signatures and detectors alone.
+    const results: ExtractionResult[] = [];
+    for (const f of files) results.push(await bareOne(f));
     let floorS = Infinity;
     let zlibS = Infinity;
+    let bareS = Infinity;
     let fullS = Infinity;
+    let bareCpu = Infinity;
+    let fullCpu = Infinity;
+    let signUs = Infinity;
+    let detectUs = Infinity;
+    const added: number[] = [];
+    const addedCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       floorS = Math.min(floorS, await timed(files, (f) => floorOne(f, ext)));
       zlibS = Math.min(zlibS, await timed(files, (f) => zlibFloorOne(f, ext)));
-      fullS = Math.min(fullS, await timed(files, fullOne));
+      // Bare and full side by side, each first in turn, so a change of load weighs on both alike.
+      const order = round % 2 === 0 ? [false, true] : [true, false];
+      let bare = { wall: 0, cpu: 0 };
+      let full = { wall: 0, cpu: 0 };
+      for (const withBoth of order) {
+        if (withBoth) full = await timedBoth(files, fullOne);
+        else bare = await timedBoth(files, bareOne);
+      }
+      bareS = Math.min(bareS, bare.wall);
+      fullS = Math.min(fullS, full.wall);
+      bareCpu = Math.min(bareCpu, bare.cpu);
+      fullCpu = Math.min(fullCpu, full.cpu);
+      added.push(full.wall / bare.wall - 1);
+      addedCpu.push(full.cpu / bare.cpu - 1);
+      signUs = Math.min(signUs, perDocument(results, signOne));
+      detectUs = Math.min(detectUs, perDocument(results, detectOne));
     }
     let words = 0;
     for (const f of files.slice(0, 200)) words += await fullOne(f);
     const pct = (floor: number) => `${Math.round((floor / fullS) * 100)}%`;
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return ((sorted[(sorted.length - 1) >> 1] ?? 0) + (sorted[sorted.length >> 1] ?? 0)) / 2;
+    };
+    const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
     rows.push({
       format: ext,
       files: files.length,
       'avg KB': Math.round((mb * 1024) / files.length),
       'floor docs/s': Math.round(files.length / floorS),
       'zlib floor docs/s': Math.round(files.length / zlibS),
+      'bare docs/s': Math.round(files.length / bareS),
       'full docs/s': Math.round(files.length / fullS),
       'full MB/s': (mb / fullS).toFixed(1),
       'full/floor': pct(floorS),
       'full/zlib floor': pct(zlibS),
       'words/doc': Math.round(words / Math.min(files.length, 200)),
+    });
+    const bareCpuUs = (bareCpu / files.length) * 1e6;
+    addedRows.push({
+      format: ext,
+      'bare µs/doc': `${Math.round((bareS / files.length) * 1e6)} (${Math.round(bareCpuUs)})`,
+      'full µs/doc': `${Math.round((fullS / files.length) * 1e6)} (${Math.round((fullCpu / files.length) * 1e6)})`,
+      'added, best rounds': `${percent(fullS / bareS - 1)} (${percent(fullCpu / bareCpu - 1)})`,
+      'added, median pair': `${percent(median(added))} (${percent(median(addedCpu))})`,
+      'signature µs/doc': signUs.toFixed(1),
+      'detectors µs/doc': detectUs.toFixed(1),
+      'alone / bare': percent((signUs + detectUs) / bareCpuUs),
     });
   }
   const poolRows: Record<string, string | number>[] = [];
@@ -315,6 +397,11 @@ async function main(): Promise<void> {
   sampleRss();
   console.log(`machine: ${machine()}`);
   console.log(table(rows));
+  console.log(
+    '\nwhat signatures and detectors add ("bare": extraction without them; wall time, CPU time in brackets; "alone": their CPU time a document,\n' +
+      'run alone over the texts the bare phase extracted, against the bare CPU time; best of the rounds, or the median of the bare/full pairs):',
+  );
+  console.log(table(addedRows));
   if (poolRows.length > 0) {
     console.log('\nextraction pool (worker threads: read + sha256 + extract, as a scan runs it):');
     console.log(table(poolRows));

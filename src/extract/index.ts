@@ -118,7 +118,7 @@ async function extractAt(bytes: Uint8Array, fileName: string, limits: ExtractLim
     const pii = detectPersonalData(result, limits.piiKinds);
     if (pii) result.pii = pii;
   }
-  const signature = minhashSignature(text);
+  const signature = limits.signature === false ? undefined : minhashSignature(text);
   if (signature) result.signature = signature;
   if (out.childSources) result.children = await extractChildren(out.childSources, limits, depth + 1, budget, warnings);
   if (warnings.length > 0) result.warnings = warnings;

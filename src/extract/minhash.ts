@@ -3,7 +3,12 @@
  * equal slots in two signatures estimates the Jaccard similarity of their sets of word 5-shingles.
  * Pure and deterministic: fixed hash functions, so signatures computed by any process, on
  * any day, compare with each other (changing the hashing or the shingling makes stored signatures
- * incomparable, and every document must then be extracted again).
+ * incomparable: they must then be computed again, which `docsight duplicates backfill` does for
+ * signatures of an older format, from the stored text).
+ *
+ * Signing runs on every extracted text, so it is written for speed (issue 19: signatures and
+ * detectors add at most 15 % to extraction): one pass over the text, two code units hashed a step,
+ * one finaliser a shingle, no string, array or set built for words or shingles.
  */
 
 /** Slots in a signature. 128 keeps the estimate's standard error near 0.035 at similarity 0.8. */
@@ -13,24 +18,89 @@ export const SHINGLE_WORDS = 5;
 /** Texts with fewer shingles than this get no signature: a few words say nothing about a document. */
 export const MIN_SHINGLES = 16;
 
-/** Word characters outside ASCII (letters and digits of any script), tested once per code unit value. */
-const WORD_CHAR = /[\p{L}\p{N}]/uy;
-/** 0: not known yet, 1: a word character, 2: not; for BMP code units outside surrogates. */
-const BMP_CLASS = new Uint8Array(0x10000);
-for (let c = 0; c < 128; c++) BMP_CLASS[c] = (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ? 1 : 2;
+/** Word characters: letters and digits of any script. */
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
 
-/** Code units of the word character at `i` of `s` (2 for an astral letter), 0 when none starts there. */
-function wordCharAt(s: string, i: number, c: number): number {
-  if (c < 0xd800 || c > 0xdfff) {
-    let k = BMP_CLASS[c]!;
-    if (k === 0) {
-      WORD_CHAR.lastIndex = 0;
-      BMP_CLASS[c] = k = WORD_CHAR.test(String.fromCharCode(c)) ? 1 : 2;
+/**
+ * What each UTF-16 code unit is to the word scanner, learnt on first sight (0) for units outside
+ * ASCII: NOT_WORD, SPECIAL (a surrogate, or a letter whose lower case is two units: İ), or else
+ * the lower-case unit of a word character.
+ */
+const UNIT = new Uint16Array(0x10000);
+const NOT_WORD = 0xffff;
+const SPECIAL = 0xfffe;
+for (let c = 0; c < 128; c++) {
+  const digit = c >= 48 && c <= 57;
+  const lower = c >= 97 && c <= 122;
+  const upper = c >= 65 && c <= 90;
+  UNIT[c] = digit || lower ? c : upper ? c + 32 : NOT_WORD;
+}
+
+function learn(c: number): number {
+  let u = NOT_WORD;
+  if (c >= 0xd800 && c <= 0xdfff) u = SPECIAL;
+  else {
+    const ch = String.fromCharCode(c);
+    if (WORD_CHAR.test(ch)) {
+      const lower = ch.toLowerCase();
+      u = lower.length === 1 ? lower.charCodeAt(0) : SPECIAL;
     }
-    return k === 1 ? 1 : 0;
   }
-  WORD_CHAR.lastIndex = i;
-  return WORD_CHAR.test(s) ? WORD_CHAR.lastIndex - i : 0;
+  UNIT[c] = u;
+  return u;
+}
+
+/** The table's answer for the unit at `i` (which must be inside the text). */
+function unitAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return UNIT[c] || learn(c);
+}
+
+/** FNV-1a's 32-bit prime and offset basis. */
+const FNV_PRIME = 0x01000193;
+const FNV_OFFSET = 0x811c9dc5 | 0;
+
+/**
+ * Code units of the word character at `i` of `text`: 1 for a BMP letter or digit, 2 for an astral
+ * one, 0 when none starts there (not a letter or digit, or a lone surrogate).
+ */
+function wordCharLength(text: string, i: number): number {
+  const u = unitAt(text, i);
+  if (u !== SPECIAL) return u === NOT_WORD ? 0 : 1;
+  const c = text.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdfff) return 1;
+  const cp = text.codePointAt(i)!;
+  return cp > 0xffff && WORD_CHAR.test(String.fromCodePoint(cp)) ? 2 : 0;
+}
+
+/** Where the word read by `slowWordHash` ends. */
+let slowWordEnd = 0;
+
+/**
+ * The hash of the word starting at `start`, built the plain way: its characters lower-cased one by
+ * one into a string, then hashed (`pairHash`). For the rare words that hold a character the table
+ * cannot lower-case to one unit (astral letters, İ); sets `slowWordEnd`.
+ */
+function slowWordHash(text: string, start: number): number {
+  let lower = '';
+  let i = start;
+  while (i < text.length) {
+    const length = wordCharLength(text, i);
+    if (length === 0) break;
+    lower += text.slice(i, i + length).toLowerCase();
+    i += length;
+  }
+  slowWordEnd = i;
+  return pairHash(lower);
+}
+
+/** FNV-1a over a string's code units taken two at a time (u0 | u1 << 16), a last odd one alone. */
+function pairHash(lower: string): number {
+  let h = FNV_OFFSET;
+  let k = 0;
+  for (; k + 1 < lower.length; k += 2) h = Math.imul(h ^ (lower.charCodeAt(k) | (lower.charCodeAt(k + 1) << 16)), FNV_PRIME);
+  if (k < lower.length) h = Math.imul(h ^ lower.charCodeAt(k), FNV_PRIME);
+  return h;
 }
 
 /**
@@ -45,31 +115,49 @@ function mixInt(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** The odd multipliers of a shingle's five word hashes, by position (order matters: "a b" is not "b a"). */
+const K0 = 0x9e3779b1 | 0;
+const K1 = 0x85ebca77 | 0;
+const K2 = 0xc2b2ae3d | 0;
+const K3 = 0x27d4eb2f | 0;
+const K4 = 0x165667b1 | 0;
+
+/** Bits of a shingle's hash that pick its slot (SIGNATURE_LENGTH = 2^7); the other 25 are its value. */
+const SLOT_SHIFT = 25;
+const VALUE_MASK = (1 << SLOT_SHIFT) - 1;
 /** Added to a value borrowed by an empty slot, per slot of distance, so borrowed slots differ. */
 const BORROW_STEP = 0x9e3779b1;
-const EMPTY = 0xffffffff;
+/** Set in every value of a signature of this format, clear in at least one of every older one. */
+const FORMAT_BIT = 0x80000000;
+/** Above every value (25 bits). */
+const EMPTY = 0x7fffffff;
+/** The least value per slot, and the first distinct shingles, reused by every call (signing is synchronous). */
+const least = new Int32Array(SIGNATURE_LENGTH);
+const firstDistinct = new Int32Array(MIN_SHINGLES);
 
 /**
  * The MinHash signature of a text (unsigned 32-bit values), or undefined when the text is too short
  * to say anything.
  *
- * Shingles: the text is lower-cased, its words are the runs of Unicode letters and digits
- * (punctuation and spacing ignored), each word is hashed (FNV-1a over its UTF-16 code units,
- * finished with mix) as it is read, and a shingle's hash combines its five words' hashes in order:
- * one pass over the text, no word or shingle string built.
+ * Words: runs of letters and digits (Unicode; punctuation and spacing ignored), each character
+ * lower-cased on its own. A word's hash is FNV-1a over its lower-case code units two at a time
+ * (`pairHash`); a shingle is five words in a row, its hash mixInt(K0·w0 + K1·w1 + ... + K4·w4)
+ * (32-bit arithmetic, so two shingles collide only as two random 32-bit values do).
  *
- * Signature: one-permutation hashing. Each shingle is hashed once, its top bits pick one of
- * SIGNATURE_LENGTH slots and the rest are its value, and a slot keeps its least value; an empty slot
- * borrows from the next filled one (rotation densification), so two texts agree on a slot with the
- * probability that their shingle sets agree on its minimum, as with SIGNATURE_LENGTH separate hash
- * functions, at one hash per shingle instead of SIGNATURE_LENGTH. A repeated shingle changes no
- * minimum, so shingles are not collected into a set: only the first MIN_SHINGLES distinct ones are
- * kept, to tell a text too short.
+ * Signature: one-permutation hashing. A shingle's top 7 bits pick one of SIGNATURE_LENGTH slots,
+ * the other 25 are its value, and a slot keeps its least value; an empty slot borrows from the next
+ * filled one (rotation densification), so two texts agree on a slot with the probability that
+ * their shingle sets agree on its minimum, as with SIGNATURE_LENGTH separate hash functions, at one
+ * hash per shingle. A repeated shingle changes no minimum, so shingles are not collected into a
+ * set: only the first MIN_SHINGLES distinct ones are kept, to tell a text too short.
+ *
+ * Every value has its top bit (FORMAT_BIT) set: signatures of the format before this one (which
+ * compare with these as unrelated) have at least one value without it, so they can be found and
+ * signed again (`isCurrentSignature`, `docsight duplicates backfill`).
  */
 export function minhashSignature(text: string): number[] | undefined {
-  const min = new Uint32Array(SIGNATURE_LENGTH).fill(EMPTY);
-  const firstDistinct: number[] = [];
-  const lower = text.toLowerCase();
+  least.fill(EMPTY);
+  let distinct = 0;
   // The last five word hashes (SHINGLE_WORDS), oldest first.
   let w0 = 0;
   let w1 = 0;
@@ -77,57 +165,92 @@ export function minhashSignature(text: string): number[] | undefined {
   let w3 = 0;
   let w4 = 0;
   let words = 0;
-  let h = 0;
-  let inWord = false;
-  const n = lower.length;
-  // One step past the end, as a space, ends the last word.
-  for (let i = 0; i <= n; ) {
-    const c = i < n ? lower.charCodeAt(i) : 32;
-    const units = c < 128 ? (BMP_CLASS[c] === 1 ? 1 : 0) : wordCharAt(lower, i, c);
-    if (units > 0) {
-      if (!inWord) {
-        h = 0x811c9dc5 | 0;
-        inWord = true;
-      }
-      h = Math.imul(h ^ c, 0x01000193);
-      if (units === 2) h = Math.imul(h ^ lower.charCodeAt(i + 1), 0x01000193);
-      i += units;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let u = unitAt(text, i);
+    if (u === NOT_WORD) {
+      i++;
       continue;
     }
-    i++;
-    if (!inWord) continue;
-    inWord = false;
+    const start = i;
+    // A word, two units a step through the table; a unit it cannot lower-case alone sends the
+    // whole word to the plain path.
+    let h = FNV_OFFSET;
+    let special = u === SPECIAL;
+    while (!special) {
+      if (i + 1 >= n) {
+        h = Math.imul(h ^ u, FNV_PRIME);
+        i++;
+        break;
+      }
+      const v = unitAt(text, i + 1);
+      if (v === NOT_WORD) {
+        h = Math.imul(h ^ u, FNV_PRIME);
+        i += 2;
+        break;
+      }
+      if (v === SPECIAL) special = true;
+      else {
+        h = Math.imul(h ^ (u | (v << 16)), FNV_PRIME);
+        i += 2;
+        if (i >= n) break;
+        u = unitAt(text, i);
+        if (u === NOT_WORD) {
+          i++;
+          break;
+        }
+        special = u === SPECIAL;
+      }
+    }
+    if (special) {
+      h = slowWordHash(text, start);
+      if (slowWordEnd === start) {
+        // No word starts here after all (a lone surrogate, an astral symbol).
+        i = start + 1;
+        continue;
+      }
+      i = slowWordEnd;
+    }
     w0 = w1;
     w1 = w2;
     w2 = w3;
     w3 = w4;
-    w4 = mixInt(h);
+    w4 = h;
     if (++words < SHINGLE_WORDS) continue;
-    // The shingle: mix((x ^ word_j) + j) over its five words from x = 0x9e3779b9.
-    let x = mixInt(0x9e3779b9 ^ w0);
-    x = mixInt(((x ^ w1) + 1) | 0);
-    x = mixInt(((x ^ w2) + 2) | 0);
-    x = mixInt(((x ^ w3) + 3) | 0);
-    x = mixInt(((x ^ w4) + 4) | 0);
-    if (firstDistinct.length < MIN_SHINGLES && !firstDistinct.includes(x)) firstDistinct.push(x);
-    const slotHash = mixInt(x ^ 0x5bd1e995);
-    // SIGNATURE_LENGTH is a power of two: the low bits are the unsigned remainder.
-    const slot = slotHash & (SIGNATURE_LENGTH - 1);
-    const v = mixInt(slotHash ^ 0x27d4eb2f) >>> 1;
-    if (v < min[slot]!) min[slot] = v;
+    const x = mixInt((Math.imul(w0, K0) + Math.imul(w1, K1) + Math.imul(w2, K2) + Math.imul(w3, K3) + Math.imul(w4, K4)) | 0);
+    if (distinct < MIN_SHINGLES) distinct = rememberDistinct(x, distinct);
+    const slot = x >>> SLOT_SHIFT;
+    const v = x & VALUE_MASK;
+    if (v < least[slot]!) least[slot] = v;
   }
-  if (firstDistinct.length < MIN_SHINGLES) return undefined;
+  if (distinct < MIN_SHINGLES) return undefined;
   const out = new Array<number>(SIGNATURE_LENGTH);
-  for (let i = 0; i < SIGNATURE_LENGTH; i++) {
-    let k = i;
+  for (let s = 0; s < SIGNATURE_LENGTH; s++) {
+    let k = s;
     let d = 0;
-    while (min[k] === EMPTY) {
-      k = (k + 1) % SIGNATURE_LENGTH;
+    while (least[k] === EMPTY) {
+      k = (k + 1) & (SIGNATURE_LENGTH - 1);
       d++;
     }
-    out[i] = (min[k]! + Math.imul(d, BORROW_STEP)) >>> 0;
+    out[s] = ((least[k]! + Math.imul(d, BORROW_STEP)) | FORMAT_BIT) >>> 0;
   }
   return out;
+}
+
+/** Keep `x` among the first distinct shingles unless it is one already; the new count. */
+function rememberDistinct(x: number, distinct: number): number {
+  for (let k = 0; k < distinct; k++) if (firstDistinct[k] === x) return distinct;
+  firstDistinct[distinct] = x;
+  return distinct + 1;
+}
+
+/**
+ * Whether a stored signature is of this format (every value has FORMAT_BIT; int4 or unsigned
+ * alike). An older one compares with today's as unrelated and must be computed again.
+ */
+export function isCurrentSignature(signature: readonly number[]): boolean {
+  return signature.length === SIGNATURE_LENGTH && signature.every((v) => (v | 0) < 0);
 }
 
 /**

@@ -48,6 +48,11 @@ export interface ExtractLimits {
   maxDepth: number;
   /** Kinds of personal data looked for in the text (src/pii); none or absent: detection is off. */
   piiKinds?: readonly PiiKind[];
+  /**
+   * Compute the MinHash signature of the text (default: yes). Off only where the signature is not
+   * wanted: the extraction benchmark's baseline, which measures what signatures and detectors add.
+   */
+  signature?: boolean;
 }
 
 export const DEFAULT_EXTRACT_LIMITS: ExtractLimits = {

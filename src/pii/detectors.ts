@@ -2,11 +2,16 @@
  * One finder per kind of personal data: a loose pattern proposes candidates, a validating check
  * keeps only real ones (11-test, mod-97, Luhn and issuer, phone numbering plans, calendar dates).
  *
- * The patterns are not run over the whole text: one look over it (`lookOver`) finds its digit runs
- * and where a birth keyword may begin, and each pattern is tried (sticky) only where a value of its
- * kind can start. Every value a pattern finds begins within two characters before a digit run (or
- * at a birth keyword), so the values found are those a scan of every position finds, at a fraction
- * of the cost on texts where nothing is found (most of them).
+ * The patterns are not run over the whole text: one look over it (`lookOver`) finds its digit runs,
+ * its @ signs and where a birth keyword may begin, and each pattern is tried (sticky) only where a
+ * value of its kind can start. Every value a pattern finds begins within two characters before a
+ * digit run, at the start of the run of address characters before an @, or at a birth keyword, so
+ * the values found are those a scan of every position finds, at a fraction of the cost on texts
+ * where nothing is found (most of them).
+ *
+ * The phone library is the costliest check by far (tens of microseconds a call, more than the rest
+ * of a page's detection): it reads each distinct candidate of a document once, and at most
+ * MAX_PHONE_CHECKS of them (`Budget`).
  */
 import { findPhoneNumbersInText } from 'libphonenumber-js/max';
 import type { PiiKind } from '../domain/vocabulary.ts';
@@ -25,18 +30,37 @@ export interface Found {
 export interface Lookout {
   /** Digit runs as start, end, start, end, ... in text order. */
   runs: number[];
-  /** Offsets where a birth keyword may begin, in order (undefined: try every offset); asked once at most. */
-  birth(): number[] | undefined;
+  /** Offsets where a birth keyword may begin, in order; asked once at most. */
+  birth(): number[];
 }
 
-/** The offsets a finder tries its pattern at, in order; undefined: every offset (a full scan). */
-type Starts = (text: string, look: Lookout) => number[] | undefined;
+/** The offsets a finder tries its pattern at, in order. */
+type Starts = (text: string, look: Lookout) => number[];
 
-export type Finder = (text: string, starts: number[] | undefined) => Found[];
+/**
+ * The values of one kind in a text: tried at `starts` (every offset where one can begin, in
+ * order) or, without them, by a scan of every offset (the definition the starts must agree with).
+ */
+export type Finder = (text: string, starts: number[] | undefined, budget?: Budget) => Found[];
+
+/** Distinct phone candidates the phone library reads in one document; the rest are not reported. */
+export const MAX_PHONE_CHECKS = 500;
+
+/** What one document's detection may still spend, and what it already learnt, on the phone library. */
+export interface Budget {
+  phoneChecks: number;
+  phones: Map<string, readonly PhoneFound[]>;
+}
+
+export const newBudget = (): Budget => ({ phoneChecks: MAX_PHONE_CHECKS, phones: new Map() });
 
 const DIGIT_RUN = /\d+/g;
-/** The start of each birth keyword (KEYWORD below) in lower case; `date` for "date of birth". */
-const BIRTH_TRIGGERS = ['geb', 'born', 'birth', 'date', 'dob', 'd.o.b'];
+/**
+ * Where a birth keyword (KEYWORD below) may begin: `date` for "date of birth". Case-insensitive
+ * without the u flag, as the pattern is, so the same characters match; after each hit the search
+ * goes on one offset later, so overlapping keywords are all seen.
+ */
+const BIRTH_TRIGGER = /geb|born|birth|date|dob|d\.o\.b/gi;
 
 export function lookOver(text: string): Lookout {
   const runs: number[] = [];
@@ -49,14 +73,13 @@ export function lookOver(text: string): Lookout {
       let year = false;
       for (let k = 0; k < runs.length && !year; k += 2) year = runs[k + 1]! - runs[k]! === 4;
       if (!year) return [];
-      // A keyword the case-insensitive pattern matches is ASCII (a non-ASCII character never
-      // matches an ASCII letter without the u flag), so it stands at the same offset in the
-      // lower-cased text, unless lower-casing changed the length (İ): then every offset is tried.
-      const lower = text.toLowerCase();
-      if (lower.length !== text.length) return undefined;
       const at: number[] = [];
-      for (const t of BIRTH_TRIGGERS) for (let i = lower.indexOf(t); i >= 0; i = lower.indexOf(t, i + 1)) at.push(i);
-      return at.sort((a, b) => a - b);
+      BIRTH_TRIGGER.lastIndex = 0;
+      for (let m = BIRTH_TRIGGER.exec(text); m; m = BIRTH_TRIGGER.exec(text)) {
+        at.push(m.index);
+        BIRTH_TRIGGER.lastIndex = m.index + 1;
+      }
+      return at;
     },
   };
 }
@@ -174,9 +197,28 @@ function findBsns(text: string, starts: number[] | undefined): Found[] {
 
 const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
 
-function findEmails(text: string, _starts: number[] | undefined): Found[] {
+const EMAIL_AT = sticky(EMAIL);
+
+/** A character of the local part ([A-Za-z0-9._%+-]). */
+const isLocal = (c: number) => (c >= 97 && c <= 122) || (c >= 64 + 1 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45;
+
+/**
+ * The start of the run of local-part characters before each @ (an address cannot begin inside the
+ * run, and its local part is 64 characters at most: a longer run holds none).
+ */
+const emailStarts: Starts = (text) => {
+  const out: number[] = [];
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && at - start <= 64 && isLocal(text.charCodeAt(start - 1))) start--;
+    if (start < at) out.push(start);
+  }
+  return out;
+};
+
+function findEmails(text: string, starts: number[] | undefined): Found[] {
   const out: Found[] = [];
-  for (const m of text.matchAll(EMAIL)) {
+  for (const m of matchesOf(EMAIL, EMAIL_AT, text, starts)) {
     const address = m[0];
     if (address.includes('..') || address.includes('.@')) continue;
     out.push({ start: m.index, end: m.index + address.length, value: address.toLowerCase(), masked: maskEmail(address) });
@@ -207,18 +249,37 @@ const phoneStarts: Starts = (text, look) => {
   return out;
 };
 
-function findPhones(text: string, starts: number[] | undefined): Found[] {
+/** A number the phone library found in a candidate: where in it, and the number in E.164. */
+interface PhoneFound {
+  startsAt: number;
+  endsAt: number;
+  number: string;
+  masked: string;
+}
+
+/** The phone library's numbers in one candidate. Numbers without a country code are read as Dutch; numbers with + as their own country's. */
+function readPhones(candidate: string): PhoneFound[] {
+  return findPhoneNumbersInText(candidate, 'NL').map((p) => ({
+    startsAt: p.startsAt,
+    endsAt: p.endsAt,
+    number: p.number.number,
+    masked: maskPhone(p.number.number, p.number.countryCallingCode),
+  }));
+}
+
+function findPhones(text: string, starts: number[] | undefined, budget?: Budget): Found[] {
   const out: Found[] = [];
   for (const m of matchesOf(DIALLED, DIALLED_AT, text, starts)) {
-    // Numbers without a country code are read as Dutch; numbers with + as their own country's.
-    for (const p of findPhoneNumbersInText(m[0], 'NL')) {
-      out.push({
-        start: m.index + p.startsAt,
-        end: m.index + p.endsAt,
-        value: p.number.number,
-        masked: maskPhone(p.number.number, p.number.countryCallingCode),
-      });
+    let phones = budget?.phones.get(m[0]);
+    if (!phones) {
+      if (budget) {
+        if (budget.phoneChecks <= 0) continue;
+        budget.phoneChecks--;
+      }
+      phones = readPhones(m[0]);
+      budget?.phones.set(m[0], phones);
     }
+    for (const p of phones) out.push({ start: m.index + p.startsAt, end: m.index + p.endsAt, value: p.number, masked: p.masked });
   }
   return out;
 }
@@ -269,19 +330,13 @@ function findBirthdates(text: string, starts: number[] | undefined): Found[] {
 /**
  * The finders in the order they claim text: a span taken by an IBAN or a card is not looked at
  * again as a BSN or a phone number, so one value is one finding. `starts` says where each tries its
- * pattern (none: a scan of the text, for e-mail addresses, which are rare and cheap to scan for).
+ * pattern; `needs` what a text must hold for the kind to be there at all.
  */
 export const FINDERS: readonly { kind: PiiKind; find: Finder; starts: Starts; needs: 'digit' | 'at' | 'birth' }[] = [
   { kind: 'iban', find: findIbans, starts: ibanStarts, needs: 'digit' },
   { kind: 'card', find: findCards, starts: cardStarts, needs: 'digit' },
   { kind: 'bsn', find: findBsns, starts: bsnStarts, needs: 'digit' },
-  { kind: 'email', find: findEmails, starts: () => undefined, needs: 'at' },
+  { kind: 'email', find: findEmails, starts: emailStarts, needs: 'at' },
   { kind: 'birthdate', find: findBirthdates, starts: (_text, look) => look.birth(), needs: 'birth' },
   { kind: 'phone', find: findPhones, starts: phoneStarts, needs: 'digit' },
 ];
-
-/** Cheap tests that rule a kind out before its finder runs (birth: where the keywords were not found at once). */
-export const PREFILTERS: Record<'at' | 'birth', RegExp> = {
-  at: /@/,
-  birth: /geb|born|birth|dob|d\.o\.b/i,
-};

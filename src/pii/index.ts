@@ -5,7 +5,7 @@
  */
 import type { PiiSummary } from '../contract.ts';
 import type { PiiKind } from '../domain/vocabulary.ts';
-import { FINDERS, type Found, hasTwoDigits, lookOver, PREFILTERS } from './detectors.ts';
+import { FINDERS, type Found, hasTwoDigits, lookOver, newBudget } from './detectors.ts';
 
 export { isValidBsn, cardIssuer, luhnValid, isValidIban } from './checks.ts';
 
@@ -22,6 +22,13 @@ export interface PiiInput {
 
 /** Parts that hold names of things, not content (sheet names). */
 const SKIPPED_PARTS = new Set(['sheetNames']);
+
+/**
+ * Code units of the body and of each part that are looked at (1 Mi: some 500 pages); values
+ * further on are not reported. Detection then costs a bounded time however long the text is
+ * (extraction keeps up to maxTextChars, 2 M).
+ */
+export const MAX_SCAN_CHARS = 1 << 20;
 
 /**
  * Scan a document's body and parts for the given kinds. Undefined when none is found (or no kind
@@ -43,7 +50,9 @@ export function detectPersonalData(input: PiiInput, kinds: readonly PiiKind[]): 
   };
   const sections: [string, string][] = [['body', input.text]];
   for (const [key, text] of Object.entries(input.parts ?? {})) if (!SKIPPED_PARTS.has(key)) sections.push([key, text]);
-  for (const [name, text] of sections) {
+  const budget = newBudget();
+  for (const [name, whole] of sections) {
+    const text = whole.length > MAX_SCAN_CHARS ? whole.slice(0, MAX_SCAN_CHARS) : whole;
     const look = lookOver(text);
     const digits = hasTwoDigits(look);
     const at = text.includes('@');
@@ -55,9 +64,8 @@ export function detectPersonalData(input: PiiInput, kinds: readonly PiiKind[]): 
     for (const f of finders) {
       if (f.needs === 'digit' ? !digits : f.needs === 'at' ? !at : false) continue;
       const starts = f.starts(text, look);
-      // Without offsets the finder scans the text, if its cheap test lets it.
-      if (starts === undefined ? f.needs !== 'digit' && !PREFILTERS[f.needs].test(text) : starts.length === 0) continue;
-      for (const found of f.find(text, starts)) {
+      if (starts.length === 0) continue;
+      for (const found of f.find(text, starts, budget)) {
         claimed ??= new Uint8Array(text.length);
         if (claimed.subarray(found.start, found.end).includes(1)) continue;
         claimed.fill(1, found.start, found.end);

@@ -248,8 +248,9 @@ export type DuplicatesService = ReturnType<typeof createDuplicatesService>;
 const BACKFILL_BATCH = 200;
 
 /**
- * Give a signature (and its LSH bands) to every document whose stored text has none: documents
- * extracted before signatures existed (migration 0013), or OCR'd before OCR signed its text. The signature
+ * Give a signature (and its LSH bands) to every document whose stored text has none of today's
+ * format: documents extracted before signatures existed (migration 0013), OCR'd before OCR signed
+ * its text, or signed in an older format (which compares with today's as unrelated). The signature
  * is computed from the stored text, which is the text extraction would sign, so no file is read
  * again. Run by `docsight duplicates backfill`; `onProgress` gets the running counts.
  */

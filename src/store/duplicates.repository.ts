@@ -126,14 +126,16 @@ export function createDuplicatesRepository(db: Db) {
     },
 
     /**
-     * Up to `limit` live documents with text but no signature, after `afterId` in id order:
-     * extracted before signatures were computed (migration 0013), or too short for
-     * one (those stay without, and are read again by each backfill: their text is short).
+     * Up to `limit` live documents with text but no signature of today's format, after `afterId`
+     * in id order: extracted before signatures were computed (migration 0013), signed in an older
+     * format (some value without the top bit, extract/minhash.ts: int4 values of today's are all
+     * negative), or too short for one (those stay without, and are read again by each backfill:
+     * their text is short).
      */
     async unsigned(afterId: string | null, limit: number): Promise<{ id: string; sha256: string | null; text: string }[]> {
       const r = await sql<{ id: string; sha256: string | null; text: string }>`
         select d.id, d.sha256, d.text from documents d
-        where d.deleted_at is null and d.minhash is null and d.text is not null and d.text <> ''
+        where d.deleted_at is null and (d.minhash is null or 0 <= any(d.minhash)) and d.text is not null and d.text <> ''
           ${afterId !== null ? sql`and d.id > ${afterId}::uuid` : sql``}
         order by d.id
         limit ${limit}`.execute(db);
@@ -153,7 +155,8 @@ export function createDuplicatesRepository(db: Db) {
           update documents d set minhash = x.minhash
           from (select * from jsonb_to_recordset(${JSON.stringify(rows.map((x) => ({ ...x, minhash: x.minhash.map((v) => v | 0) })))}::jsonb)
                 as t(id uuid, sha256 text, "textMd5" text, minhash int4[])) x
-          where d.id = x.id and d.minhash is null and d.sha256 is not distinct from x.sha256 and md5(d.text) = x."textMd5"
+          where d.id = x.id and (d.minhash is null or 0 <= any(d.minhash))
+            and d.sha256 is not distinct from x.sha256 and md5(d.text) = x."textMd5"
           returning d.id`.execute(trx);
         return r.rows.length;
       });

@@ -17,6 +17,7 @@ import { startRuntime, type Runtime } from '../../src/container.ts';
 import { createKeysService } from '../../src/services/keys.service.ts';
 import { createKeysRepository } from '../../src/store/keys.repository.ts';
 import { backfillSignatures } from '../../src/services/duplicates.service.ts';
+import { isCurrentSignature } from '../../src/extract/minhash.ts';
 import { createDuplicatesRepository } from '../../src/store/duplicates.repository.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
@@ -201,6 +202,24 @@ describe('duplicates and versions through the pipeline', () => {
     assert.deepEqual(after.minhash, signed.minhash, 'the same signature extraction computed');
     const bands = await db.db.selectFrom('documents').select('lsh').where('id', '=', signed.id).executeTakeFirstOrThrow();
     assert.equal(bands.lsh?.length, 20, 'its 20 LSH bands follow from the signature');
+    assert.ok((await paths()).includes(v2), 'found again');
+    assert.equal((await backfillSignatures(repo)).signed, 0, 'a second run has nothing to sign');
+  });
+
+  it('signs again, from the stored text, documents whose signature is of the format before', async () => {
+    const v2 = 'Client/Offerte v2.docx';
+    const signed = await db.db.selectFrom('documents').select(['id', 'minhash']).where('path', '=', v2).executeTakeFirstOrThrow();
+    assert.ok(signed.minhash && isCurrentSignature(signed.minhash), 'extraction signed it in today\'s format');
+    // The format before: 31-bit values in filled slots, which compare with today's as unrelated.
+    const older = signed.minhash.map((v) => v & 0x7fffffff);
+    await db.db.updateTable('documents').set({ minhash: older }).where('id', '=', signed.id).execute();
+    const paths = async () => (await duplicates('Client')).body.items.flatMap((g) => g.members.map((m) => m.path));
+    assert.ok(!(await paths()).includes(v2), 'an older signature matches none of today\'s');
+
+    const repo = createDuplicatesRepository(db.db);
+    assert.ok((await backfillSignatures(repo)).signed >= 1);
+    const after = await db.db.selectFrom('documents').select('minhash').where('id', '=', signed.id).executeTakeFirstOrThrow();
+    assert.deepEqual(after.minhash, signed.minhash, 'today\'s signature, as extraction computes it');
     assert.ok((await paths()).includes(v2), 'found again');
     assert.equal((await backfillSignatures(repo)).signed, 0, 'a second run has nothing to sign');
   });

@@ -59,7 +59,7 @@ describe('MinHash signatures', () => {
   });
 });
 
-const PINNED = [4278179844, 1623744083, 4077778427, 1423342666];
+const PINNED = [4177538838, 3670586725, 3163634612, 2656682499];
 
 describe('version words in file names', () => {
   const cases: [string, string[]][] = [

@@ -1,13 +1,17 @@
 /**
- * The one-pass MinHash (src/extract/minhash.ts) must give exactly the signatures of the plain
- * definition it replaced: lower-case the text, take the runs of Unicode letters and digits as words,
- * hash each word (FNV-1a, murmur3's finaliser), combine five in order into a shingle, keep the
- * distinct shingles and sign them. Stored signatures stay comparable only if the values are equal,
- * on any script, astral letters, combining marks and case mappings that change a string's length.
+ * The one-pass MinHash (src/extract/minhash.ts) must give exactly the signatures of its plain
+ * definition: take the runs of Unicode letters and digits as words, lower-case each code point of
+ * a word on its own, hash the word (FNV-1a over its code units two at a time), combine five in a
+ * row into a shingle (murmur3's finaliser of K0·w0 + ... + K4·w4), keep the distinct shingles and sign them
+ * by one-permutation hashing (top 7 bits: the slot, low 25: the value) with rotation
+ * densification, every value marked with the format bit. Signatures computed by any process must
+ * compare, so the values must be equal, on any script, astral letters, combining marks and case
+ * mappings that change a string's length.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
+import { estimateSimilarity, isCurrentSignature, MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
+import { seeded } from '../support/docx-fixtures.ts';
 
 function mix(h: number): number {
   h ^= h >>> 16;
@@ -18,41 +22,51 @@ function mix(h: number): number {
   return h >>> 0;
 }
 
-function hashString(s: string): number {
+/** FNV-1a over the word's lower-case code units two at a time (u0 | u1 << 16), a last odd one alone. */
+function hashWord(word: string): number {
+  const lower = [...word].map((ch) => ch.toLowerCase()).join('');
+  const units = Array.from({ length: lower.length }, (_, k) => lower.charCodeAt(k));
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
+  for (let i = 0; i < units.length; i += 2) {
+    h ^= i + 1 < units.length ? units[i]! + units[i + 1]! * 65536 : units[i]!;
     h = Math.imul(h, 0x01000193);
   }
-  return mix(h);
+  return h;
 }
 
-/** The definition, as the signatures stored so far were computed. */
-function referenceSignature(text: string): number[] | undefined {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  const hashes = words.map(hashString);
+const K = [0x9e3779b1, 0x85ebca77, 0xc2b2ae3d, 0x27d4eb2f, 0x165667b1];
+
+/** The distinct shingle hashes of a text, by the definition. */
+function shingleSet(text: string): Set<number> {
+  const words = text.match(/[\p{L}\p{N}]+/gu) ?? [];
+  const hashes = words.map(hashWord);
   const shingles = new Set<number>();
   for (let i = 0; i + 5 <= words.length; i++) {
-    let h = 0x9e3779b9;
-    for (let j = 0; j < 5; j++) h = mix((h ^ hashes[i + j]!) + j);
-    shingles.add(h);
+    let sum = 0;
+    for (let j = 0; j < 5; j++) sum = (sum + Math.imul(hashes[i + j]!, K[j]!)) | 0;
+    shingles.add(mix(sum));
   }
+  return shingles;
+}
+
+/** The definition, with strings, arrays and a set. */
+function referenceSignature(text: string): number[] | undefined {
+  const shingles = shingleSet(text);
   if (shingles.size < MIN_SHINGLES) return undefined;
-  const min = new Array<number>(SIGNATURE_LENGTH).fill(0xffffffff);
+  const min = new Array<number>(SIGNATURE_LENGTH).fill(Infinity);
   for (const x of shingles) {
-    const h = mix(x ^ 0x5bd1e995);
-    const slot = h % SIGNATURE_LENGTH;
-    const v = mix(h ^ 0x27d4eb2f) >>> 1;
+    const slot = x >>> 25;
+    const v = x & 0x1ffffff;
     if (v < min[slot]!) min[slot] = v;
   }
   return min.map((_, i) => {
     let k = i;
     let d = 0;
-    while (min[k] === 0xffffffff) {
+    while (min[k] === Infinity) {
       k = (k + 1) % SIGNATURE_LENGTH;
       d++;
     }
-    return (min[k]! + Math.imul(d, 0x9e3779b1)) >>> 0;
+    return (((min[k]! + d * 0x9e3779b1) % 2 ** 32) | 0x80000000) >>> 0;
   });
 }
 
@@ -87,9 +101,45 @@ describe('MinHash in one pass', () => {
     assert.ok(signed > 300, 'most texts are long enough to be signed');
   });
 
+  it('marks every value with the format bit, which signatures of the format before lack', () => {
+    const sig = minhashSignature(seededText(3, 200))!;
+    assert.ok(isCurrentSignature(sig));
+    assert.ok(isCurrentSignature(sig.map((v) => v | 0)), 'as stored (int4)');
+    // The format before: values of 31 bits in filled slots.
+    assert.equal(isCurrentSignature([...sig.slice(1), 0x7fffffff]), false);
+    assert.equal(isCurrentSignature(sig.slice(1)), false, 'another length');
+  });
+
   it('gives no signature exactly where the definition gives none (few distinct shingles)', () => {
     const repeated = 'de klant de klant de klant '.repeat(50);
     assert.equal(referenceSignature(repeated), undefined);
     assert.equal(minhashSignature(repeated), undefined);
+  });
+
+  it('estimates the exact Jaccard similarity of shingle sets within the error 128 slots allow, without bias', () => {
+    // Pairs of texts: a base of 600 words and a copy with a share of its words replaced, so the
+    // exact similarity of their shingle sets spreads over 0.2..1.
+    const vocabulary = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}x`);
+    const random = seeded(99);
+    const next = (n: number) => Math.floor(random() * n);
+    const errors: number[] = [];
+    for (let pair = 0; pair < 300; pair++) {
+      const base = Array.from({ length: 600 }, () => vocabulary[next(vocabulary.length)]!);
+      const copy = [...base];
+      const edits = next(40);
+      for (let e = 0; e < edits; e++) copy[next(copy.length)] = vocabulary[next(vocabulary.length)]!;
+      const a = shingleSet(base.join(' '));
+      const b = shingleSet(copy.join(' '));
+      const shared = [...a].filter((x) => b.has(x)).length;
+      const exact = shared / (a.size + b.size - shared);
+      const estimate = estimateSimilarity(minhashSignature(base.join(' '))!, minhashSignature(copy.join(' '))!);
+      errors.push(estimate - exact);
+      // Standard error sqrt(J(1-J)/128) is at most 0.044: five of it is never reached by chance.
+      assert.ok(Math.abs(estimate - exact) < 0.2, `pair ${pair}: exact ${exact.toFixed(3)}, estimate ${estimate}`);
+    }
+    const mean = errors.reduce((x, y) => x + y, 0) / errors.length;
+    const rms = Math.sqrt(errors.reduce((x, y) => x + y * y, 0) / errors.length);
+    assert.ok(Math.abs(mean) < 0.01, `bias ${mean}`);
+    assert.ok(rms < 0.045, `root mean square error ${rms}`);
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { parseConfig } from '../../src/config.ts';
 import { PII_KINDS, type PiiKind } from '../../src/domain/vocabulary.ts';
 import { DEFAULT_EXTRACT_LIMITS, extractFromBytes } from '../../src/extract/index.ts';
-import { cardIssuer, detectPersonalData, isValidBsn, isValidIban, MAX_SAMPLES, type PiiSummary } from '../../src/pii/index.ts';
+import { MAX_PHONE_CHECKS } from '../../src/pii/detectors.ts';
+import { cardIssuer, detectPersonalData, isValidBsn, isValidIban, MAX_SAMPLES, MAX_SCAN_CHARS, type PiiSummary } from '../../src/pii/index.ts';
 import { buildDocx } from '../support/extract-fixtures.ts';
 
 const all = (text: string, parts?: Record<string, string>): PiiSummary => detectPersonalData({ text, parts }, PII_KINDS) ?? {};
@@ -33,6 +34,21 @@ describe('checks', () => {
     assert.equal(cardIssuer('4111111111111112'), null, 'fails Luhn');
     // Passes Luhn, but no issuer has numbers starting with 9.
     assert.equal(cardIssuer('9111111111111110'), null);
+  });
+});
+
+describe('detectPersonalData: bounded work', () => {
+  it('looks at the first MAX_SCAN_CHARS of a text: values further on are not reported', () => {
+    const filler = 'x '.repeat(MAX_SCAN_CHARS / 2);
+    const s = all(`BSN 111222333 ${filler} BSN 123456782`);
+    assert.deepEqual(masked(s, 'bsn'), ['******333']);
+  });
+
+  it('asks the phone library about one candidate once, and about at most MAX_PHONE_CHECKS a document', () => {
+    const same = Array.from({ length: 50 }, () => '06-12345678').join(' en ');
+    assert.equal(all(same).phone?.count, 1);
+    const many = Array.from({ length: MAX_PHONE_CHECKS + 20 }, (_, i) => `06-${String(10000000 + i)}`).join(', ');
+    assert.equal(all(many).phone?.count, MAX_PHONE_CHECKS);
   });
 });
 

@@ -16,6 +16,10 @@ const PIECES = [
   'Geboortedatum: 01-02-1975', 'date of birth 1990-05-17', 'DOB: March 12, 1980', 'd.o.b. 3/4/1966', 'born on 31-12-1999',
   'geb. datum 29-02-2001', 'İstanbul', 'gebruik', 'date', 'klant', '2024', '12', '0', '00', '+', '(', '(0', 'NL', '€ 1.234,56',
   '31-12-2024', '1', '99', '123', '1234', '12345678901234',
+  // Addresses that share characters, start with a dot, run on into a second @, or have a local part too long.
+  'a@b.com@c.nl', '.jan@x.nl', 'jan.@x.nl', 'x@y', '@', 'p%q+r@s-t.example.com', `${'k'.repeat(64)}@x.nl`, `${'k'.repeat(65)}@x.nl`,
+  // Birth keywords overlapping each other or a word.
+  'gebirth date 01-02-1975', 'd.o.born on 12-1-1980', 'GEBOREN 1-1-1950', 'dateofbirth 1-1-1950',
 ];
 const SEPARATORS = [' ', ' ', '', '\n', '. ', ', ', '-', '\f', '+', '(', ')', ':', '0'];
 
