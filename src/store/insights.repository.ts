@@ -184,14 +184,21 @@ function scopeOf(folder: string, t: string) {
   return range ? sql<boolean>`(${col} = ${folder} or (${col} >= ${range.lower} and ${col} < ${range.upper}))` : sql<boolean>`true`;
 }
 
+/** Dimensions read by their own queries (stale documents, personal data), not by folderSummary. */
+const OWN_READERS = ['modified_month', 'pii'];
+
+/** The summary rows (folder, key, n, size) of one dimension inside `folder`: base rows and deltas. */
+function dimRows(folder: string, dim: string) {
+  return sql<{ folder: string; key: string | null; n: string; size: string }>`(
+    select b.folder, b.key, b.n, b.size from folder_stats b where b.dim = ${dim} and ${scopeOf(folder, 'b')}
+    union all
+    select d.folder, d.key, d.n, d.size from folder_stat_deltas d where d.dim = ${dim} and ${scopeOf(folder, 'd')}
+  )`;
+}
+
 /** The live documents inside `folder` (recursive): a scalar subquery over the summary rows' totals. */
 function totalOf(folder: string) {
-  return sql<string | null>`(
-    select sum(x.n) from (
-      select b.n from folder_stats b where b.dim = 'total' and ${scopeOf(folder, 'b')}
-      union all
-      select d.n from folder_stat_deltas d where d.dim = 'total' and ${scopeOf(folder, 'd')}
-    ) x)`;
+  return sql<string | null>`(select sum(x.n) from ${dimRows(folder, 'total')} x)`;
 }
 
 export function createInsightsRepository(db: Db) {
@@ -207,10 +214,10 @@ export function createInsightsRepository(db: Db) {
     const scope = (t: string) => scopeOf(folder, t);
     const stats = sql`(
       select b.folder, b.dim, b.key, b.n, b.size, b.cost, b.input_tokens, b.output_tokens
-      from folder_stats b where ${scope('b')}
+      from folder_stats b where ${scope('b')} and b.dim not in (${sql.join(OWN_READERS)})
       union all
       select d.folder, d.dim, d.key, d.n, d.size, d.cost, d.input_tokens, d.output_tokens
-      from folder_stat_deltas d where ${scope('d')}
+      from folder_stat_deltas d where ${scope('d')} and d.dim not in (${sql.join(OWN_READERS)})
     )`;
     // Characters (code points), as substr counts them.
     const offset = folder === '' ? 1 : [...folder].length + 2;
@@ -304,31 +311,45 @@ export function createInsightsRepository(db: Db) {
 
   /**
    * Live documents inside `folder` (recursive, documents inside files included, as in the totals)
-   * last modified before `cutoff`, and their bytes: a range of the index of migration 0014.
+   * last modified before `cutoff`, and their bytes, from the monthly histogram of migration 0028:
+   * the whole months before the cutoff's month, plus the documents of the cutoff's month before
+   * the cutoff, counted exactly in each folder that has any (a bounded range of the
+   * (folder, modified) index of migration 0007).
    */
   async function staleDocuments(folder: string, cutoff: Date): Promise<{ documents: number; bytes: number }> {
-    const range = descendantRange(folder);
-    const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
     const r = await sql<{ n: string; bytes: string }>`
-      select count(*)::text as n, coalesce(sum(d.size), 0)::text as bytes
-      from documents d
-      where coalesce(d.doc_modified, d.mtime) < ${cutoff} and d.deleted_at is null ${within}`.execute(db);
+      with c as materialized (
+        select docsight_modified_month(${cutoff}::timestamptz) collate "C" as key,
+               docsight_modified_month_start(${cutoff}::timestamptz) as start
+      ),
+      s as materialized ${dimRows(folder, 'modified_month')},
+      whole as (
+        select coalesce(sum(s.n), 0) as n, coalesce(sum(s.size), 0) as size
+        from s, c where s.key collate "C" < c.key
+      ),
+      edge as (
+        select s.folder from s, c where s.key collate "C" = c.key group by s.folder having sum(s.n) > 0
+      ),
+      part as (
+        select count(*) as n, coalesce(sum(d.size), 0) as size
+        from edge e cross join c
+        join documents d on d.folder = e.folder and d.deleted_at is null
+          and coalesce(d.doc_modified, d.mtime) >= c.start and coalesce(d.doc_modified, d.mtime) < ${cutoff}::timestamptz
+      )
+      select (whole.n + part.n)::text as n, (whole.size + part.size)::text as bytes from whole, part`.execute(db);
     return { documents: Number(r.rows[0]?.n ?? 0), bytes: Number(r.rows[0]?.bytes ?? 0) };
   }
 
   /**
-   * Documents with personal data inside `folder` (recursive), per kind and in all, from the partial
-   * GIN index of migration 0012 (a minority of documents hold any).
+   * Documents with personal data inside `folder` (recursive), per kind and in all, from the summary
+   * rows of migration 0028 (dim 'pii': documents in n, findings in size; key null: any kind).
    */
   async function personalData(folder: string): Promise<PersonalDataAggregates> {
-    const range = descendantRange(folder);
-    const within = range ? sql`and d.path >= ${range.lower} and d.path < ${range.upper}` : sql``;
     const r = await sql<{ kind: PiiKind | null; documents: string; findings: string }>`
-      select k.kind, count(distinct d.id)::text as documents, coalesce(sum((d.pii -> k.kind ->> 'count')::int), 0)::text as findings
-      from documents d cross join lateral unnest(d.pii_kinds) as k(kind)
-      where cardinality(d.pii_kinds) > 0 and d.deleted_at is null ${within}
-      group by grouping sets ((k.kind), ())
-      order by k.kind nulls first`.execute(db);
+      select s.key as kind, sum(s.n)::text as documents, sum(s.size)::text as findings
+      from ${dimRows(folder, 'pii')} s
+      group by s.key
+      having sum(s.n) <> 0`.execute(db);
     const total = r.rows.find((x) => x.kind === null);
     const byKind = r.rows.flatMap((x) => (x.kind === null ? [] : [{ kind: x.kind, documents: Number(x.documents), findings: Number(x.findings) }]));
     byKind.sort((a, z) => z.documents - a.documents || a.kind.localeCompare(z.kind));

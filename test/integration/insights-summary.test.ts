@@ -362,8 +362,9 @@ describe('migrations 0007 and 0008 backfill', () => {
     // The repositories of today write the columns that migrations after 0009 add (documents inside
     // files, OCR, classification warnings); those migrations are idempotent, so they run again, as
     // no-ops, after 0007 and 0008.
+    // 0028 is not one of them: it redefines 0007's functions, so it runs only after them.
     const addColumnsOfToday = async () => {
-      for (const name of names.filter((n) => n >= '0010')) await migrations[name]?.up(t.db as never);
+      for (const name of names.filter((n) => n >= '0010' && n !== '0028_summary_stale_pii')) await migrations[name]?.up(t.db as never);
     };
     await addColumnsOfToday();
     const w = await setUp(t.db, 3);

@@ -33,6 +33,145 @@ import { type Kysely, sql } from 'kysely';
  *   foreign-key cascades run before the statement's trigger, so deltas there would meet a half
  *   changed state.
  */
+/**
+ * The columns of a document (alias t) its own contribution is computed from: `args` are passed to
+ * docsight_stats_document, `changed` are compared by the update trigger (only rows whose counted
+ * columns changed are counted again). Migration 0028 adds personal data to both.
+ */
+export interface DocumentColumns {
+  args: (t: string) => string;
+  changed: (t: string) => string;
+}
+
+export const V1: DocumentColumns = {
+  args: (t) => `${t}.deleted_at, ${t}.size, ${t}.status, ${t}.format, ${t}.extension, ${t}.author, coalesce(${t}.doc_modified, ${t}.mtime), ${t}.language, ${t}.error_code`,
+  changed: (t) =>
+    `${t}.deleted_at is null, ${t}.folder, ${t}.size, ${t}.status, ${t}.format, ${t}.extension, ${t}.author, coalesce(${t}.doc_modified, ${t}.mtime), ${t}.language, ${t}.error_code`,
+};
+
+/** Its year, as 0007 first computed it (migration 0028 spares infinite times). */
+export const YEAR_V1 = 'extract(year from $7)::int::text';
+
+/** What a live document counts for by itself, its year computed by `year` (of $7). */
+export function statsDocumentSql(year: string): string {
+  return `
+    create or replace function docsight_stats_document(
+      deleted_at timestamptz, size bigint, status text, format text, extension text, author text,
+      modified timestamptz, language text, error_code text
+    ) returns table (dim text, key text, n bigint, size bigint)
+    language sql stable parallel safe as $$
+      select v.dim, v.key, 1::bigint, $2
+      from (values
+        ('total', null::text),
+        ('status', $3),
+        ('format', $4),
+        ('extension', $5),
+        ('author', $6),
+        ('year', ${year}),
+        ('language', $8),
+        ('error', case when $3 = 'failed' then $9 end)
+      ) v (dim, key)
+      where $1 is null and (v.dim <> 'error' or v.key is not null)
+    $$`;
+}
+
+/** Everything folders_in contributes, from scratch (backfill and rebuilds): null = every folder. */
+export function statsFromScratchSql({ args }: DocumentColumns): string {
+  return `
+    create or replace function docsight_stats_from_scratch(folders_in text[])
+    returns table (folder text, dim text, key text, n bigint, size bigint, cost numeric, input_tokens bigint, output_tokens bigint)
+    language sql stable as $$
+      select x.folder, x.dim, x.key, sum(x.n)::bigint, sum(x.size)::bigint, sum(x.cost), sum(x.i)::bigint, sum(x.o)::bigint
+      from (
+        select d.folder, s.dim, s.key, s.n, s.size, 0::numeric as cost, 0::bigint as i, 0::bigint as o
+        from documents d, docsight_stats_document(${args('d')}) s
+        where d.deleted_at is null and (folders_in is null or d.folder = any (folders_in))
+        union all
+        select d.folder, s.dim, s.key, s.n, 0, 0, 0, 0
+        from documents d join classifications c on c.id = d.classification_id, docsight_stats_current(d.deleted_at, d.status, c.needs_review, c.primary_category, c.tags) s
+        where d.deleted_at is null and (folders_in is null or d.folder = any (folders_in))
+        union all
+        select d.folder, 'cost', null, 1, 0, c.cost_usd, c.input_tokens, c.output_tokens
+        from documents d join classifications c on c.document_id = d.id
+        where d.deleted_at is null and (folders_in is null or d.folder = any (folders_in))
+      ) x
+      group by x.folder, x.dim, x.key
+      having sum(x.n) <> 0
+    $$`;
+}
+
+/** The statement trigger of documents' inserts and updates: deltas of what changed. */
+export function documentsStatsSql({ args, changed }: DocumentColumns): string {
+  return `
+    create or replace function docsight_documents_stats() returns trigger
+    language plpgsql as $$
+    declare
+      last_id bigint;
+      added bigint;
+      current_ids uuid[];
+      current_last bigint;
+    begin
+      if tg_op = 'INSERT' then
+        with ins as (
+          insert into folder_stat_deltas (folder, dim, key, n, size)
+          select n.folder, s.dim, s.key, sum(s.n), sum(s.size)
+          from new_rows n, docsight_stats_document(${args('n')}) s
+          group by 1, 2, 3
+          returning id
+        )
+        select max(id), count(*) into last_id, added from ins;
+        select array_agg(n.id) into current_ids from new_rows n where n.classification_id is not null;
+      else
+        with ins as (
+          insert into folder_stat_deltas (folder, dim, key, n, size, cost, input_tokens, output_tokens)
+          select x.folder, x.dim, x.key, sum(x.n), sum(x.size), sum(x.cost), sum(x.i), sum(x.o)
+          from (
+            -- Only rows whose counted columns changed (most updates, e.g. search indexing, change none).
+            select n.folder, s.dim, s.key, s.n, s.size, 0::numeric as cost, 0::bigint as i, 0::bigint as o
+            from old_rows o join new_rows n on n.id = o.id,
+                 docsight_stats_document(${args('n')}) s
+            where (${changed('o')})
+                  is distinct from (${changed('n')})
+            union all
+            select o.folder, s.dim, s.key, -s.n, -s.size, 0, 0, 0
+            from old_rows o join new_rows n on n.id = o.id,
+                 docsight_stats_document(${args('o')}) s
+            where (${changed('o')})
+                  is distinct from (${changed('n')})
+            -- Spend follows the document: only a move or a (un)delete changes where it counts.
+            union all
+            select m.folder, 'cost', null, m.sign, 0, m.sign * c.cost_usd, m.sign * c.input_tokens, m.sign * c.output_tokens
+            from (
+              select n.id, n.folder, 1 as sign from old_rows o join new_rows n on n.id = o.id
+              where (o.folder is distinct from n.folder or o.deleted_at is not null) and n.deleted_at is null
+              union all
+              select o.id, o.folder, -1 from old_rows o join new_rows n on n.id = o.id
+              where (o.folder is distinct from n.folder or n.deleted_at is not null) and o.deleted_at is null
+            ) m join classifications c on c.document_id = m.id
+          ) x
+          group by 1, 2, 3
+          having sum(x.n) <> 0 or sum(x.size) <> 0 or sum(x.cost) <> 0 or sum(x.i) <> 0 or sum(x.o) <> 0
+          returning id
+        )
+        select max(id), count(*) into last_id, added from ins;
+        select array_agg(n.id) into current_ids
+        from old_rows o join new_rows n on n.id = o.id
+        where (o.classification_id is not null or n.classification_id is not null)
+          and (o.folder is distinct from n.folder
+               or (o.deleted_at is null) <> (n.deleted_at is null)
+               or o.status is distinct from n.status
+               or o.classification_id is distinct from n.classification_id);
+      end if;
+      current_last := docsight_folder_stats_current(current_ids);
+      last_id := greatest(last_id, current_last);
+      if last_id is not null and last_id / 512 <> (last_id - greatest(added, 1) - 64) / 512 then
+        perform docsight_folder_stats_compact();
+      end if;
+      return null;
+    end
+    $$`;
+}
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create table folder_stats (
@@ -79,26 +218,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index documents_folder_modified_idx on documents (folder, (coalesce(doc_modified, mtime)))
     where deleted_at is null`.execute(db);
 
-  // What a live document counts for by itself.
-  await sql`
-    create function docsight_stats_document(
-      deleted_at timestamptz, size bigint, status text, format text, extension text, author text,
-      modified timestamptz, language text, error_code text
-    ) returns table (dim text, key text, n bigint, size bigint)
-    language sql stable parallel safe as $$
-      select v.dim, v.key, 1::bigint, $2
-      from (values
-        ('total', null::text),
-        ('status', $3),
-        ('format', $4),
-        ('extension', $5),
-        ('author', $6),
-        ('year', extract(year from $7)::int::text),
-        ('language', $8),
-        ('error', case when $3 = 'failed' then $9 end)
-      ) v (dim, key)
-      where $1 is null and (v.dim <> 'error' or v.key is not null)
-    $$`.execute(db);
+  await sql.raw(statsDocumentSql(YEAR_V1)).execute(db);
 
   // What a live document counts for through its current classification (callers join it).
   await sql`
@@ -117,27 +237,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     $$`.execute(db);
 
   // Everything folders_in contributes, from scratch (backfill and rebuilds): null = every folder.
-  await sql`
-    create function docsight_stats_from_scratch(folders_in text[])
-    returns table (folder text, dim text, key text, n bigint, size bigint, cost numeric, input_tokens bigint, output_tokens bigint)
-    language sql stable as $$
-      select x.folder, x.dim, x.key, sum(x.n)::bigint, sum(x.size)::bigint, sum(x.cost), sum(x.i)::bigint, sum(x.o)::bigint
-      from (
-        select d.folder, s.dim, s.key, s.n, s.size, 0::numeric as cost, 0::bigint as i, 0::bigint as o
-        from documents d, docsight_stats_document(d.deleted_at, d.size, d.status, d.format, d.extension, d.author, coalesce(d.doc_modified, d.mtime), d.language, d.error_code) s
-        where d.deleted_at is null and (folders_in is null or d.folder = any (folders_in))
-        union all
-        select d.folder, s.dim, s.key, s.n, 0, 0, 0, 0
-        from documents d join classifications c on c.id = d.classification_id, docsight_stats_current(d.deleted_at, d.status, c.needs_review, c.primary_category, c.tags) s
-        where d.deleted_at is null and (folders_in is null or d.folder = any (folders_in))
-        union all
-        select d.folder, 'cost', null, 1, 0, c.cost_usd, c.input_tokens, c.output_tokens
-        from documents d join classifications c on c.document_id = d.id
-        where d.deleted_at is null and (folders_in is null or d.folder = any (folders_in))
-      ) x
-      group by x.folder, x.dim, x.key
-      having sum(x.n) <> 0
-    $$`.execute(db);
+  await sql.raw(statsFromScratchSql(V1)).execute(db);
 
   // Fold the visible deltas into the base rows, in place; rows no document counts for any more
   // go. One compactor at a time (others skip); the deltas of transactions still running are not
@@ -234,74 +334,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end
     $$`.execute(db);
 
-  await sql`
-    create function docsight_documents_stats() returns trigger
-    language plpgsql as $$
-    declare
-      last_id bigint;
-      added bigint;
-      current_ids uuid[];
-      current_last bigint;
-    begin
-      if tg_op = 'INSERT' then
-        with ins as (
-          insert into folder_stat_deltas (folder, dim, key, n, size)
-          select n.folder, s.dim, s.key, sum(s.n), sum(s.size)
-          from new_rows n, docsight_stats_document(n.deleted_at, n.size, n.status, n.format, n.extension, n.author, coalesce(n.doc_modified, n.mtime), n.language, n.error_code) s
-          group by 1, 2, 3
-          returning id
-        )
-        select max(id), count(*) into last_id, added from ins;
-        select array_agg(n.id) into current_ids from new_rows n where n.classification_id is not null;
-      else
-        with ins as (
-          insert into folder_stat_deltas (folder, dim, key, n, size, cost, input_tokens, output_tokens)
-          select x.folder, x.dim, x.key, sum(x.n), sum(x.size), sum(x.cost), sum(x.i), sum(x.o)
-          from (
-            -- Only rows whose counted columns changed (most updates, e.g. search indexing, change none).
-            select n.folder, s.dim, s.key, s.n, s.size, 0::numeric as cost, 0::bigint as i, 0::bigint as o
-            from old_rows o join new_rows n on n.id = o.id,
-                 docsight_stats_document(n.deleted_at, n.size, n.status, n.format, n.extension, n.author, coalesce(n.doc_modified, n.mtime), n.language, n.error_code) s
-            where (o.deleted_at is null, o.folder, o.size, o.status, o.format, o.extension, o.author, coalesce(o.doc_modified, o.mtime), o.language, o.error_code)
-                  is distinct from (n.deleted_at is null, n.folder, n.size, n.status, n.format, n.extension, n.author, coalesce(n.doc_modified, n.mtime), n.language, n.error_code)
-            union all
-            select o.folder, s.dim, s.key, -s.n, -s.size, 0, 0, 0
-            from old_rows o join new_rows n on n.id = o.id,
-                 docsight_stats_document(o.deleted_at, o.size, o.status, o.format, o.extension, o.author, coalesce(o.doc_modified, o.mtime), o.language, o.error_code) s
-            where (o.deleted_at is null, o.folder, o.size, o.status, o.format, o.extension, o.author, coalesce(o.doc_modified, o.mtime), o.language, o.error_code)
-                  is distinct from (n.deleted_at is null, n.folder, n.size, n.status, n.format, n.extension, n.author, coalesce(n.doc_modified, n.mtime), n.language, n.error_code)
-            -- Spend follows the document: only a move or a (un)delete changes where it counts.
-            union all
-            select m.folder, 'cost', null, m.sign, 0, m.sign * c.cost_usd, m.sign * c.input_tokens, m.sign * c.output_tokens
-            from (
-              select n.id, n.folder, 1 as sign from old_rows o join new_rows n on n.id = o.id
-              where (o.folder is distinct from n.folder or o.deleted_at is not null) and n.deleted_at is null
-              union all
-              select o.id, o.folder, -1 from old_rows o join new_rows n on n.id = o.id
-              where (o.folder is distinct from n.folder or n.deleted_at is not null) and o.deleted_at is null
-            ) m join classifications c on c.document_id = m.id
-          ) x
-          group by 1, 2, 3
-          having sum(x.n) <> 0 or sum(x.size) <> 0 or sum(x.cost) <> 0 or sum(x.i) <> 0 or sum(x.o) <> 0
-          returning id
-        )
-        select max(id), count(*) into last_id, added from ins;
-        select array_agg(n.id) into current_ids
-        from old_rows o join new_rows n on n.id = o.id
-        where (o.classification_id is not null or n.classification_id is not null)
-          and (o.folder is distinct from n.folder
-               or (o.deleted_at is null) <> (n.deleted_at is null)
-               or o.status is distinct from n.status
-               or o.classification_id is distinct from n.classification_id);
-      end if;
-      current_last := docsight_folder_stats_current(current_ids);
-      last_id := greatest(last_id, current_last);
-      if last_id is not null and last_id / 512 <> (last_id - greatest(added, 1) - 64) / 512 then
-        perform docsight_folder_stats_compact();
-      end if;
-      return null;
-    end
-    $$`.execute(db);
+  await sql.raw(documentsStatsSql(V1)).execute(db);
 
   await sql`
     create function docsight_classifications_stats() returns trigger
