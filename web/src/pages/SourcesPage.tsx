@@ -114,7 +114,8 @@ export function SourcesPage() {
         testId="sources-table"
         rows={items}
         rowKey={(s) => s.name}
-        empty="No buckets yet."
+        // A refused or failed list is not an empty one: the notice above says why there is none.
+        empty={list.error ? 'The buckets could not be listed.' : 'No buckets yet.'}
         loading={list.loading}
         columns={SOURCE_COLUMNS}
         actionsLabel="Remove"
