@@ -75,7 +75,7 @@ export function WebhooksPage() {
         testId="webhooks-table"
         rows={items}
         rowKey={(w) => w.id}
-        empty="No webhooks yet."
+        empty={list.error ? 'The webhooks could not be listed.' : 'No webhooks yet.'}
         loading={list.loading}
         columns={WEBHOOK_COLUMNS}
         current={(w) => w.id === selected}
