@@ -382,6 +382,12 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
         if (!(err instanceof BatchWrittenElsewhere)) throw err;
         return;
       }
+      // Said as soon as the batch is committed (before the calls below), so a worker killed after the
+      // commit cannot leave a written batch unsaid.
+      log.debug(
+        { jobId: payload.jobId, batchNo: payload.batchNo, documents: payload.documentIds.length, done, failed: failures.length, skipped },
+        'extract batch done',
+      );
       // Enqueued once the rows are committed, so the OCR stage always finds them pending.
       const idByPath = new Map(written.map((w) => [w.path, w.id]));
       for (const c of toRead) {
@@ -392,10 +398,6 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
       deps.onBatchDone?.({ done, failures, skipped });
       // Only a wake-up: whoever waits on the job also looks on its own.
       await deps.onBatchWritten?.(payload.jobId, payload.batchNo).catch((err: unknown) => log.warn({ err: String(err) }, 'could not tell of a written extraction batch'));
-      log.debug(
-        { jobId: payload.jobId, batchNo: payload.batchNo, documents: payload.documentIds.length, done, failed: failures.length, skipped },
-        'extract batch done',
-      );
     },
   };
 }

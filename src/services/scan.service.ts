@@ -14,7 +14,7 @@ import { parentOf } from '../domain/paths.ts';
 import { scanJobParamsSchema, type Enqueue } from '../domain/work.ts';
 import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
-import type { JobsRepository } from '../store/jobs.repository.ts';
+import type { JobsRepository, OpenedBatch } from '../store/jobs.repository.ts';
 import { unchangedSinceExtraction } from '../domain/documents.ts';
 import { createFolderParts } from './folder-parts.ts';
 import type { ResolvedSourceFolder } from './source-registry.ts';
@@ -104,7 +104,7 @@ export function createScanService(deps: ScanServiceDeps) {
       /** Known files the listing did not find: marked deleted once the listing is complete. */
       const gone = new Set<string>();
       // A resumed walk leaves the chunks an earlier walk of this job counted as they are (same listing, same chunks).
-      const opened = await jobs.batchNumbers(job.id);
+      const opened = await jobs.openedBatches(job.id);
       const stride = Math.ceil((CHUNK_FILES + PART_FILES) / deps.batchSize) + 1 + RAMP_BATCHES;
       let chunkNo = 0;
       let batches = 0;
@@ -114,6 +114,22 @@ export function createScanService(deps: ScanServiceDeps) {
       // What this walk found against the rows of the last one (a resumed walk counts from its restart).
       let added = 0;
       let changed = 0;
+
+      /**
+       * A chunk an earlier walk of this job opened keeps its batches; those not written yet are sent
+       * again (their queue jobs may be lost: Redis restarted empty, a worker killed). A written
+       * batch's files are unchanged since their extraction, so the files still to extract are the
+       * unwritten batches' files, in listing order: each takes back as many as it opened with.
+       */
+      const resend = async (earlier: OpenedBatch[], toExtract: string[]) => {
+        let at = 0;
+        for (const b of earlier) {
+          if (b.completed) continue;
+          const ids = toExtract.slice(at, at + b.total - b.skipped);
+          at += ids.length;
+          if (ids.length > 0) await deps.enqueue('extract', { jobId: job.id, batchNo: b.batchNo, documentIds: ids });
+        }
+      };
 
       const compare = async () => {
         const chunk = parts.take();
@@ -143,7 +159,9 @@ export function createScanService(deps: ScanServiceDeps) {
           else if (!r.unchanged) changed++;
         }
         const no = chunkNo++;
-        if (entries.length === 0 || [...opened].some((b) => b >= no * stride && b < (no + 1) * stride)) return;
+        if (entries.length === 0) return;
+        const earlier = opened.filter((b) => b.batchNo >= no * stride && b.batchNo < (no + 1) * stride);
+        if (earlier.length > 0) return resend(earlier, toExtract);
         if (toExtract.length === 0) {
           unchangedRest += entries.length;
           return;

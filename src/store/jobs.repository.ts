@@ -51,6 +51,14 @@ export interface BatchOutcome {
   ocr?: { documents: number; pages: number };
 }
 
+/** A batch a job has opened: its size, what it counted as skipped, and whether it was written. */
+export interface OpenedBatch {
+  batchNo: number;
+  total: number;
+  skipped: number;
+  completed: boolean;
+}
+
 export interface FailureRow {
   documentId: string;
   path: string;
@@ -307,10 +315,15 @@ export function createJobsRepository(db: Db) {
       });
     },
 
-    /** The numbers of the batches a job has opened (a resumed scan leaves those as they are). */
-    async batchNumbers(jobId: string): Promise<Set<number>> {
-      const rows = await db.selectFrom('job_batches').select('batch_no').where('job_id', '=', jobId).execute();
-      return new Set(rows.map((r) => r.batch_no));
+    /** The batches a job has opened, in number order (a resumed scan sends again those not written). */
+    async openedBatches(jobId: string): Promise<OpenedBatch[]> {
+      const rows = await db
+        .selectFrom('job_batches')
+        .select(['batch_no', 'total', 'skipped', 'completed_at'])
+        .where('job_id', '=', jobId)
+        .orderBy('batch_no')
+        .execute();
+      return rows.map((r) => ({ batchNo: r.batch_no, total: r.total, skipped: r.skipped, completed: r.completed_at !== null }));
     },
 
     /**
