@@ -29,12 +29,10 @@ import { OPEN_ACCESS } from '../src/domain/access.ts';
 import { minhashSignature } from '../src/extract/minhash.ts';
 import { createDuplicatesService } from '../src/services/duplicates.service.ts';
 import { createExportService, EXPORT_FORMATS, type ExportFormat } from '../src/services/export.service.ts';
-import { createDatabase } from '../src/store/database.ts';
 import { createDuplicatesRepository } from '../src/store/duplicates.repository.ts';
 import { createExportRepository } from '../src/store/export.repository.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
-import { databaseUrl, envInt, machine, rssSampler, table } from './support.ts';
+import { envInt, machine, openBenchDatabase, rssSampler, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
 const COPY_EVERY = envInt('BENCH_COPY_EVERY', 10);
@@ -49,7 +47,6 @@ const DB_NAME = process.env.BENCH_DATABASE ?? 'docsight_bench_insights';
 const WORDS = 200;
 const VOCAB = 'offerte klant levering prijs project uren tarief week maand contract afspraak werk bouw dak gevel kozijn planning garantie factuur betaling termijn akkoord datum adres notulen overleg besluit actie budget risico leverancier gemeente beleid opleiding verslag rapport bijlage'.split(' ');
 
-const dbUrl = (name: string): string => databaseUrl(SERVER, name);
 
 const copyEscape = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
 const pgArray = (xs: number[]) => `{${xs.map((v) => v | 0).join(',')}}`;
@@ -121,19 +118,9 @@ async function drain(body: AsyncIterable<string | Uint8Array>): Promise<{ bytes:
 
 async function main(): Promise<void> {
   console.log(`bench/insights: ${DOCS} files (an exact copy every ${COPY_EVERY}, a version every ${VERSION_EVERY}) on ${machine()}`);
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  const exists = (await admin.query('select 1 from pg_database where datname = $1', [DB_NAME])).rowCount === 1;
-  if (exists && process.env.BENCH_FRESH === '1') await admin.query(`drop database ${DB_NAME} with (force)`);
-  if (!exists || process.env.BENCH_FRESH === '1') await admin.query(`create database ${DB_NAME}`);
-  await admin.end();
-
-  const url = dbUrl(DB_NAME);
-  const handle = createDatabase(url, { max: 4 });
-  await migrateToLatest(handle.db);
+  const { url, handle, documents: count } = await openBenchDatabase(SERVER, DB_NAME, { fresh: process.env.BENCH_FRESH === '1' });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const count = Number((await client.query<{ n: string }>('select count(*) as n from documents')).rows[0]?.n ?? 0);
   if (count !== DOCS) {
     await client.query('truncate documents cascade');
     await client.query('set session_replication_role = replica');

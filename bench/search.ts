@@ -40,13 +40,11 @@ import { Readable } from 'node:stream';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createDatabase } from '../src/store/database.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
 import type { Database } from '../src/store/schema.ts';
 import { createSearchRepository } from '../src/store/search.repository.ts';
 import { createSearchService } from '../src/services/search.service.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
-import { databaseUrl, envInt, machine, peakRssMb, quantile, table } from './support.ts';
+import { envInt, machine, openBenchDatabase, peakRssMb, quantile, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
 /** Concurrency levels measured in turn, e.g. "4,8". */
@@ -62,7 +60,6 @@ const DB_NAME = process.env.BENCH_DATABASE ?? 'docsight_bench_search';
 const WORDS_PER_DOC = 300;
 const VOCAB = 30_000;
 
-const dbUrl = (name: string): string => databaseUrl(SERVER, name);
 
 /** Pronounceable pseudo-words, deterministic: the long tail of a real vocabulary. */
 function vocabulary(rand: () => number): string[] {
@@ -403,19 +400,9 @@ async function breakdown(url: string, bands: { name: string; queries: string[] }
 }
 
 async function main(): Promise<void> {
-  const admin = new pg.Client({ connectionString: SERVER });
-  await admin.connect();
-  const exists = (await admin.query('select 1 from pg_database where datname = $1', [DB_NAME])).rowCount === 1;
-  if (exists && process.env.BENCH_FRESH === '1') await admin.query(`drop database ${DB_NAME} with (force)`);
-  if (!exists || process.env.BENCH_FRESH === '1') await admin.query(`create database ${DB_NAME}`);
-  await admin.end();
-
-  const url = dbUrl(DB_NAME);
-  const handle = createDatabase(url, { max: 4 });
-  await migrateToLatest(handle.db);
+  const { url, handle, documents: count } = await openBenchDatabase(SERVER, DB_NAME, { fresh: process.env.BENCH_FRESH === '1' });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const count = Number((await client.query<{ n: string }>('select count(*) as n from documents')).rows[0]?.n ?? 0);
   let corpus: Corpus;
   const rand = seeded(9);
   if (count !== DOCS) {

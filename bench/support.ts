@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import pg from 'pg';
+import { createDatabase, type DatabaseHandle } from '../src/store/database.ts';
+import { migrateToLatest } from '../src/store/migrate.ts';
 
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -71,6 +73,29 @@ export function databaseUrl(serverUrl: string, name: string): string {
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/**
+ * A benchmark's own database on the server of `serverUrl`, kept between runs: created when missing
+ * (dropped and created again when `fresh`), migrated to the latest schema. Returns its URL, an open
+ * handle (the caller closes it) and how many documents it holds, so a bench regenerates only when
+ * that is not what it wants.
+ */
+export async function openBenchDatabase(
+  serverUrl: string,
+  name: string,
+  opts: { fresh?: boolean; max?: number } = {},
+): Promise<{ url: string; handle: DatabaseHandle; documents: number }> {
+  await withClient(serverUrl, async (admin) => {
+    const exists = (await admin.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1;
+    if (exists && opts.fresh) await admin.query(`drop database ${name} with (force)`);
+    if (!exists || opts.fresh) await admin.query(`create database ${name}`);
+  });
+  const url = databaseUrl(serverUrl, name);
+  const handle = createDatabase(url, { max: opts.max ?? 4 });
+  await migrateToLatest(handle.db);
+  const documents = await withClient(url, async (c) => Number((await c.query<{ n: string }>('select count(*) as n from documents')).rows[0]?.n ?? 0));
+  return { url, handle, documents };
 }
 
 /** CPU time (user + system) of a process so far, in seconds (0 once it is gone). */

@@ -35,12 +35,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createDatabase } from '../src/store/database.ts';
-import { migrateToLatest } from '../src/store/migrate.ts';
 import { generateDocxFolder } from '../test/support/docx-fixtures.ts';
 import { freePort } from '../test/support/processes.ts';
 import { waitFor } from '../test/support/wait.ts';
-import { autocannon, cpuSeconds, databaseUrl, envInt, machine, peakRssMb, quantile, table, withClient } from './support.ts';
+import { autocannon, cpuSeconds, databaseUrl, envInt, machine, openBenchDatabase, peakRssMb, quantile, table, withClient } from './support.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const DOCS = envInt('TAIL_DOCS', 400);
@@ -269,16 +267,11 @@ const CLIENTS = 200;
 
 /** TAIL_INSIGHTS_DOCS documents in Clients/Client n/year, by COPY with the summary triggers on. */
 async function insightsDatabase(): Promise<string> {
-  const exists = await admin(async (c) => (await c.query('select 1 from pg_database where datname = $1', [INSIGHTS_DB])).rowCount === 1);
-  if (!exists) await admin((c) => c.query(`create database ${INSIGHTS_DB}`));
-  const url = dbUrl(INSIGHTS_DB);
-  const handle = createDatabase(url, { max: 2 });
-  await migrateToLatest(handle.db);
+  const { url, handle, documents: n } = await openBenchDatabase(SERVER, INSIGHTS_DB, { max: 2 });
   await handle.close();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const n = Number((await client.query<{ n: string }>('select count(*) as n from documents')).rows[0]?.n ?? 0);
     if (n === INSIGHTS_DOCS) {
       log(`reusing ${n} documents in ${INSIGHTS_DB}`);
       return url;
