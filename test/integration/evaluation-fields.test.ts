@@ -7,15 +7,11 @@
  * second under a taxonomy version without `kind`) compared field by field in the API and the CLI.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Evaluation, EvaluationComparison, LabelImportReport } from '../../src/contract.ts';
 import { runClientCommand } from '../../src/cli/index.ts';
-import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
-import { writeTree } from '../support/documents-root.ts';
-import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
+import { type ClassifyFixture, runEvaluation, startClassifyFixture } from '../support/classify-runtime.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
-import { waitFor } from '../support/wait.ts';
 
 const LABELS = [{ name: 'Contracts' }, { name: 'Miscellaneous' }];
 const FIELDS = [
@@ -62,9 +58,7 @@ async function cli(server: string, args: string[]): Promise<{ code: number; out:
 }
 
 describe('evaluation of custom fields', () => {
-  let fake: FakeOpenAI;
-  let root: string;
-  let service: ClassifyRuntime | undefined;
+  let fixture: ClassifyFixture | undefined;
   let app: ApiTarget;
   let first: Evaluation;
   let second: Evaluation;
@@ -72,35 +66,19 @@ describe('evaluation of custom fields', () => {
 
   const postLabels = (body: string) =>
     api<LabelImportReport>(app, 'POST', '/v1/evaluations/labels?taxonomy=deals', body, { 'content-type': 'application/x-ndjson' });
-  const run = async () => {
-    const start = await api<Evaluation>(app, 'POST', '/v1/evaluations', { path: 'Deals', taxonomy: 'deals' });
-    assert.equal(start.status, 202, JSON.stringify(start.body));
-    return waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${start.body.id}`)).body, {
-      what: 'the evaluation to finish',
-      timeoutMs: 60_000,
-      until: (e) => e.status !== 'running',
-    });
-  };
+  const run = () => runEvaluation(app, { path: 'Deals', taxonomy: 'deals' });
 
   before(async () => {
-    root = await writeTree('docsight-evalfields-', FILES);
-    fake = await startFakeOpenAI({});
-    service = await startClassifyRuntime(root, fake.url);
-    app = service.app;
-    const t = await api(app, 'POST', '/v1/taxonomies', { name: 'deals', labels: LABELS, fields: FIELDS });
-    assert.equal(t.status, 201, JSON.stringify(t.body));
-    const scan = await api<JobBody>(app, 'POST', '/v1/scans', { path: '.' });
-    assert.equal((await waitForJob(app, scan.body.id)).status, 'completed');
-    const list = await api<{ items: { id: string; name: string }[] }>(app, 'GET', '/v1/folders/Deals/documents');
-    eId = list.body.items.find((d) => d.name === 'e.txt')?.id ?? '';
+    // Every file is in Deals, so scanning Deals scans them all.
+    fixture = await startClassifyFixture({ prefix: 'docsight-evalfields-', files: FILES, folder: 'Deals', taxonomy: { name: 'deals', labels: LABELS, fields: FIELDS } });
+    app = fixture.app;
+    eId = fixture.ids['e.txt'] ?? '';
     const job = await api<JobBody>(app, 'POST', '/v1/classifications', { documentIds: [eId], taxonomy: 'deals' });
     assert.equal((await waitForJob(app, job.body.id)).status, 'completed');
   });
 
   after(async () => {
-    await service?.stop();
-    await fake?.close();
-    await rm(root, { recursive: true, force: true });
+    await fixture?.stop();
   });
 
   it('imports gold field values and refuses a line with an unknown field or an unreadable value', async () => {
@@ -173,8 +151,7 @@ describe('evaluation of custom fields', () => {
   });
 
   it('the CLI prints the fields of a run and of a comparison', async () => {
-    const fastify = app as unknown as { server: { address(): { port: number } } };
-    const server = `http://127.0.0.1:${fastify.server.address().port}`;
+    const server = fixture?.base ?? '';
     const shown = await cli(server, ['eval', 'show', first.id]);
     assert.equal(shown.code, 0, shown.err);
     assert.match(shown.out, /field\s+compared\s+correct\s+accuracy/);
