@@ -11,11 +11,10 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Evaluation, EvaluationComparison, FolderInsights, LabelImportReport } from '../../src/contract.ts';
-import { type ClassifyRuntime, startClassifyRuntime } from '../support/classify-runtime.ts';
+import { type ClassifyRuntime, finishedEvaluation, startClassifyRuntime } from '../support/classify-runtime.ts';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai.ts';
 import { writeTree } from '../support/documents-root.ts';
 import { api, type ApiTarget, type JobBody, waitForJob } from '../support/http.ts';
-import { waitFor } from '../support/wait.ts';
 import { runClientCommand } from '../../src/cli/index.ts';
 
 /** `docsight <args>` in process against the runtime's listening server: exit code and output. */
@@ -60,12 +59,7 @@ describe('evaluation against gold labels', () => {
   const ids: Record<string, string> = {};
   let first: Evaluation;
 
-  const finished = (id: string) =>
-    waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${id}`)).body, {
-      what: `evaluation ${id} to finish`,
-      timeoutMs: 60_000,
-      until: (e) => e.status !== 'running',
-    });
+  const finished = (id: string) => finishedEvaluation(app, id);
 
   before(async () => {
     root = await writeTree('docsight-eval-', FILES);

@@ -89,8 +89,13 @@ export async function startClassifyFixture(opts: {
 export async function runEvaluation(app: ApiTarget, body: Record<string, unknown>): Promise<Evaluation> {
   const start = await api<Evaluation>(app, 'POST', '/v1/evaluations', body);
   assert.equal(start.status, 202, JSON.stringify(start.body));
-  return waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${start.body.id}`)).body, {
-    what: `evaluation ${start.body.id} to finish`,
+  return finishedEvaluation(app, start.body.id);
+}
+
+/** Evaluation `id` once it has stopped running. */
+export function finishedEvaluation(app: ApiTarget, id: string): Promise<Evaluation> {
+  return waitFor(async () => (await api<Evaluation>(app, 'GET', `/v1/evaluations/${id}`)).body, {
+    what: `evaluation ${id} to finish`,
     timeoutMs: 60_000,
     until: (e) => e.status !== 'running',
   });
