@@ -121,13 +121,20 @@ export function createScanService(deps: ScanServiceDeps) {
        * batch's files are unchanged since their extraction, so the files still to extract are the
        * unwritten batches' files, in listing order: each takes back as many as it opened with.
        */
-      const resend = async (earlier: OpenedBatch[], toExtract: string[]) => {
+      const resend = async (earlier: OpenedBatch[], toExtract: string[], end: number) => {
         let at = 0;
         for (const b of earlier) {
           if (b.completed) continue;
           const ids = toExtract.slice(at, at + b.total - b.skipped);
           at += ids.length;
           if (ids.length > 0) await deps.enqueue('extract', { jobId: job.id, batchNo: b.batchNo, documentIds: ids });
+        }
+        // Files that appeared in the chunk since the earlier walk get a batch of their own after its last.
+        const rest = toExtract.slice(at);
+        const next = (earlier.at(-1)?.batchNo ?? end) + 1;
+        if (rest.length > 0 && next < end) {
+          await jobs.openBatch(job.id, next, rest.length, 0);
+          await deps.enqueue('extract', { jobId: job.id, batchNo: next, documentIds: rest });
         }
       };
 
@@ -161,7 +168,7 @@ export function createScanService(deps: ScanServiceDeps) {
         const no = chunkNo++;
         if (entries.length === 0) return;
         const earlier = opened.filter((b) => b.batchNo >= no * stride && b.batchNo < (no + 1) * stride);
-        if (earlier.length > 0) return resend(earlier, toExtract);
+        if (earlier.length > 0) return resend(earlier, toExtract, (no + 1) * stride);
         if (toExtract.length === 0) {
           unchangedRest += entries.length;
           return;
