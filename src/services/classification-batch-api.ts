@@ -80,6 +80,15 @@ export async function batchApiStep(
     return { kind: 'waiting' };
   }
 
+  if (payload.poll === undefined) {
+    // The batch's first run again (the plan enqueued it once more: a second last look, or a rescue
+    // of lost queue jobs). Its provider batch has a chain of looks already: arm that chain's current
+    // look under its queue id (a no-op while it is queued or running, its restart when the queue
+    // lost it) instead of starting a second chain, which would send what the batch left unanswered
+    // directly twice. The current look is the next one, or the last one once the batch has ended.
+    await schedulePoll(deps, payload, Math.max(0, row.ended ? row.polls - 1 : row.polls));
+    return { kind: 'waiting' };
+  }
   if (!row.ended && !(await jobActive())) {
     const state = await deps.api.cancel(row.providerBatchId);
     await deps.batches.polled(jobId, batchNo, state.status, true);
