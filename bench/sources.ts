@@ -6,8 +6,10 @@
  * bucket scan at least 70% of the local one's docs/s; the incremental rescan under 5% of the full
  * scan's time. Also: the bare listing (ListObjectsV2 pages, no service) as the bucket's floor,
  * listing and GETting every object with the worker's requests in flight (no service) as the
- * bucket scan's floor, per-page listing latency, and the service's peak RSS (VmHWM, worker
- * threads included).
+ * bucket scan's floor, per-page listing latency, the service's peak RSS (VmHWM, worker
+ * threads included), and CPU time per document of each step: the service (all its threads), its
+ * database's PostgreSQL sessions, the S3 server (and, for the floors, the bench's own client), and
+ * the whole machine's busy time (which includes whatever else runs on it).
  *
  *   npm run bench:sources                       (BENCH_OBJECTS=20000 by default)
  *   BENCH_OBJECTS=500 npm run bench:sources     (a quick sanity run)
@@ -21,7 +23,8 @@ import { GetObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput
 import pg from 'pg';
 import { freePort, startDocsight, waitForHttp } from '../test/support/processes.ts';
 import { s3SourceBody, startS3 } from '../test/support/s3.ts';
-import { envInt, machine, peakRssMb, quantile, table } from './support.ts';
+import { readFileSync } from 'node:fs';
+import { cpuSeconds, envInt, machine, peakRssMb, quantile, table } from './support.ts';
 
 const N = envInt('BENCH_OBJECTS', 20_000);
 const CHANGED = Math.max(1, Math.round(N / 100));
@@ -42,6 +45,21 @@ interface JobView {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat: all but idle and iowait). */
+function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  return (cpu.reduce((a, b) => a + b, 0) - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / 100;
+}
+
+/** CPU seconds so far of: the service, its database's sessions (pids seen so far), the S3 server, this process, the machine. */
+interface CpuMark {
+  service: number;
+  pg: number;
+  s3: number;
+  bench: number;
+  machine: number;
+}
 
 async function admin(sql: string) {
   const c = new pg.Client({ connectionString: PG_SERVER });
@@ -104,6 +122,12 @@ async function main() {
     });
     process.stdout.write(`generated on disk and in the bucket in ${((performance.now() - g0) / 1000).toFixed(1)} s\n`);
 
+    // CPU of the floors (no service yet): the S3 server, this process (the client), the machine.
+    const floorMark = (): CpuMark => {
+      const own = process.cpuUsage();
+      return { service: 0, pg: 0, s3: s3.pid === undefined ? 0 : cpuSeconds(s3.pid), bench: (own.user + own.system) / 1e6, machine: machineBusySeconds() };
+    };
+    const f0 = floorMark();
     // The floor: listing the bucket alone, page by page.
     const pageMs: number[] = [];
     const l0 = performance.now();
@@ -117,6 +141,7 @@ async function main() {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     const listMs = performance.now() - l0;
+    const f1 = floorMark();
     pageMs.sort((a, b) => a - b);
 
     // The bucket scan's floor: list again and GET every object's body, GET_IN_FLIGHT at a time (as the
@@ -135,6 +160,12 @@ async function main() {
       bytes += (await res.Body?.transformToByteArray())?.length ?? 0;
     });
     const getMs = performance.now() - g1;
+    const f2 = floorMark();
+    /** A floor's CPU per document: the bench's client stands where the service would. */
+    const floorCpu = (a: CpuMark, b: CpuMark, docs: number): Row => {
+      const per = (k: keyof CpuMark) => (((b[k] - a[k]) * 1000) / Math.max(1, docs)).toFixed(2);
+      return { 'svc ms/doc': `${per('bench')} (client)`, 'pg ms/doc': '-', 's3 ms/doc': per('s3'), 'machine ms/doc': per('machine') };
+    };
 
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -155,6 +186,28 @@ async function main() {
     const pid = proc.child.pid;
     await call(base, 'POST', '/v1/sources', s3SourceBody(s3, SOURCE, BUCKET));
 
+    const pgSeen = new Map<number, number>();
+    const cpuMark = async (): Promise<CpuMark> => {
+      const c = new pg.Client({ connectionString: u.toString() });
+      await c.connect();
+      const r = await c.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+      await c.end();
+      for (const { pid: p } of r.rows) pgSeen.set(p, Math.max(pgSeen.get(p) ?? 0, cpuSeconds(p)));
+      let pgTotal = 0;
+      for (const [p, was] of pgSeen) {
+        const now = Math.max(was, cpuSeconds(p));
+        pgSeen.set(p, now);
+        pgTotal += now;
+      }
+      const own = process.cpuUsage();
+      return { service: pid === undefined ? 0 : cpuSeconds(pid), pg: pgTotal, s3: s3.pid === undefined ? 0 : cpuSeconds(s3.pid), bench: (own.user + own.system) / 1e6, machine: machineBusySeconds() };
+    };
+    /** CPU ms per document between two marks, by whom. */
+    const cpuRow = (a: CpuMark, b: CpuMark, docs: number): Row => {
+      const per = (k: keyof CpuMark) => (((b[k] - a[k]) * 1000) / Math.max(1, docs)).toFixed(2);
+      return { 'svc ms/doc': per('service'), 'pg ms/doc': per('pg'), 's3 ms/doc': per('s3'), 'machine ms/doc': per('machine') };
+    };
+
     const rows: Row[] = [];
     const row = (what: string, job: JobView, ms: number, extra: Row = {}): Row => ({
       scan: what,
@@ -167,14 +220,17 @@ async function main() {
       'docs/s': Math.round(job.progress.total / (ms / 1000)),
       ...extra,
     });
-    rows.push({ scan: 'floor: list the bucket', documents: listed, extracted: '-', skipped: '-', failed: '-', status: '-', seconds: (listMs / 1000).toFixed(2), 'docs/s': Math.round(listed / (listMs / 1000)), vs: '-' });
-    rows.push({ scan: `floor: list + GET all (${GET_IN_FLIGHT} in flight)`, documents: keys.length, extracted: '-', skipped: '-', failed: '-', status: '-', seconds: (getMs / 1000).toFixed(2), 'docs/s': Math.round(keys.length / (getMs / 1000)), vs: `${(bytes / 1e6).toFixed(1)} MB` });
+    rows.push({ scan: 'floor: list the bucket', documents: listed, extracted: '-', skipped: '-', failed: '-', status: '-', seconds: (listMs / 1000).toFixed(2), 'docs/s': Math.round(listed / (listMs / 1000)), vs: '-', ...floorCpu(f0, f1, listed) });
+    rows.push({ scan: `floor: list + GET all (${GET_IN_FLIGHT} in flight)`, documents: keys.length, extracted: '-', skipped: '-', failed: '-', status: '-', seconds: (getMs / 1000).toFixed(2), 'docs/s': Math.round(keys.length / (getMs / 1000)), vs: `${(bytes / 1e6).toFixed(1)} MB`, ...floorCpu(f1, f2, keys.length) });
 
+    const m0 = await cpuMark();
     const local = await timedScan(base, LOCAL);
-    rows.push(row('local disk, full', local.job, local.ms, { vs: '-' }));
+    const m1 = await cpuMark();
+    rows.push(row('local disk, full', local.job, local.ms, { vs: '-', ...cpuRow(m0, m1, local.job.progress.total) }));
     const bucket = await timedScan(base, SOURCE);
+    const m2 = await cpuMark();
     const ratio = local.ms / bucket.ms;
-    rows.push(row('bucket, full', bucket.job, bucket.ms, { vs: `${Math.round(ratio * 100)}% of local docs/s (goal >= 70%); ${(bucket.ms / getMs).toFixed(2)} x the GET floor` }));
+    rows.push(row('bucket, full', bucket.job, bucket.ms, { vs: `${Math.round(ratio * 100)}% of local docs/s (goal >= 70%); ${(bucket.ms / getMs).toFixed(2)} x the GET floor`, ...cpuRow(m1, m2, bucket.job.progress.total) }));
 
     // 1% changed: new content in the same files and objects (spread over the tree).
     const step = Math.floor(N / CHANGED);
@@ -183,10 +239,13 @@ async function main() {
       await writeFile(path.join(root, LOCAL, d.rel), d.text);
       await s3.put(BUCKET, d.rel, d.text);
     }
+    const m3 = await cpuMark();
     const localAgain = await timedScan(base, LOCAL);
-    rows.push(row('local disk, 1% changed', localAgain.job, localAgain.ms, { vs: `${((localAgain.ms / local.ms) * 100).toFixed(1)}% of its full scan (goal < 5%)` }));
+    const m4 = await cpuMark();
+    rows.push(row('local disk, 1% changed', localAgain.job, localAgain.ms, { vs: `${((localAgain.ms / local.ms) * 100).toFixed(1)}% of its full scan (goal < 5%)`, ...cpuRow(m3, m4, localAgain.job.progress.total) }));
     const bucketAgain = await timedScan(base, SOURCE);
-    rows.push(row('bucket, 1% changed', bucketAgain.job, bucketAgain.ms, { vs: `${((bucketAgain.ms / bucket.ms) * 100).toFixed(1)}% of its full scan (goal < 5%); ${(bucketAgain.ms / listMs).toFixed(2)} x the list floor` }));
+    const m5 = await cpuMark();
+    rows.push(row('bucket, 1% changed', bucketAgain.job, bucketAgain.ms, { vs: `${((bucketAgain.ms / bucket.ms) * 100).toFixed(1)}% of its full scan (goal < 5%); ${(bucketAgain.ms / listMs).toFixed(2)} x the list floor`, ...cpuRow(m4, m5, bucketAgain.job.progress.total) }));
 
     process.stdout.write(`${table(rows)}\n`);
     process.stdout.write(

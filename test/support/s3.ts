@@ -18,6 +18,8 @@ export const S3RVER_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', secretA
 
 export interface TestS3 {
   endpoint: string;
+  /** The server's process id (a bench reads its CPU time). */
+  pid: number | undefined;
   client: S3Client;
   put(bucket: string, key: string, body: Uint8Array | string): Promise<void>;
   remove(bucket: string, key: string): Promise<void>;
@@ -44,6 +46,7 @@ export async function startS3(buckets: string[]): Promise<TestS3> {
   });
   return {
     endpoint,
+    pid: server.pid,
     client,
     async put(bucket, key, body) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
@@ -67,7 +70,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
  * the process starts with --openssl-legacy-provider. Only the fake server gets that flag; the code
  * under test runs without it, as it does against real S3.
  */
-async function startS3rver(directory: string, buckets: string[]): Promise<{ port: number; stop(): Promise<void> }> {
+async function startS3rver(directory: string, buckets: string[]): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
   const script = `
     const S3rver = require('s3rver');
     const server = new S3rver({ port: 0, address: '127.0.0.1', directory: process.argv[1], silent: true,
@@ -88,6 +91,7 @@ async function startS3rver(directory: string, buckets: string[]): Promise<{ port
   const { port } = JSON.parse(line) as { port: number };
   return {
     port,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
