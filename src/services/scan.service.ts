@@ -16,7 +16,7 @@ import type { DocumentsRepository } from '../store/documents.repository.ts';
 import type { FoldersRepository } from '../store/folders.repository.ts';
 import type { JobsRepository, OpenedBatch } from '../store/jobs.repository.ts';
 import { unchangedSinceExtraction } from '../domain/documents.ts';
-import { createFolderParts } from './folder-parts.ts';
+import { createFolderParts, type FolderPart } from './folder-parts.ts';
 import type { ResolvedSourceFolder } from './source-registry.ts';
 import type { SourceEntry } from './source-reader.ts';
 
@@ -138,10 +138,8 @@ export function createScanService(deps: ScanServiceDeps) {
         }
       };
 
-      const compare = async () => {
-        const chunk = parts.take();
-        await folders.upsertSeen(seenFolders, job.id);
-        seenFolders = [];
+      const compare = async (chunk: FolderPart[], seen: string[], no: number) => {
+        await folders.upsertSeen(seen, job.id);
         const entries = chunk.flatMap((p) => p.entries);
         const known = await documents.knownFiles(chunk.map((p) => ({ folder: p.folder, after: p.after, upTo: p.upTo })));
         const byPath = new Map(known.map((k) => [k.path, k]));
@@ -165,7 +163,6 @@ export function createScanService(deps: ScanServiceDeps) {
           if (r.inserted) added++;
           else if (!r.unchanged) changed++;
         }
-        const no = chunkNo++;
         if (entries.length === 0) return;
         const earlier = opened.filter((b) => b.batchNo >= no * stride && b.batchNo < (no + 1) * stride);
         if (earlier.length > 0) return resend(earlier, toExtract, (no + 1) * stride);
@@ -200,18 +197,41 @@ export function createScanService(deps: ScanServiceDeps) {
         },
         new Set(folder.otherSources),
       );
-      for await (const file of listing) {
-        if (signal.aborted) throw new ScanInterrupted('Scan interrupted by shutdown; it resumes on another worker');
-        parts.file(file);
-        const waiting = parts.waiting;
-        if (waiting.entries >= CHUNK_FILES || waiting.parts >= CHUNK_PARTS) {
-          await compare();
-          // Cancelled: stop walking at this safe point (every chunk so far is whole).
-          if (!(await jobs.isActive(job.id))) return;
+      /**
+       * Compare the parts handed over so far (taken now, in listing order) while the listing goes
+       * on; resolves whether the job is still active. The listing (pages from a bucket, stats on
+       * disk) and the compare (the store) wait on different things, so they overlap.
+       */
+      const compareNext = (): Promise<boolean> => {
+        const chunk = parts.take();
+        const seen = seenFolders;
+        seenFolders = [];
+        const done = compare(chunk, seen, chunkNo++).then(() => jobs.isActive(job.id));
+        // Reported where it is awaited (the next chunk's turn, the end, or a failed listing).
+        done.catch(() => undefined);
+        return done;
+      };
+      /** The chunk being compared: one at a time, in order, so at most two chunks are held. */
+      let comparing: Promise<boolean> | null = null;
+      try {
+        for await (const file of listing) {
+          if (signal.aborted) throw new ScanInterrupted('Scan interrupted by shutdown; it resumes on another worker');
+          parts.file(file);
+          const waiting = parts.waiting;
+          if (waiting.entries >= CHUNK_FILES || waiting.parts >= CHUNK_PARTS) {
+            // Cancelled: stop walking at this safe point (every chunk so far is whole).
+            if (comparing && !(await comparing)) return;
+            comparing = compareNext();
+          }
         }
+      } catch (err) {
+        // A listing that fails (or a shutdown) leaves no compare running behind the job's back.
+        await comparing?.catch(() => undefined);
+        throw err;
       }
+      if (comparing && !(await comparing)) return;
       parts.end();
-      await compare();
+      await compareNext();
       const deleted = await documents.markGoneAfterListing(folder.rel, { ids: [...gone], visited: [...visited] }, job.id, folder.otherSources);
       if (unchangedRest > 0) await jobs.openBatch(job.id, chunkNo * stride, unchangedRest, unchangedRest);
       await folders.markScanned(folder.rel, job.id);
