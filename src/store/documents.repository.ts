@@ -481,17 +481,20 @@ export function createDocumentsRepository(db: Db) {
     /**
      * Write a batch of extraction outcomes in one statement per kind, after locking the batch's
      * rows in id order (the order upsertSeen and the classification trigger use): an UPDATE ...
-     * FROM locks rows in whatever order its plan visits them.
+     * FROM locks rows in whatever order its plan visits them. A bucket object's ETag is written by
+     * the same statement as its outcome (a second UPDATE would write every row twice, and run the
+     * statement triggers of documents again).
      */
     async applyExtraction(trx: Transaction<Database>, updates: DocumentUpdate[], tags: ObjectTag[] = []): Promise<void> {
       if (updates.length === 0) return;
       await sql`
         select 1 from documents where id = any(${updates.map((u) => u.id)}::uuid[])
         order by id for no key update`.execute(trx);
+      const etagOf = new Map(tags.map((t) => [t.id, t.etag]));
       const full = updates.filter((u) => u.status !== 'unchanged');
       const touched = updates.filter((u) => u.status === 'unchanged');
       if (full.length > 0) {
-        const payload = full.map(extractedRecord);
+        const payload = full.map((u) => ({ ...extractedRecord(u), etag: etagOf.get(u.id) ?? null }));
         await sql`
           update documents d set
             size = x.size, mtime = x.mtime, sha256 = x.sha256, mime_type = x.mime_type,
@@ -504,21 +507,25 @@ export function createDocumentsRepository(db: Db) {
             ocr_confidence = x.ocr_confidence, ocr_languages = x.ocr_languages,
             ocr_low_confidence = x.ocr_low_confidence, ocr_error_code = x.ocr_error_code,
             ocr_error_message = x.ocr_error_message, minhash = x.minhash, pii = x.pii, pii_kinds = x.pii_kinds,
+            etag = coalesce(x.etag, d.etag),
             extraction_count = d.extraction_count + 1, extracted_at = now(), updated_at = now()
-          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${EXTRACTED_RECORD})
+          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(${EXTRACTED_RECORD}, etag text)
           where d.id = x.id`.execute(trx);
       }
       if (touched.length > 0) {
-        const payload = touched.map((u) => ({ id: u.id, size: u.size, mtime: u.mtime.toISOString() }));
+        const payload = touched.map((u) => ({ id: u.id, size: u.size, mtime: u.mtime.toISOString(), etag: etagOf.get(u.id) ?? null }));
         await sql`
-          update documents d set size = x.size, mtime = x.mtime, updated_at = now()
-          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(id uuid, size bigint, mtime timestamptz)
+          update documents d set size = x.size, mtime = x.mtime, etag = coalesce(x.etag, d.etag), updated_at = now()
+          from jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) as x(id uuid, size bigint, mtime timestamptz, etag text)
           where d.id = x.id`.execute(trx);
       }
-      if (tags.length > 0) {
+      // Tags of documents without an outcome here (none from extraction today) still land.
+      const updated = new Set(updates.map((u) => u.id));
+      const rest = tags.filter((t) => !updated.has(t.id));
+      if (rest.length > 0) {
         await sql`
           update documents d set etag = x.etag
-          from jsonb_to_recordset(${JSON.stringify(tags)}::jsonb) as x(id uuid, etag text)
+          from jsonb_to_recordset(${JSON.stringify(rest)}::jsonb) as x(id uuid, etag text)
           where d.id = x.id`.execute(trx);
       }
     },

@@ -165,6 +165,20 @@ describe('bucket sources', () => {
     assert.equal((await row(`${SOURCE}/Company A/Project 1/notes.txt`))?.extraction_count, 2);
     assert.equal((await row(`${SOURCE}/Company A/Project 1/report.docx`))?.extraction_count, 1);
     assert.equal((await row(`${SOURCE}/Company B/plan.txt`))?.extraction_count, 1);
+    const notesTag = (await row(`${SOURCE}/Company A/Project 1/notes.txt`))?.etag;
+    assert.match(notesTag ?? '', /^"[0-9a-f]{32}"$/, 'the new ETag, written with the extraction');
+
+    // Another ETag for the same bytes (as a multipart upload of them gives): read again, found
+    // unchanged by its hash, and the object's ETag kept, so the next rescan reads nothing.
+    await db.db.updateTable('documents').set({ etag: '"stale-tag"' }).where('path', '=', `${SOURCE}/Company B/plan.txt`).execute();
+    const same = await scan(SOURCE);
+    assert.equal(same.progress.skipped, 3, JSON.stringify(same.progress));
+    const plan = await row(`${SOURCE}/Company B/plan.txt`);
+    assert.equal(plan?.extraction_count, 1);
+    assert.match(plan?.etag ?? '', /^"[0-9a-f]{32}"$/);
+    const quiet = await scan(SOURCE);
+    assert.equal(quiet.progress.skipped, 3, JSON.stringify(quiet.progress));
+    assert.equal((await db.db.selectFrom('job_batches').select('batch_no').where('job_id', '=', quiet.id).execute()).length, 1, 'no extraction batch, only the count of the unchanged');
 
     await s3.remove(BUCKET, 'in/Company B/plan.txt');
     const again = await scan(SOURCE);
