@@ -30,8 +30,9 @@ export const READ_TABLES = [
 const trigger = (table: string) => `${table}_reads_notify`;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // Idempotent, as the migrations after 0009 are, and a table that is not there yet is skipped.
   await sql`
-    create function docsight_reads_notify() returns trigger
+    create or replace function docsight_reads_notify() returns trigger
     language plpgsql as $$
     begin
       perform pg_notify('docsight_reads', '');
@@ -39,8 +40,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end
     $$`.execute(db);
   for (const table of READ_TABLES) {
+    const exists = await sql<{ t: string | null }>`select to_regclass(${table})::text as t`.execute(db);
+    if (!exists.rows[0]?.t) continue;
     await sql`
-      create trigger ${sql.id(trigger(table))} after insert or update or delete or truncate on ${sql.table(table)}
+      create or replace trigger ${sql.id(trigger(table))} after insert or update or delete or truncate on ${sql.table(table)}
       for each statement execute function docsight_reads_notify()`.execute(db);
   }
 }
