@@ -232,7 +232,8 @@ const access = {
     .default(16)
     .describe(
       'Memory per API process for answers of folder insights, counts and listings served again until a write to what they read ' +
-        'is committed (heard by LISTEN on one extra database connection; 0 = off: every read is computed).',
+        'is committed (heard by LISTEN on one extra database connection; 0 = off: every read is computed). ' +
+        'Set 0 behind a pooler in transaction mode, where LISTEN hears nothing.',
     ),
   RESPONSE_CACHE_MAX_AGE_MS: int(0, 3_600_000)
     .default(1000)
