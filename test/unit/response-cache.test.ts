@@ -58,6 +58,11 @@ async function fixture(
     return { name, run: runs, who: req.principal.scopes, pad: 'x'.repeat(Number(q.pad ?? 0)) };
   });
   app.get('/plain', async () => ({ run: ++runs }));
+  app.get('/some/:name', { config: { responseCache: (req) => (req.params as { name: string }).name === 'yes' } }, async (req) => {
+    runs++;
+    cacheAnswer(req);
+    return { run: runs };
+  });
   app.post('/things', async () => ({ ok: true }));
   await app.ready();
   return {
@@ -158,7 +163,7 @@ describe('response cache', () => {
     assert.equal(f.runs(), 4);
   });
 
-  it('keeps only answers the handler marked, with status 200, on routes that opted in', async () => {
+  it('keeps only answers the handler marked, with status 200, of requests whose route opted in', async () => {
     const f = await fixture();
     await f.get('/things/x?keep=no');
     await f.get('/things/x?keep=no');
@@ -169,6 +174,12 @@ describe('response cache', () => {
     await f.get('/plain');
     await f.get('/plain');
     assert.equal(f.runs(), 6);
+    // A route may opt in for some of its requests only.
+    await f.get('/some/no');
+    await f.get('/some/no');
+    await f.get('/some/yes');
+    await f.get('/some/yes');
+    assert.equal(f.runs(), 9);
   });
 
   it('serves an answer no longer than its maximum age', async () => {

@@ -62,8 +62,11 @@ declare module 'fastify' {
     responseCacheTicket: Ticket | null;
   }
   interface FastifyContextConfig {
-    /** Answers of this GET route may be served from the response cache (plugins/response-cache.ts). */
-    responseCache?: boolean;
+    /**
+     * Answers of this GET route (or of the requests of it this says yes to) may be served from the
+     * response cache (plugins/response-cache.ts).
+     */
+    responseCache?: boolean | ((req: FastifyRequest) => boolean);
   }
 }
 
@@ -150,7 +153,8 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
   }
 
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.method !== 'GET' || !req.routeOptions.config?.responseCache) return;
+    const cached = req.routeOptions.config?.responseCache;
+    if (req.method !== 'GET' || !cached || (cached !== true && !cached(req))) return;
     const version = opts.version.current();
     if (version === null) return;
     const key = keyOf(req);

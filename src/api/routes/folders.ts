@@ -58,6 +58,9 @@ const ExportQuery = z.strictObject({
   format: z.enum(EXPORT_FORMATS).default('csv').describe('`csv` (UTF-8 with a BOM, formula-safe), `jsonl` (one JSON object a line) or `xlsx`'),
 });
 
+/** Actions of the wildcard route whose answers may come from the response cache (when they say so). */
+const CACHED_ACTIONS = new Set(['insights', 'documents']);
+
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
@@ -137,8 +140,10 @@ export const folderRoutes =
     // Same routes with literal slashes in the folder path.
     app.get(
       '/v1/folders/*',
-      // Only its insights and listings say their answers may be cached.
-      { config: { responseCache: true }, schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) } },
+      {
+        config: { responseCache: (req) => CACHED_ACTIONS.has(splitAction((req.params as { '*': string })['*']).action) },
+        schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) },
+      },
       async (req, reply) => {
         const { folder: path, action } = splitAction(req.params['*']);
         if (action === 'insights') return insights(path, req);
