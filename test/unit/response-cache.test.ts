@@ -193,6 +193,40 @@ describe('response cache', () => {
     assert.equal(f.runs(), 2);
   });
 
+  it('past its age, serves the old answer while one request computes it again, and never after a write', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const f = await fixture({ maxAgeMs: 1000, during: () => (++calls === 2 ? gate : undefined) });
+    assert.equal(JSON.parse((await f.get('/things/x')).body).run, 1);
+    f.advance(1001);
+    const again = f.get('/things/x');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const meanwhile = await Promise.race([f.get('/things/x'), new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 1000))]);
+    assert.notEqual(meanwhile, 'waited', 'served at once');
+    assert.equal(meanwhile !== 'waited' && JSON.parse(meanwhile.body).run, 1, 'the old answer, while the new one is computed');
+    release();
+    assert.equal(JSON.parse((await again).body).run, 2);
+    assert.equal(JSON.parse((await f.get('/things/x')).body).run, 2);
+    // Once a write is heard, the old answer is never served, computing or not.
+    f.advance(1001);
+    let release2 = () => {};
+    const gate2 = new Promise<void>((resolve) => {
+      release2 = resolve;
+    });
+    const f2 = await fixture({ maxAgeMs: 1000, during: () => (++calls === 4 ? gate2 : undefined) });
+    await f2.get('/things/x'); // call 3
+    f2.setVersion(9);
+    const computing = f2.get('/things/x'); // call 4, waits
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const waiting = f2.get('/things/x'); // waits for it
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release2();
+    assert.deepEqual([JSON.parse((await computing).body).run, JSON.parse((await waiting).body).run], [2, 2]);
+  });
+
   it('holds at most its memory, dropping the least recently used, and keeps no answer over an eighth of it', async () => {
     // About 3 KB per answer, under an eighth of 24 KB: eight fit.
     const f = await fixture({ maxBytes: 24 * 1024 });

@@ -14,7 +14,9 @@
  *   version before they answer, so their callers read them at once; writes of other processes are seen
  *   once their notification arrives (after their commit, usually within a millisecond).
  * - Age: at most `maxAgeMs`, since some answers move with the clock alone (stale documents are
- *   those modified before a cutoff taken from now).
+ *   those modified before a cutoff taken from now); past it, the first request computes the answer
+ *   again and those that come meanwhile still get the old one (no write was heard since), so it is
+ *   served at most that computation's time longer.
  * - Memory: at most `maxBytes` of answers (least recently used go first); an answer over an
  *   eighth of that is not kept.
  * - An ETag on every cached-route answer kept; If-None-Match with it gets 304.
@@ -116,17 +118,20 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
 
   app.decorateRequest('responseCacheTicket', null);
 
-  /** The entry of `key` that may be served under `version` (one out of date goes). */
-  function fresh(key: string, version: number): Entry | undefined {
+  /**
+   * The entry of `key` under `version` (one of another version goes), and whether it is within its
+   * age; one past it is kept, for the requests that come while it is computed again.
+   */
+  function lookup(key: string, version: number): { e: Entry; young: boolean } | undefined {
     const e = entries.get(key);
     if (!e) return undefined;
-    if (e.version !== version || now() - e.at > opts.maxAgeMs) {
+    if (e.version !== version) {
       drop(key, e);
       return undefined;
     }
     entries.delete(key);
     entries.set(key, e);
-    return e;
+    return { e, young: now() - e.at <= opts.maxAgeMs };
   }
 
   function serve(req: FastifyRequest, reply: FastifyReply, e: Entry): FastifyReply {
@@ -158,14 +163,16 @@ export function registerResponseCache(app: FastifyInstance, opts: ResponseCacheO
     const version = opts.version.current();
     if (version === null) return;
     const key = keyOf(req);
-    const hit = fresh(key, version);
-    if (hit) return serve(req, reply, hit);
+    const hit = lookup(key, version);
+    if (hit?.young) return serve(req, reply, hit.e);
     const flight = computing.get(key);
     if (flight?.version === version) {
+      // Past its age and being computed again: no write since, so it is served until the new one is kept.
+      if (hit) return serve(req, reply, hit.e);
       await flight.done;
       const current = opts.version.current();
-      const shared = current === version ? fresh(key, version) : undefined;
-      if (shared) return serve(req, reply, shared);
+      const shared = current === version ? lookup(key, version) : undefined;
+      if (shared?.young) return serve(req, reply, shared.e);
       // Not kept (an error, not marked, the version moved): compute it here.
       if (current !== null) req.responseCacheTicket = { key, version: current, keep: false, leads: false };
       return;
