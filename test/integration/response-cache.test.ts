@@ -163,11 +163,15 @@ describe('response cache of folder reads', () => {
 
       const count = async () => (await api<{ document_count: number }>(app, 'GET', '/folder-insights/Clients/count_files')).body.document_count;
       const insights = async () => (await api<{ documentCount: number }>(app, 'GET', `/v1/folders/${enc('Clients')}/insights`)).body.documentCount;
+      // With literal slashes, the folders wildcard route.
+      const inClient1 = async () => (await api<{ documentCount: number }>(app, 'GET', '/v1/folders/Clients/Client%201/insights')).body.documentCount;
       assert.equal(await count(), 10);
       assert.equal(await insights(), 10);
+      assert.equal(await inClient1(), 5);
       await other.query(`insert into documents (path, folder, name, extension, size, mtime) values ('Clients/Client 1/new.docx', 'Clients/Client 1', 'new.docx', 'docx', 1, now())`);
       await waitFor(count, { what: 'count_files to count the new document', until: (n) => n === 11, timeoutMs: 5000, intervalMs: 10 });
       await waitFor(insights, { what: 'insights to count the new document', until: (n) => n === 11, timeoutMs: 5000, intervalMs: 10 });
+      await waitFor(inClient1, { what: 'its folder\'s insights to count it', until: (n) => n === 6, timeoutMs: 5000, intervalMs: 10 });
     });
 
     it('reads its own writes at once', async () => {
