@@ -88,7 +88,7 @@ function contentGroups(): {
 const byModified = (a: DuplicateMember, b: DuplicateMember) =>
   a.modified.getTime() - b.modified.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-function toGroup(members: DuplicateMember[], similarity: number, signatures: Map<string, number[]>): DuplicateGroup {
+function toGroup(members: DuplicateMember[], similarity: number, signatures: Map<string, ArrayLike<number>>): DuplicateGroup {
   members.sort(byModified);
   const newest = members[members.length - 1]!;
   const newestSig = signatures.get(newest.sha256);
