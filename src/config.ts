@@ -228,6 +228,16 @@ const access = {
     description: 'Require API keys (`true`/`false`, `1`/`0`, `yes`/`no`).',
     docDefault: 'required unless HOST is loopback',
   }),
+  RESPONSE_CACHE_MB: int(0, 4096)
+    .default(16)
+    .describe(
+      'Memory per API process for answers of folder insights, counts and listings served again until a write to what they read ' +
+        'is committed (heard by LISTEN on one extra database connection; 0 = off: every read is computed). ' +
+        'Set 0 behind a pooler in transaction mode, where LISTEN hears nothing.',
+    ),
+  RESPONSE_CACHE_MAX_AGE_MS: int(0, 3_600_000)
+    .default(1000)
+    .describe('The longest a cached answer is served (ms), writes or not: stale-document counts move with the clock alone.'),
   RATE_LIMIT_PER_MINUTE: int(0, 10_000_000)
     .default(1200)
     .describe('Requests per minute per API key (0 = no limit); shared by all API replicas in Redis mode.'),
@@ -501,6 +511,8 @@ const ConfigSchema = EnvSchema.transform((e) => ({
   },
   authRequired: e.AUTH_REQUIRED ?? !isLoopback(e.HOST),
   rateLimit: { perKeyPerMinute: e.RATE_LIMIT_PER_MINUTE, anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE },
+  /** The API's response cache of folder reads; maxBytes 0: off. */
+  responseCache: { maxBytes: e.RESPONSE_CACHE_MB * MB, maxAgeMs: e.RESPONSE_CACHE_MAX_AGE_MS },
   corsOrigins: e.CORS_ORIGINS,
   trustProxy: e.TRUST_PROXY ?? false,
   allowHardlinks: e.ALLOW_HARDLINKS ?? false,

@@ -68,6 +68,7 @@ import { createOcrRepository } from './store/ocr.repository.ts';
 import { createClassificationsRepository } from './store/classifications.repository.ts';
 import { createTaxonomiesRepository } from './store/taxonomies.repository.ts';
 import { createDatabase, type DatabaseHandle } from './store/database.ts';
+import { createReadVersion } from './store/read-version.ts';
 import { createDocumentsRepository } from './store/documents.repository.ts';
 import { createChangesRepository, recordChanges } from './store/changes.repository.ts';
 import type { EmbeddedDatabase } from './store/embedded-postgres.ts';
@@ -537,6 +538,17 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
     });
     const changes = createChangesService({ changes: createChangesRepository(db), documents, knownFolder: insights.knownFolder });
     const watches = createWatchesService({ watches: watchesRepo, docsRoot });
+    const readVersion =
+      config.responseCache.maxBytes > 0
+        ? createReadVersion({
+            connection: pool.options,
+            onState: ({ listening, error }) => {
+              if (listening) log.info('response cache on: hearing of committed writes');
+              else log.warn({ err: error }, 'response cache bypassed: the LISTEN connection was lost; reconnecting');
+            },
+          })
+        : undefined;
+    if (readVersion) closers.push(() => readVersion.close());
     const app = await buildApp({
       version: VERSION,
       mode: { database: store.mode, queue: queue.kind },
@@ -567,6 +579,7 @@ export async function startRuntime(config: Config, roles: Roles, log: Logger): P
       pingDatabase: () => pingDatabase(db),
       pingQueue: () => queue.ping(),
       metrics,
+      ...(readVersion ? { responseCache: { version: readVersion, ...config.responseCache } } : {}),
       ...(config.redisUrl ? { queueDashboard: { redisUrl: config.redisUrl, queueName: config.queueName } } : {}),
     });
     closers.push(() => app.close());

@@ -28,6 +28,7 @@ import type { WebhooksService } from '../services/webhooks.service.ts';
 import { registerAuth } from './plugins/auth.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { registerMetrics } from './plugins/metrics.ts';
+import { registerResponseCache, type ResponseCacheOptions } from './plugins/response-cache.ts';
 import { loopbackOnly, queueDashboard, type QueueDashboardOptions } from './plugins/queue-dashboard.ts';
 import { queueSessionRoutes } from './routes/queue-session.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -81,6 +82,8 @@ export interface AppDeps {
   pingQueue(): Promise<void>;
   /** Prometheus metrics: request counts and latency, and `GET /metrics`. */
   metrics?: Metrics;
+  /** Warm folder reads served from memory, keyed by the data version (absent: every read is computed). */
+  responseCache?: ResponseCacheOptions;
   /** Who may open admin pages (the queue dashboard); absent: direct loopback callers only. */
   adminGuard?: (req: FastifyRequest) => boolean | Promise<boolean>;
   /** The BullMQ queue bull-board shows on /admin/queues (Redis mode only). */
@@ -112,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuth(app as unknown as FastifyInstance, { keys: deps.keys, required: deps.authRequired, rateLimit: deps.security });
   registerSecurity(app as unknown as FastifyInstance, deps.security);
   if (deps.metrics) registerMetrics(app as unknown as FastifyInstance, deps.metrics);
+  if (deps.responseCache) registerResponseCache(app as unknown as FastifyInstance, deps.responseCache);
 
   await app.register(swagger, {
     openapi: {

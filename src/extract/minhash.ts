@@ -7,43 +7,62 @@
  * signatures of an older format, from the stored text).
  *
  * Signing runs on every extracted text, so it is written for speed (issue 19: signatures and
- * detectors add at most 15 % to extraction): one pass over the text, two code units hashed a step,
- * one finaliser a shingle, no string, array or set built for words or shingles.
+ * detectors add at most 15 % to extraction): one pass over the text's code units (copied once
+ * into a typed array), two hashed a step, one finaliser a shingle, no string, array or set built
+ * for words or shingles, and every number of the loop a literal (const enums).
  */
 
-/** Slots in a signature. 128 keeps the estimate's standard error near 0.035 at similarity 0.8. */
-export const SIGNATURE_LENGTH = 128;
-/** Words per shingle: long enough that shared boilerplate phrasing alone does not make two texts alike. */
-export const SHINGLE_WORDS = 5;
-/** Texts with fewer shingles than this get no signature: a few words say nothing about a document. */
-export const MIN_SHINGLES = 16;
+import { Buffer } from 'node:buffer';
+
+/**
+ * The numbers of the signature. Const enums, like every number the signing loop uses: their values
+ * are written into the code, where a module constant is a load and a check at each use.
+ */
+const enum Shape {
+  /** Slots in a signature. 128 keeps the estimate's standard error near 0.035 at similarity 0.8. */
+  Slots = 128,
+  /** Words per shingle: long enough that shared boilerplate phrasing alone does not make two texts alike. */
+  Words = 5,
+  /** Texts with fewer shingles than this get no signature: a few words say nothing about a document. */
+  MinShingles = 16,
+}
+export const SIGNATURE_LENGTH: number = Shape.Slots;
+export const SHINGLE_WORDS: number = Shape.Words;
+export const MIN_SHINGLES: number = Shape.MinShingles;
 
 /** Word characters: letters and digits of any script. */
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;
 
 /**
- * What each UTF-16 code unit is to the word scanner, learnt on first sight (0) for units outside
- * ASCII: NOT_WORD, SPECIAL (a surrogate, or a letter whose lower case is two units: İ), or else
- * the lower-case unit of a word character.
+ * What each UTF-16 code unit is to the word scanner: the lower-case unit of a word character, or
+ * one of the marks below (no lower-case unit of a letter or digit is 0xfffd or above). Units
+ * outside ASCII are learnt on first sight, so the scanner tests one bound per unit (`u < Mark.Unknown`)
+ * and leaves its loop only at the end of a word or for a unit it has not seen before.
  */
 const UNIT = new Uint16Array(0x10000);
-const NOT_WORD = 0xffff;
-const SPECIAL = 0xfffe;
+const enum Mark {
+  /** Not learnt yet. */
+  Unknown = 0xfffd,
+  /** A surrogate, or a letter whose lower case is two units (İ): its word goes the plain way. */
+  Special = 0xfffe,
+  NotWord = 0xffff,
+}
+UNIT.fill(Mark.Unknown, 128);
 for (let c = 0; c < 128; c++) {
   const digit = c >= 48 && c <= 57;
   const lower = c >= 97 && c <= 122;
   const upper = c >= 65 && c <= 90;
-  UNIT[c] = digit || lower ? c : upper ? c + 32 : NOT_WORD;
+  UNIT[c] = digit || lower ? c : upper ? c + 32 : Mark.NotWord;
 }
 
 function learn(c: number): number {
-  let u = NOT_WORD;
-  if (c >= 0xd800 && c <= 0xdfff) u = SPECIAL;
+  let u = Mark.NotWord;
+  if (c >= 0xd800 && c <= 0xdfff) u = Mark.Special;
   else {
     const ch = String.fromCharCode(c);
     if (WORD_CHAR.test(ch)) {
       const lower = ch.toLowerCase();
-      u = lower.length === 1 ? lower.charCodeAt(0) : SPECIAL;
+      u = lower.length === 1 ? lower.charCodeAt(0) : Mark.Special;
     }
   }
   UNIT[c] = u;
@@ -53,12 +72,15 @@ function learn(c: number): number {
 /** The table's answer for the unit at `i` (which must be inside the text). */
 function unitAt(text: string, i: number): number {
   const c = text.charCodeAt(i);
-  return UNIT[c] || learn(c);
+  const u = UNIT[c]!;
+  return u === Mark.Unknown ? learn(c) : u;
 }
 
-/** FNV-1a's 32-bit prime and offset basis. */
-const FNV_PRIME = 0x01000193;
-const FNV_OFFSET = 0x811c9dc5 | 0;
+/** FNV-1a's 32-bit prime and offset basis (as a signed 32-bit value). */
+const enum Fnv {
+  Prime = 0x01000193,
+  Offset = 0x811c9dc5 | 0,
+}
 
 /**
  * Code units of the word character at `i` of `text`: 1 for a BMP letter or digit, 2 for an astral
@@ -66,20 +88,20 @@ const FNV_OFFSET = 0x811c9dc5 | 0;
  */
 function wordCharLength(text: string, i: number): number {
   const u = unitAt(text, i);
-  if (u !== SPECIAL) return u === NOT_WORD ? 0 : 1;
+  if (u !== Mark.Special) return u === Mark.NotWord ? 0 : 1;
   const c = text.charCodeAt(i);
   if (c < 0xd800 || c > 0xdfff) return 1;
   const cp = text.codePointAt(i)!;
   return cp > 0xffff && WORD_CHAR.test(String.fromCodePoint(cp)) ? 2 : 0;
 }
 
-/** Where the word read by `slowWordHash` ends. */
-let slowWordEnd = 0;
+/** Where the word read by `slowWordHash` or `carefulWordHash` ends. */
+let wordEnd = 0;
 
 /**
  * The hash of the word starting at `start`, built the plain way: its characters lower-cased one by
  * one into a string, then hashed (`pairHash`). For the rare words that hold a character the table
- * cannot lower-case to one unit (astral letters, İ); sets `slowWordEnd`.
+ * cannot lower-case to one unit (astral letters, İ); sets `wordEnd`.
  */
 function slowWordHash(text: string, start: number): number {
   let lower = '';
@@ -90,16 +112,37 @@ function slowWordHash(text: string, start: number): number {
     lower += text.slice(i, i + length).toLowerCase();
     i += length;
   }
-  slowWordEnd = i;
+  wordEnd = i;
   return pairHash(lower);
+}
+
+/**
+ * The hash of the word starting at `start` when the fast loop met a unit it has not learnt or
+ * cannot lower-case alone: the units are learnt up to the word's end, and a word holding one the
+ * table cannot lower-case goes the plain way (`slowWordHash`). Sets `wordEnd` (`start` when no
+ * word starts there after all: a lone surrogate, an astral symbol).
+ */
+function carefulWordHash(text: string, start: number): number {
+  let end = start;
+  for (; end < text.length; end++) {
+    const u = unitAt(text, end);
+    if (u === Mark.NotWord) break;
+    if (u === Mark.Special) return slowWordHash(text, start);
+  }
+  wordEnd = end;
+  let h = Fnv.Offset;
+  let k = start;
+  for (; k + 1 < end; k += 2) h = Math.imul(h ^ (UNIT[text.charCodeAt(k)]! | (UNIT[text.charCodeAt(k + 1)]! << 16)), Fnv.Prime);
+  if (k < end) h = Math.imul(h ^ UNIT[text.charCodeAt(k)]!, Fnv.Prime);
+  return h;
 }
 
 /** FNV-1a over a string's code units taken two at a time (u0 | u1 << 16), a last odd one alone. */
 function pairHash(lower: string): number {
-  let h = FNV_OFFSET;
+  let h = Fnv.Offset;
   let k = 0;
-  for (; k + 1 < lower.length; k += 2) h = Math.imul(h ^ (lower.charCodeAt(k) | (lower.charCodeAt(k + 1) << 16)), FNV_PRIME);
-  if (k < lower.length) h = Math.imul(h ^ lower.charCodeAt(k), FNV_PRIME);
+  for (; k + 1 < lower.length; k += 2) h = Math.imul(h ^ (lower.charCodeAt(k) | (lower.charCodeAt(k + 1) << 16)), Fnv.Prime);
+  if (k < lower.length) h = Math.imul(h ^ lower.charCodeAt(k), Fnv.Prime);
   return h;
 }
 
@@ -116,24 +159,53 @@ function mixInt(h: number): number {
 }
 
 /** The odd multipliers of a shingle's five word hashes, by position (order matters: "a b" is not "b a"). */
-const K0 = 0x9e3779b1 | 0;
-const K1 = 0x85ebca77 | 0;
-const K2 = 0xc2b2ae3d | 0;
-const K3 = 0x27d4eb2f | 0;
-const K4 = 0x165667b1 | 0;
+const enum K {
+  W0 = 0x9e3779b1 | 0,
+  W1 = 0x85ebca77 | 0,
+  W2 = 0xc2b2ae3d | 0,
+  W3 = 0x27d4eb2f | 0,
+  W4 = 0x165667b1 | 0,
+}
 
-/** Bits of a shingle's hash that pick its slot (SIGNATURE_LENGTH = 2^7); the other 25 are its value. */
-const SLOT_SHIFT = 25;
-const VALUE_MASK = (1 << SLOT_SHIFT) - 1;
-/** Added to a value borrowed by an empty slot, per slot of distance, so borrowed slots differ. */
-const BORROW_STEP = 0x9e3779b1;
-/** Set in every value of a signature of this format, clear in at least one of every older one. */
-const FORMAT_BIT = 0x80000000;
-/** Above every value (25 bits). */
-const EMPTY = 0x7fffffff;
+const enum Slot {
+  /** Bits of a shingle's hash that pick its slot (Shape.Slots = 2^7); the other 25 are its value. */
+  Shift = 25,
+  ValueMask = (1 << 25) - 1,
+  /** Added to a value borrowed by an empty slot, per slot of distance, so borrowed slots differ. */
+  BorrowStep = 0x9e3779b1,
+  /** Set in every value of a signature of this format, clear in at least one of every older one. */
+  FormatBit = 0x80000000,
+  /** Above every value (25 bits). */
+  Empty = 0x7fffffff,
+}
 /** The least value per slot, and the first distinct shingles, reused by every call (signing is synchronous). */
-const least = new Int32Array(SIGNATURE_LENGTH);
-const firstDistinct = new Int32Array(MIN_SHINGLES);
+const least = new Int32Array(Shape.Slots);
+const firstDistinct = new Int32Array(Shape.MinShingles);
+
+/**
+ * Code units of texts up to this length are copied into one array kept for every call (256 KiB);
+ * a longer text gets an array of its own, so a thread does not hold megabytes between documents.
+ */
+const KEPT_UNITS = 1 << 17;
+const keptUnits = new Uint16Array(KEPT_UNITS + 1);
+const keptBytes = Buffer.from(keptUnits.buffer);
+/** After the text's last unit: not a word character, so the word loops need no test for the end. */
+const SENTINEL = 0x20;
+/** UTF-16LE bytes read as a Uint16Array give the code units on little-endian machines (Node's official builds). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * The text's code units in an array, then SENTINEL: the scanner reads a typed array, cheaper per
+ * unit than charCodeAt on a string, and the copy (native, a few µs for a page) is paid once.
+ */
+function codeUnits(text: string): Uint16Array {
+  const n = text.length;
+  const units = n <= KEPT_UNITS ? keptUnits : new Uint16Array(n + 1);
+  if (LITTLE_ENDIAN) (units === keptUnits ? keptBytes : Buffer.from(units.buffer)).write(text, 0, 'utf16le');
+  else for (let k = 0; k < n; k++) units[k] = text.charCodeAt(k);
+  units[n] = SENTINEL;
+  return units;
+}
 
 /**
  * The MinHash signature of a text (unsigned 32-bit values), or undefined when the text is too short
@@ -141,7 +213,7 @@ const firstDistinct = new Int32Array(MIN_SHINGLES);
  *
  * Words: runs of letters and digits (Unicode; punctuation and spacing ignored), each character
  * lower-cased on its own. A word's hash is FNV-1a over its lower-case code units two at a time
- * (`pairHash`); a shingle is five words in a row, its hash mixInt(K0·w0 + K1·w1 + ... + K4·w4)
+ * (`pairHash`); a shingle is five words in a row, its hash mixInt(K.W0·w0 + K.W1·w1 + ... + K.W4·w4)
  * (32-bit arithmetic, so two shingles collide only as two random 32-bit values do).
  *
  * Signature: one-permutation hashing. A shingle's top 7 bits pick one of SIGNATURE_LENGTH slots,
@@ -151,14 +223,19 @@ const firstDistinct = new Int32Array(MIN_SHINGLES);
  * hash per shingle. A repeated shingle changes no minimum, so shingles are not collected into a
  * set: only the first MIN_SHINGLES distinct ones are kept, to tell a text too short.
  *
- * Every value has its top bit (FORMAT_BIT) set: signatures of the format before this one (which
+ * Every value has its top bit (Slot.FormatBit) set: signatures of the format before this one (which
  * compare with these as unrelated) have at least one value without it, so they can be found and
  * signed again (`isCurrentSignature`, `docsight duplicates backfill`).
  */
 export function minhashSignature(text: string): number[] | undefined {
-  least.fill(EMPTY);
+  return signUnits(codeUnits(text), text);
+}
+
+/** minhashSignature over the text's code units (`codeUnits`: SENTINEL after the last). */
+function signUnits(units: Uint16Array, text: string): number[] | undefined {
+  least.fill(Slot.Empty);
   let distinct = 0;
-  // The last five word hashes (SHINGLE_WORDS), oldest first.
+  // The last five word hashes (Shape.Words), oldest first.
   let w0 = 0;
   let w1 = 0;
   let w2 = 0;
@@ -168,72 +245,69 @@ export function minhashSignature(text: string): number[] | undefined {
   const n = text.length;
   let i = 0;
   while (i < n) {
-    let u = unitAt(text, i);
-    if (u === NOT_WORD) {
+    let u = UNIT[units[i]!]!;
+    if (u === Mark.NotWord) {
       i++;
       continue;
     }
-    const start = i;
-    // A word, two units a step through the table; a unit it cannot lower-case alone sends the
-    // whole word to the plain path.
-    let h = FNV_OFFSET;
-    let special = u === SPECIAL;
-    while (!special) {
-      if (i + 1 >= n) {
-        h = Math.imul(h ^ u, FNV_PRIME);
-        i++;
-        break;
-      }
-      const v = unitAt(text, i + 1);
-      if (v === NOT_WORD) {
-        h = Math.imul(h ^ u, FNV_PRIME);
-        i += 2;
-        break;
-      }
-      if (v === SPECIAL) special = true;
-      else {
-        h = Math.imul(h ^ (u | (v << 16)), FNV_PRIME);
-        i += 2;
-        if (i >= n) break;
-        u = unitAt(text, i);
-        if (u === NOT_WORD) {
-          i++;
+    // A word, two units a step through the table, up to a unit that is no word character (the
+    // sentinel at the latest). A unit not learnt yet, or one the table cannot lower-case alone,
+    // sends the word to the careful path (end < 0).
+    let h = Fnv.Offset;
+    let end = -1;
+    if (u < Mark.Unknown) {
+      let j = i;
+      for (;;) {
+        const v = UNIT[units[j + 1]!]!;
+        if (v >= Mark.Unknown) {
+          if (v === Mark.NotWord) {
+            h = Math.imul(h ^ u, Fnv.Prime);
+            end = j + 1;
+          }
           break;
         }
-        special = u === SPECIAL;
+        h = Math.imul(h ^ (u | (v << 16)), Fnv.Prime);
+        j += 2;
+        u = UNIT[units[j]!]!;
+        if (u >= Mark.Unknown) {
+          if (u === Mark.NotWord) end = j;
+          break;
+        }
       }
     }
-    if (special) {
-      h = slowWordHash(text, start);
-      if (slowWordEnd === start) {
+    if (end >= 0) i = end + 1;
+    else {
+      // (| 0: so the compiler keeps every word hash an integer in a register, not a boxed number.)
+      h = carefulWordHash(text, i) | 0;
+      if (wordEnd === i) {
         // No word starts here after all (a lone surrogate, an astral symbol).
-        i = start + 1;
+        i++;
         continue;
       }
-      i = slowWordEnd;
+      i = wordEnd;
     }
     w0 = w1;
     w1 = w2;
     w2 = w3;
     w3 = w4;
     w4 = h;
-    if (++words < SHINGLE_WORDS) continue;
-    const x = mixInt((Math.imul(w0, K0) + Math.imul(w1, K1) + Math.imul(w2, K2) + Math.imul(w3, K3) + Math.imul(w4, K4)) | 0);
-    if (distinct < MIN_SHINGLES) distinct = rememberDistinct(x, distinct);
-    const slot = x >>> SLOT_SHIFT;
-    const v = x & VALUE_MASK;
+    if (++words < Shape.Words) continue;
+    const x = mixInt((Math.imul(w0, K.W0) + Math.imul(w1, K.W1) + Math.imul(w2, K.W2) + Math.imul(w3, K.W3) + Math.imul(w4, K.W4)) | 0);
+    if (distinct < Shape.MinShingles) distinct = rememberDistinct(x, distinct);
+    const slot = x >>> Slot.Shift;
+    const v = x & Slot.ValueMask;
     if (v < least[slot]!) least[slot] = v;
   }
-  if (distinct < MIN_SHINGLES) return undefined;
-  const out = new Array<number>(SIGNATURE_LENGTH);
-  for (let s = 0; s < SIGNATURE_LENGTH; s++) {
+  if (distinct < Shape.MinShingles) return undefined;
+  const out = new Array<number>(Shape.Slots);
+  for (let s = 0; s < Shape.Slots; s++) {
     let k = s;
     let d = 0;
-    while (least[k] === EMPTY) {
-      k = (k + 1) & (SIGNATURE_LENGTH - 1);
+    while (least[k] === Slot.Empty) {
+      k = (k + 1) & (Shape.Slots - 1);
       d++;
     }
-    out[s] = ((least[k]! + Math.imul(d, BORROW_STEP)) | FORMAT_BIT) >>> 0;
+    out[s] = ((least[k]! + Math.imul(d, Slot.BorrowStep)) | Slot.FormatBit) >>> 0;
   }
   return out;
 }
@@ -246,7 +320,7 @@ function rememberDistinct(x: number, distinct: number): number {
 }
 
 /**
- * Whether a stored signature is of this format (every value has FORMAT_BIT; int4 or unsigned
+ * Whether a stored signature is of this format (every value has Slot.FormatBit; int4 or unsigned
  * alike). An older one compares with today's as unrelated and must be computed again.
  */
 export function isCurrentSignature(signature: readonly number[]): boolean {

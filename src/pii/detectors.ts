@@ -62,10 +62,28 @@ const DIGIT_RUN = /\d+/g;
  */
 const BIRTH_TRIGGER = /geb|born|birth|date|dob|d\.o\.b/gi;
 
+const DIGITS = '0123456789';
+
+/**
+ * Where the text's first digit is (-1: none), by ten searches for one character, which V8 runs
+ * far faster than the digit pattern's look at every unit before it: many texts hold no digit.
+ */
+function firstDigit(text: string): number {
+  let first = -1;
+  for (let d = 0; d < DIGITS.length; d++) {
+    const at = text.indexOf(DIGITS[d]!);
+    if (at >= 0 && (first < 0 || at < first)) first = at;
+  }
+  return first;
+}
+
 export function lookOver(text: string): Lookout {
   const runs: number[] = [];
-  DIGIT_RUN.lastIndex = 0;
-  for (let m = DIGIT_RUN.exec(text); m; m = DIGIT_RUN.exec(text)) runs.push(m.index, m.index + m[0].length);
+  const first = firstDigit(text);
+  if (first >= 0) {
+    DIGIT_RUN.lastIndex = first;
+    for (let m = DIGIT_RUN.exec(text); m; m = DIGIT_RUN.exec(text)) runs.push(m.index, m.index + m[0].length);
+  }
   return {
     runs,
     birth() {

@@ -197,9 +197,13 @@ export function createInsightsService(deps: InsightsServiceDeps) {
       return { folder: folder.rel, scanned: true, items: page.items };
     },
 
-    async listDocuments(q: ListDocumentsInput, access: Principal): Promise<{ folder: string; items: DocumentListItem[]; nextCursor: string | null }> {
+    /** A page of documents of a known folder (as knownFolder); scanned: a scan walked it. */
+    async listDocuments(
+      q: ListDocumentsInput,
+      access: Principal,
+    ): Promise<{ folder: string; scanned: boolean; items: DocumentListItem[]; nextCursor: string | null }> {
       const folder = await knownFolder(q.path, access);
-      return { folder: folder.rel, ...(await listIn(folder.rel, q)) };
+      return { folder: folder.rel, scanned: folder.lastScannedAt !== null, ...(await listIn(folder.rel, q)) };
     },
 
     /**

@@ -9,6 +9,7 @@
  * mappings that change a string's length.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { estimateSimilarity, isCurrentSignature, MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
 import { seeded } from '../support/docx-fixtures.ts';
@@ -141,5 +142,52 @@ describe('MinHash in one pass', () => {
     const rms = Math.sqrt(errors.reduce((x, y) => x + y * y, 0) / errors.length);
     assert.ok(Math.abs(mean) < 0.01, `bias ${mean}`);
     assert.ok(rms < 0.045, `root mean square error ${rms}`);
+  });
+
+  it('gives the signatures of the definition at every edge of the word loop: text ends, odd and even words, units met for the first time', () => {
+    // Words of each length 1..6 and each parity of start, ending the text or not; ASCII and
+    // non-ASCII first, middle and last units; a character seen for the first time mid-word.
+    const words = ['a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef', 'üb', 'bü', 'aüb', 'İx', 'xİ', 'a\uD835\uDC00', '\uD800a', 'a\uDC00', 'ǈb', 'b\u0B95'];
+    const separators = [' ', '. ', '', '\n\n', '\uD800'];
+    for (let seed = 1; seed <= 300; seed++) {
+      let s = seed;
+      const next = (n: number) => {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        return (s >>> 8) % n;
+      };
+      let text = separators[next(2)]!.repeat(next(3));
+      const count = 20 + next(30);
+      for (let w = 0; w < count; w++) text += words[next(words.length)]! + (w < count - 1 || next(2) === 0 ? separators[next(separators.length)]! : '');
+      assert.deepEqual(minhashSignature(text), referenceSignature(text), `text ${seed}: ${JSON.stringify(text)}`);
+    }
+  });
+
+  it('gives the same signature for a text signed after a longer one, and for texts longer than the array kept between calls', () => {
+    const short = seededText(5, 300);
+    const before = minhashSignature(short);
+    const long = seededText(6, 30_000);
+    assert.ok(long.length > 1 << 17, 'longer than the kept array');
+    assert.deepEqual(minhashSignature(long), referenceSignature(long));
+    assert.deepEqual(minhashSignature(short), before);
+    assert.deepEqual(minhashSignature(short), referenceSignature(short));
+  });
+
+  it('keeps the values of signatures stored before (pinned: computing them differently must not change them)', () => {
+    // Digests of signatures computed by the implementation of May 2026 (format 2); equal values keep
+    // stored signatures comparable, so a faster implementation must give exactly these.
+    const digest = (text: string) => createHash('sha256').update(JSON.stringify(minhashSignature(text))).digest('hex').slice(0, 16);
+    const words = 'Offerte dakrenovatie Überprüfung straße ÉÉN één İstanbul ΣΟΦΙΑ 東京都 😀 𝐀𝐁𝐂 e\u0301 2024 ٣٤٥ ǅemal KELVIN\u212A Å a1b2 x'.split(' ');
+    const text = (seed: number, n: number) => {
+      let s = seed;
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) {
+        s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+        out.push(words[(s >>> 16) % words.length]!, [' ', '. ', '\n', ', ', '\u00a0'][(s >>> 8) % 5]!);
+      }
+      return out.join('');
+    };
+    assert.equal(digest('the quick brown fox jumps over the lazy dog and then some more words follow here to make a text long enough '.repeat(3)), '5006c85aa81a7bf9');
+    assert.equal(digest(text(7, 400)), '91cc9e7776e442c8');
+    assert.equal(digest(text(11, 40_000)), '069c90fb8b4605aa');
   });
 });

@@ -45,4 +45,11 @@ describe('personal data: trying patterns only where a value can start', () => {
     }
     for (const f of FINDERS) assert.ok((found[f.kind] ?? 0) > 100, `the texts hold values of kind ${f.kind}`);
   });
+
+  it('finds every digit run, wherever the first digit is and whichever digits the text holds', () => {
+    const runsByPattern = (text: string) => [...text.matchAll(/\d+/g)].flatMap((m) => [m.index, m.index + m[0].length]);
+    const texts = ['', 'geen cijfers', '7', 'a9', '9a', 'x 0 y', 'één ٣٤٥ ２０２４', `${'woord '.repeat(500)}1999`, '5 then 0 then 5', '12a34 56'];
+    for (let d = 0; d < 10; d++) texts.push(`only ${String(d).repeat(d + 1)} and ${d}`, `${d}${'x'.repeat(d)}${(d + 5) % 10}`);
+    for (const text of texts) assert.deepEqual(lookOver(text).runs, runsByPattern(text), JSON.stringify(text));
+  });
 });

@@ -4,7 +4,7 @@
  * served by a wildcard route that splits the action off the end.
  */
 import { Readable } from 'node:stream';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../domain/errors.ts';
@@ -20,6 +20,7 @@ import type { ChangesService } from '../../services/changes.service.ts';
 import { EXPORT_FORMATS, type ExportService } from '../../services/export.service.ts';
 import { DocumentItemSchema, documentItem, ErrorSchema, FolderPathParam, InsightsSchema, splitAction, withFieldFilters } from '../schemas.ts';
 import { parseFieldFilters } from '../../services/field-filters.ts';
+import { cacheAnswer } from '../plugins/response-cache.ts';
 
 const ListQuery = withFieldFilters({
   sort: z.enum(['path', 'name', 'size', 'mtime', 'modified', 'title']).default('path'),
@@ -57,22 +58,28 @@ const ExportQuery = z.strictObject({
   format: z.enum(EXPORT_FORMATS).default('csv').describe('`csv` (UTF-8 with a BOM, formula-safe), `jsonl` (one JSON object a line) or `xlsx`'),
 });
 
+/** Actions of the wildcard route whose answers may come from the response cache (when they say so). */
+const CACHED_ACTIONS = new Set(['insights', 'documents']);
+
 const ListResponse = z.object({ folder: z.string(), items: z.array(DocumentItemSchema), nextCursor: z.string().nullable() });
 
 export const folderRoutes =
   (deps: { duplicates: DuplicatesService; insights: InsightsService; exports: ExportService; reviews: ReviewsService; changes: ChangesService }): FastifyPluginAsyncZod =>
   async (app) => {
-    const insights = async (path: string, access: Principal) => {
-      const r = await deps.insights.folderInsights(path, access);
+    // Answers about a folder a scan walked come from the database alone: they may be cached.
+    const insights = async (path: string, req: FastifyRequest) => {
+      const r = await deps.insights.folderInsights(path, req.principal);
+      if (r.lastScannedAt !== null) cacheAnswer(req);
       return {
         ...r,
         oldestModified: r.oldestModified?.toISOString() ?? null,
         newestModified: r.newestModified?.toISOString() ?? null,
       };
     };
-    const list = async (path: string, q: z.infer<typeof ListQuery>, access: Principal) => {
+    const list = async (path: string, q: z.infer<typeof ListQuery>, req: FastifyRequest) => {
       const input: ListDocumentsInput = { path, ...q, fields: parseFieldFilters(q) };
-      const page = await deps.insights.listDocuments(input, access);
+      const page = await deps.insights.listDocuments(input, req.principal);
+      if (page.scanned) cacheAnswer(req);
       return { folder: page.folder, items: page.items.map((d) => documentItem(d)), nextCursor: page.nextCursor };
     };
     // The body is a stream pulled by the socket (backpressure): one page of documents in memory at a time.
@@ -88,6 +95,7 @@ export const folderRoutes =
     app.get(
       '/v1/folders/:path/insights',
       {
+        config: { responseCache: true },
         schema: {
           tags: ['folders'],
           summary: 'Folder insights: document count (with subfolders), breakdowns, size, dates, failures',
@@ -95,12 +103,13 @@ export const folderRoutes =
           response: { 200: InsightsSchema, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
-      async (req) => insights(req.params.path, req.principal),
+      async (req) => insights(req.params.path, req),
     );
 
     app.get(
       '/v1/folders/:path/documents',
       {
+        config: { responseCache: true },
         schema: {
           tags: ['folders'],
           summary: 'Documents in a folder and its subfolders, with metadata (cursor pagination, sort, filters)',
@@ -109,7 +118,7 @@ export const folderRoutes =
           response: { 200: ListResponse, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
-      async (req) => list(req.params.path, req.query, req.principal),
+      async (req) => list(req.params.path, req.query, req),
     );
 
     app.get(
@@ -131,17 +140,20 @@ export const folderRoutes =
     // Same routes with literal slashes in the folder path.
     app.get(
       '/v1/folders/*',
-      { schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) } },
+      {
+        config: { responseCache: (req) => CACHED_ACTIONS.has(splitAction((req.params as { '*': string })['*']).action) },
+        schema: { hide: true, params: z.object({ '*': z.string().max(4200) }) },
+      },
       async (req, reply) => {
         const { folder: path, action } = splitAction(req.params['*']);
-        if (action === 'insights') return insights(path, req.principal);
+        if (action === 'insights') return insights(path, req);
         if (action === 'duplicates') return duplicatesOfFolder(deps, path, req.query, req.principal);
         if (action === 'review') return reviewQueueOf(deps, path, req.query, req.principal);
         if (action === 'changes' || action === 'changes-by-day') return changesOfFolder(deps, action, path, req.query, req.principal);
         if (action === 'documents') {
           const q = ListQuery.safeParse(req.query);
           if (!q.success) throw badRequest('Query does not match the schema', { issues: q.error.issues.map((i) => i.message) });
-          return list(path, q.data, req.principal);
+          return list(path, q.data, req);
         }
         if (action === 'export') {
           const q = ExportQuery.safeParse(req.query);

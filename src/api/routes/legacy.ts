@@ -10,9 +10,9 @@ import type { ClassificationsService } from '../../services/classifications.serv
 import type { InsightsService } from '../../services/insights.service.ts';
 import type { JobsService } from '../../services/jobs.service.ts';
 import { splitAction } from '../schemas.ts';
+import { cacheAnswer } from '../plugins/response-cache.ts';
 
 const Wildcard = z.object({ '*': z.string().max(4200) });
-
 
 export const legacyRoutes =
   (deps: { insights: InsightsService; jobs: JobsService; classifications: ClassificationsService }): FastifyPluginAsyncZod =>
@@ -20,6 +20,7 @@ export const legacyRoutes =
     app.get(
       '/folder-insights/*',
       {
+        config: { responseCache: true },
         schema: {
           tags: ['original design'],
           summary: 'GET /folder-insights/{folder_path}/count_files | get_folder_files_metadata',
@@ -49,6 +50,8 @@ export const legacyRoutes =
             status: action === 'count_files' ? 'Job started to count documents' : 'Jobs started to insert document metadata',
           });
         }
+        // A scanned folder's answer comes from the database alone.
+        cacheAnswer(req);
         if ('count' in answer) return { folder_path: answer.folder, document_count: answer.count };
         const page = answer;
         return {

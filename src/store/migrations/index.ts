@@ -29,6 +29,7 @@ import * as m0023 from './0023_label_fields.ts';
 import * as m0025 from './0025_classify_planned.ts';
 import * as m0027 from './0027_mtime_index.ts';
 import * as m0028 from './0028_summary_stale_pii.ts';
+import * as m0029 from './0029_read_notify.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   '0025_classify_planned': m0025,
   '0027_mtime_index': m0027,
   '0028_summary_stale_pii': m0028,
+  '0029_read_notify': m0029,
 };
