@@ -32,7 +32,7 @@ import { createExportService, EXPORT_FORMATS, type ExportFormat } from '../src/s
 import { createDuplicatesRepository } from '../src/store/duplicates.repository.ts';
 import { createExportRepository } from '../src/store/export.repository.ts';
 import { seeded } from '../test/support/docx-fixtures.ts';
-import { envInt, machine, openBenchDatabase, rssSampler, table } from './support.ts';
+import { cpuSeconds, envInt, machine, openBenchDatabase, rssSampler, table } from './support.ts';
 
 const DOCS = envInt('BENCH_DOCS', 100_000);
 const COPY_EVERY = envInt('BENCH_COPY_EVERY', 10);
@@ -102,6 +102,33 @@ async function generate(client: pg.Client): Promise<void> {
 const rssMb = () => Math.round(process.memoryUsage.rss() / 2 ** 20);
 
 /**
+ * CPU seconds spent from `start()` to `stop()`: this process's (user + system) and the PostgreSQL
+ * backends' serving the bench database (read from /proc, so the server must be on this machine;
+ * 0 for it otherwise). The machine is shared: CPU per row says more than wall time under load.
+ */
+async function cpuMeter(monitor: pg.Client, database: string) {
+  const backends = async () => {
+    const r = await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+    return new Map(r.rows.map((x) => [x.pid, cpuSeconds(x.pid)]));
+  };
+  return {
+    async start() {
+      const node = process.cpuUsage();
+      const before = await backends();
+      return {
+        async stop(): Promise<{ node: number; pg: number }> {
+          const used = process.cpuUsage(node);
+          const after = await backends();
+          let pgSeconds = 0;
+          for (const [pid, s] of after) pgSeconds += s - (before.get(pid) ?? 0);
+          return { node: (used.user + used.system) / 1e6, pg: pgSeconds };
+        },
+      };
+    },
+  };
+}
+
+/**
  * Bytes written by a body as its consumer pulls it, and this process's RSS when the first chunk
  * came (the grouping done, the first page written) and when the last one did: flat memory keeps
  * the two close, however many rows lie between.
@@ -131,7 +158,7 @@ async function main(): Promise<void> {
     await client.query('vacuum analyze documents');
     console.log(`generated ${DOCS} files (their LSH bands a generated column) in ${((t1 - t0) / 1000).toFixed(1)} s`);
   } else console.log(`reusing ${count} files in ${DB_NAME} (BENCH_FRESH=1 rebuilds)`);
-  await client.end();
+  const cpu = await cpuMeter(client, DB_NAME);
 
   const everyone = OPEN_ACCESS;
   const knownFolder = async (path: string) => ({ rel: path === '.' ? '' : path, lastScannedAt: null });
@@ -140,10 +167,14 @@ async function main(): Promise<void> {
   const grouping: Record<string, string | number>[] = [];
   for (let r = 1; r <= REPEAT; r++) {
     const t = performance.now();
+    const c = await cpu.start();
     const page = await duplicates.forFolder('.', everyone, { limit: 10 });
+    const used = await c.stop();
     grouping.push({
       run: r,
       seconds: ((performance.now() - t) / 1000).toFixed(2),
+      'node cpu s': used.node.toFixed(2),
+      'pg cpu s': used.pg.toFixed(2),
       groups: page.summary.groups,
       exact: page.summary.exactGroups,
       near: page.summary.nearGroups,
@@ -157,15 +188,20 @@ async function main(): Promise<void> {
   const exports = createExportService({ exports: createExportRepository(handle.db), knownFolder, duplicates });
   // Each export groups the folder before its first row; that part is timed on its own here.
   const tg = performance.now();
+  const cg = await cpu.start();
   await duplicates.membership('');
   const groupingS = (performance.now() - tg) / 1000;
+  const groupingCpu = await cg.stop();
+  console.log(`\nmembership alone: ${groupingS.toFixed(2)} s, node cpu ${groupingCpu.node.toFixed(2)} s, pg cpu ${groupingCpu.pg.toFixed(2)} s`);
   const rows: Record<string, string | number>[] = [];
   for (const format of FORMATS) {
     const rss = rssSampler();
     const t = performance.now();
+    const c = await cpu.start();
     const out = await exports.exportFolder('.', format, everyone);
     const { bytes, firstRss, lastRss } = await drain(out.body);
     const seconds = (performance.now() - t) / 1000;
+    const used = await c.stop();
     rows.push({
       format,
       rows: DOCS,
@@ -176,10 +212,13 @@ async function main(): Promise<void> {
       'RSS at first chunk MB': firstRss,
       'RSS at end MB': lastRss,
       'peak RSS MB': rss.stop(),
+      'node cpu ms/1k rows': ((used.node * 1e6) / DOCS).toFixed(1),
+      'pg cpu ms/1k rows': ((used.pg * 1e6) / DOCS).toFixed(1),
     });
   }
   console.log('\nexports of the root (goal: 20,000 rows/s or more, flat memory)');
   console.log(table(rows));
+  await client.end();
   await handle.close();
 }
 

@@ -331,7 +331,7 @@ export function isCurrentSignature(signature: readonly number[]): boolean {
  * Estimated Jaccard similarity of two signatures (0..1): the share of slots where they agree.
  * Signed and unsigned forms of the same 32-bit values compare equal (the store keeps int4).
  */
-export function estimateSimilarity(a: readonly number[], b: readonly number[]): number {
+export function estimateSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.min(a.length, b.length);
   if (n === 0) return 0;
   let same = 0;

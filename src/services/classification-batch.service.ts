@@ -226,46 +226,66 @@ export function createClassificationBatchService(deps: ClassificationBatchDeps) 
         if (step.kind === 'waiting') return;
         answers = step.answers;
       }
+      // Saves wait a little in the repository's group commit for others to share their statement;
+      // once every content of the batch has its answer (or failure), no more are coming from this
+      // batch, and what waits goes at once instead of holding the batch's completion.
+      const saves: Promise<void>[] = [];
+      const save = (doc: ClassifyInputRow, result: StoredResult, latencyMs?: number) => {
+        const saved = saveFor(doc, result, latencyMs);
+        // Awaited below, with every other save; a failure before then is not an unhandled one.
+        saved.catch(() => undefined);
+        saves.push(saved);
+      };
+      const classifyContent = async (sha: string, copies: ClassifyInputRow[]): Promise<void> => {
+        // A cancelled job sends nothing more; the batch is left open (the job is over anyway).
+        if (await cancelled()) return;
+        const known = shared.get(sha);
+        if (known) {
+          for (const doc of copies) save(doc, known);
+          return;
+        }
+        const [doc, ...others] = copies as [ClassifyInputRow, ...ClassifyInputRow[]];
+        const input = inputOf(doc, doc.text ?? '');
+        // Answered by the Batch API: paid for at the batch price, within the budget when it was submitted.
+        const answer = answers.get(doc.id);
+        if (params.budgetUsd !== undefined && !answer) {
+          const estimate = classifier.estimateCostUsd(input);
+          if (spent + estimate > params.budgetUsd) {
+            const message = `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`;
+            for (const d of copies) failures.push({ documentId: d.id, path: d.path, code: 'budget_exceeded', message });
+            return;
+          }
+          spent += estimate;
+        }
+        const startedAt = Date.now();
+        const outcome = await classifier.classify(input, signal, answer);
+        if (outcome.ok) {
+          const latencyMs = Date.now() - startedAt;
+          // The usage is booked on the result that was sent; its copies carry none.
+          save(doc, outcome.result, latencyMs);
+          const copy = { ...outcome.result, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+          for (const d of others) save(d, copy);
+          return;
+        }
+        // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.
+        if (signal.aborted) return;
+        for (const d of copies) {
+          if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(d.id);
+          else failures.push({ documentId: d.id, path: d.path, code: outcome.code, message: outcome.message });
+        }
+      };
+      let unanswered = byContent.size;
       await Promise.all(
         [...byContent].map(async ([sha, copies]) => {
-          // A cancelled job sends nothing more; the batch is left open (the job is over anyway).
-          if (await cancelled()) return;
-          const known = shared.get(sha);
-          if (known) {
-            await Promise.all(copies.map((doc) => saveFor(doc, known)));
-            return;
-          }
-          const [doc, ...others] = copies as [ClassifyInputRow, ...ClassifyInputRow[]];
-          const input = inputOf(doc, doc.text ?? '');
-          // Answered by the Batch API: paid for at the batch price, within the budget when it was submitted.
-          const answer = answers.get(doc.id);
-          if (params.budgetUsd !== undefined && !answer) {
-            const estimate = classifier.estimateCostUsd(input);
-            if (spent + estimate > params.budgetUsd) {
-              const message = `The job's budget of $${params.budgetUsd} would be passed (spent $${spent.toFixed(4)}, this document ~$${estimate.toFixed(4)})`;
-              for (const d of copies) failures.push({ documentId: d.id, path: d.path, code: 'budget_exceeded', message });
-              return;
-            }
-            spent += estimate;
-          }
-          const startedAt = Date.now();
-          const outcome = await classifier.classify(input, signal, answer);
-          if (outcome.ok) {
-            const latencyMs = Date.now() - startedAt;
-            // The usage is booked on the result that was sent; its copies carry none.
-            await saveFor(doc, outcome.result, latencyMs);
-            const copy = { ...outcome.result, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-            await Promise.all(others.map((d) => saveFor(d, copy)));
-            return;
-          }
-          // Stopped by a shutdown: nothing is wrong with the document; the batch goes back to the queue.
-          if (signal.aborted) return;
-          for (const d of copies) {
-            if (outcome.retryable && run.attempt < run.maxAttempts) transient.push(d.id);
-            else failures.push({ documentId: d.id, path: d.path, code: outcome.code, message: outcome.message });
+          try {
+            await classifyContent(sha, copies);
+          } finally {
+            unanswered -= 1;
+            if (unanswered === 0) classifications.flushSaves();
           }
         }),
       );
+      await Promise.all(saves);
       if (await cancelled()) return;
       if (signal.aborted) throw new BatchNeedsRetry('Worker stopping: the batch goes back to the queue with its results so far kept');
       if (transient.length > 0) {

@@ -88,7 +88,17 @@ function contentGroups(): {
 const byModified = (a: DuplicateMember, b: DuplicateMember) =>
   a.modified.getTime() - b.modified.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-function toGroup(members: DuplicateMember[], similarity: number, signatures: Map<string, number[]>): DuplicateGroup {
+/** A group as the grouping finds it: its members oldest first, each with its similarity to the newest. */
+interface FoundGroup {
+  key: string;
+  kind: DuplicateGroup['kind'];
+  similarity: number;
+  size: number;
+  wastedBytes: number;
+  members: { member: DuplicateMember; similarity: number; exactCopy: boolean }[];
+}
+
+function toGroup(members: DuplicateMember[], similarity: number, signatures: Map<string, ArrayLike<number>>): FoundGroup {
   members.sort(byModified);
   const newest = members[members.length - 1]!;
   const newestSig = signatures.get(newest.sha256);
@@ -103,24 +113,43 @@ function toGroup(members: DuplicateMember[], similarity: number, signatures: Map
     similarity: kind === 'exact' ? 1 : similarity,
     size,
     wastedBytes: size - largest,
-    members: members.map((m): DuplicateGroupMember => {
+    members: members.map((m) => {
       const sig = signatures.get(m.sha256);
       return {
-        id: m.id,
-        path: m.path,
-        name: m.name,
-        size: m.size,
-        modified: m.modified.toISOString(),
-        sha256: m.sha256,
+        member: m,
         similarity: m.sha256 === newest.sha256 ? 1 : sig && newestSig ? estimateSimilarity(sig, newestSig) : 0,
         exactCopy: (copies.get(m.sha256) ?? 0) > 1,
-        versionHints: versionHints(m.name),
       };
     }),
   };
 }
 
-function summarise(groups: DuplicateGroup[]): DuplicatesSummary {
+/**
+ * A group as the API shows it (dates as text, the version words of each name): made only for the
+ * groups a page shows, not for every group the grouping found.
+ */
+function present(g: FoundGroup): DuplicateGroup {
+  return {
+    key: g.key,
+    kind: g.kind,
+    similarity: g.similarity,
+    size: g.size,
+    wastedBytes: g.wastedBytes,
+    members: g.members.map(({ member: m, similarity, exactCopy }): DuplicateGroupMember => ({
+      id: m.id,
+      path: m.path,
+      name: m.name,
+      size: m.size,
+      modified: m.modified.toISOString(),
+      sha256: m.sha256,
+      similarity,
+      exactCopy,
+      versionHints: versionHints(m.name),
+    })),
+  };
+}
+
+function summarise(groups: FoundGroup[]): DuplicatesSummary {
   return {
     groups: groups.length,
     exactGroups: groups.filter((g) => g.kind === 'exact').length,
@@ -134,7 +163,7 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
   const { repo, threshold } = deps;
 
   /** Every duplicate group inside a folder the caller may read whole, most wasted bytes first. */
-  async function groupsIn(folder: string): Promise<DuplicateGroup[]> {
+  async function groupsIn(folder: string): Promise<FoundGroup[]> {
     const index = createBandIndex();
     for await (const page of repo.bandedFiles(folder)) for (const file of page) index.add(file);
     const exact = index.exactContents();
@@ -170,7 +199,7 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
       if (holders) holders.push(m);
       else bySha.set(m.sha256, [m]);
     }
-    const out: DuplicateGroup[] = [];
+    const out: FoundGroup[] = [];
     for (const c of components) {
       const inGroup = c.contents.flatMap((sha) => bySha.get(sha) ?? []);
       if (inGroup.length > 1) out.push(toGroup(inGroup, c.similarity, signatures));
@@ -187,7 +216,7 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
       const { rel } = await deps.knownFolder(path, access);
       const all = await groupsIn(rel);
       const [offset] = page.cursor ? decodeCursor(page.cursor, PageCursor) : [0];
-      const items = all.slice(offset, offset + page.limit);
+      const items = all.slice(offset, offset + page.limit).map(present);
       const next = offset + items.length;
       return { folder: rel, threshold, summary: summarise(all), items, nextCursor: next < all.length ? encodeCursor([next]) : null };
     },
@@ -201,10 +230,10 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
       for (const g of await groupsIn(folder)) {
         // Members are oldest first: the first holder of some bytes is the original of the others.
         const firstHolder = new Map<string, string>();
-        for (const m of g.members) {
+        for (const { member: m, similarity } of g.members) {
           const original = firstHolder.get(m.sha256);
           if (original === undefined) firstHolder.set(m.sha256, m.path);
-          out.set(m.id, { group: g.key, kind: g.kind, duplicateOf: original ?? null, similarity: m.similarity });
+          out.set(m.id, { group: g.key, kind: g.kind, duplicateOf: original ?? null, similarity });
         }
       }
       return out;

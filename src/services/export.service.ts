@@ -6,7 +6,7 @@
  */
 import type { Principal } from '../domain/access.ts';
 import type { ExportRepository } from '../store/export.repository.ts';
-import type { DuplicatesService } from './duplicates.service.ts';
+import type { DuplicateMembership, DuplicatesService } from './duplicates.service.ts';
 import { exportLayout, type ExportRow } from './export/columns.ts';
 import { CSV_BOM, csvLine } from './export/csv.ts';
 import { xlsxStream } from './export/xlsx.ts';
@@ -50,23 +50,29 @@ export function createExportService(deps: ExportServiceDeps) {
   const pageSize = deps.pageSize ?? 2000;
 
   async function* pages(folder: string): AsyncGenerator<ExportRow[]> {
-    // Groups are found over the whole folder before the first row (they need every signature);
-    // what is kept is one small entry per file in a group, not the folder's rows.
-    const groups = (await deps.duplicates?.membership(folder)) ?? new Map();
     const read = (after: string | null) => {
       const page = deps.exports.page(folder, after, pageSize);
       // Awaited below; a consumer that stops early leaves it unread, and that is no failure.
       page.catch(() => undefined);
       return page;
     };
+    // The first page is read while the groups are found: the database works on it meanwhile.
     let next = read(null);
+    // Groups are found over the whole folder before the first row (they need every signature);
+    // what is kept is one small entry per file in a group, not the folder's rows.
+    const groups = (await deps.duplicates?.membership(folder)) ?? new Map<string, DuplicateMembership>();
     for (;;) {
       const page = await next;
       const more = page.length === pageSize;
       // The next page is read while this one is written: the database and the writer overlap,
       // and no more than two pages are held.
       if (more) next = read(page[page.length - 1]!.path);
-      if (page.length > 0) yield page.map((r) => ({ ...r, duplicate: groups.get(r.id) ?? null }));
+      if (page.length > 0) {
+        // The record becomes the row in place: a copy of each would be garbage at once.
+        const rows = page as ExportRow[];
+        for (const r of rows) r.duplicate = groups.get(r.id) ?? null;
+        yield rows;
+      }
       if (!more) return;
     }
   }
@@ -75,11 +81,19 @@ export function createExportService(deps: ExportServiceDeps) {
 
   async function* csv(folder: string, layout: Layout): AsyncGenerator<string> {
     yield CSV_BOM + csvLine(layout.header);
-    for await (const page of pages(folder)) yield page.map((r) => csvLine(layout.cells(r))).join('');
+    for await (const page of pages(folder)) {
+      let text = '';
+      for (const r of page) text += layout.csvLine(r);
+      yield text;
+    }
   }
 
   async function* jsonl(folder: string, layout: Layout): AsyncGenerator<string> {
-    for await (const page of pages(folder)) yield page.map((r) => `${JSON.stringify(layout.json(r))}\n`).join('');
+    for await (const page of pages(folder)) {
+      let text = '';
+      for (const r of page) text += layout.jsonLine(r);
+      yield text;
+    }
   }
 
   async function* xlsxRows(folder: string, layout: Layout) {

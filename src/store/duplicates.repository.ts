@@ -33,6 +33,9 @@ function liveFilesIn(folder: string): RawBuilder<boolean> {
   return sql<boolean>`d.origin = 'file' and d.deleted_at is null and d.sha256 is not null ${within}`;
 }
 
+/** Contents whose signatures are read per statement by `signatures`. */
+const SIGNATURE_BATCH = 5000;
+
 /** Files read per statement by `bandedFiles`. */
 const BANDED_PAGE = 10_000;
 
@@ -47,31 +50,53 @@ export interface BandedFile {
 const LITTLE_ENDIAN = endianness() === 'LE';
 
 /**
- * The elements of a one-dimensional array without nulls in PostgreSQL's binary form (array_send):
- * a 20-byte header (dimensions, null flag, element type, length, lower bound), then per element
- * its byte length and its big-endian bytes. Each element's bytes as `width / 4` 32-bit integers.
+ * Arrays in PostgreSQL's binary form (array_send), one after another in one binary string, read
+ * in order. Every part of an int4[] or int8[] is whole 32-bit words (dimensions, a null flag, the
+ * element type, length and lower bound, then per element its byte length and its big-endian
+ * bytes), so the string turns to this machine's byte order in one native step.
  */
-function fixedWidthElements(buf: Buffer, width: number): Int32Array {
-  // Copied to an aligned buffer and turned to this machine's byte order in one native step.
+function arrayReader(buf: Buffer) {
   const words = new Int32Array(buf.length >> 2);
   const bytes = Buffer.from(words.buffer);
   buf.copy(bytes, 0, 0, words.length * 4);
   if (LITTLE_ENDIAN) bytes.swap32();
-  if (words[0] === 0) return new Int32Array(0);
-  const n = words[3]!;
-  const per = width / 4;
-  const out = new Int32Array(n * per);
-  for (let i = 0, at = 5, k = 0; i < n; i++, at += 1 + per) {
-    if (words[at] !== width) throw new Error(`unexpected array element of ${words[at]} bytes`);
-    for (let w = 1; w <= per; w++) out[k++] = words[at + w]!;
-  }
-  return out;
+  let at = 0;
+  return {
+    /** The next word (a flag written beside the arrays). */
+    word: (): number => words[at++]!,
+    /** The next array, of `width`-byte elements without nulls, as `width / 4` 32-bit words each. */
+    array(width: 4 | 8): Int32Array {
+      const dims = words[at]!;
+      if (dims === 0) {
+        at += 3;
+        return new Int32Array(0);
+      }
+      const n = words[at + 3]!;
+      at += 5;
+      const per = width / 4;
+      const out = new Int32Array(n * per);
+      for (let i = 0, k = 0; i < n; i++, at += 1 + per) {
+        if (words[at] !== width) throw new Error(`unexpected array element of ${words[at]} bytes`);
+        for (let w = 1; w <= per; w++) out[k++] = words[at + w]!;
+      }
+      return out;
+    },
+    /** Whether every word was read. */
+    done: (): boolean => at === words.length,
+  };
 }
 
-/** An int8[] as high and low 32-bit halves of each element. */
-const int8Halves = (buf: Buffer): Int32Array => fixedWidthElements(buf, 8);
-/** An int4[] as numbers. */
-const int4Values = (buf: Buffer): number[] => Array.from(fixedWidthElements(buf, 4));
+/** `n` files of a page read by `bandedFiles`: contents joined by line breaks, flagged bands (int8[]) in one binary string. */
+function bandedPage(shas: string, bands: Buffer, n: number): BandedFile[] {
+  const contents = shas.split('\n');
+  if (contents.length !== n) throw new Error(`a page of ${n} files came with ${contents.length} contents`);
+  const read = arrayReader(bands);
+  const out = new Array<BandedFile>(n);
+  // An int8 element is two words, high first: the halves BandedFile holds.
+  for (let i = 0; i < n; i++) out[i] = { sha256: contents[i]!, bands: read.word() === 0 ? null : read.array(8) };
+  if (!read.done()) throw new Error('a page of bands held more than its files');
+  return out;
+}
 
 type MemberRow = { id: string; path: string; name: string; size: string | number; modified: Date; sha256: string };
 const toMember = (r: MemberRow): DuplicateMember => ({ id: r.id, path: r.path, name: r.name, size: Number(r.size), modified: r.modified, sha256: r.sha256 });
@@ -84,35 +109,62 @@ export function createDuplicatesRepository(db: Db) {
      * reads the folder in one pass and never holds more than two pages of rows.
      */
     async *bandedFiles(folder: string, pageSize = BANDED_PAGE): AsyncGenerator<BandedFile[]> {
-      type Row = { path: string; sha256: string; lsh: Buffer | null };
-      const read = async (after: string | null): Promise<Row[]> => {
-        const r = await sql<Row>`
-          select d.path, d.sha256, array_send(d.lsh) as lsh from documents d
-          where ${liveFilesIn(folder)} ${after === null ? sql`` : sql`and d.path > ${after}`}
-          order by d.path
-          limit ${pageSize}`.execute(db);
-        return r.rows;
+      // A page comes as one row: its contents joined by line breaks and its bands as one binary
+      // string, each file's a 4-byte flag (1: a signature follows) and its int8[] in array_send's
+      // form. Read a row per file, the rows' parsing (a message, three fields and a hex string
+      // each) took most of the grouping's time; this way a page is two strings and one native
+      // byte swap. Both aggregates read the same rows in the same order, so the i-th content and
+      // the i-th bands are one file's; which order that is does not matter to the grouping.
+      type Page = { n: number; last: string | null; shas: string | null; bands: Buffer | null };
+      const read = async (after: string | null): Promise<Page> => {
+        const r = await sql<Page>`
+          select count(*)::int as n, max(t.path) as last,
+                 string_agg(t.sha256, chr(10)) as shas,
+                 string_agg(case when t.lsh is null then decode('00000000', 'hex') else decode('00000001', 'hex') || array_send(t.lsh) end, decode('', 'hex')) as bands
+          from (select d.path, d.sha256, d.lsh from documents d
+                where ${liveFilesIn(folder)} ${after === null ? sql`` : sql`and d.path > ${after}`}
+                order by d.path
+                limit ${pageSize}) t`.execute(db);
+        return r.rows[0] ?? { n: 0, last: null, shas: null, bands: null };
       };
       let next = read(null);
       for (;;) {
-        const rows = await next;
-        const more = rows.length === pageSize;
+        const page = await next;
+        const more = page.n === pageSize;
         // The next page is read while this one is decoded; a reader that stops early leaves it unread.
-        if (more) (next = read(rows[rows.length - 1]!.path)).catch(() => undefined);
-        if (rows.length > 0) yield rows.map((x) => ({ sha256: x.sha256, bands: x.lsh ? int8Halves(x.lsh) : null }));
+        if (more) (next = read(page.last)).catch(() => undefined);
+        if (page.n > 0) yield bandedPage(page.shas ?? '', page.bands ?? Buffer.alloc(0), page.n);
         if (!more) return;
       }
     },
 
     /** One signature per content, from a live file inside the folder. */
-    async signatures(folder: string, shas: string[]): Promise<Map<string, number[]>> {
-      if (shas.length === 0) return new Map();
-      // Sent as arrays' binary form: parsing 128 numbers as text per file cost more than the query.
-      const r = await sql<{ sha256: string; minhash: Buffer }>`
-        select d.sha256, array_send(d.minhash) as minhash from documents d
-        where d.sha256 = any(${shas}::text[]) and d.minhash is not null and ${liveFilesIn(folder)}`.execute(db);
-      const out = new Map<string, number[]>();
-      for (const x of r.rows) if (!out.has(x.sha256)) out.set(x.sha256, int4Values(x.minhash));
+    async signatures(folder: string, shas: string[]): Promise<Map<string, Int32Array>> {
+      const out = new Map<string, Int32Array>();
+      // As the bands: per statement one row, the contents joined and the signatures' binary
+      // forms in one string (parsing a row per content cost more than the query).
+      type Batch = { n: number; shas: string | null; sigs: Buffer | null };
+      const read = async (batch: string[]): Promise<Batch> => {
+        const r = await sql<Batch>`
+          select count(*)::int as n, string_agg(t.sha256, chr(10)) as shas, string_agg(array_send(t.minhash), decode('', 'hex')) as sigs
+          from (select distinct on (d.sha256) d.sha256, d.minhash from documents d
+                where d.sha256 = any(${batch}::text[]) and d.minhash is not null and ${liveFilesIn(folder)}) t`.execute(db);
+        return r.rows[0] ?? { n: 0, shas: null, sigs: null };
+      };
+      const batches: string[][] = [];
+      for (let i = 0; i < shas.length; i += SIGNATURE_BATCH) batches.push(shas.slice(i, i + SIGNATURE_BATCH));
+      let next = batches.length > 0 ? read(batches[0]!) : null;
+      for (let b = 0; next !== null; b++) {
+        const batch = await next;
+        // The next batch is read while this one is decoded.
+        next = b + 1 < batches.length ? read(batches[b + 1]!) : null;
+        next?.catch(() => undefined);
+        if (batch.n === 0) continue;
+        const contents = (batch.shas ?? '').split('\n');
+        const sigs = arrayReader(batch.sigs ?? Buffer.alloc(0));
+        for (const sha of contents) out.set(sha, sigs.array(4));
+        if (contents.length !== batch.n || !sigs.done()) throw new Error('signatures and contents did not pair up');
+      }
       return out;
     },
 

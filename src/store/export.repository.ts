@@ -86,16 +86,23 @@ export function createExportRepository(db: Db) {
     async page(folder: string, afterPath: string | null, limit: number): Promise<ExportRecord[]> {
       const within = withinFolder(folder);
       const after = afterPath === null ? sql`` : sql`and d.path > ${afterPath}`;
+      // The page's documents are chosen first and joined after: with the joins around the
+      // limit, the planner took a parallel plan for 2,000 rows whose workers' start cost more than
+      // the page (a third of the export's time on the insights benchmark).
       const r = await sql<ExportRow>`
-        select d.id, d.path, d.name, d.folder, d.extension, d.size, coalesce(d.doc_modified, d.mtime) as modified,
+        select d.id, d.path, d.name, d.folder, d.extension, d.size, d.modified,
                d.format, d.status, d.title, d.author, d.doc_created, d.language, d.page_count, d.word_count,
                d.origin, p.path as parent_path, d.text_source, c.tags, c.primary_category, c.summary, c.fields, d.pii
-        from documents d
+        from (select d.id, d.path, d.name, d.folder, d.extension, d.size, coalesce(d.doc_modified, d.mtime) as modified,
+                     d.format, d.status, d.title, d.author, d.doc_created, d.language, d.page_count, d.word_count,
+                     d.origin, d.parent_id, d.text_source, d.classification_id, d.pii
+              from documents d
+              where d.deleted_at is null ${within} ${after}
+              order by d.path
+              limit ${limit}) d
         left join documents p on p.id = d.parent_id
         left join classifications c on c.id = d.classification_id
-        where d.deleted_at is null ${within} ${after}
-        order by d.path
-        limit ${limit}`.execute(db);
+        order by d.path`.execute(db);
       return r.rows.map((x) => ({
         id: x.id,
         path: x.path,

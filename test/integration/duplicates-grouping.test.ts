@@ -138,6 +138,28 @@ describe('duplicate grouping on a known set', () => {
     assert.deepEqual((await answer('Strangers')).groups, []);
   });
 
+  it('reads every live file once with its bands, in pages of any size, and the signatures of the contents asked for', async () => {
+    const repo = createDuplicatesRepository(db.db);
+    const stored = await sql<{ sha256: string; lsh: string | null }>`
+      select sha256, lsh::text as lsh from documents where deleted_at is null order by path`.execute(db.db);
+    // Band b's int8 as the store has it, from the bands read: high half above the low one.
+    const asText = (bands: Int32Array | null) =>
+      bands && `{${Array.from({ length: bands.length / 2 }, (_, b) => ((BigInt(bands[2 * b]!) << 32n) | BigInt(bands[2 * b + 1]! >>> 0)).toString()).join(',')}}`;
+    for (const pageSize of [7, 10_000]) {
+      const read: { sha256: string; lsh: string | null }[] = [];
+      for await (const page of repo.bandedFiles('', pageSize)) {
+        assert.ok(page.length <= pageSize);
+        for (const f of page) read.push({ sha256: f.sha256, lsh: asText(f.bands) });
+      }
+      // Within a page the order is the database's: compared as sets of files.
+      const key = (f: { sha256: string; lsh: string | null }) => `${f.sha256} ${f.lsh}`;
+      assert.deepEqual(read.map(key).sort(), stored.rows.map(key).sort(), `pages of ${pageSize}`);
+    }
+    const signatures = await repo.signatures('Client', ['a1'.padEnd(64, '0'), '99'.padEnd(64, '0'), 'b2'.padEnd(64, '0'), 'f'.repeat(64)]);
+    assert.deepEqual([...signatures.keys()].sort(), ['a1'.padEnd(64, '0'), 'b2'.padEnd(64, '0')], 'contents without a signature or outside the folder have none');
+    assert.deepEqual(Array.from(signatures.get('b2'.padEnd(64, '0'))!), B);
+  });
+
   it('finds the same groups from the root, and each file of a group in the export membership', async () => {
     const root = await answer('.');
     assert.deepEqual(root.summary, { groups: 4, exactGroups: 1, nearGroups: 3, documents: 26, wastedBytes: root.summary.wastedBytes });

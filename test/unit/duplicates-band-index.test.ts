@@ -51,6 +51,22 @@ describe('band index', () => {
     assert.deepEqual(index.buckets(), [[sha('a'), sha('d')]]);
   });
 
+  it('tells two bands with one low half apart the same way (the common case: a version and its original)', () => {
+    const pair = (x: [number, number], y: [number, number], b = 5) => {
+      const index = createBandIndex();
+      index.add({ sha256: sha('b'), bands: twenty(1, { [b]: x }) });
+      index.add({ sha256: sha('a'), bands: twenty(2, { 5: y }) });
+      return index.buckets();
+    };
+    assert.deepEqual(pair([7, 42], [7, 42]), [[sha('a'), sha('b')]], 'one bucket, in sha256 order');
+    assert.deepEqual(pair([7, 42], [8, 42]), [], 'another high half');
+    assert.deepEqual(pair([7, 42], [7, 42], 6), [], 'another band');
+    const copies = createBandIndex();
+    copies.add({ sha256: sha('c'), bands: twenty(3) });
+    copies.add({ sha256: sha('c'), bands: twenty(3) });
+    assert.deepEqual(copies.buckets(), [], 'two files of one content');
+  });
+
   it('finds a shared band among many files', () => {
     const index = createBandIndex();
     for (let i = 0; i < 5000; i++) index.add({ sha256: i.toString(16).padStart(64, '0'), bands: twenty(i + 10) });

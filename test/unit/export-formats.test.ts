@@ -1,6 +1,7 @@
 /** The export writers: CSV cells (RFC 4180, formula injection, BOM) and the streamed XLSX workbook. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { strFromU8, unzipSync } from 'fflate';
 import { CSV_BOM, csvCell, csvLine } from '../../src/services/export/csv.ts';
 import { columnName, xlsxStream } from '../../src/services/export/xlsx.ts';
@@ -62,6 +63,24 @@ describe('XLSX workbook', () => {
     assert.ok(!sheet.includes('r="B3"'), 'an empty cell is left out');
     assert.ok(sheet.includes('<c r="A4" t="inlineStr"><is><t xml:space="preserve">=SUM(1)</t></is></c><c r="B4"><v>3.5</v></c>'));
     assert.ok(sheet.endsWith('</sheetData></worksheet>'));
+  });
+
+  it('records each part\'s CRC-32 and size in the zip\'s directory, as a spreadsheet checks them', async () => {
+    async function* batches() {
+      for (let b = 0; b < 3; b++) yield Array.from({ length: 500 }, (_, i) => [`row ${b}-${i} & more`, i * b]);
+    }
+    const chunks: Uint8Array[] = [];
+    for await (const c of xlsxStream(['path', 'size'], batches())) chunks.push(c);
+    const zip = Buffer.concat(chunks);
+    const parts = unzipSync(new Uint8Array(zip));
+    // The central directory: one record per part (signature 0x02014b50), CRC and sizes at fixed places.
+    const listed: Record<string, { crc: number; size: number }> = {};
+    for (let at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); at >= 0; at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 46)) {
+      const name = zip.toString('utf8', at + 46, at + 46 + zip.readUInt16LE(at + 28));
+      listed[name] = { crc: zip.readUInt32LE(at + 16), size: zip.readUInt32LE(at + 24) };
+    }
+    assert.deepEqual(Object.keys(listed).sort(), Object.keys(parts).sort());
+    for (const [name, bytes] of Object.entries(parts)) assert.deepEqual(listed[name], { crc: crc32(bytes), size: bytes.length }, name);
   });
 
   it('drops characters XML cannot hold', async () => {

@@ -108,7 +108,16 @@ export function createBandIndex() {
         const key = halves[2 * i + HIGH];
         let j = i + 1;
         while (j < n && halves[2 * j + HIGH] === key) j++;
-        if (j - i > 1) {
+        if (j - i === 2) {
+          // Most runs are two bands (a version and its original): no list, set or sort for them.
+          const e = halves[2 * i + LOW]!;
+          const f = halves[2 * i + 2 + LOW]!;
+          if (band(e) === band(f) && high(e) === high(f)) {
+            const a = contents[columns.content(e)]!;
+            const b = contents[columns.content(f)]!;
+            if (a !== b) out.push(a < b ? [a, b] : [b, a]);
+          }
+        } else if (j - i > 2) {
           const entries: number[] = [];
           for (let k = i; k < j; k++) entries.push(halves[2 * k + LOW]!);
           const first = entries[0]!;
