@@ -29,6 +29,60 @@ export async function mapWithConcurrency<T, R>(
 }
 
 /**
+ * A counting semaphore whose waiters go in by lowest order, first come first within an order. A
+ * slot freed is handed straight to the next waiter, so a caller that arrives in between cannot
+ * jump the queue. Orders waiting at once are few, so the lowest is found by a look over them.
+ */
+export interface OrderedGate {
+  enter(order: number): Promise<void>;
+  leave(): void;
+  /** Holders now. */
+  readonly active: number;
+  /** Callers waiting for a slot. */
+  readonly waiting: number;
+}
+
+export function createOrderedGate(limit: number): OrderedGate {
+  if (!(limit >= 1)) throw new RangeError('limit must be at least 1');
+  let active = 0;
+  let waiting = 0;
+  const queues = new Map<number, (() => void)[]>();
+  return {
+    get active() {
+      return active;
+    },
+    get waiting() {
+      return waiting;
+    },
+    enter(order) {
+      if (active < limit && waiting === 0) {
+        active++;
+        return Promise.resolve();
+      }
+      waiting++;
+      return new Promise<void>((resolve) => {
+        const queue = queues.get(order);
+        if (queue) queue.push(resolve);
+        else queues.set(order, [resolve]);
+      });
+    },
+    leave() {
+      if (waiting === 0) {
+        active--;
+        return;
+      }
+      let lowest = Infinity;
+      for (const o of queues.keys()) if (o < lowest) lowest = o;
+      const queue = queues.get(lowest) as (() => void)[];
+      const next = queue.shift() as () => void;
+      if (queue.length === 0) queues.delete(lowest);
+      waiting--;
+      next();
+    },
+  };
+}
+
+/**
  * A counting semaphore for HTTP attempts, FIFO within two classes: retries go before first
  * attempts. A retry belongs to a document that has already waited its turn (and its backoff);
  * behind every first attempt admitted after it, it would hold its whole batch open while the
@@ -43,31 +97,20 @@ export interface RequestGate {
 }
 
 export function createRequestGate(limit: number): RequestGate {
-  if (!(limit >= 1)) throw new RangeError('limit must be at least 1');
-  let active = 0;
-  const retries: (() => void)[] = [];
-  const firsts: (() => void)[] = [];
-  // A slot freed is handed straight to the next waiter (active stays counted), so a caller that
-  // arrives in between cannot jump the queue.
-  const release = () => {
-    const next = retries.shift() ?? firsts.shift();
-    if (next) next();
-    else active--;
-  };
+  const gate = createOrderedGate(limit);
   return {
     get active() {
-      return active;
+      return gate.active;
     },
     get waiting() {
-      return retries.length + firsts.length;
+      return gate.waiting;
     },
     async run(fn, opts = {}) {
-      if (active < limit) active++;
-      else await new Promise<void>((resolve) => (opts.retry ? retries : firsts).push(resolve));
+      await gate.enter(opts.retry ? 0 : 1);
       try {
         return await fn();
       } finally {
-        release();
+        gate.leave();
       }
     },
   };

@@ -4,7 +4,7 @@
  * once however often its queue job runs.
  */
 import type { Logger } from 'pino';
-import { createRequestGate } from '../classify/concurrency.ts';
+import { createOrderedGate, createRequestGate } from '../classify/concurrency.ts';
 import { createByteBudget } from './byte-budget.ts';
 import { parentOf } from '../domain/paths.ts';
 import path from 'node:path';
@@ -185,6 +185,13 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
   // the largest size per extraction thread would take; small objects download many at a time.
   const held = createByteBudget(pool.threads * limits.maxFileBytes);
   const requests = createRequestGate(DOWNLOADS_IN_FLIGHT);
+  // Documents go to the threads in the order their batches began, not in the order their bytes
+  // arrived: batches running at once would otherwise share the threads document by document and
+  // all end together, so a scan's first batch (and the classification waiting for it) would wait
+  // for the last. Twice the threads are handed documents, so each has its next one at hand; the
+  // pool's time limit counts from a document's turn.
+  const parsing = createOrderedGate(pool.threads * 2);
+  let batchesBegun = 0;
 
 
   /**
@@ -214,6 +221,15 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
     /** Extract one batch (a no-op when the batch was completed by an earlier run or its job ended). */
     async runBatch(payload: JobPayloads['extract'], log: Logger): Promise<void> {
       if (!(await jobs.shouldRunBatch(payload.jobId, payload.batchNo))) return;
+      const order = batchesBegun++;
+      const parse: ExtractionPool['run'] = async (task) => {
+        await parsing.enter(order);
+        try {
+          return await pool.run(task);
+        } finally {
+          parsing.leave();
+        }
+      };
       const targets = await documents.loadForExtraction(payload.documentIds);
       const updates: DocumentUpdate[] = [];
       const failures: FailureRow[] = [];
@@ -277,7 +293,7 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
               return;
             }
             const previous = doc.status === 'extracted' || doc.status === 'unsupported' ? doc.sha256 : null;
-            const outcome = await pool.run({ ...got.input, name: doc.path.slice(doc.path.lastIndexOf('/') + 1), previousSha256: previous, limits });
+            const outcome = await parse({ ...got.input, name: doc.path.slice(doc.path.lastIndexOf('/') + 1), previousSha256: previous, limits });
             switch (outcome.kind) {
               case 'missing':
                 missing.push(doc.id);
