@@ -189,7 +189,8 @@ export function createExtractionService(deps: ExtractionServiceDeps) {
   // arrived: batches running at once would otherwise share the threads document by document and
   // all end together, so a scan's first batch (and the classification waiting for it) would wait
   // for the last. Twice the threads are handed documents, so each has its next one at hand; the
-  // pool's time limit counts from a document's turn.
+  // pool's time limit, which starts when a document is handed over, then covers its own parse and
+  // at most that of the one ahead of it on its thread, not the whole queue.
   const parsing = createOrderedGate(pool.threads * 2);
   let batchesBegun = 0;
 
