@@ -43,21 +43,26 @@ const SIMILAR_CANDIDATES = 500;
 
 const PageCursor = z.tuple([z.number().int().min(0)]);
 
-/** Union-find over content hashes, keeping the lowest verified similarity of each component. */
-function contentGroups(): {
-  link(a: string, b: string, similarity: number): void;
-  components(): Map<string, { contents: string[]; similarity: number }>;
+/**
+ * Union-find over content ids (duplicates/band-index.ts numbers them), keeping the lowest verified
+ * similarity of each component. Components and their similarities do not depend on the order of
+ * the links: a component is the connected contents, its similarity the minimum over its links.
+ */
+function contentGroups(contents: number): {
+  link(a: number, b: number, similarity: number): void;
+  components(): { contents: number[]; similarity: number }[];
 } {
-  const parent = new Map<string, string>();
-  const weakest = new Map<string, number>();
-  const find = (x: string): string => {
-    let root = parent.get(x) ?? x;
-    while (root !== (parent.get(root) ?? root)) root = parent.get(root) ?? root;
+  // parent[x] < 0: x was never linked (and is its own root).
+  const parent = new Int32Array(contents).fill(-1);
+  const weakest = new Float64Array(contents).fill(1);
+  const find = (x: number): number => {
+    let root = x;
+    while (parent[root]! >= 0 && parent[root] !== root) root = parent[root]!;
     // Path compression: every node on the way points at the root.
     let node = x;
     while (node !== root) {
-      const next = parent.get(node) ?? root;
-      parent.set(node, root);
+      const next = parent[node]!;
+      parent[node] = root;
       node = next;
     }
     return root;
@@ -66,21 +71,22 @@ function contentGroups(): {
     link(a, b, similarity) {
       const ra = find(a);
       const rb = find(b);
-      const w = Math.min(similarity, weakest.get(ra) ?? 1, weakest.get(rb) ?? 1);
       const root = ra < rb ? ra : rb;
-      parent.set(ra, root);
-      parent.set(rb, root);
-      weakest.set(root, w);
+      const w = Math.min(similarity, weakest[ra]!, weakest[rb]!);
+      parent[ra] = root;
+      parent[rb] = root;
+      weakest[root] = w;
     },
     components() {
-      const out = new Map<string, { contents: string[]; similarity: number }>();
-      for (const x of parent.keys()) {
+      const byRoot = new Map<number, { contents: number[]; similarity: number }>();
+      for (let x = 0; x < contents; x++) {
+        if (parent[x]! < 0) continue;
         const r = find(x);
-        const c = out.get(r) ?? { contents: [], similarity: weakest.get(r) ?? 1 };
-        c.contents.push(x);
-        out.set(r, c);
+        const c = byRoot.get(r);
+        if (c) c.contents.push(x);
+        else byRoot.set(r, { contents: [x], similarity: weakest[r]! });
       }
-      return out;
+      return [...byRoot.values()];
     },
   };
 }
@@ -98,10 +104,10 @@ interface FoundGroup {
   members: { member: DuplicateMember; similarity: number; exactCopy: boolean }[];
 }
 
-function toGroup(members: DuplicateMember[], similarity: number, signatures: Map<string, ArrayLike<number>>): FoundGroup {
+function toGroup(members: DuplicateMember[], similarity: number, signatureOf: (sha: string) => ArrayLike<number> | undefined): FoundGroup {
   members.sort(byModified);
   const newest = members[members.length - 1]!;
-  const newestSig = signatures.get(newest.sha256);
+  const newestSig = signatureOf(newest.sha256);
   const copies = new Map<string, number>();
   for (const m of members) copies.set(m.sha256, (copies.get(m.sha256) ?? 0) + 1);
   const size = members.reduce((n, m) => n + m.size, 0);
@@ -114,7 +120,7 @@ function toGroup(members: DuplicateMember[], similarity: number, signatures: Map
     size,
     wastedBytes: size - largest,
     members: members.map((m) => {
-      const sig = signatures.get(m.sha256);
+      const sig = signatureOf(m.sha256);
       return {
         member: m,
         similarity: m.sha256 === newest.sha256 ? 1 : sig && newestSig ? estimateSimilarity(sig, newestSig) : 0,
@@ -166,43 +172,55 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
   async function groupsIn(folder: string): Promise<FoundGroup[]> {
     const index = createBandIndex();
     for await (const page of repo.bandedFiles(folder)) for (const file of page) index.add(file);
+    const { contents: inBuckets, starts } = index.buckets();
     const exact = index.exactContents();
-    const buckets = index.buckets();
-    const candidates = [...new Set(buckets.flat())];
-    const signatures = await repo.signatures(folder, candidates);
-    const groups = contentGroups();
-    for (const sha of exact) groups.link(sha, sha, 1);
-    const verify = (a: string, b: string) => {
-      const sa = signatures.get(a);
-      const sb = signatures.get(b);
+    // The candidates (the contents in a bucket) by sha256.
+    const bySha = new Map<string, number>();
+    for (const id of inBuckets) bySha.set(index.sha256(id), id);
+    // Every group is of exact copies or candidates, so their files are read now, while the
+    // signatures are read and verified, instead of after: the few candidates that join no group
+    // cost less than a statement waited for.
+    const held = new Set<number>(exact);
+    for (const id of bySha.values()) held.add(id);
+    const members = repo.members(folder, [...held].map(index.sha256));
+    members.catch(() => undefined);
+    // Signatures by content id; undefined: not a candidate, or none stored.
+    const signature = new Array<Int32Array | undefined>(index.contents);
+    for (const [sha, sig] of await repo.signatures(folder, [...bySha.keys()])) signature[bySha.get(sha)!] = sig;
+    const groups = contentGroups(index.contents);
+    for (const id of exact) groups.link(id, id, 1);
+    const verify = (a: number, b: number) => {
+      const sa = signature[a];
+      const sb = signature[b];
       if (!sa || !sb) return;
       const s = estimateSimilarity(sa, sb);
       if (s >= threshold) groups.link(a, b, s);
     };
-    for (const bucket of buckets) {
-      if (bucket.length <= ALL_PAIRS_UP_TO) {
-        for (let i = 0; i < bucket.length; i++) for (let j = i + 1; j < bucket.length; j++) verify(bucket[i]!, bucket[j]!);
+    for (let k = 0; k + 1 < starts.length; k++) {
+      const from = starts[k]!;
+      const to = starts[k + 1]!;
+      if (to - from <= ALL_PAIRS_UP_TO) {
+        for (let i = from; i < to; i++) for (let j = i + 1; j < to; j++) verify(inBuckets[i]!, inBuckets[j]!);
       } else {
         // A large bucket is near copies of one text or a false collision: a star from its first
         // content and a chain through it link the first kind and verify the second cheaply.
-        for (let i = 1; i < bucket.length; i++) {
-          verify(bucket[0]!, bucket[i]!);
-          verify(bucket[i - 1]!, bucket[i]!);
+        for (let i = from + 1; i < to; i++) {
+          verify(inBuckets[from]!, inBuckets[i]!);
+          verify(inBuckets[i - 1]!, inBuckets[i]!);
         }
       }
     }
-    const components = [...groups.components().values()];
-    const members = await repo.members(folder, components.flatMap((c) => c.contents));
-    const bySha = new Map<string, DuplicateMember[]>();
-    for (const m of members) {
-      const holders = bySha.get(m.sha256);
-      if (holders) holders.push(m);
-      else bySha.set(m.sha256, [m]);
+    const components = groups.components();
+    const holders = new Map<string, DuplicateMember[]>();
+    for (const m of await members) {
+      const list = holders.get(m.sha256);
+      if (list) list.push(m);
+      else holders.set(m.sha256, [m]);
     }
     const out: FoundGroup[] = [];
     for (const c of components) {
-      const inGroup = c.contents.flatMap((sha) => bySha.get(sha) ?? []);
-      if (inGroup.length > 1) out.push(toGroup(inGroup, c.similarity, signatures));
+      const inGroup = c.contents.flatMap((id) => holders.get(index.sha256(id)) ?? []);
+      if (inGroup.length > 1) out.push(toGroup(inGroup, c.similarity, (sha) => signature[bySha.get(sha) ?? -1]));
     }
     return out.sort((a, b) => b.wastedBytes - a.wastedBytes || (a.key < b.key ? -1 : 1));
   }

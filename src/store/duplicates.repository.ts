@@ -36,6 +36,9 @@ function liveFilesIn(folder: string): RawBuilder<boolean> {
 /** Contents whose signatures are read per statement by `signatures`. */
 const SIGNATURE_BATCH = 5000;
 
+/** Contents whose files are read per statement by `members`. */
+const MEMBER_BATCH = 5000;
+
 /** Files read per statement by `bandedFiles`. */
 const BANDED_PAGE = 10_000;
 
@@ -84,6 +87,23 @@ function arrayReader(buf: Buffer) {
     /** Whether every word was read. */
     done: (): boolean => at === words.length,
   };
+}
+
+/**
+ * `read` over `keys` in batches of `size`, each batch's result given to `use` in order while the
+ * next batch is read: the database works on one while this process decodes the other.
+ */
+async function inBatches<T>(keys: string[], size: number, read: (batch: string[]) => Promise<T>, use: (result: T) => void): Promise<void> {
+  const batches: string[][] = [];
+  for (let i = 0; i < keys.length; i += size) batches.push(keys.slice(i, i + size));
+  let next = batches.length > 0 ? read(batches[0]!) : null;
+  for (let b = 0; next !== null; b++) {
+    const result = await next;
+    next = b + 1 < batches.length ? read(batches[b + 1]!) : null;
+    // Awaited on the next turn; a failure of this one's `use` leaves it unread, and that is no failure.
+    next?.catch(() => undefined);
+    use(result);
+  }
 }
 
 /** `n` files of a page read by `bandedFiles`: contents joined by line breaks, flagged bands (int8[]) in one binary string. */
@@ -151,30 +171,34 @@ export function createDuplicatesRepository(db: Db) {
                 where d.sha256 = any(${batch}::text[]) and d.minhash is not null and ${liveFilesIn(folder)}) t`.execute(db);
         return r.rows[0] ?? { n: 0, shas: null, sigs: null };
       };
-      const batches: string[][] = [];
-      for (let i = 0; i < shas.length; i += SIGNATURE_BATCH) batches.push(shas.slice(i, i + SIGNATURE_BATCH));
-      let next = batches.length > 0 ? read(batches[0]!) : null;
-      for (let b = 0; next !== null; b++) {
-        const batch = await next;
-        // The next batch is read while this one is decoded.
-        next = b + 1 < batches.length ? read(batches[b + 1]!) : null;
-        next?.catch(() => undefined);
-        if (batch.n === 0) continue;
+      await inBatches(shas, SIGNATURE_BATCH, read, (batch) => {
+        if (batch.n === 0) return;
         const contents = (batch.shas ?? '').split('\n');
         const sigs = arrayReader(batch.sigs ?? Buffer.alloc(0));
         for (const sha of contents) out.set(sha, sigs.array(4));
         if (contents.length !== batch.n || !sigs.done()) throw new Error('signatures and contents did not pair up');
-      }
+      });
       return out;
     },
 
     /** The live files inside the folder that hold these contents. */
     async members(folder: string, shas: string[]): Promise<DuplicateMember[]> {
-      if (shas.length === 0) return [];
-      const r = await sql<MemberRow>`
-        select d.id, d.path, d.name, d.size, coalesce(d.doc_modified, d.mtime) as modified, d.sha256 from documents d
-        where d.sha256 = any(${shas}::text[]) and ${liveFilesIn(folder)}`.execute(db);
-      return r.rows.map(toMember);
+      const out: DuplicateMember[] = [];
+      // Per statement one row, the files as one JSON array of arrays: parsing a row per file
+      // (six fields each, a date among them) cost more than the query. The modified date goes as
+      // whole milliseconds since 1970 (floor: the instant a JS Date of it has).
+      type Member = [id: string, path: string, name: string, size: number, modified: number, sha256: string];
+      const read = async (batch: string[]): Promise<Member[]> => {
+        const r = await sql<{ members: Member[] | null }>`
+          select json_agg(json_build_array(d.id, d.path, d.name, d.size, floor(extract(epoch from coalesce(d.doc_modified, d.mtime)) * 1000), d.sha256)) as members
+          from documents d
+          where d.sha256 = any(${batch}::text[]) and ${liveFilesIn(folder)}`.execute(db);
+        return r.rows[0]?.members ?? [];
+      };
+      await inBatches(shas, MEMBER_BATCH, read, (batch) => {
+        for (const [id, path, name, size, modified, sha256] of batch) out.push({ id, path, name, size, modified: new Date(modified), sha256 });
+      });
+      return out;
     },
 
     /**

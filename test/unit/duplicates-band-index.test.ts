@@ -3,6 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBandIndex } from '../../src/services/duplicates/band-index.ts';
 
+type BandIndex = ReturnType<typeof createBandIndex>;
+
+/** The index's buckets as lists of sha256. */
+function shaBuckets(index: BandIndex): string[][] {
+  const { contents, starts } = index.buckets();
+  return Array.from({ length: starts.length - 1 }, (_, b) => [...contents.subarray(starts[b], starts[b + 1])].map(index.sha256));
+}
+
 /** Bands as the store gives them: [high, low] per band; `hashes[b]` is band b's [high, low]. */
 const bands = (...hashes: [number, number][]) => Int32Array.from(hashes.flat());
 /** Twenty distinct bands of one file, overridden where given. */
@@ -21,8 +29,8 @@ describe('band index', () => {
     index.add({ sha256: sha('c'), bands: twenty(2) });
     index.add({ sha256: sha('c'), bands: twenty(2) });
     index.add({ sha256: sha('c'), bands: twenty(2) });
-    assert.deepEqual(index.exactContents().sort(), [sha('a'), sha('c')]);
-    assert.deepEqual(index.buckets(), [], 'copies of one content share every band, but are one content');
+    assert.deepEqual(index.exactContents().map(index.sha256).sort(), [sha('a'), sha('c')]);
+    assert.deepEqual(shaBuckets(index), [], 'copies of one content share every band, but are one content');
   });
 
   it('buckets the contents sharing a band hash, in sha256 order, each content once', () => {
@@ -32,7 +40,7 @@ describe('band index', () => {
     index.add({ sha256: sha('1'), bands: twenty(2, { 7: [-5, 99] }) });
     index.add({ sha256: sha('9'), bands: twenty(3, { 7: [-5, 99], 19: [4, -1] }) });
     index.add({ sha256: sha('0'), bands: twenty(4, { 19: [4, -1] }) });
-    const buckets = index.buckets().sort((a, b) => a.length - b.length);
+    const buckets = shaBuckets(index).sort((a, b) => a.length - b.length);
     assert.deepEqual(buckets, [
       [sha('0'), sha('9')],
       [sha('1'), sha('9'), sha('f')],
@@ -45,10 +53,10 @@ describe('band index', () => {
     index.add({ sha256: sha('a'), bands: twenty(1, { 3: [10, 42] }) });
     index.add({ sha256: sha('b'), bands: twenty(2, { 3: [11, 42] }) });
     index.add({ sha256: sha('c'), bands: twenty(3, { 4: [10, 42] }) });
-    assert.deepEqual(index.buckets(), []);
+    assert.deepEqual(shaBuckets(index), []);
     // A fourth that does share band 3's whole hash with the first.
     index.add({ sha256: sha('d'), bands: twenty(4, { 3: [10, 42] }) });
-    assert.deepEqual(index.buckets(), [[sha('a'), sha('d')]]);
+    assert.deepEqual(shaBuckets(index), [[sha('a'), sha('d')]]);
   });
 
   it('tells two bands with one low half apart the same way (the common case: a version and its original)', () => {
@@ -56,7 +64,7 @@ describe('band index', () => {
       const index = createBandIndex();
       index.add({ sha256: sha('b'), bands: twenty(1, { [b]: x }) });
       index.add({ sha256: sha('a'), bands: twenty(2, { 5: y }) });
-      return index.buckets();
+      return shaBuckets(index);
     };
     assert.deepEqual(pair([7, 42], [7, 42]), [[sha('a'), sha('b')]], 'one bucket, in sha256 order');
     assert.deepEqual(pair([7, 42], [8, 42]), [], 'another high half');
@@ -64,13 +72,13 @@ describe('band index', () => {
     const copies = createBandIndex();
     copies.add({ sha256: sha('c'), bands: twenty(3) });
     copies.add({ sha256: sha('c'), bands: twenty(3) });
-    assert.deepEqual(copies.buckets(), [], 'two files of one content');
+    assert.deepEqual(shaBuckets(copies), [], 'two files of one content');
   });
 
   it('finds a shared band among many files', () => {
     const index = createBandIndex();
     for (let i = 0; i < 5000; i++) index.add({ sha256: i.toString(16).padStart(64, '0'), bands: twenty(i + 10) });
     index.add({ sha256: sha('e'), bands: twenty(1, { 12: [4010, 401012] }) });
-    assert.deepEqual(index.buckets(), [[(4000).toString(16).padStart(64, '0'), sha('e')]]);
+    assert.deepEqual(shaBuckets(index), [[(4000).toString(16).padStart(64, '0'), sha('e')]]);
   });
 });

@@ -4,20 +4,20 @@
  * Each file brings its content (sha256) and the LSH bands of its signature: 20 band hashes of 64
  * bits. Files sharing a band (the same hash in the same band) are candidates. Instead of grouping
  * 20 rows per file in SQL (a hash or sort aggregate over two million wide rows: most of the time
- * the grouping took), every band becomes one 64-bit word, the low half of its hash above the
- * index of the band, and one native sort of those words puts the files sharing a band next to
- * each other. Equal low halves are then told apart on the band number and the high half, so a
- * bucket is exactly the files sharing (band, 64-bit hash), as the SQL grouping had it.
+ * the grouping took), the bands are ordered by the low half of their hash with a radix sort (two
+ * counting passes of 16 bits: a third of the time a comparison sort of 64-bit words took), which
+ * puts the files sharing a band next to each other. Equal low halves are then told apart on the
+ * band number and the high half, so a bucket is exactly the files sharing (band, 64-bit hash), as
+ * the SQL grouping had it.
  *
- * Memory: 20 bytes per band of a file (2 million bands: 40 MB for 100,000 files), freed when the
+ * Contents are numbered by first sight (their content id), and buckets are lists of those
+ * numbers: the grouping verifies and joins numbers in arrays instead of sha256 strings in maps
+ * and sets, and turns back to sha256 only for the contents it groups.
+ *
+ * Memory: 28 bytes per band of a file (2 million bands: 56 MB for 100,000 files), freed when the
  * grouping returns; nothing per file but its content's number.
  */
-import { endianness } from 'node:os';
 import type { BandedFile } from '../../store/duplicates.repository.ts';
-
-/** Which 32-bit half of a sort word is the more significant one. */
-const HIGH = endianness() === 'LE' ? 1 : 0;
-const LOW = 1 - HIGH;
 
 /** Per band of a file: its hash's halves (high, low), its band number and its file's content; grows as files come. */
 function bandColumns() {
@@ -58,8 +58,56 @@ function bandColumns() {
   };
 }
 
+/**
+ * The entries 0..n-1 ordered by their key (as unsigned 32-bit numbers), equal keys in entry order,
+ * and the keys in that order: a least-significant-digit radix sort, two stable counting passes of
+ * 16 bits. Each pass carries the keys along with the entries, so every read is sequential; only
+ * the scattered writes land at random.
+ */
+function orderByKey(keys: Uint32Array): { order: Uint32Array; sorted: Uint32Array } {
+  const n = keys.length;
+  const counts = new Uint32Array(1 << 16);
+  const starts = (digit: (k: number) => number, of: Uint32Array) => {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[digit(of[i]!)]!++;
+    for (let d = 0, at = 0; d < counts.length; d++) {
+      const c = counts[d]!;
+      counts[d] = at;
+      at += c;
+    }
+  };
+  const lowDigit = (k: number) => k & 0xffff;
+  const highDigit = (k: number) => k >>> 16;
+  const midKeys = new Uint32Array(n);
+  const midOrder = new Uint32Array(n);
+  starts(lowDigit, keys);
+  for (let e = 0; e < n; e++) {
+    const k = keys[e]!;
+    const at = counts[k & 0xffff]!++;
+    midKeys[at] = k;
+    midOrder[at] = e;
+  }
+  const sorted = new Uint32Array(n);
+  const order = new Uint32Array(n);
+  starts(highDigit, midKeys);
+  for (let i = 0; i < n; i++) {
+    const k = midKeys[i]!;
+    const at = counts[k >>> 16]!++;
+    sorted[at] = k;
+    order[at] = midOrder[i]!;
+  }
+  return { order, sorted };
+}
+
+/** Buckets as content ids: bucket b is `contents[starts[b]]` up to `contents[starts[b + 1]]`. */
+export interface Buckets {
+  contents: Int32Array;
+  /** One more than the buckets: where each begins, then where the last ends. */
+  starts: Int32Array;
+}
+
 export function createBandIndex() {
-  /** Contents by first sight, and how many files hold each. */
+  /** Contents by first sight (a content's id is its place here), and how many files hold each. */
   const contentIds = new Map<string, number>();
   const contents: string[] = [];
   const copies: number[] = [];
@@ -79,47 +127,73 @@ export function createBandIndex() {
       if (file.bands) columns.add(file.bands, id);
     },
 
+    /** How many contents were seen: their ids are 0 up to this. */
+    get contents(): number {
+      return contents.length;
+    },
+
+    /** The sha256 of content `id`. */
+    sha256: (id: number): string => contents[id]!,
+
     /** Contents held by more than one file. */
-    exactContents(): string[] {
-      return contents.filter((_, id) => copies[id]! > 1);
+    exactContents(): number[] {
+      const out: number[] = [];
+      for (let id = 0; id < copies.length; id++) if (copies[id]! > 1) out.push(id);
+      return out;
     },
 
     /**
      * The buckets holding more than one content: the contents sharing one band hash, each bucket
-     * in sha256 order (duplicates.service verifies large buckets along that order).
+     * in sha256 order (duplicates.service verifies large buckets along that order), each content
+     * once.
      */
-    buckets(): string[][] {
-      const { high, band } = columns;
+    buckets(): Buckets {
+      const { high, low, band, content } = columns;
       const n = columns.length;
-      // The sort word of band e: the low half of its hash above e.
-      const words = new BigUint64Array(n);
-      const halves = new Uint32Array(words.buffer);
-      for (let e = 0; e < n; e++) {
-        halves[2 * e + HIGH] = columns.low(e);
-        halves[2 * e + LOW] = e;
-      }
-      words.sort();
-      const out: string[][] = [];
-      const emit = (entries: readonly number[]) => {
-        const shas = [...new Set(entries.map((e) => contents[columns.content(e)]!))];
-        if (shas.length > 1) out.push(shas.sort());
+      const keys = new Uint32Array(n);
+      for (let e = 0; e < n; e++) keys[e] = low(e);
+      const { order, sorted } = orderByKey(keys);
+      const flat: number[] = [];
+      const starts: number[] = [0];
+      // seen[id] === stamp: content id is in the bucket being emitted already.
+      const seen = new Int32Array(contents.length).fill(-1);
+      let stamp = 0;
+      const bySha = (a: number, b: number) => (contents[a]! < contents[b]! ? -1 : 1);
+      const emit = (entries: ArrayLike<number>) => {
+        const from = flat.length;
+        stamp++;
+        for (let k = 0; k < entries.length; k++) {
+          const id = content(entries[k]!);
+          if (seen[id] !== stamp) {
+            seen[id] = stamp;
+            flat.push(id);
+          }
+        }
+        if (flat.length - from > 1) {
+          const bucket = flat.splice(from).sort(bySha);
+          for (const id of bucket) flat.push(id);
+          starts.push(flat.length);
+        } else flat.length = from;
       };
       for (let i = 0; i < n; ) {
-        const key = halves[2 * i + HIGH];
+        const key = sorted[i];
         let j = i + 1;
-        while (j < n && halves[2 * j + HIGH] === key) j++;
+        while (j < n && sorted[j] === key) j++;
         if (j - i === 2) {
           // Most runs are two bands (a version and its original): no list, set or sort for them.
-          const e = halves[2 * i + LOW]!;
-          const f = halves[2 * i + 2 + LOW]!;
+          const e = order[i]!;
+          const f = order[i + 1]!;
           if (band(e) === band(f) && high(e) === high(f)) {
-            const a = contents[columns.content(e)]!;
-            const b = contents[columns.content(f)]!;
-            if (a !== b) out.push(a < b ? [a, b] : [b, a]);
+            const a = content(e);
+            const b = content(f);
+            if (a !== b) {
+              if (contents[a]! < contents[b]!) flat.push(a, b);
+              else flat.push(b, a);
+              starts.push(flat.length);
+            }
           }
         } else if (j - i > 2) {
-          const entries: number[] = [];
-          for (let k = i; k < j; k++) entries.push(halves[2 * k + LOW]!);
+          const entries = order.subarray(i, j);
           const first = entries[0]!;
           if (entries.every((e) => band(e) === band(first) && high(e) === high(first))) emit(entries);
           else {
@@ -136,7 +210,7 @@ export function createBandIndex() {
         }
         i = j;
       }
-      return out;
+      return { contents: Int32Array.from(flat), starts: Int32Array.from(starts) };
     },
   };
 }
