@@ -67,23 +67,33 @@ function arrayReader(buf: Buffer) {
   return {
     /** The next word (a flag written beside the arrays). */
     word: (): number => words[at++]!,
-    /** The next array, of `width`-byte elements without nulls, as `width / 4` 32-bit words each. */
-    array(width: 4 | 8): Int32Array {
+    /**
+     * The next array, of `width`-byte elements without nulls, copied into `out` from `k` as
+     * `width / 4` 32-bit words each; returns where its copy ends.
+     */
+    into(width: 4 | 8, out: Int32Array, k: number): number {
       const dims = words[at]!;
       if (dims === 0) {
         at += 3;
-        return new Int32Array(0);
+        return k;
       }
       const n = words[at + 3]!;
       at += 5;
       const per = width / 4;
-      const out = new Int32Array(n * per);
-      for (let i = 0, k = 0; i < n; i++, at += 1 + per) {
+      for (let i = 0; i < n; i++, at += 1 + per) {
         if (words[at] !== width) throw new Error(`unexpected array element of ${words[at]} bytes`);
         for (let w = 1; w <= per; w++) out[k++] = words[at + w]!;
       }
+      return k;
+    },
+    /** The next array as `into` copies it, in an array of its own. */
+    array(width: 4 | 8): Int32Array {
+      const out = new Int32Array(words[at] === 0 ? 0 : (words[at + 3]! * width) / 4);
+      this.into(width, out, 0);
       return out;
     },
+    /** How many words are left to read. */
+    left: (): number => words.length - at,
     /** Whether every word was read. */
     done: (): boolean => at === words.length,
   };
@@ -112,8 +122,17 @@ function bandedPage(shas: string, bands: Buffer, n: number): BandedFile[] {
   if (contents.length !== n) throw new Error(`a page of ${n} files came with ${contents.length} contents`);
   const read = arrayReader(bands);
   const out = new Array<BandedFile>(n);
-  // An int8 element is two words, high first: the halves BandedFile holds.
-  for (let i = 0; i < n; i++) out[i] = { sha256: contents[i]!, bands: read.word() === 0 ? null : read.array(8) };
+  // An int8 element is two words, high first: the halves BandedFile holds. Every file's are a
+  // view of one array for the page: an array of its own per file cost an allocation each.
+  const halves = new Int32Array(read.left());
+  for (let i = 0, k = 0; i < n; i++) {
+    if (read.word() === 0) out[i] = { sha256: contents[i]!, bands: null };
+    else {
+      const from = k;
+      k = read.into(8, halves, k);
+      out[i] = { sha256: contents[i]!, bands: halves.subarray(from, k) };
+    }
+  }
   if (!read.done()) throw new Error('a page of bands held more than its files');
   return out;
 }

@@ -15,8 +15,8 @@
  * numbers: the grouping verifies and joins numbers in arrays instead of sha256 strings in maps
  * and sets, and turns back to sha256 only for the contents it groups.
  *
- * Memory: per distinct (band, hash) 20 bytes and two to four slots of 4 bytes in the table (2
- * million bands: about 60 MB for 100,000 files), plus 8 bytes per band that joins a bucket of
+ * Memory: per distinct (band, hash) 20 bytes and two to eight slots of 8 bytes in the table (2
+ * million bands: about 70 MB for 100,000 files), plus 8 bytes per band that joins a bucket of
  * another content; freed when the grouping returns.
  */
 import type { BandedFile } from '../../store/duplicates.repository.ts';
@@ -68,7 +68,7 @@ export function createBandIndex() {
   let otherCount = 0;
   // Open addressing, linear probing, at most half full: per slot the low half of the hash and
   // the bucket's number + 1 (0: empty), so a probe past another hash reads the table only. It
-  // grows fourfold: every growth moves each bucket to a new slot at random.
+  // grows fourfold while small (each growth moves every bucket to a new slot), then twofold.
   let table = new Int32Array(2 << 16);
   let mask = (table.length >> 1) - 1;
   /** Whether each content is a candidate yet, and those that became one since `newCandidates`. */
@@ -81,18 +81,19 @@ export function createBandIndex() {
     fresh.push(id);
   };
 
+  // The low half of each bucket's hash again, in bucket order, so growing reads the buckets in
+  // order instead of at random.
+  let lowOf = new Int32Array(1 << 16);
+
   const growTable = () => {
-    const old = table;
-    table = new Int32Array(old.length * 4);
+    table = new Int32Array(table.length * (table.length < 1 << 22 ? 4 : 2));
     mask = (table.length >> 1) - 1;
-    for (let t = 0; t < old.length; t += 2) {
-      const found = old[t + 1]!;
-      if (found === 0) continue;
-      const b = found - 1;
-      let s = slotOf(buckets[4 * b + BAND]!, buckets[4 * b + HIGH]!, old[t]!, mask);
+    for (let b = 0; b < bucketCount; b++) {
+      const low = lowOf[b]!;
+      let s = slotOf(buckets[4 * b + BAND]!, buckets[4 * b + HIGH]!, low, mask);
       while (table[2 * s + 1] !== 0) s = (s + 1) & mask;
-      table[2 * s] = old[t]!;
-      table[2 * s + 1] = found;
+      table[2 * s] = low;
+      table[2 * s + 1] = b + 1;
     }
   };
 
@@ -122,6 +123,8 @@ export function createBandIndex() {
     }
     const at = 4 * bucketCount++;
     buckets = reserve(buckets, at + 4);
+    lowOf = reserve(lowOf, bucketCount);
+    lowOf[bucketCount - 1] = low;
     buckets[at + BAND] = band;
     buckets[at + HIGH] = high;
     buckets[at + FIRST] = id;
