@@ -187,7 +187,7 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
       signaturesRead.catch(() => undefined);
     };
     for await (const page of repo.bandedFiles(folder)) {
-      for (const file of page) index.add(file);
+      index.addPage(page);
       readSignatures(index.newCandidates());
     }
     readSignatures(index.newCandidates());
