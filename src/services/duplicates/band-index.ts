@@ -15,8 +15,8 @@
  * numbers: the grouping verifies and joins numbers in arrays instead of sha256 strings in maps
  * and sets, and turns back to sha256 only for the contents it groups.
  *
- * Memory: per distinct (band, hash) 8 bytes and two to eight slots of 12 bytes in its band's
- * table (2 million bands: about 60 MB for 100,000 files), plus 8 bytes per band that joins a
+ * Memory: per distinct (band, hash) 8 bytes and two to four slots of 12 bytes in its band's
+ * table (2 million bands: about 80 MB for 100,000 files), plus 8 bytes per band that joins a
  * bucket of another content; freed when the grouping returns.
  */
 import type { BandedFile } from '../../store/duplicates.repository.ts';
@@ -51,8 +51,7 @@ function slotOf(high: number, low: number, mask: number): number {
 const SLOT = 3;
 
 /**
- * One band's buckets by hash: open addressing, linear probing, at most half full, growing
- * fourfold (each growth moves every hash). The slots hold the hash itself, so a lookup reads the
+ * One band's buckets by hash: open addressing, linear probing, at most half full. The slots hold the hash itself, so a lookup reads the
  * table only until it finds its bucket; one band's table is a twentieth of all bands, so a page
  * goes through the tables band by band and each stays warmer in the processor's cache than one
  * table of every band did (about a fifth less time).
@@ -63,8 +62,11 @@ function bandTable() {
   let count = 0;
   const grow = () => {
     const old = slots;
-    slots = new Int32Array(old.length * 4);
-    mask = 4 * mask + 3;
+    // Fourfold while small (a folder of a few pages moves its hashes twice, not four times),
+    // then twofold, so a large folder's tables are never more than four times its hashes.
+    const by = mask < 1 << 16 ? 4 : 2;
+    slots = new Int32Array(old.length * by);
+    mask = by * (mask + 1) - 1;
     for (let t = 0; t < old.length; t += SLOT) {
       if (old[t + 2] === 0) continue;
       let s = slotOf(old[t + 1]!, old[t]!, mask);
