@@ -116,6 +116,8 @@ export function createBandIndex() {
   /** Whether each content is a candidate yet, and those that became one since `newCandidates`. */
   const candidate: boolean[] = [];
   let fresh: number[] = [];
+  /** Contents whose second file came since `newCopies`. */
+  let freshCopies: number[] = [];
 
   const markCandidate = (id: number) => {
     if (candidate[id]) return;
@@ -159,7 +161,7 @@ export function createBandIndex() {
       copies.push(0);
       candidate.push(false);
     }
-    copies[id]!++;
+    if (++copies[id]! === 2) freshCopies.push(id);
     return id;
   };
 
@@ -206,6 +208,13 @@ export function createBandIndex() {
     newCandidates(): number[] {
       const out = fresh;
       fresh = [];
+      return out;
+    },
+
+    /** The contents that came to be held by a second file since the last call (each content once ever). */
+    newCopies(): number[] {
+      const out = freshCopies;
+      freshCopies = [];
       return out;
     },
 
