@@ -349,8 +349,12 @@ function scanUnits(units: Uint16Array, text: string): { signature: number[] | un
     runs += 1 - inRun;
     inRun = 1;
     lineHasText = true;
-    // The unit after the word is counted by the loop.
-    i = end;
+    // The unit after the word: a space, the usual one, is counted here; any other by the loop.
+    if (table[units[end]!]! === Mark.Space && end < n) {
+      spaces++;
+      inRun = 0;
+      i = end + 1;
+    } else i = end;
     w0 = w1;
     w1 = w2;
     w2 = w3;
