@@ -4,7 +4,6 @@
  * expected status; path attacks are refused or confined; secrets never reach the logs.
  * Prints how many cases were tried and passed.
  */
-import assert from 'node:assert/strict';
 import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

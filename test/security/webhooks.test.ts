@@ -6,7 +6,6 @@
  * folders; the signing secret reaches neither later answers nor the logs.
  * Prints how many cases were tried and passed.
  */
-import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
