@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { CHILD_FOLDER_SEPARATOR, safeChildName } from './child-name.ts';
 import { detect, extensionOf } from './detect.ts';
 import type { ChildSource } from './extractor.ts';
-import { minhashSignature } from './minhash.ts';
+import { scanText } from './minhash.ts';
 import { detectPersonalData } from '../pii/index.ts';
 import { EXTRACTORS } from './registry.ts';
 import { countText, detectLanguage } from './text-stats.ts';
@@ -89,8 +89,10 @@ async function extractAt(bytes: Uint8Array, fileName: string, limits: ExtractLim
     text = text.slice(0, limits.maxTextChars);
     truncated = true;
   }
-  // Counted over the body, like the counts Word and LibreOffice store, so the two compare.
-  const computed = countText(text);
+  // Counted over the body, like the counts Word and LibreOffice store, so the two compare; a text
+  // that is signed is counted by the signing pass, which reads it once for both.
+  const scanned = limits.signature === false ? { signature: undefined, counts: countText(text) } : scanText(text);
+  const computed = scanned.counts;
   const counts: Record<string, number> = {
     words: computed.words,
     characters: computed.characters,
@@ -118,8 +120,7 @@ async function extractAt(bytes: Uint8Array, fileName: string, limits: ExtractLim
     const pii = detectPersonalData(result, limits.piiKinds);
     if (pii) result.pii = pii;
   }
-  const signature = limits.signature === false ? undefined : minhashSignature(text);
-  if (signature) result.signature = signature;
+  if (scanned.signature) result.signature = scanned.signature;
   if (out.childSources) result.children = await extractChildren(out.childSources, limits, depth + 1, budget, warnings);
   if (warnings.length > 0) result.warnings = warnings;
   return result;

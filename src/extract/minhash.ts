@@ -9,10 +9,13 @@
  * Signing runs on every extracted text, so it is written for speed (issue 19: signatures and
  * detectors add at most 15 % to extraction): one pass over the text's code units (copied once
  * into a typed array), two hashed a step, one finaliser a shingle, no string, array or set built
- * for words or shingles, and every number of the loop a literal (const enums).
+ * for words or shingles, and every number of the loop a literal (const enums). The same pass
+ * counts the text (`scanText`) as `countText` does, so a signed text is not read a second time
+ * for its counts.
  */
 
 import { Buffer } from 'node:buffer';
+import { Unit, unitKind, type TextCounts } from './text-stats.ts';
 
 /**
  * The numbers of the signature. Const enums, like every number the signing loop uses: their values
@@ -35,35 +38,46 @@ const WORD_CHAR = /^[\p{L}\p{N}]$/u;
 
 /**
  * What each UTF-16 code unit is to the word scanner: the lower-case unit of a word character, or
- * one of the marks below (no lower-case unit of a letter or digit is 0xfffd or above). Units
- * outside ASCII are learnt on first sight, so the scanner tests one bound per unit (`u < Mark.Unknown`)
- * and leaves its loop only at the end of a word or for a unit it has not seen before.
+ * one of the marks below (no lower-case unit of a letter or digit is Mark.Unknown or above: the
+ * highest is U+FFDC). Units outside ASCII are learnt on first sight, so the scanner tests one
+ * bound per unit (`u < Mark.Unknown`) and leaves its loop only at the end of a word or for a unit
+ * it has not seen before. A unit that is no word character is marked as the counts see it
+ * (text-stats.ts `unitKind`): other text (punctuation, symbols), a space or a line break.
  */
 const UNIT = new Uint16Array(0x10000);
 const enum Mark {
   /** Not learnt yet. */
-  Unknown = 0xfffd,
+  Unknown = 0xfffb,
   /** A surrogate, or a letter whose lower case is two units (İ): its word goes the plain way. */
-  Special = 0xfffe,
-  NotWord = 0xffff,
+  Special = 0xfffc,
+  /** No word character; the marks from here on. Text to the counts (punctuation, symbols). */
+  Other = 0xfffd,
+  /** Whitespace other than a line break. */
+  Space = 0xfffe,
+  Newline = 0xffff,
+}
+/** The mark of a unit that is no word character (nor a surrogate), by its kind to the counts. */
+function notWordMark(c: number): number {
+  const kind = unitKind(c);
+  return kind === Unit.Newline ? Mark.Newline : kind === Unit.Space ? Mark.Space : Mark.Other;
 }
 UNIT.fill(Mark.Unknown, 128);
 for (let c = 0; c < 128; c++) {
   const digit = c >= 48 && c <= 57;
   const lower = c >= 97 && c <= 122;
   const upper = c >= 65 && c <= 90;
-  UNIT[c] = digit || lower ? c : upper ? c + 32 : Mark.NotWord;
+  UNIT[c] = digit || lower ? c : upper ? c + 32 : notWordMark(c);
 }
 
 function learn(c: number): number {
-  let u = Mark.NotWord;
+  let u: number;
   if (c >= 0xd800 && c <= 0xdfff) u = Mark.Special;
   else {
     const ch = String.fromCharCode(c);
     if (WORD_CHAR.test(ch)) {
       const lower = ch.toLowerCase();
       u = lower.length === 1 ? lower.charCodeAt(0) : Mark.Special;
-    }
+    } else u = notWordMark(c);
   }
   UNIT[c] = u;
   return u;
@@ -88,7 +102,7 @@ const enum Fnv {
  */
 function wordCharLength(text: string, i: number): number {
   const u = unitAt(text, i);
-  if (u !== Mark.Special) return u === Mark.NotWord ? 0 : 1;
+  if (u !== Mark.Special) return u >= Mark.Other ? 0 : 1;
   const c = text.charCodeAt(i);
   if (c < 0xd800 || c > 0xdfff) return 1;
   const cp = text.codePointAt(i)!;
@@ -126,7 +140,7 @@ function carefulWordHash(text: string, start: number): number {
   let end = start;
   for (; end < text.length; end++) {
     const u = unitAt(text, end);
-    if (u === Mark.NotWord) break;
+    if (u >= Mark.Other) break;
     if (u === Mark.Special) return slowWordHash(text, start);
   }
   wordEnd = end;
@@ -228,12 +242,24 @@ function codeUnits(text: string): Uint16Array {
  * signed again (`isCurrentSignature`, `docsight duplicates backfill`).
  */
 export function minhashSignature(text: string): number[] | undefined {
-  return signUnits(codeUnits(text), text);
+  return scanText(text).signature;
 }
 
-/** minhashSignature over the text's code units (`codeUnits`: SENTINEL after the last). */
-function signUnits(units: Uint16Array, text: string): number[] | undefined {
-  least.fill(Slot.Empty);
+/**
+ * A text's MinHash signature (`minhashSignature`) and its counts, equal to `countText`'s, from one
+ * pass: extraction signs every text it counts, and the counting is nearly free inside the signing
+ * loop (it looks only at the units between words), where a pass of its own costs a third of it.
+ */
+export function scanText(text: string): { signature: number[] | undefined; counts: TextCounts } {
+  return scanUnits(codeUnits(text), text);
+}
+
+/** scanText over the text's code units (`codeUnits`: SENTINEL after the last). */
+function scanUnits(units: Uint16Array, text: string): { signature: number[] | undefined; counts: TextCounts } {
+  // The tables in locals: a module constant is loaded again at each use inside the loop.
+  const table = UNIT;
+  const minima = least;
+  minima.fill(Slot.Empty);
   let distinct = 0;
   // The last five word hashes (Shape.Words), oldest first.
   let w0 = 0;
@@ -242,11 +268,36 @@ function signUnits(units: Uint16Array, text: string): number[] | undefined {
   let w3 = 0;
   let w4 = 0;
   let words = 0;
+  // The counts, as countText makes them (text-stats.ts): a counted word is a run of units that are
+  // not whitespace (`inRun`: the last unit read belongs to one), a paragraph a line holding one.
+  // Every unit is text but spaces, line breaks and low surrogates, so the characters follow from those.
+  let runs = 0;
+  let spaces = 0;
+  let newlines = 0;
+  let lowSurrogates = 0;
+  let paragraphs = 0;
+  // 0 or 1 (added to `runs` rather than tested: one branch fewer a word).
+  let inRun = 0;
+  let lineHasText = false;
   const n = text.length;
   let i = 0;
   while (i < n) {
-    let u = UNIT[units[i]!]!;
-    if (u === Mark.NotWord) {
+    let u = table[units[i]!]!;
+    if (u >= Mark.Other) {
+      // No word character: counted, one unit at a time (a word's end is read here too).
+      if (u === Mark.Space) {
+        spaces++;
+        inRun = 0;
+      } else if (u === Mark.Other) {
+        runs += 1 - inRun;
+        inRun = 1;
+        lineHasText = true;
+      } else {
+        newlines++;
+        if (lineHasText) paragraphs++;
+        lineHasText = false;
+        inRun = 0;
+      }
       i++;
       continue;
     }
@@ -258,9 +309,9 @@ function signUnits(units: Uint16Array, text: string): number[] | undefined {
     if (u < Mark.Unknown) {
       let j = i;
       for (;;) {
-        const v = UNIT[units[j + 1]!]!;
+        const v = table[units[j + 1]!]!;
         if (v >= Mark.Unknown) {
-          if (v === Mark.NotWord) {
+          if (v >= Mark.Other) {
             h = Math.imul(h ^ u, Fnv.Prime);
             end = j + 1;
           }
@@ -268,24 +319,42 @@ function signUnits(units: Uint16Array, text: string): number[] | undefined {
         }
         h = Math.imul(h ^ (u | (v << 16)), Fnv.Prime);
         j += 2;
-        u = UNIT[units[j]!]!;
+        u = table[units[j]!]!;
         if (u >= Mark.Unknown) {
-          if (u === Mark.NotWord) end = j;
+          if (u >= Mark.Other) end = j;
           break;
         }
       }
     }
-    if (end >= 0) i = end + 1;
-    else {
+    if (end < 0) {
       // (| 0: so the compiler keeps every word hash an integer in a register, not a boxed number.)
       h = carefulWordHash(text, i) | 0;
       if (wordEnd === i) {
-        // No word starts here after all (a lone surrogate, an astral symbol).
+        // No word starts here after all: a unit now learnt is read again above; a surrogate
+        // (alone, or half of an astral symbol) is counted here: a high one is text, a low one not.
+        if (table[units[i]!]! !== Mark.Special) continue;
+        if (units[i]! >= 0xdc00) lowSurrogates++;
+        else {
+          runs += 1 - inRun;
+          inRun = 1;
+          lineHasText = true;
+        }
         i++;
         continue;
       }
-      i = wordEnd;
+      end = wordEnd;
+      // An astral letter's low surrogate is not a character of its own.
+      for (let k = i + 1; k < end; k++) if (units[k]! >= 0xdc00 && units[k]! <= 0xdfff) lowSurrogates++;
     }
+    runs += 1 - inRun;
+    inRun = 1;
+    lineHasText = true;
+    // The unit after the word: a space, the usual one, is counted here; any other by the loop.
+    if (table[units[end]!]! === Mark.Space && end < n) {
+      spaces++;
+      inRun = 0;
+      i = end + 1;
+    } else i = end;
     w0 = w1;
     w1 = w2;
     w2 = w3;
@@ -296,18 +365,29 @@ function signUnits(units: Uint16Array, text: string): number[] | undefined {
     if (distinct < Shape.MinShingles) distinct = rememberDistinct(x, distinct);
     const slot = x >>> Slot.Shift;
     const v = x & Slot.ValueMask;
-    if (v < least[slot]!) least[slot] = v;
+    if (v < minima[slot]!) minima[slot] = v;
   }
-  if (distinct < Shape.MinShingles) return undefined;
+  if (lineHasText) paragraphs++;
+  const counts: TextCounts = {
+    words: runs,
+    characters: n - spaces - newlines - lowSurrogates,
+    charactersWithSpaces: n - lowSurrogates - newlines,
+    paragraphs,
+  };
+  return { signature: distinct < Shape.MinShingles ? undefined : densify(minima), counts };
+}
+
+/** The signature from the least value per slot: an empty slot borrows from the next filled one. */
+function densify(minima: Int32Array): number[] {
   const out = new Array<number>(Shape.Slots);
   for (let s = 0; s < Shape.Slots; s++) {
     let k = s;
     let d = 0;
-    while (least[k] === Slot.Empty) {
+    while (minima[k] === Slot.Empty) {
       k = (k + 1) & (Shape.Slots - 1);
       d++;
     }
-    out[s] = ((least[k]! + Math.imul(d, Slot.BorrowStep)) | Slot.FormatBit) >>> 0;
+    out[s] = ((minima[k]! + Math.imul(d, Slot.BorrowStep)) | Slot.FormatBit) >>> 0;
   }
   return out;
 }

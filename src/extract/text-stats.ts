@@ -182,7 +182,7 @@ export interface TextCounts {
 }
 
 /** What a UTF-16 code unit is to the counts. */
-const enum Unit {
+export const enum Unit {
   Text = 0,
   Space = 1,
   Newline = 2,
@@ -200,6 +200,11 @@ for (const c of [9, 11, 12, 13, 32, 0xa0, 0x3000]) UNIT_KIND[c] = Unit.Space;
 for (let c = 0x2000; c <= 0x200b; c++) UNIT_KIND[c] = Unit.Space;
 UNIT_KIND[10] = Unit.Newline;
 UNIT_KIND.fill(Unit.LowSurrogate, 0xdc00, 0xe000);
+
+/** What a code unit is to the counts (the signing pass, minhash.ts `scanText`, counts by the same kinds). */
+export function unitKind(c: number): Unit {
+  return UNIT_KIND[c] as Unit;
+}
 
 /**
  * Whitespace other than ' ' and '\n', and low surrogates. Most extracted text holds none: then

@@ -4,8 +4,8 @@
  */
 import { isWithin, normalizeRelativePath } from '../domain/paths.ts';
 import type { PiiKind } from '../domain/vocabulary.ts';
-import { minhashSignature } from '../extract/minhash.ts';
-import { countText, detectLanguage } from '../extract/text-stats.ts';
+import { scanText } from '../extract/minhash.ts';
+import { detectLanguage } from '../extract/text-stats.ts';
 import { detectPersonalData } from '../pii/index.ts';
 import type { OcrState } from '../store/documents.repository.ts';
 import type { OcrApplied, OcrKey, OcrReading } from '../store/ocr.repository.ts';
@@ -46,13 +46,15 @@ export function createOcrPolicy(settings: OcrSettings, engineId: () => Promise<s
     },
     /** What a reading changes on its document: its text, and what extraction derives from text. */
     applied(reading: OcrReading, warnings: string[] = []): OcrApplied {
+      // Signature and word count from one pass over the text, as extraction has them.
+      const scanned = scanText(reading.text);
       return {
         pii: detectPersonalData({ text: reading.text }, settings.piiKinds ?? []) ?? null,
-        signature: minhashSignature(reading.text) ?? null,
+        signature: scanned.signature ?? null,
         text: reading.text,
         textSource: reading.textSource,
         language: reading.text.trim() ? detectLanguage(reading.text) : null,
-        wordCount: countText(reading.text).words,
+        wordCount: scanned.counts.words,
         ocr: {
           status: 'done',
           jobId: null,

@@ -4,7 +4,6 @@
  * expected status; path attacks are refused or confined; secrets never reach the logs.
  * Prints how many cases were tried and passed.
  */
-import assert from 'node:assert/strict';
 import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,18 +19,14 @@ import { buildDocx } from '../support/docx-fixtures.ts';
 import { buildDocx as buildExtractDocx } from '../support/extract-fixtures.ts';
 import { type JobBody, waitForJob } from '../support/http.ts';
 import { waitFor } from '../support/wait.ts';
+import { callerAs, caseTally } from '../support/attack.ts';
 
 type Identity = 'none' | 'wrong' | 'revoked' | 'viewer' | 'editor' | 'admin' | 'otherClient';
 const IDENTITIES: Identity[] = ['none', 'wrong', 'revoked', 'viewer', 'editor', 'admin', 'otherClient'];
 const OPENAI_SECRET = 'sk-test-do-not-log-0123456789abcdef';
 
-let tried = 0;
-let passed = 0;
-function check(ok: boolean, what: string): void {
-  tried++;
-  if (ok) passed++;
-  assert.ok(ok, what);
-}
+const tally = caseTally();
+const check = tally.check;
 
 describe('attack suite (auth required)', () => {
   let db: TestDatabase;
@@ -43,21 +38,7 @@ describe('attack suite (auth required)', () => {
   const keys = {} as Record<Identity, string | undefined>;
   const ids = {} as { docA: string; docB: string; jobA: string; jobB: string; keyToRevoke: string };
 
-  const call = async (who: Identity, method: string, url: string, body?: unknown, extra: Record<string, string> = {}) => {
-    const headers: Record<string, string> = { ...extra };
-    const key = keys[who];
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // event streams and pages
-    }
-    return { status: res.status, json, text, headers: res.headers };
-  };
+  const call = callerAs<Identity>(() => base, keys);
 
   before(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'docsight-sec-'));
@@ -136,7 +117,7 @@ describe('attack suite (auth required)', () => {
     await db?.drop();
     await rm(root, { recursive: true, force: true });
     await rm(outside, { recursive: true, force: true });
-    process.stdout.write(`# security cases: ${tried} tried, ${passed} passed\n`);
+    process.stdout.write(tally.summary('security cases'));
   });
 
   /** The least role a route needs, whether it targets Company B (out of the scoped key's reach), and the status a permitted caller gets. */

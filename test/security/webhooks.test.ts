@@ -6,7 +6,6 @@
  * folders; the signing secret reaches neither later answers nor the logs.
  * Prints how many cases were tried and passed.
  */
-import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,16 +23,12 @@ import { createWebhooksRepository } from '../../src/store/webhooks.repository.ts
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { buildDocx } from '../support/docx-fixtures.ts';
 import { waitFor } from '../support/wait.ts';
+import { callerAs, caseTally } from '../support/attack.ts';
 
 type Identity = 'none' | 'viewer' | 'editor' | 'admin' | 'scopedAdmin';
 
-let tried = 0;
-let passed = 0;
-function check(ok: boolean, what: string): void {
-  tried++;
-  if (ok) passed++;
-  assert.ok(ok, what);
-}
+const tally = caseTally();
+const check = tally.check;
 
 describe('webhooks attack suite (auth required, private addresses refused)', () => {
   let db: TestDatabase;
@@ -46,21 +41,7 @@ describe('webhooks attack suite (auth required, private addresses refused)', () 
   const logs: string[] = [];
   const keys = {} as Record<Identity, string | undefined>;
 
-  const call = async (who: Identity, method: string, url: string, body?: unknown) => {
-    const headers: Record<string, string> = {};
-    const key = keys[who];
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, json, text };
-  };
+  const call = callerAs<Identity>(() => base, keys);
   const codeOf = (r: { json: Record<string, unknown> }) => (r.json.error as { code?: string } | undefined)?.code;
 
   before(async () => {
@@ -109,7 +90,7 @@ describe('webhooks attack suite (auth required, private addresses refused)', () 
     await new Promise<void>((resolve) => receiver?.close(() => resolve()));
     await db?.drop();
     await rm(root, { recursive: true, force: true });
-    process.stdout.write(`# webhook security cases: ${tried} tried, ${passed} passed\n`);
+    process.stdout.write(tally.summary('webhook security cases'));
   });
 
   it('refuses URLs that reach loopback, private, link-local or other non-public addresses with a coded 400', async () => {

@@ -11,7 +11,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { estimateSimilarity, isCurrentSignature, MIN_SHINGLES, minhashSignature, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
+import { estimateSimilarity, isCurrentSignature, MIN_SHINGLES, minhashSignature, scanText, SIGNATURE_LENGTH } from '../../src/extract/minhash.ts';
+import { countText } from '../../src/extract/text-stats.ts';
 import { seeded } from '../support/docx-fixtures.ts';
 
 function mix(h: number): number {
@@ -189,5 +190,58 @@ describe('MinHash in one pass', () => {
     assert.equal(digest('the quick brown fox jumps over the lazy dog and then some more words follow here to make a text long enough '.repeat(3)), '5006c85aa81a7bf9');
     assert.equal(digest(text(7, 400)), '91cc9e7776e442c8');
     assert.equal(digest(text(11, 40_000)), '069c90fb8b4605aa');
+  });
+});
+
+describe('Counts in the signing pass', () => {
+  // scanText counts a text in the pass that signs it; its counts must be countText's, whatever
+  // the text holds: every kind of whitespace, line ends, punctuation between and inside words,
+  // astral letters and symbols, lone surrogates of either half, and text at either end.
+  const SPACES = [' ', '\t', '\v', '\f', '\r', '\r\n', '\n', '\n\n', '\u00a0', '\u2003', '\u200b', '\u3000', ' \n ', ''];
+  const OTHERS = ['.', ', ', '-', '—', '(', ')', '"', '€', '½', '😀', '\uD800', '\uDC00', '\uDC00\uDC00'];
+
+  function mixedText(seed: number, words: number): string {
+    let s = seed >>> 0 || 1;
+    const next = (n: number) => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return (s >>> 8) % n;
+    };
+    let text = next(3) === 0 ? SPACES[next(SPACES.length)]! : '';
+    for (let i = 0; i < words; i++) {
+      text += PIECES[next(PIECES.length)]!;
+      if (next(4) === 0) text += OTHERS[next(OTHERS.length)]!;
+      text += SPACES[next(SPACES.length)]!;
+    }
+    return text;
+  }
+
+  it('gives the counts countText gives, and the signature of the definition, on texts of every kind of unit', () => {
+    for (let seed = 1; seed <= 600; seed++) {
+      const text = mixedText(seed, seed % 5 === 0 ? 3 : 10 + (seed % 90));
+      const scanned = scanText(text);
+      assert.deepEqual(scanned.counts, countText(text), `text ${seed}: ${JSON.stringify(text)}`);
+      assert.deepEqual(scanned.signature, referenceSignature(text), `text ${seed}`);
+    }
+  });
+
+  it('counts texts with nothing to sign: empty, only whitespace, only punctuation, a single word', () => {
+    for (const text of ['', ' ', '\n\n\n', ' \t\u3000\n', '...', '— — —', '\uDC00', '\uD800\uDC00', 'woord', ' woord\n', '\uD835\uDC00']) {
+      const scanned = scanText(text);
+      assert.deepEqual(scanned.counts, countText(text), JSON.stringify(text));
+      assert.equal(scanned.signature, undefined);
+    }
+  });
+
+  it('counts units it meets for the first time, inside and between words, as countText does', () => {
+    // Units no other test uses, so this is the scanner's first sight of them in this process.
+    const text = 'aa\u2005bb\u2006cc\u2028dd ‰ee ※ff ⁂ \u1680gg\u2009hh ᚠᚡ ſx ǈy ⅻ \u2007\u2008 end'.repeat(3);
+    assert.deepEqual(scanText(text).counts, countText(text));
+    assert.deepEqual(scanText(text).counts, countText(text), 'and again, now learnt');
+  });
+
+  it('counts texts longer than the array kept between calls', () => {
+    const long = mixedText(9, 40_000);
+    assert.ok(long.length > 1 << 17);
+    assert.deepEqual(scanText(long).counts, countText(long));
   });
 });
