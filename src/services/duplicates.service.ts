@@ -171,7 +171,7 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
   /** Every duplicate group inside a folder the caller may read whole, most wasted bytes first. */
   async function groupsIn(folder: string): Promise<FoundGroup[]> {
     const index = createBandIndex();
-    // Signatures by content id; undefined: not a candidate, or none stored.
+    // Signatures by content id; undefined: not read (not a candidate nor a copy), or none stored.
     const signature: (Int32Array | undefined)[] = [];
     // The files of every content that may be in a group: exact copies and candidates.
     const held: DuplicateMember[] = [];
@@ -179,20 +179,19 @@ export function createDuplicatesService(deps: DuplicatesServiceDeps) {
     // A content's signature and files are read as soon as it is a candidate or a copy, while the
     // folder's later pages still are: the database and this process overlap instead of taking
     // turns (read after the last page, the files alone kept the grouping waiting a fifth of its
-    // time). One read of each kind at a time, in the order the contents came; the few candidates
-    // that join no group cost less than a statement waited for.
+    // time). One read at a time, in the order the contents came; the few candidates that join no
+    // group, and the signatures of copies that are no candidates (verification never asks for
+    // them), cost less than a statement waited for.
     let read = Promise.resolve();
     const readNew = () => {
-      const candidates = index.newCandidates();
-      const holders = [...candidates, ...index.newCopies()].filter((id) => !asked.has(id));
+      const holders = [...index.newCandidates(), ...index.newCopies()].filter((id) => !asked.has(id));
       for (const id of holders) asked.add(id);
       if (holders.length === 0) return;
-      const bySha = new Map(candidates.map((id) => [index.sha256(id), id]));
-      const shas = holders.map(index.sha256);
+      const bySha = new Map(holders.map((id) => [index.sha256(id), id]));
       read = read.then(async () => {
-        const [sigs, files] = await Promise.all([repo.signatures(folder, [...bySha.keys()]), repo.members(folder, shas)]);
-        for (const [sha, sig] of sigs) signature[bySha.get(sha)!] = sig;
-        for (const m of files) held.push(m);
+        const found = await repo.holders(folder, [...bySha.keys()]);
+        for (const [sha, sig] of found.signatures) signature[bySha.get(sha)!] = sig;
+        for (const m of found.members) held.push(m);
       });
       // Awaited below; a grouping that fails before that leaves it unheard, and that is no failure.
       read.catch(() => undefined);

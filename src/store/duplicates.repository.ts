@@ -33,11 +33,8 @@ function liveFilesIn(folder: string): RawBuilder<boolean> {
   return sql<boolean>`d.origin = 'file' and d.deleted_at is null and d.sha256 is not null ${within}`;
 }
 
-/** Contents whose signatures are read per statement by `signatures`. */
-const SIGNATURE_BATCH = 5000;
-
-/** Contents whose files are read per statement by `members`. */
-const MEMBER_BATCH = 5000;
+/** Contents whose files and signatures are read per statement by `holders`. */
+const HOLDER_BATCH = 5000;
 
 /** Files read per statement by `bandedFiles`. */
 const BANDED_PAGE = 10_000;
@@ -179,47 +176,41 @@ export function createDuplicatesRepository(db: Db) {
       }
     },
 
-    /** One signature per content, from a live file inside the folder. */
-    async signatures(folder: string, shas: string[]): Promise<Map<string, Int32Array>> {
-      const out = new Map<string, Int32Array>();
-      // As the bands: per statement one row, the contents joined and the signatures' binary
-      // forms in one string, as base64 (parsing a row per content cost more than the query).
-      type Batch = { n: number; shas: string | null; sigs: string | null };
+    /**
+     * The live files inside the folder that hold these contents, and one signature per content
+     * (from one of them; none where none has one). One statement reads both: the contents' files
+     * are found once, not once for each.
+     */
+    async holders(folder: string, shas: string[]): Promise<{ members: DuplicateMember[]; signatures: Map<string, Int32Array> }> {
+      const members: DuplicateMember[] = [];
+      const signatures = new Map<string, Int32Array>();
+      // Per statement one row: the files as one JSON array of arrays, the signed contents joined
+      // by line breaks and their signatures' binary forms (array_send) in one string, as base64
+      // (parsing a row per file, six fields each, a date among them, cost more than the query).
+      // The modified date goes as whole milliseconds since 1970 (floor: the instant a JS Date of
+      // it has).
+      type Member = [id: string, path: string, name: string, size: number, modified: number, sha256: string];
+      type Batch = { members: Member[] | null; n: number; shas: string | null; sigs: string | null };
       const read = async (batch: string[]): Promise<Batch> => {
         const r = await sql<Batch>`
-          select count(*)::int as n, string_agg(t.sha256, chr(10)) as shas, encode(string_agg(array_send(t.minhash), decode('', 'hex')), 'base64') as sigs
-          from (select distinct on (d.sha256) d.sha256, d.minhash from documents d
-                where d.sha256 = any(${batch}::text[]) and d.minhash is not null and ${liveFilesIn(folder)}) t`.execute(db);
-        return r.rows[0] ?? { n: 0, shas: null, sigs: null };
+          with f as materialized (
+            select d.id, d.path, d.name, d.size, coalesce(d.doc_modified, d.mtime) as modified, d.sha256, d.minhash from documents d
+            where d.sha256 = any(${batch}::text[]) and ${liveFilesIn(folder)}),
+          s as (select distinct on (f.sha256) f.sha256, f.minhash from f where f.minhash is not null)
+          select m.members, g.n, g.shas, g.sigs
+          from (select json_agg(json_build_array(f.id, f.path, f.name, f.size, floor(extract(epoch from f.modified) * 1000), f.sha256)) as members from f) m,
+               (select count(*)::int as n, string_agg(s.sha256, chr(10)) as shas, encode(string_agg(array_send(s.minhash), decode('', 'hex')), 'base64') as sigs from s) g`.execute(db);
+        return r.rows[0] ?? { members: null, n: 0, shas: null, sigs: null };
       };
-      await inBatches(shas, SIGNATURE_BATCH, read, (batch) => {
+      await inBatches(shas, HOLDER_BATCH, read, (batch) => {
+        for (const [id, path, name, size, modified, sha256] of batch.members ?? []) members.push({ id, path, name, size, modified: new Date(modified), sha256 });
         if (batch.n === 0) return;
         const contents = (batch.shas ?? '').split('\n');
         const sigs = arrayReader(Buffer.from(batch.sigs ?? '', 'base64'));
-        for (const sha of contents) out.set(sha, sigs.array(4));
+        for (const sha of contents) signatures.set(sha, sigs.array(4));
         if (contents.length !== batch.n || !sigs.done()) throw new Error('signatures and contents did not pair up');
       });
-      return out;
-    },
-
-    /** The live files inside the folder that hold these contents. */
-    async members(folder: string, shas: string[]): Promise<DuplicateMember[]> {
-      const out: DuplicateMember[] = [];
-      // Per statement one row, the files as one JSON array of arrays: parsing a row per file
-      // (six fields each, a date among them) cost more than the query. The modified date goes as
-      // whole milliseconds since 1970 (floor: the instant a JS Date of it has).
-      type Member = [id: string, path: string, name: string, size: number, modified: number, sha256: string];
-      const read = async (batch: string[]): Promise<Member[]> => {
-        const r = await sql<{ members: Member[] | null }>`
-          select json_agg(json_build_array(d.id, d.path, d.name, d.size, floor(extract(epoch from coalesce(d.doc_modified, d.mtime)) * 1000), d.sha256)) as members
-          from documents d
-          where d.sha256 = any(${batch}::text[]) and ${liveFilesIn(folder)}`.execute(db);
-        return r.rows[0]?.members ?? [];
-      };
-      await inBatches(shas, MEMBER_BATCH, read, (batch) => {
-        for (const [id, path, name, size, modified, sha256] of batch) out.push({ id, path, name, size, modified: new Date(modified), sha256 });
-      });
-      return out;
+      return { members, signatures };
     },
 
     /**

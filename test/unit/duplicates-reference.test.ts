@@ -97,18 +97,17 @@ function folder(seed: number): File[] {
 }
 
 function fakeRepo(files: File[], pageSize: number): DuplicatesRepository {
-  const repo: Pick<DuplicatesRepository, 'bandedFiles' | 'signatures' | 'members'> = {
+  const repo: Pick<DuplicatesRepository, 'bandedFiles' | 'holders'> = {
     async *bandedFiles(): AsyncGenerator<BandedFile[]> {
       for (let i = 0; i < files.length; i += pageSize) yield files.slice(i, i + pageSize).map((f) => ({ sha256: f.sha256, bands: f.bands }));
     },
-    async signatures(_folder, shas) {
-      const out = new Map<string, Int32Array>();
-      for (const f of files) if (f.minhash && shas.includes(f.sha256)) out.set(f.sha256, f.minhash);
-      return out;
-    },
-    async members(_folder, shas) {
+    async holders(_folder, shas) {
       const wanted = new Set(shas);
-      return files.filter((f) => wanted.has(f.sha256)).map(({ id, path, name, size, modified, sha256 }) => ({ id, path, name, size, modified, sha256 }));
+      const holding = files.filter((f) => wanted.has(f.sha256));
+      return {
+        members: holding.map(({ id, path, name, size, modified, sha256 }) => ({ id, path, name, size, modified, sha256 })),
+        signatures: new Map(holding.flatMap((f) => (f.minhash ? [[f.sha256, f.minhash] as const] : []))),
+      };
     },
   };
   return repo as DuplicatesRepository;
