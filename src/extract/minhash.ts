@@ -248,7 +248,7 @@ export function minhashSignature(text: string): number[] | undefined {
 /**
  * A text's MinHash signature (`minhashSignature`) and its counts, equal to `countText`'s, from one
  * pass: extraction signs every text it counts, and the counting is nearly free inside the signing
- * loop (it looks only at the units between words), where a pass of its own costs a third of it.
+ * loop (it looks only at the units between words), where a pass of its own costs about a third of it.
  */
 export function scanText(text: string): { signature: number[] | undefined; counts: TextCounts } {
   return scanUnits(codeUnits(text), text);
@@ -284,7 +284,8 @@ function scanUnits(units: Uint16Array, text: string): { signature: number[] | un
   while (i < n) {
     let u = table[units[i]!]!;
     if (u >= Mark.Other) {
-      // No word character: counted, one unit at a time (a word's end is read here too).
+      // No word character: counted, one unit at a time (the unit after a word too, unless it is a
+      // space: that one is counted where the word ends).
       if (u === Mark.Space) {
         spaces++;
         inRun = 0;
