@@ -97,20 +97,26 @@ function arrayReader(buf: Buffer) {
 }
 
 /**
- * `read` over `keys` in batches of `size`, each batch's result given to `use` in order while the
- * next batch is read: the database works on one while this process decodes the other.
+ * The results of a chain of reads, one read ahead: `next` asks for the read after a result (null:
+ * none), before that result is given out, so the database works on one while this process decodes
+ * the other. A consumer that stops early leaves the read ahead unheard, and that is no failure.
  */
-async function inBatches<T>(keys: string[], size: number, read: (batch: string[]) => Promise<T>, use: (result: T) => void): Promise<void> {
-  const batches: string[][] = [];
-  for (let i = 0; i < keys.length; i += size) batches.push(keys.slice(i, i + size));
-  let next = batches.length > 0 ? read(batches[0]!) : null;
-  for (let b = 0; next !== null; b++) {
-    const result = await next;
-    next = b + 1 < batches.length ? read(batches[b + 1]!) : null;
-    // Awaited on the next turn; a failure of this one's `use` leaves it unread, and that is no failure.
-    next?.catch(() => undefined);
-    use(result);
+async function* readAhead<T>(first: Promise<T>, next: (result: T) => Promise<T> | null): AsyncGenerator<T> {
+  let pending: Promise<T> | null = first;
+  while (pending !== null) {
+    const result: T = await pending;
+    pending = next(result);
+    pending?.catch(() => undefined);
+    yield result;
   }
+}
+
+/** `read` over `keys` in batches of `size`, in order, one batch read ahead (none for no keys). */
+async function* inBatches<T>(keys: string[], size: number, read: (batch: string[]) => Promise<T>): AsyncGenerator<T> {
+  let at = 0;
+  const nextBatch = () => (at < keys.length ? read(keys.slice(at, (at += size))) : null);
+  const first = nextBatch();
+  if (first) yield* readAhead(first, nextBatch);
 }
 
 /** `n` files of a page read by `bandedFiles`: contents joined by line breaks, flagged bands (int8[]) in one binary string. */
@@ -165,14 +171,9 @@ export function createDuplicatesRepository(db: Db) {
                 limit ${pageSize}) t`.execute(db);
         return r.rows[0] ?? { n: 0, last: null, shas: null, bands: null };
       };
-      let next = read(null);
-      for (;;) {
-        const page = await next;
-        const more = page.n === pageSize;
-        // The next page is read while this one is decoded; a reader that stops early leaves it unread.
-        if (more) (next = read(page.last)).catch(() => undefined);
+      // A full page may have a next one (keyset on the path); it is read while this one is decoded.
+      for await (const page of readAhead(read(null), (p) => (p.n === pageSize ? read(p.last) : null))) {
         if (page.n > 0) yield bandedPage(page.shas ?? '', Buffer.from(page.bands ?? '', 'base64'), page.n);
-        if (!more) return;
       }
     },
 
@@ -181,7 +182,7 @@ export function createDuplicatesRepository(db: Db) {
      * (from one of them; none where none has one). One statement reads both: the contents' files
      * are found once, not once for each.
      */
-    async holders(folder: string, shas: string[]): Promise<{ members: DuplicateMember[]; signatures: Map<string, Int32Array> }> {
+    async holders(folder: string, shas: string[], batchSize = HOLDER_BATCH): Promise<{ members: DuplicateMember[]; signatures: Map<string, Int32Array> }> {
       const members: DuplicateMember[] = [];
       const signatures = new Map<string, Int32Array>();
       // Per statement one row: the files as one JSON array of arrays, the signed contents joined
@@ -202,14 +203,14 @@ export function createDuplicatesRepository(db: Db) {
                (select count(*)::int as n, string_agg(s.sha256, chr(10)) as shas, encode(string_agg(array_send(s.minhash), decode('', 'hex')), 'base64') as sigs from s) g`.execute(db);
         return r.rows[0] ?? { members: null, n: 0, shas: null, sigs: null };
       };
-      await inBatches(shas, HOLDER_BATCH, read, (batch) => {
+      for await (const batch of inBatches(shas, batchSize, read)) {
         for (const [id, path, name, size, modified, sha256] of batch.members ?? []) members.push({ id, path, name, size, modified: new Date(modified), sha256 });
-        if (batch.n === 0) return;
+        if (batch.n === 0) continue;
         const contents = (batch.shas ?? '').split('\n');
         const sigs = arrayReader(Buffer.from(batch.sigs ?? '', 'base64'));
         for (const sha of contents) signatures.set(sha, sigs.array(4));
         if (contents.length !== batch.n || !sigs.done()) throw new Error('signatures and contents did not pair up');
-      });
+      }
       return { members, signatures };
     },
 

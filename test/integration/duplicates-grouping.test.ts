@@ -155,14 +155,19 @@ describe('duplicate grouping on a known set', () => {
       const key = (f: { sha256: string; lsh: string | null }) => `${f.sha256} ${f.lsh}`;
       assert.deepEqual(read.map(key).sort(), stored.rows.map(key).sort(), `pages of ${pageSize}`);
     }
-    const { signatures, members } = await repo.holders('Client', ['a1'.padEnd(64, '0'), '99'.padEnd(64, '0'), 'b2'.padEnd(64, '0'), 'f'.repeat(64)]);
-    assert.deepEqual(
-      members.map((m) => m.path).sort(),
-      ['Client/Archief/offerte origineel.docx', 'Client/memo (1).txt', 'Client/memo.txt', 'Client/offerte v2.docx', 'Client/offerte.docx'],
-      'the live files inside the folder that hold the contents (not the deleted copy)',
-    );
-    assert.deepEqual([...signatures.keys()].sort(), ['a1'.padEnd(64, '0'), 'b2'.padEnd(64, '0')], 'contents without a signature or outside the folder have none');
-    assert.deepEqual(Array.from(signatures.get('b2'.padEnd(64, '0'))!), B);
+    const asked = ['a1'.padEnd(64, '0'), '99'.padEnd(64, '0'), 'b2'.padEnd(64, '0'), 'f'.repeat(64)];
+    // In one batch, and in batches of one and of three (each read while the one before is decoded).
+    for (const batchSize of [undefined, 1, 3]) {
+      const { signatures, members } = await repo.holders('Client', asked, batchSize);
+      assert.deepEqual(
+        members.map((m) => m.path).sort(),
+        ['Client/Archief/offerte origineel.docx', 'Client/memo (1).txt', 'Client/memo.txt', 'Client/offerte v2.docx', 'Client/offerte.docx'],
+        `the live files inside the folder that hold the contents (not the deleted copy), batches of ${batchSize}`,
+      );
+      assert.deepEqual([...signatures.keys()].sort(), ['a1'.padEnd(64, '0'), 'b2'.padEnd(64, '0')], 'contents without a signature or outside the folder have none');
+      assert.deepEqual(Array.from(signatures.get('b2'.padEnd(64, '0'))!), B);
+    }
+    assert.deepEqual(await repo.holders('Client', []), { members: [], signatures: new Map() }, 'no contents: nothing read');
   });
 
   it('finds the same groups from the root, and each file of a group in the export membership', async () => {
